@@ -1,0 +1,252 @@
+"""Settings from the environment (prefix ``RETAILSYNC_``) and the one place that turns them
+into librdkafka configuration.
+
+Secrets are ``SecretStr`` and never printed; each may instead be read from a file named by
+``RETAILSYNC_<NAME>_FILE`` (Docker and Kubernetes secrets). An unknown ``RETAILSYNC_`` variable
+is an error, so a typo cannot silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import confluent_kafka
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from retailsync.errors import ConfigError
+
+ENV_PREFIX = "RETAILSYNC_"
+# Variables the test fixtures read; they are not settings of the product.
+_RESERVED_ENV_PREFIXES = (f"{ENV_PREFIX}TEST_",)
+_ENV_SOURCE = "environment"
+
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"]
+KafkaConfig = dict[str, Any]
+
+# Properties retailsync sets itself: overriding them would break a delivery guarantee or
+# the credentials handling, so ``kafka_options`` may not name them.
+_MANAGED_PROPERTIES = frozenset(
+    {
+        "bootstrap.servers",
+        "client.id",
+        "security.protocol",
+        "sasl.mechanism",
+        "sasl.mechanisms",
+        "sasl.username",
+        "sasl.password",
+        "ssl.ca.location",
+        "ssl.certificate.location",
+        "ssl.key.location",
+        "ssl.key.password",
+        "ssl.endpoint.identification.algorithm",
+        "acks",
+        "enable.idempotence",
+        "transactional.id",
+        "group.id",
+        "enable.auto.offset.store",
+        "isolation.level",
+    }
+)
+
+_kafka_log = logging.getLogger("retailsync.kafka")
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "retailsync"
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set, typed and frozen."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    client_id: str = "retailsync"
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_ca_location: Path | None = None
+    ssl_certificate_location: Path | None = None
+    ssl_key_location: Path | None = None
+    ssl_key_password: SecretStr | None = None
+    ssl_verify_hostname: bool = True
+    kafka_options: dict[str, str | int | bool] = {}
+    schema_registry_url: str | None = None
+    topology_file: Path = Path("topology.yaml")
+    broker_data_dir: Path = Path(".retailsync/kafka")
+    cache_dir: Path = _default_cache_dir()
+
+    @field_validator("bootstrap_servers")
+    @classmethod
+    def _servers_listed(cls, value: str) -> str:
+        servers = [server.strip() for server in value.split(",") if server.strip()]
+        for server in servers:
+            host, _, port = server.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{server!r} is not host:port")
+        if not servers:
+            raise ValueError("no servers given")
+        return ",".join(servers)
+
+    @field_validator("kafka_options")
+    @classmethod
+    def _options_known_to_librdkafka(
+        cls, options: dict[str, str | int | bool]
+    ) -> dict[str, str | int | bool]:
+        for name in options:
+            if name in _MANAGED_PROPERTIES:
+                raise ValueError(f"{name!r} is set by retailsync and cannot be overridden")
+        # librdkafka knows its own properties and their value types; asking it directly
+        # keeps the check exact for whatever librdkafka version is installed.
+        try:
+            confluent_kafka.Producer({**options, "log_level": 0})
+        except confluent_kafka.KafkaException as exc:
+            raise ValueError(exc.args[0].str()) from None
+        return options
+
+    @model_validator(mode="after")
+    def _security_complete(self) -> Settings:
+        # Raised as ConfigError directly: a cross-field rule has no single pydantic location,
+        # but the operator still needs the variable to fix.
+        protocol = self.security_protocol
+        sasl_values = {
+            "sasl_mechanism": self.sasl_mechanism,
+            "sasl_username": self.sasl_username,
+            "sasl_password": self.sasl_password,
+        }
+        for field, value in sasl_values.items():
+            if protocol.startswith("SASL_") and not value:
+                raise ConfigError(_ENV_SOURCE, _env_name(field), f"required with {protocol}")
+            if not protocol.startswith("SASL_") and value:
+                raise ConfigError(
+                    _ENV_SOURCE, _env_name(field), f"given, but security_protocol is {protocol}"
+                )
+        return self
+
+    def _common_config(self) -> KafkaConfig:
+        config: KafkaConfig = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "client.id": self.client_id,
+            "security.protocol": self.security_protocol,
+            "logger": _kafka_log,
+        }
+        if self.sasl_mechanism is not None and self.sasl_password is not None:
+            config["sasl.mechanism"] = self.sasl_mechanism
+            config["sasl.username"] = self.sasl_username
+            config["sasl.password"] = self.sasl_password.get_secret_value()
+        if self.security_protocol in ("SSL", "SASL_SSL"):
+            config["ssl.endpoint.identification.algorithm"] = (
+                "https" if self.ssl_verify_hostname else "none"
+            )
+            for name, path in (
+                ("ssl.ca.location", self.ssl_ca_location),
+                ("ssl.certificate.location", self.ssl_certificate_location),
+                ("ssl.key.location", self.ssl_key_location),
+            ):
+                if path is not None:
+                    config[name] = str(path)
+            if self.ssl_key_password is not None:
+                config["ssl.key.password"] = self.ssl_key_password.get_secret_value()
+        config.update(self.kafka_options)
+        return config
+
+    def admin_config(self) -> KafkaConfig:
+        """librdkafka configuration for an AdminClient."""
+        return self._common_config()
+
+    def producer_config(self, transactional_id: str | None = None) -> KafkaConfig:
+        """An idempotent ``acks=all`` producer; transactional when given an id."""
+        config = self._common_config()
+        config.update({"acks": "all", "enable.idempotence": True})
+        if transactional_id is not None:
+            config["transactional.id"] = transactional_id
+        return config
+
+    def consumer_config(self, group_id: str) -> KafkaConfig:
+        """A consumer that stores offsets only when told, and reads committed records only."""
+        config: KafkaConfig = {
+            "auto.offset.reset": "earliest",
+            "partition.assignment.strategy": "cooperative-sticky",
+        }
+        config.update(self._common_config())
+        config.update(
+            {
+                "group.id": group_id,
+                "enable.auto.offset.store": False,
+                "isolation.level": "read_committed",
+            }
+        )
+        return config
+
+
+_SECRET_FIELDS = tuple(
+    name for name, field in Settings.model_fields.items() if "SecretStr" in repr(field.annotation)
+)
+
+
+def _env_name(field: str) -> str:
+    return f"{ENV_PREFIX}{field.upper()}"
+
+
+def _secrets_from_files(environ: Mapping[str, str]) -> dict[str, str]:
+    secrets: dict[str, str] = {}
+    for field in _SECRET_FIELDS:
+        file_variable = f"{_env_name(field)}_FILE"
+        path = environ.get(file_variable)
+        if path is None:
+            continue
+        if _env_name(field) in environ:
+            raise ConfigError(
+                _ENV_SOURCE, file_variable, f"set either {_env_name(field)} or {file_variable}"
+            )
+        try:
+            secrets[field] = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as exc:
+            raise ConfigError(
+                _ENV_SOURCE, file_variable, f"cannot read the file: {exc.strerror}"
+            ) from None
+    return secrets
+
+
+def _reject_unknown_variables(environ: Mapping[str, str]) -> None:
+    known = {_env_name(field) for field in Settings.model_fields}
+    known |= {f"{_env_name(field)}_FILE" for field in _SECRET_FIELDS}
+    for variable in sorted(environ):
+        if not variable.startswith(ENV_PREFIX) or variable in known:
+            continue
+        if variable.startswith(_RESERVED_ENV_PREFIXES):
+            continue
+        close = difflib.get_close_matches(variable, sorted(known), n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise ConfigError(_ENV_SOURCE, variable, f"unknown setting{hint}")
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the process environment; ``overrides`` win over it.
+
+    Raises ConfigError naming the variable at fault; a secret's value never appears in it.
+    """
+    _reject_unknown_variables(os.environ)
+    values: dict[str, Any] = {**_secrets_from_files(os.environ), **overrides}
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(_ENV_SOURCE, _env_name(str(error["loc"][0])), _describe(error)) from None
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    message = str(error["msg"])
+    # Never echo the input of a secret; other inputs help the operator see the typo.
+    if error["loc"][0] in _SECRET_FIELDS:
+        return message
+    return f"{message} (got {error.get('input')!r})" if "input" in error else message

@@ -1,0 +1,21 @@
+"""topology.yaml: topics, event routing and consumer groups, and their reconciliation."""
+
+from retailsync.topology.model import (
+    ConsumerGroup,
+    EventRoute,
+    RetryPolicy,
+    TopicSpec,
+    Topology,
+    load_topology,
+    parse_topology,
+)
+
+__all__ = [
+    "ConsumerGroup",
+    "EventRoute",
+    "RetryPolicy",
+    "TopicSpec",
+    "Topology",
+    "load_topology",
+    "parse_topology",
+]

@@ -1,0 +1,365 @@
+"""topology.yaml parsed into frozen, validated value objects.
+
+Two layers: ``_TopologyFile`` mirrors the file and rejects unknown keys and wrong types;
+``Topology`` is what the rest of the code uses, with defaults applied, references checked,
+and the retry and dead-letter topics derived by the naming rule
+``{topic}.{group}.retry.{delay}`` / ``{topic}.{group}.dlt``.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from retailsync.durations import format_duration_ms, parse_duration_ms
+from retailsync.errors import ConfigError
+
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+# No dots in group names: they would make derived topic names ambiguous to read back.
+_GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
+_MAX_TOPIC_NAME = 249
+
+TopicKind = Literal["event", "retry", "dead_letter"]
+Ordering = Literal["key", "none"]
+Compatibility = Literal[
+    "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
+    "FULL", "FULL_TRANSITIVE", "NONE",
+]  # fmt: skip
+
+
+def _duration(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError("a duration such as 10s, 1m or 7d")
+    return parse_duration_ms(value) if isinstance(value, str) else value
+
+
+def _config_value(name: str, value: object) -> str:
+    """Kafka topic configs are strings; ``*.ms`` ones may also be written as durations."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        if name.endswith(".ms") and not value.lstrip("-").isdigit():
+            return str(parse_duration_ms(value))
+        return value
+    raise ValueError(f"{type(value).__name__} is not a config value: use a string or a number")
+
+
+Millis = Annotated[int, BeforeValidator(_duration)]
+ConfigValues = dict[str, str | int | bool]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+class _Defaults(_Strict):
+    partitions: int = Field(6, ge=1)
+    replication_factor: int | None = Field(None, ge=1)
+    configs: ConfigValues = {}
+    compatibility: Compatibility = "BACKWARD"
+
+
+class _TopicEntry(_Strict):
+    partitions: int | None = Field(None, ge=1)
+    replication_factor: int | None = Field(None, ge=1)
+    configs: ConfigValues = {}
+
+
+class _EventEntry(_Strict):
+    topic: str
+    key: str = Field(min_length=1)
+
+
+class _DerivedTopics(_Strict):
+    configs: ConfigValues = {}
+
+
+class RetryPolicy(_Strict):
+    """How a consumer group retries a record whose handler raised a transient error."""
+
+    in_process_attempts: int = Field(3, ge=1, le=20)
+    delays_ms: tuple[Millis, ...] = Field((), alias="delays", max_length=10)
+    ordering: Ordering = "key"
+
+    model_config = ConfigDict(populate_by_name=True, strict=False)
+
+
+class _ConsumerEntry(_Strict):
+    description: str = ""
+    subscriptions: list[str] = Field(min_length=1)
+    retry: RetryPolicy = RetryPolicy()
+
+
+class _TopologyFile(_Strict):
+    namespace: str
+    defaults: _Defaults = _Defaults()
+    topics: dict[str, _TopicEntry] = Field(min_length=1)
+    events: dict[str, _EventEntry] = {}
+    retry_topics: _DerivedTopics = _DerivedTopics()
+    dead_letter_topics: _DerivedTopics = _DerivedTopics()
+    consumers: dict[str, _ConsumerEntry] = {}
+
+
+class TopicSpec(BaseModel):
+    """One topic as the cluster should have it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    partitions: int
+    replication_factor: int | None
+    configs: Mapping[str, str]
+    kind: TopicKind
+    keyed: bool
+
+
+class EventRoute(BaseModel):
+    """Where one event type is published, and how its record key is built."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_type: str
+    topic: str
+    key_template: str
+
+    @property
+    def key_fields(self) -> tuple[str, ...]:
+        return _template_fields(self.key_template)
+
+    def key_for(self, fields: Mapping[str, object]) -> str:
+        """The record key for an event with these field values."""
+        return self.key_template.format_map(fields)
+
+
+class ConsumerGroup(BaseModel):
+    """A consumer service: its group id, what it reads, and how it retries."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    description: str
+    subscriptions: tuple[str, ...]
+    retry: RetryPolicy
+
+    def retry_topic(self, topic: str, delay_ms: int) -> str:
+        return f"{topic}.{self.name}.retry.{format_duration_ms(delay_ms)}"
+
+    def dead_letter_topic(self, topic: str) -> str:
+        return f"{topic}.{self.name}.dlt"
+
+    def retry_topics(self, topic: str) -> tuple[str, ...]:
+        return tuple(self.retry_topic(topic, delay) for delay in self.retry.delays_ms)
+
+
+class Topology(BaseModel):
+    """The whole topology, resolved: every topic the cluster should have."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    namespace: str
+    compatibility: Compatibility
+    topics: Mapping[str, TopicSpec]
+    events: Mapping[str, EventRoute]
+    consumers: Mapping[str, ConsumerGroup]
+
+    def topic(self, name: str) -> TopicSpec:
+        return self.topics[name]
+
+    def route(self, event_type: str) -> EventRoute:
+        return self.events[event_type]
+
+    def consumer(self, name: str) -> ConsumerGroup:
+        return self.consumers[name]
+
+
+def load_topology(path: Path) -> Topology:
+    """Read and resolve ``path``; any problem raises ConfigError naming the key path."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(source, "", f"cannot read the file: {exc.strerror}") from None
+    return parse_topology(text, source)
+
+
+def parse_topology(text: str, source: str) -> Topology:
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(source, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(document, dict):
+        raise ConfigError(source, "", "expected a mapping at the top level")
+    try:
+        parsed = _TopologyFile.model_validate(document)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise ConfigError(source, _key_path(error["loc"]), _message(error)) from None
+    return _Resolver(parsed, source).resolve()
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{message} (got {error['input']!r})" if error["type"] != "missing" else message
+
+
+def _template_fields(template: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
+
+
+class _Resolver:
+    """Applies defaults, checks every cross-reference and derives retry/DLT topics."""
+
+    def __init__(self, parsed: _TopologyFile, source: str) -> None:
+        self._file = parsed
+        self._source = source
+
+    def _fail(self, key: str, reason: str) -> ConfigError:
+        return ConfigError(self._source, key, reason)
+
+    def resolve(self) -> Topology:
+        namespace = self._file.namespace
+        if not _TOPIC_NAME.match(namespace):
+            raise self._fail("namespace", f"{namespace!r} is not a valid topic name prefix")
+        declared = {name: self._declared_topic(name, entry) for name, entry in self._file.topics.items()}
+        events = {name: self._route(name, entry, declared) for name, entry in self._file.events.items()}
+        keyed_topics = {route.topic for route in events.values()}
+        declared = {
+            name: spec.model_copy(update={"keyed": name in keyed_topics})
+            for name, spec in declared.items()
+        }
+        consumers = {
+            name: self._consumer(name, entry, declared)
+            for name, entry in self._file.consumers.items()
+        }
+        topics = dict(declared)
+        for group in consumers.values():
+            for derived in self._derived_topics(group, declared):
+                topics[derived.name] = derived
+        return Topology(
+            source=self._source,
+            namespace=namespace,
+            compatibility=self._file.defaults.compatibility,
+            topics=MappingProxyType(topics),
+            events=MappingProxyType(events),
+            consumers=MappingProxyType(consumers),
+        )
+
+    def _configs(self, key: str, *layers: ConfigValues) -> Mapping[str, str]:
+        merged: dict[str, str] = {}
+        for layer in layers:
+            for name, value in layer.items():
+                try:
+                    merged[name] = _config_value(name, value)
+                except ValueError as exc:
+                    raise self._fail(f"{key}.{name}", str(exc)) from None
+        return MappingProxyType(merged)
+
+    def _declared_topic(self, name: str, entry: _TopicEntry) -> TopicSpec:
+        key = f"topics.{name}"
+        if not _TOPIC_NAME.match(name):
+            raise self._fail(key, "a topic name has at most 249 of A-Z a-z 0-9 . _ -")
+        if not name.startswith(f"{self._file.namespace}."):
+            raise self._fail(key, f"topic names must start with '{self._file.namespace}.'")
+        defaults = self._file.defaults
+        return TopicSpec(
+            name=name,
+            partitions=entry.partitions or defaults.partitions,
+            replication_factor=entry.replication_factor or defaults.replication_factor,
+            configs=self._configs(f"{key}.configs", defaults.configs, entry.configs),
+            kind="event",
+            keyed=False,
+        )
+
+    def _route(self, name: str, entry: _EventEntry, topics: Mapping[str, TopicSpec]) -> EventRoute:
+        if entry.topic not in topics:
+            raise self._fail(f"events.{name}.topic", f"topic {entry.topic!r} is not declared in topics")
+        try:
+            fields = _template_fields(entry.key)
+        except ValueError as exc:
+            raise self._fail(f"events.{name}.key", f"not a key template: {exc}") from None
+        if not fields:
+            raise self._fail(f"events.{name}.key", "name at least one field, e.g. '{order_ref}'")
+        return EventRoute(event_type=name, topic=entry.topic, key_template=entry.key)
+
+    def _consumer(
+        self, name: str, entry: _ConsumerEntry, topics: Mapping[str, TopicSpec]
+    ) -> ConsumerGroup:
+        key = f"consumers.{name}"
+        if not _GROUP_NAME.match(name):
+            raise self._fail(key, "a group name has at most 100 of A-Z a-z 0-9 _ - (no dots)")
+        for index, topic in enumerate(entry.subscriptions):
+            if topic not in topics:
+                raise self._fail(
+                    f"{key}.subscriptions[{index}]", f"topic {topic!r} is not declared in topics"
+                )
+        delays = entry.retry.delays_ms
+        spelled = [format_duration_ms(delay) for delay in delays]
+        if len(set(spelled)) != len(spelled):
+            raise self._fail(f"{key}.retry.delays", "each delay may appear once")
+        return ConsumerGroup(
+            name=name,
+            description=entry.description,
+            subscriptions=tuple(entry.subscriptions),
+            retry=entry.retry,
+        )
+
+    def _derived_topics(
+        self, group: ConsumerGroup, topics: Mapping[str, TopicSpec]
+    ) -> list[TopicSpec]:
+        derived: list[TopicSpec] = []
+        for topic in group.subscriptions:
+            source = topics[topic]
+            names: list[tuple[str, TopicKind, ConfigValues]] = [
+                (name, "retry", self._file.retry_topics.configs)
+                for name in group.retry_topics(topic)
+            ]
+            names.append(
+                (group.dead_letter_topic(topic), "dead_letter", self._file.dead_letter_topics.configs)
+            )
+            for name, kind, configs in names:
+                if name in topics:
+                    raise self._fail(
+                        f"consumers.{group.name}", f"derived topic {name!r} is also declared"
+                    )
+                if len(name) > _MAX_TOPIC_NAME:
+                    raise self._fail(f"consumers.{group.name}", f"derived topic {name!r} is too long")
+                derived.append(
+                    TopicSpec(
+                        name=name,
+                        partitions=source.partitions,
+                        replication_factor=source.replication_factor,
+                        configs=self._configs(
+                            "retry_topics.configs" if kind == "retry" else "dead_letter_topics.configs",
+                            self._file.defaults.configs,
+                            {"cleanup.policy": "delete"},
+                            configs,
+                        ),
+                        kind=kind,
+                        keyed=source.keyed,
+                    )
+                )
+        return derived
