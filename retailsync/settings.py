@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import confluent_kafka
-from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from retailsync.errors import ConfigError
@@ -81,6 +81,14 @@ class Settings(BaseSettings):
     ssl_verify_hostname: bool = True
     kafka_options: dict[str, str | int | bool] = {}
     schema_registry_url: str | None = None
+    # Odoo: unset url means the sandbox Odoo stands in (see sandbox/odoo).
+    odoo_url: str | None = None
+    odoo_db: str | None = None
+    odoo_protocol: Literal["json2", "jsonrpc"] = "json2"
+    odoo_api_key: SecretStr | None = None
+    odoo_user: str | None = None
+    odoo_password: SecretStr | None = None
+    odoo_timeout_s: float = Field(30.0, gt=0)
     topology_file: Path = Path("topology.yaml")
     broker_data_dir: Path = Path(".retailsync/kafka")
     cache_dir: Path = _default_cache_dir()
