@@ -11,13 +11,14 @@ from __future__ import annotations
 import difflib
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import confluent_kafka
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from retailsync.errors import ConfigError
 
@@ -247,6 +248,11 @@ def load_settings(**overrides: Any) -> Settings:
     values: dict[str, Any] = {**_secrets_from_files(os.environ), **overrides}
     try:
         return Settings(**values)
+    except SettingsError as exc:
+        # pydantic-settings names the field only in its message; the value is not repeated.
+        field = re.search(r'field "(\w+)"', str(exc))
+        key = _env_name(field.group(1)) if field else ENV_PREFIX + "*"
+        raise ConfigError(_ENV_SOURCE, key, "not valid JSON") from None
     except ValidationError as exc:
         error = exc.errors()[0]
         raise ConfigError(_ENV_SOURCE, _env_name(str(error["loc"][0])), _describe(error)) from None

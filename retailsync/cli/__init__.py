@@ -6,6 +6,8 @@ import sys
 
 import typer
 
+from retailsync.cli import broker, topology
+from retailsync.cli.run import run
 from retailsync.errors import RetailsyncError
 
 app = typer.Typer(
@@ -14,6 +16,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(broker.app, name="broker")
+app.add_typer(topology.app, name="topology")
+app.command()(run)
 
 
 def main() -> None:

@@ -198,7 +198,9 @@ def parse_topology(text: str, source: str) -> Topology:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(source, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise ConfigError(
+            source, where, f"not valid YAML: {getattr(exc, 'problem', exc)}"
+        ) from None
     if not isinstance(document, dict):
         raise ConfigError(source, "", "expected a mapping at the top level")
     try:
@@ -244,8 +246,12 @@ class _Resolver:
         namespace = self._file.namespace
         if not _TOPIC_NAME.match(namespace):
             raise self._fail("namespace", f"{namespace!r} is not a valid topic name prefix")
-        declared = {name: self._declared_topic(name, entry) for name, entry in self._file.topics.items()}
-        events = {name: self._route(name, entry, declared) for name, entry in self._file.events.items()}
+        declared = {
+            name: self._declared_topic(name, entry) for name, entry in self._file.topics.items()
+        }
+        events = {
+            name: self._route(name, entry, declared) for name, entry in self._file.events.items()
+        }
         keyed_topics = {route.topic for route in events.values()}
         declared = {
             name: spec.model_copy(update={"keyed": name in keyed_topics})
@@ -268,15 +274,14 @@ class _Resolver:
             consumers=MappingProxyType(consumers),
         )
 
-    def _configs(self, key: str, *layers: ConfigValues) -> Mapping[str, str]:
-        merged: dict[str, str] = {}
-        for layer in layers:
-            for name, value in layer.items():
-                try:
-                    merged[name] = _config_value(name, value)
-                except ValueError as exc:
-                    raise self._fail(f"{key}.{name}", str(exc)) from None
-        return MappingProxyType(merged)
+    def _configs(self, key: str, configs: ConfigValues) -> dict[str, str]:
+        converted: dict[str, str] = {}
+        for name, value in configs.items():
+            try:
+                converted[name] = _config_value(name, value)
+            except ValueError as exc:
+                raise self._fail(f"{key}.{name}", str(exc)) from None
+        return converted
 
     def _declared_topic(self, name: str, entry: _TopicEntry) -> TopicSpec:
         key = f"topics.{name}"
@@ -289,14 +294,34 @@ class _Resolver:
             name=name,
             partitions=entry.partitions or defaults.partitions,
             replication_factor=entry.replication_factor or defaults.replication_factor,
-            configs=self._configs(f"{key}.configs", defaults.configs, entry.configs),
+            configs=MappingProxyType(
+                {
+                    **self._configs("defaults.configs", defaults.configs),
+                    **self._configs(f"{key}.configs", entry.configs),
+                }
+            ),
             kind="event",
             keyed=False,
         )
 
+    def _derived_configs(self, key: str, entry: _DerivedTopics) -> Mapping[str, str]:
+        # Retry and dead-letter topics are never compacted: compaction would drop a parked
+        # record that a later record with the same key supersedes.
+        if "compact" in str(entry.configs.get("cleanup.policy", "")):
+            raise self._fail(f"{key}.cleanup.policy", "retry and dead-letter topics cannot compact")
+        return MappingProxyType(
+            {
+                **self._configs("defaults.configs", self._file.defaults.configs),
+                "cleanup.policy": "delete",
+                **self._configs(key, entry.configs),
+            }
+        )
+
     def _route(self, name: str, entry: _EventEntry, topics: Mapping[str, TopicSpec]) -> EventRoute:
         if entry.topic not in topics:
-            raise self._fail(f"events.{name}.topic", f"topic {entry.topic!r} is not declared in topics")
+            raise self._fail(
+                f"events.{name}.topic", f"topic {entry.topic!r} is not declared in topics"
+            )
         try:
             fields = _template_fields(entry.key)
         except ValueError as exc:
@@ -333,12 +358,18 @@ class _Resolver:
         derived: list[TopicSpec] = []
         for topic in group.subscriptions:
             source = topics[topic]
-            names: list[tuple[str, TopicKind, ConfigValues]] = [
-                (name, "retry", self._file.retry_topics.configs)
-                for name in group.retry_topics(topic)
+            retry_configs = self._derived_configs("retry_topics.configs", self._file.retry_topics)
+            names: list[tuple[str, TopicKind, Mapping[str, str]]] = [
+                (name, "retry", retry_configs) for name in group.retry_topics(topic)
             ]
             names.append(
-                (group.dead_letter_topic(topic), "dead_letter", self._file.dead_letter_topics.configs)
+                (
+                    group.dead_letter_topic(topic),
+                    "dead_letter",
+                    self._derived_configs(
+                        "dead_letter_topics.configs", self._file.dead_letter_topics
+                    ),
+                )
             )
             for name, kind, configs in names:
                 if name in topics:
@@ -346,18 +377,15 @@ class _Resolver:
                         f"consumers.{group.name}", f"derived topic {name!r} is also declared"
                     )
                 if len(name) > _MAX_TOPIC_NAME:
-                    raise self._fail(f"consumers.{group.name}", f"derived topic {name!r} is too long")
+                    raise self._fail(
+                        f"consumers.{group.name}", f"derived topic {name!r} is too long"
+                    )
                 derived.append(
                     TopicSpec(
                         name=name,
                         partitions=source.partitions,
                         replication_factor=source.replication_factor,
-                        configs=self._configs(
-                            "retry_topics.configs" if kind == "retry" else "dead_letter_topics.configs",
-                            self._file.defaults.configs,
-                            {"cleanup.policy": "delete"},
-                            configs,
-                        ),
+                        configs=configs,
                         kind=kind,
                         keyed=source.keyed,
                     )

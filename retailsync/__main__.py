@@ -1,0 +1,3 @@
+from retailsync.cli import main
+
+main()
