@@ -18,8 +18,10 @@ def topology() -> Topology:
     return parse_topology(TOPOLOGY, "t.yaml")
 
 
-def live(partitions: int = 4, replication: int = 1, **overrides: str) -> dict[str, LiveTopic]:
-    configs = {"retention.ms": "86400000", "cleanup.policy": "delete", **overrides}
+def live(
+    partitions: int = 4, replication: int = 1, overrides: dict[str, str] | None = None
+) -> dict[str, LiveTopic]:
+    configs = {"retention.ms": "86400000", "cleanup.policy": "delete", **(overrides or {})}
     return {"shop.orders": LiveTopic("shop.orders", partitions, replication, configs)}
 
 
@@ -38,7 +40,7 @@ def test_a_matching_cluster_needs_nothing() -> None:
 
 
 def test_config_drift_is_set_back_and_undeclared_overrides_are_removed() -> None:
-    plan = make_plan(topology(), live(**{"retention.ms": "5", "segment.ms": "100"}))
+    plan = make_plan(topology(), live(overrides={"retention.ms": "5", "segment.ms": "100"}))
     (change,) = plan.changes
     assert change.action == "alter_configs"
     assert dict(change.set_configs) == {"retention.ms": ("5", "86400000")}
