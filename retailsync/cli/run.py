@@ -26,5 +26,5 @@ def run() -> None:
         typer.echo(f"Kafka is up at {cluster.bootstrap_servers} ({settings.broker_data_dir})")
     admin = AdminClient(settings.admin_config())
     plan = make_plan(topology, read_cluster(admin, topology.namespace))
-    apply_plan(admin, plan, source=topology.source, report=typer.echo)
+    apply_plan(admin, topology, plan, report=typer.echo)
     typer.echo(f"{plan.summary()}\nStop the broker with: retailsync broker stop")

@@ -9,7 +9,7 @@ import typer
 from confluent_kafka.admin import AdminClient
 
 from retailsync.settings import load_settings
-from retailsync.topology import load_topology
+from retailsync.topology import Topology, load_topology
 from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import Plan, make_plan, read_cluster
 
@@ -20,11 +20,11 @@ TopologyFile = Annotated[
 ]
 
 
-def _plan(file: Path | None) -> tuple[AdminClient, Plan, str]:
+def _plan(file: Path | None) -> tuple[AdminClient, Topology, Plan]:
     settings = load_settings()
     topology = load_topology(file or settings.topology_file)
     admin = AdminClient(settings.admin_config())
-    return admin, make_plan(topology, read_cluster(admin, topology.namespace)), topology.source
+    return admin, topology, make_plan(topology, read_cluster(admin, topology.namespace))
 
 
 def _print(plan: Plan) -> None:
@@ -48,7 +48,7 @@ def validate(file: TopologyFile = None) -> None:
 @app.command()
 def plan(file: TopologyFile = None) -> None:
     """Print what apply would create, alter or delete; changes nothing."""
-    _, current_plan, _ = _plan(file)
+    _, _, current_plan = _plan(file)
     _print(current_plan)
 
 
@@ -61,8 +61,6 @@ def apply(
     ] = False,
 ) -> None:
     """Make the cluster match topology.yaml; applying twice changes nothing."""
-    admin, current_plan, source = _plan(file)
+    admin, topology, current_plan = _plan(file)
     _print(current_plan)
-    apply_plan(
-        admin, current_plan, source=source, allow_data_loss=allow_data_loss, report=typer.echo
-    )
+    apply_plan(admin, topology, current_plan, allow_data_loss=allow_data_loss, report=typer.echo)

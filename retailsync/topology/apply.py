@@ -24,21 +24,25 @@ from confluent_kafka.admin import (
 )
 
 from retailsync.errors import ConfigError
-from retailsync.topology.model import TopicSpec
-from retailsync.topology.plan import Change, Plan
+from retailsync.topology.model import TopicSpec, Topology
+from retailsync.topology.plan import Change, Plan, make_plan, read_cluster
 
 _TIMEOUT_S = 30.0
 
 
 def apply_plan(
     admin: AdminClient,
+    topology: Topology,
     plan: Plan,
     *,
-    source: str,
     allow_data_loss: bool = False,
     report: Callable[[str], None] = lambda _line: None,
 ) -> None:
-    """Make the cluster match; raises ConfigError, changing nothing, if any step is refused."""
+    """Carry out ``plan`` (made for ``topology``) and return once the cluster shows it.
+
+    Raises ConfigError, changing nothing, if any step is refused or rejected by the brokers.
+    """
+    source = topology.source
     refused = plan.refused(allow_data_loss)
     if refused:
         lines = [line for change in refused for line in change.describe()]
@@ -77,30 +81,21 @@ def apply_plan(
     if configs:
         _wait_all(admin.incremental_alter_configs(configs, request_timeout=_TIMEOUT_S), source)
         report(f"altered configs of {', '.join(r.name for r in configs)}")
-    expected = {topic.topic: topic.num_partitions for topic in creates}
-    expected |= {p.topic: p.new_total_count for p in partitions}
-    _await_metadata(admin, expected, doomed, source)
+    _await_convergence(admin, topology)
 
 
-def _await_metadata(
-    admin: AdminClient, partitions: dict[str, int], deleted: list[str], source: str
-) -> None:
-    # The controller acknowledges before every broker's metadata shows the change; waiting
-    # here means a plan right after apply sees what apply did.
-    gone = set(deleted) - set(partitions)
+def _await_convergence(admin: AdminClient, topology: Topology) -> None:
+    # The controller acknowledges a change before every broker's metadata and config view
+    # shows it; waiting here means a plan made right after apply sees what apply did.
     deadline = time.monotonic() + _TIMEOUT_S
-    while True:
-        topics = admin.list_topics(timeout=_TIMEOUT_S).topics
-        lagging = [
-            name
-            for name, count in partitions.items()
-            if name not in topics or len(topics[name].partitions) != count
-        ]
-        lagging += [name for name in gone if name in topics]  # fmt: skip
-        if not lagging:
-            return
+    while not (remaining := make_plan(topology, read_cluster(admin, topology.namespace))).empty:
         if time.monotonic() > deadline:
-            raise ConfigError(source, "", f"the cluster did not show {', '.join(lagging)} in time")
+            lines = [line for change in remaining.changes for line in change.describe()]
+            raise ConfigError(
+                topology.source,
+                "",
+                "the cluster did not show the changes in time:\n" + "\n".join(lines),
+            )
         time.sleep(0.2)
 
 

@@ -34,7 +34,7 @@ def topology_for(unique: str, text: str = TEMPLATE) -> Topology:
 
 def apply(admin: AdminClient, topology: Topology, allow_data_loss: bool = False) -> None:
     plan = make_plan(topology, read_cluster(admin, topology.namespace))
-    apply_plan(admin, plan, source=topology.source, allow_data_loss=allow_data_loss)
+    apply_plan(admin, topology, plan, allow_data_loss=allow_data_loss)
 
 
 def configs_of(admin: AdminClient, topic: str) -> dict[str, str]:
