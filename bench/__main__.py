@@ -1,0 +1,18 @@
+"""``python -m bench``: every benchmark, one after the other; they print figures."""
+
+from __future__ import annotations
+
+import importlib
+
+# Each module has a main() that prints its figures. Benchmarks that need a broker or the
+# network are run on their own (python -m bench.<name>).
+BENCHMARKS = ("bench.serde",)
+
+
+def main() -> None:
+    for name in BENCHMARKS:
+        importlib.import_module(name).main()
+
+
+if __name__ == "__main__":
+    main()

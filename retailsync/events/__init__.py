@@ -1,0 +1,99 @@
+"""The event contracts: typed models of every event, and the Avro schema catalogue behind them.
+
+Build an event with its model and ``Event.new_envelope``; encode and decode it with
+``retailsync.serde``. Models mirror the newest schema version of their event type and can
+hold records of every older one.
+"""
+
+from retailsync.events.address import Address
+from retailsync.events.catalogue import (
+    Catalogue,
+    SchemaVersion,
+    default_schemas_dir,
+    load_catalogue,
+)
+from retailsync.events.customers import CustomerUpserted
+from retailsync.events.envelope import (
+    EVENT_ID_NAMESPACE,
+    Envelope,
+    Event,
+    Source,
+    SourceSystem,
+    derive_event_id,
+)
+from retailsync.events.evolution import Problem, Report, check_catalogue
+from retailsync.events.inventory import AdjustmentReason, InventoryAdjusted
+from retailsync.events.orders import (
+    CancelReason,
+    OrderCancelled,
+    OrderCreated,
+    OrderLine,
+    PaymentState,
+)
+from retailsync.events.payments import (
+    PaymentAuthorized,
+    PaymentCaptured,
+    RefundIssued,
+    RefundLine,
+    RefundReason,
+)
+from retailsync.events.products import PriceChanged, ProductUpserted
+from retailsync.events.returns import ItemCondition, ReturnLine, ReturnReason, ReturnReceived
+from retailsync.events.shipments import ShipmentDispatched, ShippedLine
+
+EVENT_MODELS: dict[str, type[Event]] = {
+    model.EVENT_TYPE: model
+    for model in (
+        OrderCreated,
+        OrderCancelled,
+        PaymentAuthorized,
+        PaymentCaptured,
+        RefundIssued,
+        InventoryAdjusted,
+        ShipmentDispatched,
+        ReturnReceived,
+        ProductUpserted,
+        PriceChanged,
+        CustomerUpserted,
+    )
+}
+"""The model of each event type, by its name in the catalogue and in topology.yaml."""
+
+__all__ = [
+    "EVENT_ID_NAMESPACE",
+    "EVENT_MODELS",
+    "Address",
+    "AdjustmentReason",
+    "CancelReason",
+    "Catalogue",
+    "CustomerUpserted",
+    "Envelope",
+    "Event",
+    "InventoryAdjusted",
+    "ItemCondition",
+    "OrderCancelled",
+    "OrderCreated",
+    "OrderLine",
+    "PaymentAuthorized",
+    "PaymentCaptured",
+    "PaymentState",
+    "PriceChanged",
+    "Problem",
+    "ProductUpserted",
+    "RefundIssued",
+    "RefundLine",
+    "RefundReason",
+    "Report",
+    "ReturnLine",
+    "ReturnReason",
+    "ReturnReceived",
+    "SchemaVersion",
+    "ShipmentDispatched",
+    "ShippedLine",
+    "Source",
+    "SourceSystem",
+    "check_catalogue",
+    "default_schemas_dir",
+    "derive_event_id",
+    "load_catalogue",
+]

@@ -1,0 +1,28 @@
+"""Customer accounts. Personal data: never log these events."""
+
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from retailsync.events.address import Address
+from retailsync.events.envelope import Event
+from retailsync.events.fields import Ref
+
+
+class CustomerUpserted(Event):
+    """The whole of one customer account, after a change on a selling channel."""
+
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+    EVENT_TYPE = "customer_upserted"
+    REQUIRES_SOURCE_VERSION = True
+
+    customer_ref: Ref
+    email: str | None = Field(None, repr=False)
+    phone: str | None = Field(None, repr=False)
+    first_name: str | None = Field(None, repr=False)
+    last_name: str | None = Field(None, repr=False)
+    company: str | None = None
+    locale: str | None = None
+    accepts_marketing: bool
+    default_address: Address | None = Field(None, repr=False)

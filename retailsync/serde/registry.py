@@ -1,0 +1,202 @@
+"""The Confluent wire format, with a schema registry: ``00``, the 4-byte big-endian schema
+id, then the Avro body; subjects follow the topic-record naming strategy,
+``{topic}-{record full name}``.
+
+The registry is asked once per schema version written (its id) and once per schema id read
+(its writer schema); records cost no registry call after that.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+import fastavro
+from confluent_kafka.schema_registry import (
+    Schema,
+    SchemaRegistryClient,
+    SchemaRegistryError,
+    topic_record_subject_name_strategy,
+)
+from confluent_kafka.serialization import MessageField, SerializationContext
+from fastavro.schema import fingerprint, to_parsing_canonical_form
+
+from retailsync.errors import ConfigError, DeserializationError, RecordOrigin, TransientError
+from retailsync.events.catalogue import Catalogue, SchemaVersion
+from retailsync.serde.framing import FramedSerde, Reading, Writer, reading_for, unknown_version
+from retailsync.serde.single_object import MAGIC as SINGLE_OBJECT_MAGIC
+from retailsync.serde.single_object import SingleObjectSerde
+from retailsync.topology import Topology
+
+MAGIC = b"\x00"
+HEADER_SIZE = len(MAGIC) + 4
+CONTENT_TYPE = "avro/binary; encoding=confluent"
+_SOURCE = "schema registry"
+_T = TypeVar("_T")
+
+
+def subject_name(topic: str, schema: SchemaVersion) -> str:
+    """The subject of ``schema``'s records on ``topic``: topic-record naming strategy."""
+    context = SerializationContext(topic, MessageField.VALUE)
+    return str(topic_record_subject_name_strategy(context, schema.full_name))
+
+
+class _NotFoundError(Exception):
+    pass
+
+
+def _ask(action: Callable[[], _T], what: str) -> _T:
+    """Call the registry; sort its failures into not found, configuration, or transient."""
+    try:
+        return action()
+    except SchemaRegistryError as exc:
+        status = exc.http_status_code
+        if status == 404:
+            raise _NotFoundError(str(exc)) from exc
+        if status in (408, 429) or status >= 500:
+            raise TransientError(f"{_SOURCE}: {what}: {exc}") from exc
+        raise ConfigError(_SOURCE, what, str(exc)) from exc
+    except Exception as exc:
+        # The client raises its HTTP library's own errors (httpx or httpx2) for a registry
+        # it cannot reach; they are all worth a retry.
+        raise TransientError(f"{_SOURCE}: {what}: unreachable: {exc!r}") from exc
+
+
+class RegistrySerde(FramedSerde):
+    """Confluent framing; decodes single-object records too, e.g. from before a registry."""
+
+    content_type = CONTENT_TYPE
+    header_size = HEADER_SIZE
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        client: SchemaRegistryClient,
+        topics: Mapping[str, str],
+        *,
+        auto_register: bool = False,
+    ) -> None:
+        """``topics`` maps each event type to its topic (for subject names), e.g. from
+        ``topology.events``; ``auto_register`` registers a schema on first use instead of
+        expecting ``retailsync schemas register`` to have done it."""
+        super().__init__(catalogue)
+        self._client = client
+        self._topics = dict(topics)
+        self._auto_register = auto_register
+        self._single_object = SingleObjectSerde(catalogue)
+
+    def _new_writer(self, event_type: str, version: int) -> Writer:
+        schema = self.catalogue.get(event_type, version)
+        topic = self._topics.get(event_type)
+        if schema is None:
+            raise unknown_version(self.catalogue, event_type, version)
+        if topic is None:
+            raise ValueError(f"no topic for {event_type}: topology.yaml routes no such event")
+        subject = subject_name(topic, schema)
+        text = Schema(schema.to_json(), "AVRO")
+        client = self._client
+        ask_id = (
+            partial(client.register_schema, subject, text)
+            if self._auto_register
+            else lambda: client.lookup_schema(subject, text).schema_id
+        )
+        try:
+            schema_id = _ask(ask_id, subject)
+        except _NotFoundError:
+            raise ConfigError(
+                _SOURCE,
+                subject,
+                f"{schema.label} is not registered: run `retailsync schemas register`",
+            ) from None
+        if schema_id is None:
+            raise ConfigError(_SOURCE, subject, f"no schema id for {schema.label} in the answer")
+        writer = Writer(MAGIC + schema_id.to_bytes(4, "big"), schema.parsed, schema.label)
+        self._writers[event_type, version] = writer
+        return writer
+
+    def _new_reading(self, value: bytes, origin: RecordOrigin) -> Reading:
+        if value[:2] == SINGLE_OBJECT_MAGIC:
+            # Not cached here: its first bytes would be ambiguous with a 5-byte header.
+            return self._single_object._reading(value, origin)
+        if value[:1] != MAGIC or len(value) < HEADER_SIZE:
+            reason = (
+                f"truncated: {len(value)} bytes, less than the {HEADER_SIZE}-byte header"
+                if value[:1] == MAGIC
+                else f"neither Confluent framing nor single-object: starts with {value[:2].hex()}"
+            )
+            raise DeserializationError(reason, origin)
+        schema_id = int.from_bytes(value[1:HEADER_SIZE], "big")
+        try:
+            registered = _ask(lambda: self._client.get_schema(schema_id), f"schema id {schema_id}")
+        except _NotFoundError:
+            raise DeserializationError(
+                f"schema id {schema_id} is not in the registry", origin
+            ) from None
+        reading = self._reading_of(registered, schema_id, origin)
+        self._readings[value[:HEADER_SIZE]] = reading
+        return reading
+
+    def _reading_of(self, registered: Schema, schema_id: int, origin: RecordOrigin) -> Reading:
+        try:
+            if registered.schema_type not in (None, "AVRO"):
+                raise ValueError(f"a {registered.schema_type} schema, not Avro")
+            writer = fastavro.parse_schema(json.loads(str(registered.schema_str)))
+            canonical = to_parsing_canonical_form(writer)
+        except Exception as exc:  # fastavro raises several types for a schema it rejects
+            raise DeserializationError(f"schema id {schema_id} is unusable: {exc}", origin) from exc
+        name = writer["name"] if isinstance(writer, dict) else str(writer)
+        event_type = self.catalogue.event_type_of(name)
+        if event_type is None:
+            reason = (
+                f"schema id {schema_id} is {name}, which is no event in {self.catalogue.directory}"
+            )
+            raise DeserializationError(reason, origin)
+        written = bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO"))
+        return reading_for(writer, written, event_type, self.catalogue, HEADER_SIZE)
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """One schema version registered under one subject."""
+
+    subject: str
+    schema: SchemaVersion
+    schema_id: int
+    subject_version: int | None
+
+
+def register_catalogue(
+    client: SchemaRegistryClient,
+    catalogue: Catalogue,
+    topology: Topology,
+    *,
+    set_compatibility: bool = True,
+) -> Iterator[Registration]:
+    """Register every version of every event, oldest first, under its topic-record subject.
+
+    With ``set_compatibility`` each subject first gets the topology's compatibility level,
+    so the registry enforces what ``schemas check`` checks. Registering is idempotent.
+    """
+    for event_type in catalogue.event_types:
+        route = topology.events.get(event_type)
+        if route is None:
+            raise ConfigError(
+                topology.source, f"events.{event_type}", "no route for a catalogued event"
+            )
+        subject = subject_name(route.topic, catalogue.latest(event_type))
+        if set_compatibility:
+            _ask(partial(client.set_compatibility, subject, topology.compatibility), subject)
+        for schema in catalogue.versions(event_type):
+            yield _register(client, subject, schema)
+
+
+def _register(client: SchemaRegistryClient, subject: str, schema: SchemaVersion) -> Registration:
+    text = Schema(schema.to_json(), "AVRO")
+    try:
+        registered: Any = _ask(lambda: client.register_schema_full_response(subject, text), subject)
+    except _NotFoundError as exc:
+        raise ConfigError(_SOURCE, subject, str(exc)) from None
+    return Registration(subject, schema, int(registered.schema_id), registered.version)
