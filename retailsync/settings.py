@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     odoo_password: SecretStr | None = None
     odoo_timeout_s: float = Field(30.0, gt=0)
     topology_file: Path = Path("topology.yaml")
+    # None: the schemas/ directory beside the topology file.
+    schemas_dir: Path | None = None
     broker_data_dir: Path = Path(".retailsync/kafka")
     cache_dir: Path = _default_cache_dir()
 
@@ -174,7 +176,10 @@ class Settings(BaseSettings):
 
     def producer_config(self, transactional_id: str | None = None) -> KafkaConfig:
         """An idempotent ``acks=all`` producer; transactional when given an id."""
-        config = self._common_config()
+        # murmur2 is what Java clients use: the same key lands in the same partition
+        # whichever team's producer wrote it.
+        config: KafkaConfig = {"partitioner": "murmur2_random"}
+        config.update(self._common_config())
         config.update({"acks": "all", "enable.idempotence": True})
         if transactional_id is not None:
             config["transactional.id"] = transactional_id

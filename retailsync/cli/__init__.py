@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
 
-from retailsync.cli import broker, topology
+from retailsync.cli import broker, schemas, topology
+from retailsync.cli.consume import consume
 from retailsync.cli.run import run
 from retailsync.errors import RetailsyncError
 
@@ -18,11 +20,16 @@ app = typer.Typer(
 )
 app.add_typer(broker.app, name="broker")
 app.add_typer(topology.app, name="topology")
+app.add_typer(schemas.app, name="schemas")
 app.command()(run)
+app.command()(consume)
 
 
 def main() -> None:
     """Console entry point: known errors print one clear line and exit 2."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         app()
     except RetailsyncError as exc:

@@ -1,0 +1,48 @@
+"""``retailsync consume SERVICE``: run one consumer service (one container per group)."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Annotated
+
+import typer
+
+from retailsync.consumer import ConsumerService, ServiceRunner
+from retailsync.errors import ConfigError
+from retailsync.events import default_schemas_dir, load_catalogue
+from retailsync.serde import EventSerde, serde_for
+from retailsync.settings import load_settings
+from retailsync.topology import load_topology
+
+
+def consume(
+    service: Annotated[str, typer.Argument(help="The consumer group name in topology.yaml")],
+    app: Annotated[
+        str | None,
+        typer.Option(help="module:attribute of the ConsumerService [default: consumers.<name>]"),
+    ] = None,
+) -> None:
+    """Run SERVICE until SIGTERM or Ctrl-C; it then finishes its batch, commits and exits."""
+    settings = load_settings()
+    topology = load_topology(settings.topology_file)
+    if service not in topology.consumers:
+        raise ConfigError(
+            str(settings.topology_file), f"consumers.{service}", "no such consumer group"
+        )
+    definition = _load_service(app or f"consumers.{service.replace('-', '_')}:service")
+    if definition.name != service:
+        raise ConfigError(app or service, "name", f"the service is named {definition.name!r}")
+    catalogue = load_catalogue(settings.schemas_dir or default_schemas_dir(settings.topology_file))
+    decoder = EventSerde(serde_for(settings, catalogue, topology))
+    ServiceRunner(definition, settings, topology, decoder).run()
+
+
+def _load_service(reference: str) -> ConsumerService:
+    module_name, _, attribute = reference.partition(":")
+    try:
+        found = getattr(importlib.import_module(module_name), attribute or "service")
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(reference, "", f"cannot load the service: {exc}") from None
+    if not isinstance(found, ConsumerService):
+        raise ConfigError(reference, "", "is not a ConsumerService")
+    return found

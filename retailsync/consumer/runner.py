@@ -1,0 +1,427 @@
+"""The consumer loop: at-least-once delivery with retry topics, dead letters, key-ordered
+retries and back-pressure.
+
+Two consumers per instance. The group consumer (group id = the service's name) subscribes
+to the source topics with cooperative-sticky assignment. The retry consumer is assigned by
+hand, for every source partition the instance owns, the same partition of each of the
+group's retry topics, and keeps its offsets under ``{name}.retry``; so the instance that
+owns a source partition also owns every parked record of its keys.
+
+A batch is: consume, handle each record in order, flush the retry/dead-letter producer
+(every routed record acknowledged by the brokers), then store the offsets of the handled
+records; stored offsets are committed every few seconds, on revocation and on shutdown.
+A crash anywhere re-delivers records after the last commit, never loses one.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import Enum, auto
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+
+from retailsync.consumer.breaker import CircuitBreaker
+from retailsync.consumer.chains import KeyChains
+from retailsync.consumer.invoke import Decoder, in_process_retrying, invoke
+from retailsync.consumer.record import ConsumedRecord
+from retailsync.consumer.recovery import SourcePartition, rebuild_chains
+from retailsync.consumer.routing import Position, Router, source_offset
+from retailsync.consumer.service import ConsumerService, HandlerContext
+from retailsync.errors import PermanentError, TargetUnavailableError
+from retailsync.headers import DUE, TRACEPARENT, int_header, text_header
+from retailsync.settings import Settings
+from retailsync.topology import Topology
+
+log = logging.getLogger("retailsync.consumer")
+
+
+class _Outcome(Enum):
+    DONE = auto()  # handled or routed: its offset may be stored
+    NOT_DUE = auto()  # a retry record whose delay has not passed
+    PAUSED = auto()  # its target is down: consumption pauses
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerOptions:
+    batch_size: int = 500
+    poll_timeout_s: float = 0.2
+    flush_timeout_s: float = 30.0
+    shutdown_timeout_s: float = 30.0
+    commit_interval_ms: int = 1_000
+
+
+class ServiceRunner:
+    """Runs one ConsumerService until ``stop`` is set (or SIGTERM/SIGINT arrives)."""
+
+    def __init__(
+        self,
+        service: ConsumerService,
+        settings: Settings,
+        topology: Topology,
+        decoder: Decoder,
+        *,
+        options: RunnerOptions = RunnerOptions(),
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.service = service
+        self.group = topology.consumer(service.name)
+        self.ordered = self.group.retry.ordering == "key"
+        self._settings = settings
+        self._decoder = decoder
+        self._options = options
+        self._clock = clock
+        self._stop = threading.Event()
+        self._breakers = {
+            route.target: CircuitBreaker(route.target) for route in service.routes.values()
+        }
+        self._retrying = in_process_retrying(self.group.retry.in_process_attempts)
+        self._chains: dict[SourcePartition, KeyChains] = {}
+        self._not_due: dict[tuple[str, int], float] = {}
+        # Replaced, never mutated, so other threads may read it.
+        self._assigned: frozenset[tuple[str, int]] = frozenset()
+        self._retry_config = {
+            **settings.consumer_config(f"{self.group.name}.retry"),
+            "auto.commit.interval.ms": options.commit_interval_ms,
+        }
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def assigned(self) -> frozenset[tuple[str, int]]:
+        """The source partitions this instance owns now."""
+        return self._assigned
+
+    def run(self) -> None:
+        """Consume until stopped; on the way out, finish the batch, commit and close."""
+        producer = Producer(self._settings.producer_config())
+        self._router = Router(self.group, producer)
+        self._main = Consumer(
+            {
+                **self._settings.consumer_config(self.group.name),
+                "auto.commit.interval.ms": self._options.commit_interval_ms,
+            }
+        )
+        self._retry = Consumer(self._retry_config)
+        with self._signals():
+            self._main.subscribe(
+                list(self.group.subscriptions),
+                on_assign=self._on_assign,
+                on_revoke=self._on_revoke,
+                on_lost=self._on_lost,
+            )
+            try:
+                while not self._stop.is_set():
+                    self._run_batch()
+            finally:
+                self._shutdown(producer)
+
+    # --- the batch -----------------------------------------------------------------------
+
+    def _run_batch(self) -> None:
+        now = self._clock()
+        self._resume_due(now)
+        self._probe_breakers(now)
+        records = [
+            *self._main.consume(self._options.batch_size, self._options.poll_timeout_s),
+            *self._retry.consume(self._options.batch_size, 0),
+        ]
+        handled: dict[tuple[str, int], int] = {}
+        skipped: set[tuple[str, int]] = set()
+        for index, message in enumerate(records):
+            error = message.error()
+            if error is not None:
+                _raise_if_fatal(error)
+                continue
+            record = ConsumedRecord.of(message)
+            partition = (record.topic, record.partition)
+            if partition in skipped:
+                continue
+            outcome = self._handle(record)
+            if outcome is _Outcome.DONE:
+                handled[partition] = record.offset
+            elif outcome is _Outcome.NOT_DUE:
+                skipped.add(partition)
+                self._hold_until_due(record)
+            else:
+                self._pause_all(
+                    [ConsumedRecord.of(m) for m in records[index:] if m.error() is None], skipped
+                )
+                break
+        self._router.deliveries.flush(self._options.flush_timeout_s)
+        self._store(handled)
+
+    def _handle(self, record: ConsumedRecord) -> _Outcome:
+        position = self._router.position(record.topic)
+        now_ms = int(self._clock() * 1000)
+        if position.level is not None and (int_header(record.headers, DUE) or 0) > now_ms:
+            return _Outcome.NOT_DUE
+        chains = self._chains_of(record, position)
+        if chains is not None and record.key is not None:
+            waiting = self._wait_behind(chains, record, record.key, position, now_ms)
+            if waiting is not None:
+                return waiting
+        invocation = invoke(
+            self._decoder,
+            self.service.routes,
+            record,
+            context=self._context(record, position),
+            group=self.group.name,
+            retrying=self._retrying,
+        )
+        breaker = self._breakers.get(invocation.target or "")
+        if invocation.error is None:
+            if breaker is not None:
+                breaker.close()
+            return self._settle(chains, record, position)
+        if isinstance(invocation.error, TargetUnavailableError) and breaker is not None:
+            breaker.trip(self._clock())
+            log.warning(
+                "%s is unavailable (%s); pausing %s",
+                breaker.target,
+                invocation.error,
+                self.group.name,
+            )
+            return _Outcome.PAUSED
+        self._route_failure(chains, record, position, invocation.error, now_ms)
+        return _Outcome.DONE
+
+    def _wait_behind(
+        self, chains: KeyChains, record: ConsumedRecord, key: bytes, position: Position, now_ms: int
+    ) -> _Outcome | None:
+        """Park or move a record that must wait for an earlier one of its key; None: go."""
+        offset = source_offset(record, position)
+        if position.level is None:
+            if not chains.parked(key):
+                return None
+            level = chains.tail_level(key)
+            chains.add(key, offset, level)
+            self._router.to_retry(record, level, _ParkedError(), now_ms)
+            return _Outcome.DONE
+        entry = chains.find(key, offset)
+        if entry is None or entry.level > position.level:
+            return _Outcome.DONE  # a copy left behind by a move before a crash
+        if chains.is_head(key, offset):
+            return None
+        level = max(chains.level_ahead(key, offset), position.level)
+        entry.level = level
+        self._router.to_retry(record, level, _ParkedError(), now_ms)
+        return _Outcome.DONE
+
+    def _settle(
+        self, chains: KeyChains | None, record: ConsumedRecord, position: Position
+    ) -> _Outcome:
+        if chains is not None and record.key is not None and position.level is not None:
+            chains.remove(record.key, source_offset(record, position))
+        return _Outcome.DONE
+
+    def _route_failure(
+        self,
+        chains: KeyChains | None,
+        record: ConsumedRecord,
+        position: Position,
+        error: Exception,
+        now_ms: int,
+    ) -> None:
+        next_level = 0 if position.level is None else position.level + 1
+        dead = isinstance(error, PermanentError) or next_level > self._router.last_level
+        offset = source_offset(record, position)
+        if dead:
+            log.warning(
+                "%s[%d] %d to the dead-letter topic: %s",
+                position.source_topic, record.partition, offset, error,
+            )  # fmt: skip
+            self._router.to_dead_letter(record, error, now_ms)
+            self._settle(chains, record, position)
+            return
+        self._router.to_retry(record, next_level, error, now_ms)
+        if chains is not None and record.key is not None:
+            chains.add(record.key, offset, next_level)
+
+    def _chains_of(self, record: ConsumedRecord, position: Position) -> KeyChains | None:
+        if not self.ordered:
+            return None
+        return self._chains.setdefault((position.source_topic, record.partition), KeyChains())
+
+    def _context(self, record: ConsumedRecord, position: Position) -> HandlerContext:
+        return HandlerContext(
+            key=record.text_key,
+            headers=record.headers,
+            topic=position.source_topic,
+            partition=record.partition,
+            offset=source_offset(record, position),
+            attempt=position.round,
+            traceparent=text_header(record.headers, TRACEPARENT),
+        )
+
+    # --- pausing ---------------------------------------------------------------------------
+
+    def _hold_until_due(self, record: ConsumedRecord) -> None:
+        partition = TopicPartition(record.topic, record.partition, record.offset)
+        self._retry.seek(partition)
+        self._retry.pause([partition])
+        self._not_due[(record.topic, record.partition)] = (
+            int_header(record.headers, DUE) or 0
+        ) / 1000
+
+    def _resume_due(self, now: float) -> None:
+        if any(breaker.open for breaker in self._breakers.values()):
+            return
+        due = [key for key, at in self._not_due.items() if at <= now]
+        for topic, partition in due:
+            del self._not_due[(topic, partition)]
+        if due:
+            self._retry.resume([TopicPartition(topic, partition) for topic, partition in due])
+
+    def _pause_all(
+        self, unhandled: Iterable[ConsumedRecord], skipped: set[tuple[str, int]]
+    ) -> None:
+        rewind: dict[tuple[str, int], int] = {}
+        for record in unhandled:
+            partition = (record.topic, record.partition)
+            if partition not in skipped:
+                rewind.setdefault(partition, record.offset)
+        for consumer in (self._main, self._retry):
+            assigned = consumer.assignment()
+            consumer.pause(assigned)
+            for tp in assigned:
+                offset = rewind.get((tp.topic, tp.partition))
+                if offset is not None:
+                    consumer.seek(TopicPartition(tp.topic, tp.partition, offset))
+
+    def _probe_breakers(self, now: float) -> None:
+        tripped = [breaker for breaker in self._breakers.values() if breaker.open]
+        if not tripped or not all(breaker.may_probe(now) for breaker in tripped):
+            return
+        # Half-open: consume again; the first record for the target is the probe, and a
+        # failure pauses everything again with a longer delay.
+        log.info("probing %s", ", ".join(breaker.target for breaker in tripped))
+        self._main.resume(self._main.assignment())
+        self._retry.resume(
+            [tp for tp in self._retry.assignment() if (tp.topic, tp.partition) not in self._not_due]
+        )
+
+    # --- offsets and rebalances -----------------------------------------------------------
+
+    def _store(self, handled: dict[tuple[str, int], int]) -> None:
+        for consumer, positions in self._split(handled):
+            if positions:
+                consumer.store_offsets(offsets=positions)
+
+    def _split(
+        self, handled: dict[tuple[str, int], int]
+    ) -> Iterator[tuple[Consumer, list[TopicPartition]]]:
+        main = [
+            TopicPartition(t, p, o + 1)
+            for (t, p), o in handled.items()
+            if self._router.position(t).level is None
+        ]
+        retry = [
+            TopicPartition(t, p, o + 1)
+            for (t, p), o in handled.items()
+            if self._router.position(t).level is not None
+        ]
+        yield self._main, main
+        yield self._retry, retry
+
+    def _retry_partitions(self, partitions: list[TopicPartition]) -> list[TopicPartition]:
+        return [
+            TopicPartition(topic, tp.partition)
+            for tp in partitions
+            for topic in self._router.retry_topics(tp.topic)
+        ]
+
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        retry = self._retry_partitions(partitions)
+        if self.ordered:
+            self._chains.update(
+                rebuild_chains(
+                    self._retry_config,
+                    [
+                        ((tp.topic, tp.partition), self._router.retry_topics(tp.topic))
+                        for tp in partitions
+                    ],
+                )
+            )
+        self._retry.incremental_assign(retry)
+        if any(breaker.open for breaker in self._breakers.values()):
+            consumer.pause(partitions)
+            self._retry.pause(retry)
+        self._assigned |= {(tp.topic, tp.partition) for tp in partitions}
+        log.info("%s assigned %s", self.group.name, _names(partitions))
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._router.deliveries.flush(self._options.flush_timeout_s)
+        _commit(consumer)
+        _commit(self._retry)
+        self._release(partitions)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self._release(partitions)
+
+    def _release(self, partitions: list[TopicPartition]) -> None:
+        retry = self._retry_partitions(partitions)
+        self._retry.incremental_unassign(retry)
+        self._assigned -= {(tp.topic, tp.partition) for tp in partitions}
+        for tp in partitions:
+            self._chains.pop((tp.topic, tp.partition), None)
+        for tp in retry:
+            self._not_due.pop((tp.topic, tp.partition), None)
+        log.info("%s released %s", self.group.name, _names(partitions))
+
+    def _shutdown(self, producer: Producer) -> None:
+        deadline = time.monotonic() + self._options.shutdown_timeout_s
+        try:
+            self._router.deliveries.flush(max(1.0, deadline - time.monotonic()))
+            _commit(self._main)
+            _commit(self._retry)
+        finally:
+            self._main.close()
+            self._retry.close()
+            producer.flush(max(0.0, deadline - time.monotonic()))
+
+    @contextmanager
+    def _signals(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+        for sig in previous:
+            signal.signal(sig, lambda _signum, _frame: self._stop.set())
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+class _ParkedError(Exception):
+    """Why a record went to a retry topic without being tried: its key is parked."""
+
+    def __str__(self) -> str:
+        return "waiting behind an earlier record of the same key"
+
+
+def _commit(consumer: Consumer) -> None:
+    try:
+        consumer.commit(asynchronous=False)
+    except KafkaException as exc:
+        if exc.args[0].code() != KafkaError._NO_OFFSET:
+            raise
+
+
+def _raise_if_fatal(error: KafkaError) -> None:
+    if error.fatal():
+        raise KafkaException(error)
+    if error.code() != KafkaError._PARTITION_EOF:
+        log.warning("consumer error: %s", error.str())
+
+
+def _names(partitions: list[TopicPartition]) -> str:
+    return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"

@@ -1,0 +1,193 @@
+"""A small pipeline per test: its own topology on the session broker, a publisher, and
+services run in threads, with a sink that records what handlers applied."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka.admin import AdminClient
+
+from retailsync.consumer import ConsumerService, RunnerOptions, ServiceRunner
+from retailsync.consumer.record import ConsumedRecord
+from retailsync.events import OrderCreated, load_catalogue
+from retailsync.events.examples import AT, SHOP, example_events
+from retailsync.publisher import Publisher
+from retailsync.serde import EventSerde, SingleObjectSerde
+from retailsync.settings import Settings
+from retailsync.topology import Topology, parse_topology
+from retailsync.topology.apply import apply_plan
+from retailsync.topology.plan import make_plan, read_cluster
+
+SCHEMAS = Path(__file__).parents[2] / "schemas"
+
+TOPOLOGY = """
+namespace: NS
+defaults: {partitions: 3}
+topics:
+  NS.orders: {}
+events:
+  order_created: {topic: NS.orders, key: "{order_ref}"}
+  order_cancelled: {topic: NS.orders, key: "{order_ref}"}
+consumers:
+  GROUP:
+    subscriptions: [NS.orders]
+    retry: {in_process_attempts: 2, delays: [1s, 2s], ordering: ORDERING}
+"""
+
+FAST = RunnerOptions(poll_timeout_s=0.05, commit_interval_ms=200, shutdown_timeout_s=15)
+
+
+def order(ref: str, sequence: int) -> OrderCreated:
+    """An order_created for ``ref``; ``sequence`` is its source_version and tells them apart."""
+    example = next(e for e in example_events() if isinstance(e, OrderCreated))
+    envelope = OrderCreated.new_envelope(
+        source=SHOP,
+        source_ref=f"order/{ref}",
+        occurred_at=AT,
+        source_version=sequence,
+        channel="shop",
+    )
+    return example.model_copy(update={"envelope": envelope, "order_ref": ref})
+
+
+@dataclass
+class Sink:
+    """What the handlers applied, in order: (order_ref, sequence)."""
+
+    applied: list[tuple[str, int]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, event: OrderCreated) -> None:
+        with self.lock:
+            self.applied.append((event.order_ref, event.envelope.source_version or 0))
+
+    def of(self, ref: str) -> list[int]:
+        with self.lock:
+            return [sequence for key, sequence in self.applied if key == ref]
+
+    def count(self) -> int:
+        with self.lock:
+            return len(self.applied)
+
+
+@dataclass
+class Pipeline:
+    text: str  # the topology.yaml it was parsed from
+    settings: Settings
+    topology: Topology
+    admin: AdminClient
+    serde: EventSerde
+    failures: list[BaseException] = field(default_factory=list)
+
+    @property
+    def group(self) -> str:
+        return next(iter(self.topology.consumers))
+
+    @property
+    def topic(self) -> str:
+        return next(iter(self.topology.topics))
+
+    def publish(self, *events: OrderCreated) -> None:
+        with Publisher(self.settings, self.topology, self.serde) as publisher:
+            for event in events:
+                publisher.publish(event)
+
+    def service(self, handler: Callable[..., None]) -> ConsumerService:
+        service = ConsumerService(self.group)
+        service.handler("order_created", target="shop")(handler)
+        return service
+
+    @contextmanager
+    def running(self, service: ConsumerService) -> Iterator[ServiceRunner]:
+        runner = ServiceRunner(service, self.settings, self.topology, self.serde, options=FAST)
+
+        def run() -> None:
+            try:
+                runner.run()
+            except BaseException as exc:  # surfaced in the test thread by wait() and below
+                self.failures.append(exc)
+
+        thread = threading.Thread(target=run, name=f"runner-{self.group}")
+        thread.start()
+        try:
+            yield runner
+        finally:
+            runner.stop()
+            thread.join(60)
+        assert not thread.is_alive(), "the runner did not stop"
+        if self.failures:
+            raise self.failures[0]
+
+    def wait(
+        self, condition: Callable[[], bool], timeout_s: float = 30.0, what: str = "it"
+    ) -> None:
+        """Wait for ``condition``; fail at once if a runner died."""
+        deadline = time.monotonic() + timeout_s
+        while not condition():
+            if self.failures:
+                raise AssertionError(
+                    f"a runner failed while waiting for {what}"
+                ) from self.failures[0]
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            time.sleep(0.05)
+
+    def records(
+        self, topic: str, timeout_s: float = 5.0, expect: int | None = None
+    ) -> list[ConsumedRecord]:
+        """Every record in ``topic`` (waiting up to ``timeout_s`` for ``expect`` of them)."""
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.settings.bootstrap_servers,
+                "group.id": "reader",
+                "enable.auto.commit": False,
+                "log_level": 0,
+            }
+        )
+        partitions = self.topology.topic(topic).partitions
+        consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
+        found: list[ConsumedRecord] = []
+        deadline = time.monotonic() + timeout_s
+        try:
+            while time.monotonic() < deadline and (expect is None or len(found) < expect):
+                found += [
+                    ConsumedRecord.of(m) for m in consumer.consume(500, 0.2) if m.error() is None
+                ]
+        finally:
+            consumer.close()
+        return found
+
+    def committed(self, group: str, topic: str) -> int:
+        """How many records of ``topic`` the group has committed past, over all partitions."""
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.settings.bootstrap_servers,
+                "group.id": group,
+                "log_level": 0,
+            }
+        )
+        partitions = [
+            TopicPartition(topic, p) for p in range(self.topology.topic(topic).partitions)
+        ]
+        try:
+            return sum(max(tp.offset, 0) for tp in consumer.committed(partitions, timeout=10))
+        finally:
+            consumer.close()
+
+
+def make_pipeline(
+    settings: Settings, admin: AdminClient, unique: str, ordering: str = "key"
+) -> Pipeline:
+    text = (
+        TOPOLOGY.replace("NS", unique).replace("GROUP", f"g{unique}").replace("ORDERING", ordering)
+    )
+    topology = parse_topology(text, "test-topology.yaml")
+    apply_plan(admin, topology, make_plan(topology, read_cluster(admin, unique)))
+    serde = EventSerde(SingleObjectSerde(load_catalogue(SCHEMAS)))
+    return Pipeline(text, settings, topology, admin, serde)

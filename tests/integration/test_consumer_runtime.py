@@ -1,0 +1,223 @@
+"""The consumer runtime against the real broker: delivery, retries, dead letters, order,
+back-pressure and rebalances."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from confluent_kafka import Producer
+from confluent_kafka.admin import AdminClient
+
+from retailsync import headers as h
+from retailsync.consumer import HandlerContext
+from retailsync.errors import PermanentError, TargetUnavailableError, TransientError
+from retailsync.events import OrderCreated
+from retailsync.settings import Settings
+from tests.integration.harness import Pipeline, Sink, make_pipeline, order
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def pipeline(kafka_settings: Settings, admin: AdminClient, unique: str) -> Pipeline:
+    return make_pipeline(kafka_settings, admin, unique)
+
+
+def retry_and_dead_letter_topics(pipeline: Pipeline) -> list[str]:
+    return [name for name, spec in pipeline.topology.topics.items() if spec.kind != "event"]
+
+
+def test_every_event_is_applied_and_committed(pipeline: Pipeline) -> None:
+    sink = Sink()
+    events = [order(f"shop:{n % 7}", n) for n in range(1, 101)]
+    pipeline.publish(*events)
+    with pipeline.running(pipeline.service(lambda event, _context: sink.add(event))):
+        pipeline.wait(lambda: sink.count() == 100, what="100 applied")
+    assert sorted(sequence for _, sequence in sink.applied) == list(range(1, 101))
+    for ref in {e.order_ref for e in events}:
+        assert sink.of(ref) == sorted(sink.of(ref))  # per key, in publish order
+    assert pipeline.committed(pipeline.group, pipeline.topic) == 100
+    assert all(
+        pipeline.records(topic, timeout_s=0.5) == []
+        for topic in retry_and_dead_letter_topics(pipeline)
+    )
+
+
+def test_a_transient_failure_is_retried_in_process(pipeline: Pipeline) -> None:
+    sink = Sink()
+    calls: list[int] = []
+
+    def flaky(event: OrderCreated, context: HandlerContext) -> None:
+        calls.append(context.attempt)
+        if len(calls) == 1:
+            raise TransientError("lock timeout")
+        sink.add(event)
+
+    pipeline.publish(order("shop:1", 1))
+    with pipeline.running(pipeline.service(flaky)):
+        pipeline.wait(lambda: sink.count() == 1, what="the retried event")
+    assert calls == [1, 1]  # two tries in the first round, no retry topic
+    assert all(
+        pipeline.records(topic, timeout_s=0.5) == []
+        for topic in retry_and_dead_letter_topics(pipeline)
+    )
+
+
+def test_exhausted_retries_end_in_the_dead_letter_topic_with_every_header(
+    pipeline: Pipeline,
+) -> None:
+    attempts: list[int] = []
+
+    def always_failing(_event: OrderCreated, context: HandlerContext) -> None:
+        attempts.append(context.attempt)
+        raise TransientError("storefront answered 500")
+
+    event = order("shop:9", 1)
+    pipeline.publish(event)
+    dead_letter_topic = f"{pipeline.topic}.{pipeline.group}.dlt"
+    with pipeline.running(pipeline.service(always_failing)):
+        (dead,) = pipeline.records(dead_letter_topic, timeout_s=20, expect=1)
+    (source,) = pipeline.records(pipeline.topic, expect=1)
+
+    assert attempts == [1, 1, 2, 2, 3, 3]  # 2 in-process tries x (source + 2 retry topics)
+    assert dead.key == source.key == b"shop:9"
+    assert dead.value == source.value
+    assert dead.partition == source.partition
+    names = [name for name, _ in dead.headers]
+    assert len(names) == len(set(names)), "headers were piled up, not replaced"
+    assert h.text_header(dead.headers, h.EVENT_TYPE) == "order_created"
+    assert h.text_header(dead.headers, h.EVENT_ID) == str(event.envelope.event_id)
+    assert h.text_header(dead.headers, h.CONTENT_TYPE) == pipeline.serde.content_type
+    assert h.text_header(dead.headers, h.ORIGINAL_TOPIC) == pipeline.topic
+    assert h.int_header(dead.headers, h.ORIGINAL_PARTITION) == source.partition
+    assert h.int_header(dead.headers, h.ORIGINAL_OFFSET) == source.offset
+    assert h.int_header(dead.headers, h.ORIGINAL_TIMESTAMP) == source.timestamp_ms
+    assert h.text_header(dead.headers, h.GROUP) == pipeline.group
+    assert h.int_header(dead.headers, h.ATTEMPT) == 3
+    assert h.text_header(dead.headers, h.ERROR_CLASS) == "retailsync.errors.TransientError"
+    assert h.text_header(dead.headers, h.ERROR_MESSAGE) == "storefront answered 500"
+    first_failure = h.int_header(dead.headers, h.FIRST_FAILURE) or 0
+    assert source.timestamp_ms <= first_failure <= dead.timestamp_ms - 3_000  # 1s + 2s delays
+    for level, delay in enumerate(("1s", "2s")):
+        (retried,) = pipeline.records(f"{pipeline.topic}.{pipeline.group}.retry.{delay}", expect=1)
+        assert h.int_header(retried.headers, h.ATTEMPT) == level + 1
+        assert h.int_header(retried.headers, h.FIRST_FAILURE) == first_failure
+
+
+def test_permanent_errors_and_garbage_go_straight_to_the_dead_letter_topic(
+    pipeline: Pipeline,
+) -> None:
+    sink = Sink()
+
+    def handler(event: OrderCreated, _context: HandlerContext) -> None:
+        if event.envelope.source_version == 2:
+            raise PermanentError("order has no lines the shop knows")
+        sink.add(event)
+
+    key = "shop:same-partition"
+    pipeline.publish(order(key, 1), order(key, 2))
+    # murmur2, as the publisher partitions: the garbage lands in the same partition.
+    producer = Producer(
+        {"bootstrap.servers": pipeline.settings.bootstrap_servers, "partitioner": "murmur2_random"}
+    )
+    producer.produce(pipeline.topic, key=key.encode(), value=b"\xc3\x01not avro at all",
+                     headers=[("event_type", b"order_created")])  # fmt: skip
+    producer.flush(10)
+    pipeline.publish(order(key, 3))
+
+    dead_letter_topic = f"{pipeline.topic}.{pipeline.group}.dlt"
+    with pipeline.running(pipeline.service(handler)):
+        pipeline.wait(lambda: sink.of(key) == [1, 3], what="the events around the bad ones")
+        dead = pipeline.records(dead_letter_topic, expect=2)
+    assert len({d.partition for d in dead}) == 1
+    dead.sort(key=lambda d: d.offset)
+    assert [h.text_header(d.headers, h.ERROR_CLASS) for d in dead] == [
+        "retailsync.errors.PermanentError",
+        "retailsync.errors.DeserializationError",
+    ]
+    assert dead[1].value == b"\xc3\x01not avro at all"
+    assert {h.int_header(d.headers, h.ATTEMPT) for d in dead} == {1}
+    assert pipeline.records(f"{pipeline.topic}.{pipeline.group}.retry.1s", timeout_s=0.5) == []
+
+
+def test_a_parked_key_keeps_its_order_across_a_restart_while_other_keys_flow(
+    pipeline: Pipeline,
+) -> None:
+    sink = Sink()
+
+    def handler(event: OrderCreated, context: HandlerContext) -> None:
+        # The first event of the key fails until its third round (the 2 s retry topic).
+        if (
+            event.order_ref == "shop:parked"
+            and event.envelope.source_version == 1
+            and context.attempt < 3
+        ):
+            raise TransientError("not yet")
+        sink.add(event)
+
+    parked = [order("shop:parked", n) for n in range(1, 6)]
+    others = [order(f"shop:other-{n}", 100 + n) for n in range(20)]
+    pipeline.publish(*parked, *others)
+    retry_1s = f"{pipeline.topic}.{pipeline.group}.retry.1s"
+    with pipeline.running(pipeline.service(handler)):
+        pipeline.wait(lambda: sink.count() == 20, what="the other keys")
+        assert sink.of("shop:parked") == []
+        pipeline.records(retry_1s, timeout_s=10, expect=5)  # the head and its 4 followers
+    # A new instance rebuilds the parked chain from the retry topics.
+    with pipeline.running(pipeline.service(handler)):
+        pipeline.wait(lambda: len(sink.of("shop:parked")) == 5, timeout_s=30, what="the parked key")
+    assert sink.of("shop:parked") == [1, 2, 3, 4, 5]
+    assert sorted(sink.of(f"shop:other-{n}")[0] for n in range(20)) == list(range(100, 120))
+    assert pipeline.records(f"{pipeline.topic}.{pipeline.group}.dlt", timeout_s=0.5) == []
+
+
+def test_an_outage_pauses_the_service_instead_of_dead_lettering(pipeline: Pipeline) -> None:
+    sink = Sink()
+    attempts: list[float] = []
+    down_until = time.monotonic() + 4
+
+    def handler(event: OrderCreated, _context: HandlerContext) -> None:
+        if time.monotonic() < down_until:
+            attempts.append(time.monotonic())
+            raise TargetUnavailableError("connection refused", "shop")
+        sink.add(event)
+
+    events = [order(f"shop:{n % 5}", n) for n in range(1, 51)]
+    pipeline.publish(*events)
+    with pipeline.running(pipeline.service(handler)):
+        pipeline.wait(lambda: sink.count() == 50, timeout_s=60, what="the backlog to drain")
+    assert sorted(sequence for _, sequence in sink.applied) == list(range(1, 51))
+    for n in range(5):
+        assert sink.of(f"shop:{n}") == sorted(sink.of(f"shop:{n}"))
+    # Probes with growing delays, not a hot loop over the backlog.
+    assert 2 <= len(attempts) < 40
+    assert all(
+        pipeline.records(topic, timeout_s=0.5) == []
+        for topic in retry_and_dead_letter_topics(pipeline)
+    )
+
+
+def test_two_instances_share_the_partitions_through_rebalances(pipeline: Pipeline) -> None:
+    first, second = Sink(), Sink()
+
+    def applied() -> set[int]:
+        return {sequence for _, sequence in first.applied + second.applied}
+
+    pipeline.publish(*[order(f"shop:{n % 11}", n) for n in range(0, 200)])
+    with pipeline.running(pipeline.service(lambda event, _c: first.add(event))) as one:
+        pipeline.wait(lambda: len(applied()) == 200, what="the first 200")
+        with pipeline.running(pipeline.service(lambda event, _c: second.add(event))) as two:
+            pipeline.wait(
+                lambda: len(one.assigned) + len(two.assigned) == 3 and bool(two.assigned),
+                what="the partitions to be shared",
+            )
+            assert not one.assigned & two.assigned
+            pipeline.publish(*[order(f"shop:{n % 11}", n) for n in range(200, 400)])
+            pipeline.wait(lambda: len(applied()) == 400, what="400 applied")
+            assert second.count() > 0
+        pipeline.wait(lambda: len(one.assigned) == 3, what="the first to take all partitions back")
+        pipeline.publish(*[order(f"shop:{n % 11}", n) for n in range(400, 600)])
+        pipeline.wait(lambda: len(applied()) == 600, what="600 applied")
+    assert applied() == set(range(600))
+    assert pipeline.committed(pipeline.group, pipeline.topic) == 600
