@@ -22,7 +22,7 @@ from retailsync.broker import LocalCluster, free_port_block
 from retailsync.settings import load_settings
 
 
-def _timed(action: Callable[[], None]) -> float:
+def _timed(action: Callable[[], object]) -> float:
     began = time.perf_counter()
     action()
     return time.perf_counter() - began

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from types import TracebackType
 
 from confluent_kafka import Producer
@@ -21,6 +22,32 @@ from retailsync.telemetry import current_traceparent
 from retailsync.topology import Topology
 
 
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    """A record ready for Producer.produce."""
+
+    topic: str
+    key: bytes | None
+    value: bytes | None
+    headers: OutgoingHeaders
+
+
+def event_record(event: Event, topology: Topology, serde: EventSerde) -> EventRecord:
+    """The record ``event`` is published as: topic and key from topology.yaml, standard headers."""
+    event_type = event.envelope.event_type
+    route = topology.route(event_type)
+    key = route.key_for({name: getattr(event, name) for name in route.key_fields})
+    headers: OutgoingHeaders = [
+        (EVENT_TYPE, event_type.encode()),
+        (EVENT_ID, str(event.envelope.event_id).encode()),
+        (CONTENT_TYPE, serde.content_type.encode()),
+    ]
+    traceparent = current_traceparent()
+    if traceparent is not None:
+        headers.append((TRACEPARENT, traceparent.encode()))
+    return EventRecord(route.topic, key.encode(), serde.encode(event), headers)
+
+
 class Publisher:
     """An idempotent ``acks=all`` producer of events; ``flush`` raises if any was not acked.
 
@@ -35,19 +62,9 @@ class Publisher:
 
     def publish(self, event: Event) -> None:
         """Queue ``event``; its delivery is confirmed by the next ``flush``."""
-        event_type = event.envelope.event_type
-        route = self._topology.route(event_type)
-        key = route.key_for({name: getattr(event, name) for name in route.key_fields})
-        headers: OutgoingHeaders = [
-            (EVENT_TYPE, event_type.encode()),
-            (EVENT_ID, str(event.envelope.event_id).encode()),
-            (CONTENT_TYPE, self._serde.content_type.encode()),
-        ]
-        traceparent = current_traceparent()
-        if traceparent is not None:
-            headers.append((TRACEPARENT, traceparent.encode()))
+        record = event_record(event, self._topology, self._serde)
         self._deliveries.produce(
-            route.topic, key=key.encode(), value=self._serde.encode(event), headers=headers
+            record.topic, key=record.key, value=record.value, headers=record.headers
         )
 
     def flush(self, timeout_s: float = 30.0) -> None:

@@ -163,6 +163,24 @@ class Pipeline:
             consumer.close()
         return found
 
+    def size(self, topic: str) -> int:
+        """How many records ``topic`` holds, from its partitions' watermarks (exact, no wait)."""
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.settings.bootstrap_servers,
+                "group.id": "sizer",
+                "log_level": 0,
+            }
+        )
+        try:
+            marks = [
+                consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+                for p in range(self.topology.topic(topic).partitions)
+            ]
+        finally:
+            consumer.close()
+        return sum(high - low for low, high in marks)
+
     def committed(self, group: str, topic: str) -> int:
         """How many records of ``topic`` the group has committed past, over all partitions."""
         consumer = Consumer(
@@ -182,10 +200,14 @@ class Pipeline:
 
 
 def make_pipeline(
-    settings: Settings, admin: AdminClient, unique: str, ordering: str = "key"
+    settings: Settings,
+    admin: AdminClient,
+    unique: str,
+    ordering: str = "key",
+    template: str = TOPOLOGY,
 ) -> Pipeline:
     text = (
-        TOPOLOGY.replace("NS", unique).replace("GROUP", f"g{unique}").replace("ORDERING", ordering)
+        template.replace("NS", unique).replace("GROUP", f"g{unique}").replace("ORDERING", ordering)
     )
     topology = parse_topology(text, "test-topology.yaml")
     apply_plan(admin, topology, make_plan(topology, read_cluster(admin, unique)))

@@ -1,0 +1,115 @@
+import httpx
+import pydantic
+import pytest
+
+from retailsync import headers as h
+from retailsync.consumer.breaker import CircuitBreaker
+from retailsync.consumer.chains import KeyChains
+from retailsync.errors import (
+    DeserializationError,
+    PermanentError,
+    TargetUnavailableError,
+    TransientError,
+    classify,
+)
+
+pytestmark = pytest.mark.unit
+
+KEY = b"shop:1"
+
+
+def failure(attempt: int, message: str = "boom") -> h.Failure:
+    return h.Failure(
+        original_topic="retail.orders", original_partition=2, original_offset=41,
+        original_timestamp_ms=1_000, group="odoo-orders", attempt=attempt,
+        error_class="x.Error", error_message=message, first_failure_ms=2_000, due_ms=3_000,
+    )  # fmt: skip
+
+
+def test_failure_headers_replace_earlier_ones_and_keep_the_record_own() -> None:
+    own = [(h.EVENT_TYPE, b"order_created"), (h.EVENT_ID, b"e-1")]
+    first = h.replace_failure(own, failure(1))
+    second = h.replace_failure(
+        [(k, v if isinstance(v, bytes) else None) for k, v in first], failure(2)
+    )
+    names = [name for name, _ in second]
+    assert len(names) == len(set(names))
+    assert names[:2] == [h.EVENT_TYPE, h.EVENT_ID]
+    assert h.int_header(second, h.ATTEMPT) == 2  # type: ignore[arg-type]
+    assert h.text_header(second, h.ORIGINAL_TOPIC) == "retail.orders"  # type: ignore[arg-type]
+
+
+def test_a_long_error_message_is_bounded() -> None:
+    (message,) = [v for k, v in failure(1, "x" * 10_000).headers() if k == h.ERROR_MESSAGE]
+    assert len(message) == 2_000
+
+
+def test_a_chain_keeps_source_order_and_knows_its_head() -> None:
+    chains = KeyChains()
+    chains.add(KEY, 10, 0)
+    chains.add(KEY, 12, 0)
+    chains.add(KEY, 11, 1)  # recovered out of order from another level
+    assert chains.is_head(KEY, 10)
+    assert not chains.is_head(KEY, 11)
+    assert chains.level_ahead(KEY, 12) == 1
+    assert chains.tail_level(KEY) == 0
+    chains.add(KEY, 12, 1)  # the same record again, further along: one entry, the higher level
+    assert len(chains) == 3
+    entry = chains.find(KEY, 12)
+    assert entry is not None and entry.level == 1
+    chains.remove(KEY, 10)
+    assert chains.is_head(KEY, 11)
+    chains.remove(KEY, 11)
+    chains.remove(KEY, 12)
+    assert not chains.parked(KEY)
+
+
+def test_the_breaker_backs_off_and_closes() -> None:
+    breaker = CircuitBreaker("odoo", base_delay_s=1.0, max_delay_s=4.0)
+    assert not breaker.open
+    delays = []
+    for _ in range(5):
+        breaker.trip(now=100.0)
+        delays.append(breaker.probe_at - 100.0)
+        assert not breaker.may_probe(100.0)
+    assert 0.5 <= delays[0] <= 1.0
+    assert all(2.0 <= delay <= 4.0 for delay in delays[2:])  # capped
+    assert breaker.may_probe(104.0)
+    breaker.close()
+    assert not breaker.open
+
+
+def _status(code: int) -> httpx.HTTPStatusError:
+    request = httpx.Request("POST", "https://shop.example.com/admin/api/graphql.json")
+    return httpx.HTTPStatusError(
+        "x", request=request, response=httpx.Response(code, request=request)
+    )
+
+
+@pytest.mark.parametrize(
+    ("error", "kind"),
+    [
+        (_status(503), TargetUnavailableError),
+        (_status(429), TargetUnavailableError),
+        (_status(500), TransientError),
+        (_status(422), PermanentError),
+        (httpx.ConnectError("refused"), TargetUnavailableError),
+        (httpx.ReadTimeout("slow"), TargetUnavailableError),
+        (ValueError("bad sku"), PermanentError),
+        (RuntimeError("who knows"), TransientError),
+        (DeserializationError("garbage"), DeserializationError),
+    ],
+)
+def test_errors_are_classified_by_branch(error: Exception, kind: type[Exception]) -> None:
+    classified = classify(error)
+    assert type(classified) is kind
+
+
+def test_a_validation_error_is_permanent() -> None:
+    class Line(pydantic.BaseModel):
+        quantity: int
+
+    with pytest.raises(pydantic.ValidationError) as caught:
+        Line.model_validate({"quantity": "many"})
+    assert isinstance(classify(caught.value), PermanentError)
+    assert isinstance(classify(_status(503)), TransientError)  # unavailable is a transient kind
