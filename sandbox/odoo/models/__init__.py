@@ -1,0 +1,25 @@
+"""The Odoo models the pipeline touches; importing this package registers them."""
+
+from sandbox.odoo.models import (
+    base,
+    products,
+    sale_lines,
+    sales,
+    stock_locations,
+    stock_moves,
+    stock_pickings,
+    stock_quants,
+    stock_wizards,
+)
+
+__all__ = [
+    "base",
+    "products",
+    "sale_lines",
+    "sales",
+    "stock_locations",
+    "stock_moves",
+    "stock_pickings",
+    "stock_quants",
+    "stock_wizards",
+]

@@ -1,0 +1,125 @@
+"""Products as Odoo 18 has them: a template and its variant, ``default_code`` is the SKU.
+
+Odoo delegates a variant's template fields (``_inherits``); here they are related fields
+written through to the template. Creating a template makes its one variant; creating a
+variant without a template makes the template first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sandbox.odoo.orm import Model, ValsList, api_model, fields, vals_list_of
+
+PRODUCT_TYPES = [("consu", "Goods"), ("service", "Service"), ("combo", "Combo")]
+_VARIANT_KEYS = ("default_code", "barcode")
+
+
+class ProductTemplate(Model):
+    _name = "product.template"
+    _description = "Product"
+    _order = "name, id"
+
+    name = fields.Char(required=True)
+    type = fields.Selection(PRODUCT_TYPES, "Product Type", required=True, default="consu")
+    is_storable = fields.Boolean("Track Inventory", default=False)
+    list_price = fields.Float("Sales Price", default=1.0)
+    sale_ok = fields.Boolean("Can be Sold", default=True)
+    description_sale = fields.Text("Sales Description")
+    active = fields.Boolean(default=True)
+    default_code = fields.Char("Internal Reference", compute="_compute_default_code")
+    product_variant_ids = fields.One2many("product.product", "product_tmpl_id", "Products")
+    qty_available = fields.Float("Quantity On Hand", compute="_compute_qty_available")
+
+    @api_model
+    def create(self, vals_list: ValsList) -> Any:
+        many = vals_list_of(vals_list)
+        variant_vals = [{k: v for k, v in vals.items() if k in _VARIANT_KEYS} for vals in many]
+        templates = super().create(
+            [{k: v for k, v in vals.items() if k not in _VARIANT_KEYS} for vals in many]
+        )
+        if not self.env.context.get("create_product_product"):
+            variants = self.env["product.product"].with_context(create_product_product=True)
+            for template, extra in zip(templates, variant_vals, strict=True):
+                variants.create({"product_tmpl_id": template.id, **extra})
+        return templates
+
+    def write(self, vals: Mapping[str, Any]) -> bool:
+        extra = {k: v for k, v in vals.items() if k in _VARIANT_KEYS}
+        super().write({k: v for k, v in vals.items() if k not in _VARIANT_KEYS})
+        if extra:
+            self.env["product.product"].search([("product_tmpl_id", "in", list(self.ids))]).write(
+                extra
+            )
+        return True
+
+    def _compute_default_code(self) -> dict[int, Any]:
+        variants = self.env["product.product"].search([("product_tmpl_id", "in", list(self.ids))])
+        codes: dict[int, list[Any]] = {id_: [] for id_ in self.ids}
+        for row in variants._values(["product_tmpl_id", "default_code"]):
+            codes[row["product_tmpl_id"]].append(row["default_code"])
+        return {id_: found[0] if len(found) == 1 else None for id_, found in codes.items()}
+
+    def _compute_qty_available(self) -> dict[int, Any]:
+        return self._sum_of("product.product", "product_tmpl_id", "qty_available")
+
+
+class ProductProduct(Model):
+    _name = "product.product"
+    _description = "Product Variant"
+    _order = "default_code, id"
+
+    product_tmpl_id = fields.Many2one(
+        "product.template", "Product Template", required=True, ondelete="cascade"
+    )
+    default_code = fields.Char("Internal Reference")
+    barcode = fields.Char()
+    active = fields.Boolean(default=True)
+    name = fields.Char(related="product_tmpl_id.name")
+    type = fields.Selection(PRODUCT_TYPES, "Product Type", related="product_tmpl_id.type")
+    is_storable = fields.Boolean("Track Inventory", related="product_tmpl_id.is_storable")
+    list_price = fields.Float("Sales Price", related="product_tmpl_id.list_price")
+    lst_price = fields.Float("Sales Price", related="product_tmpl_id.list_price")
+    sale_ok = fields.Boolean("Can be Sold", related="product_tmpl_id.sale_ok")
+    qty_available = fields.Float("Quantity On Hand", compute="_compute_qty_available")
+    free_qty = fields.Float("Free To Use Quantity", compute="_compute_free_qty")
+
+    @api_model
+    def create(self, vals_list: ValsList) -> Any:
+        many = vals_list_of(vals_list)
+        related = {name for name, field in self._fields.items() if field.related}
+        templates = self.env["product.template"].with_context(create_product_product=True)
+        for vals in many:
+            if not vals.get("product_tmpl_id"):
+                inherited = {k: vals.pop(k) for k in list(vals) if k in related}
+                inherited.pop("lst_price", None)
+                vals["product_tmpl_id"] = templates.create(inherited).id
+        return super().create(many)
+
+    def _compute_display_name(self) -> dict[int, Any]:
+        return {
+            row["id"]: f"[{row['default_code']}] {row['name']}"
+            if row["default_code"]
+            else row["name"]
+            for row in self._values(["default_code", "name"])
+        }
+
+    def _compute_qty_available(self) -> dict[int, Any]:
+        return self._stock(free=False)
+
+    def _compute_free_qty(self) -> dict[int, Any]:
+        return self._stock(free=True)
+
+    def _stock(self, *, free: bool) -> dict[int, float]:
+        # Odoo counts the internal locations of every warehouse; the free quantity leaves
+        # out what deliveries have reserved.
+        quants = self.env["stock.quant"].search(
+            [("product_id", "in", list(self.ids)), ("location_id.usage", "=", "internal")]
+        )
+        totals = dict.fromkeys(self.ids, 0.0)
+        for row in quants._values(["product_id", "quantity", "reserved_quantity"]):
+            totals[row["product_id"]] += row["quantity"] - (
+                row["reserved_quantity"] if free else 0.0
+            )
+        return totals

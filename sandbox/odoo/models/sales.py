@@ -1,0 +1,138 @@
+"""Sales orders: a quotation until ``action_confirm``, which makes the delivery and reserves it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.odoo.exceptions import UserError
+from sandbox.odoo.orm import Model, ValsList, api_model, fields, vals_list_of
+
+ORDER_STATES = [
+    ("draft", "Quotation"),
+    ("sent", "Quotation Sent"),
+    ("sale", "Sales Order"),
+    ("cancel", "Cancelled"),
+]
+DELIVERY_STATUSES = [
+    ("pending", "Not Delivered"),
+    ("started", "Started"),
+    ("partial", "Partially Delivered"),
+    ("full", "Fully Delivered"),
+]
+
+
+class SaleOrder(Model):
+    _name = "sale.order"
+    _description = "Sales Order"
+    _order = "date_order desc, id desc"
+
+    name = fields.Char("Order Reference", required=True, default="New")
+    partner_id = fields.Many2one("res.partner", "Customer", required=True)
+    partner_shipping_id = fields.Many2one("res.partner", "Delivery Address")
+    client_order_ref = fields.Char("Customer Reference")
+    origin = fields.Char("Source Document")
+    state = fields.Selection(ORDER_STATES, "Status", default="draft", readonly=True)
+    date_order = fields.Datetime("Order Date", default=lambda env: env.now)
+    warehouse_id = fields.Many2one(
+        "stock.warehouse",
+        "Warehouse",
+        default=lambda env: env["stock.warehouse"].search([], limit=1).id,
+    )
+    note = fields.Text("Terms and conditions")
+    order_line = fields.One2many("sale.order.line", "order_id", "Order Lines")
+    picking_ids = fields.One2many("stock.picking", "sale_id", "Transfers")
+    amount_untaxed = fields.Float("Untaxed Amount", compute="_compute_amounts")
+    amount_total = fields.Float("Total", compute="_compute_amounts")
+    delivery_count = fields.Integer("Delivery Orders", compute="_compute_delivery_count")
+    delivery_status = fields.Selection(
+        DELIVERY_STATUSES, "Delivery Status", compute="_compute_delivery_status"
+    )
+
+    @api_model
+    def create(self, vals_list: ValsList) -> Any:
+        many = vals_list_of(vals_list)
+        for vals in many:
+            if vals.get("name", "New") == "New":
+                vals["name"] = f"S{self.env.next_number('sale.order'):05d}"
+        return super().create(many)
+
+    def unlink(self) -> bool:
+        if any(order.state not in ("draft", "cancel") for order in self.exists()):
+            raise UserError(
+                "You can not delete a sent quotation or a confirmed sales order. "
+                "You must first cancel it."
+            )
+        return super().unlink()
+
+    def action_confirm(self) -> bool:
+        if any(order.state not in ("draft", "sent") for order in self.exists()):
+            raise UserError("Some orders are not in a state requiring confirmation.")
+        self._check_exists()
+        for order in self:
+            Model.write(order, {"state": "sale", "date_order": self.env.now})
+            order._create_delivery()
+        return True
+
+    def action_cancel(self) -> bool:
+        for order in self:
+            pickings = self.env["stock.picking"].search(
+                [("sale_id", "=", order.id), ("state", "!=", "done")]
+            )
+            pickings.action_cancel()
+            Model.write(order, {"state": "cancel"})
+        return True
+
+    def _create_delivery(self) -> None:
+        warehouse = self.env["stock.warehouse"].browse(self.warehouse_id)
+        kind = self.env["stock.picking.type"].browse(warehouse.out_type_id)
+        lines = self.env["sale.order.line"].search([("order_id", "=", self.id)])
+        moves = []
+        for line in lines:
+            product = self.env["product.product"].browse(line.product_id or [])
+            if product and product.type == "consu" and line.product_uom_qty > 0:
+                moves.append(
+                    [
+                        0,
+                        0,
+                        {
+                            "name": line.name,
+                            "product_id": product.id,
+                            "product_uom_qty": line.product_uom_qty,
+                            "sale_line_id": line.id,
+                            "origin": self.name,
+                        },
+                    ]
+                )
+        if not moves:
+            return
+        picking = self.env["stock.picking"].create(
+            {
+                "picking_type_id": kind.id,
+                "partner_id": self.partner_shipping_id or self.partner_id,
+                "origin": self.name,
+                "sale_id": self.id,
+                "move_ids": moves,
+            }
+        )
+        picking.action_confirm()
+
+    def _compute_amounts(self) -> dict[int, Any]:
+        return self._sum_of("sale.order.line", "order_id", "price_subtotal")
+
+    def _compute_delivery_count(self) -> dict[int, Any]:
+        return {row["id"]: len(row["picking_ids"]) for row in self._values(["picking_ids"])}
+
+    def _compute_delivery_status(self) -> dict[int, Any]:
+        statuses: dict[int, Any] = {}
+        for row in self._values(["picking_ids"]):
+            states = [p.state for p in self.env["stock.picking"].browse(row["picking_ids"])]
+            live = [s for s in states if s != "cancel"]
+            if not live:
+                statuses[row["id"]] = None
+            elif all(s == "done" for s in live):
+                statuses[row["id"]] = "full"
+            elif "done" in live:
+                statuses[row["id"]] = "partial"
+            else:
+                statuses[row["id"]] = "pending"
+        return statuses

@@ -1,0 +1,67 @@
+"""SQL for one comparison leaf: Odoo's meaning of empty values, lists and ``like`` patterns.
+
+``('f', '=', False)`` means "not set" (for text also the empty string, for booleans also
+false); ``!=``, ``not in`` and the negated ``like`` operators keep the rows where the field
+is empty; ``like``/``ilike`` wrap the value in ``%``, ``=like``/``=ilike`` take it as given.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.odoo.orm import fields
+
+Sql = tuple[str, list[Any]]
+NEGATIVE = {"!=": "=", "not in": "in", "not like": "like", "not ilike": "ilike"}
+
+
+def stored_value(field: fields.Field, value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [stored_value(field, item) for item in value]
+    if value is False or value is None:
+        return value
+    if isinstance(field, fields.Datetime):
+        return fields.normalize_datetime(value)
+    if isinstance(field, fields.Boolean):
+        return int(bool(value))
+    return value
+
+
+def compare(field: fields.Field, column: str, op: str, value: Any) -> Sql:
+    empty = f"({column} IS NULL OR {column} = '')" if field.column_type == "TEXT" else None
+    if isinstance(field, fields.Boolean):
+        empty = f"({column} IS NULL OR {column} = 0)"
+    if op in ("=", "!=") and isinstance(value, list):
+        op = "in" if op == "=" else "not in"
+    if op in ("=", "!=") and (value is False or value is None):
+        is_empty = empty or f"{column} IS NULL"
+        return (is_empty if op == "=" else f"NOT {is_empty}"), []
+    if op in ("in", "not in"):
+        return _membership(column, op, value if isinstance(value, list) else [value])
+    if op == "!=":
+        return f"({column} IS NULL OR {column} != ?)", [value]
+    if op in ("like", "ilike", "=like", "=ilike", "not like", "not ilike"):
+        return _like(column, op, value)
+    return f"{column} {op} ?", [value]
+
+
+def _membership(column: str, op: str, values: list[Any]) -> Sql:
+    present = [item for item in values if item is not False and item is not None]
+    with_null = len(present) != len(values)
+    found = f"{column} IN ({','.join('?' * len(present))})" if present else "1=0"
+    if with_null:
+        found = f"({found} OR {column} IS NULL)"
+    if op == "in":
+        return found, present
+    if with_null:
+        return f"NOT {found}", present
+    return f"({column} IS NULL OR NOT {found})", present
+
+
+def _like(column: str, op: str, value: Any) -> Sql:
+    positive = NEGATIVE.get(op, op)
+    pattern = str(value) if positive.startswith("=") else f"%{value}%"
+    sql = f"lower({column}) LIKE lower(?)" if positive.endswith("ilike") else f"{column} LIKE ?"
+    if positive == op:
+        return sql, [pattern]
+    return f"({column} IS NULL OR NOT {sql})", [pattern]

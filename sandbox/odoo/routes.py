@@ -1,0 +1,92 @@
+"""The sandbox's HTTP surface: the routes odoorpc and the JSON-2 client use, and the faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from sandbox.odoo.exceptions import not_found, serialize
+from sandbox.odoo.faults import Faults
+from sandbox.odoo.json2 import Json2
+from sandbox.odoo.rpc import Services, error_reply, reply, version_info
+
+_INVALID_JSON = (
+    "<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n"
+    "<h1>Bad Request</h1>\n<p>Invalid JSON data</p>\n"
+)
+
+
+def build_app(services: Services, json2: Json2, version: str, faults: Faults) -> ASGIApp:
+    """A Starlette application answering as an Odoo server, behind the fault switches."""
+
+    async def version_route(request: Request) -> Response:
+        payload = await _envelope(request)
+        if payload is None:
+            return HTMLResponse(_INVALID_JSON, status_code=400)
+        return _json(reply(payload.get("id"), version_info(version)))
+
+    async def jsonrpc_route(request: Request) -> Response:
+        payload = await _envelope(request)
+        if payload is None:
+            return HTMLResponse(_INVALID_JSON, status_code=400)
+        try:
+            return _json(reply(payload.get("id"), services.dispatch(payload.get("params") or {})))
+        except Exception as exc:  # every application error is an HTTP 200 envelope
+            return _json(error_reply(payload.get("id"), exc))
+
+    async def json2_route(request: Request) -> Response:
+        model, method = request.path_params["model"], request.path_params["method"]
+        status, body, headers = json2.answer(model, method, request.headers, await request.body())
+        return _json(body, status, headers)
+
+    async def json2_elsewhere(request: Request) -> Response:
+        return _json(serialize(not_found("Did you mean POST /json/2/<model>/<method>?")), 404)
+
+    routes = [
+        Route("/web/webclient/version_info", version_route, methods=["GET", "POST"]),
+        Route("/jsonrpc", jsonrpc_route, methods=["POST"]),
+        Route("/json/2/{model}/{method}", json2_route, methods=["POST"]),
+        Route(
+            "/json/2{rest:path}", json2_elsewhere, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]
+        ),
+    ]
+    return _FaultMiddleware(Starlette(routes=routes), faults)
+
+
+class _FaultMiddleware:
+    def __init__(self, app: ASGIApp, faults: Faults) -> None:
+        self._app = app
+        self._faults = faults
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            if self._faults.delay_s:
+                await asyncio.sleep(self._faults.delay_s)
+            status = self._faults.status
+            if status is not None:
+                page = PlainTextResponse(
+                    f"{status.value} {status.phrase}", status_code=status.value
+                )
+                await page(scope, receive, send)
+                return
+        await self._app(scope, receive, send)
+
+
+async def _envelope(request: Request) -> dict[str, Any] | None:
+    try:
+        payload = json.loads(await request.body())
+    except ValueError:
+        return None
+    return payload if isinstance(payload, dict) else None
+
+
+def _json(payload: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    content = json.dumps(payload, separators=(",", ":"))
+    return Response(content, status_code=status, headers=headers, media_type="application/json")

@@ -1,0 +1,109 @@
+"""The Odoo these contract tests run against, and a client on each protocol.
+
+By default a session-scoped sandbox Odoo (``sandbox/odoo``) on an ephemeral loopback port.
+With ``ODOO_URL``, ``ODOO_DB`` and ``ODOO_API_KEY`` (JSON-2, Odoo 19+) and/or
+``ODOO_USER``/``ODOO_PASSWORD`` (JSON-RPC) set, the same tests run against that Odoo; they
+create their own uniquely named records and never touch others. Fault-injection tests need
+the sandbox and are skipped against a real server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from retailsync.odoo import OdooClient
+from retailsync.settings import Settings
+from sandbox.odoo import SandboxOdoo
+
+PROTOCOLS = ("json2", "jsonrpc")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the tests send their calls, and with which credentials."""
+
+    url: str
+    db: str
+    api_key: str | None
+    login: str | None
+    password: str | None
+    major_version: int
+    sandbox: SandboxOdoo | None = None
+
+    @property
+    def secret(self) -> str:
+        """What JSON-RPC takes as the password: the password, or else the API key."""
+        return str(self.password or self.api_key)
+
+    def supports(self, protocol: str) -> bool:
+        if protocol == "json2":
+            return self.api_key is not None and self.major_version >= 19
+        return self.login is not None and (self.password or self.api_key) is not None
+
+    def settings(self, protocol: str, **overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "odoo_url": self.url,
+            "odoo_db": self.db,
+            "odoo_protocol": protocol,
+            "odoo_api_key": self.api_key,
+            "odoo_user": self.login,
+            "odoo_password": self.password,
+            "odoo_timeout_s": 30.0,
+        }
+        return Settings(**{**values, **overrides})
+
+
+def _major_version(url: str) -> int:
+    reply = httpx.post(f"{url}/web/webclient/version_info", json={"jsonrpc": "2.0", "params": {}})
+    return int(reply.json()["result"]["server_version_info"][0])
+
+
+@pytest.fixture(scope="session")
+def odoo_target() -> Iterator[Target]:
+    url = os.environ.get("ODOO_URL")
+    if url:
+        yield Target(
+            url=url.rstrip("/"),
+            db=os.environ["ODOO_DB"],
+            api_key=os.environ.get("ODOO_API_KEY"),
+            login=os.environ.get("ODOO_USER"),
+            password=os.environ.get("ODOO_PASSWORD"),
+            major_version=_major_version(url.rstrip("/")),
+        )
+        return
+    with SandboxOdoo.running() as odoo:
+        yield Target(odoo.url, odoo.db, odoo.api_key, odoo.login, odoo.password, 19, sandbox=odoo)
+
+
+@pytest.fixture(params=PROTOCOLS)
+def protocol(request: pytest.FixtureRequest, odoo_target: Target) -> str:
+    if not odoo_target.supports(request.param):
+        pytest.skip(f"no {request.param} credentials for this Odoo")
+    return str(request.param)
+
+
+@pytest.fixture
+def client(odoo_target: Target, protocol: str) -> Iterator[OdooClient]:
+    with OdooClient.from_settings(odoo_target.settings(protocol)) as odoo:
+        yield odoo
+
+
+@pytest.fixture
+def sandbox(odoo_target: Target) -> Iterator[SandboxOdoo]:
+    if odoo_target.sandbox is None:
+        pytest.skip("fault injection needs the sandbox Odoo")
+    yield odoo_target.sandbox
+    odoo_target.sandbox.faults.clear()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A suffix that makes this test's records its own."""
+    return uuid.uuid4().hex[:12]

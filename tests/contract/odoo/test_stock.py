@@ -1,0 +1,119 @@
+"""Stock changes the way Odoo makes them: counted in inventory mode, applied through a move."""
+
+from __future__ import annotations
+
+import pytest
+
+from retailsync.odoo import OdooClient, OdooError
+
+from .helpers import INVENTORY_MODE, count_stock, main_warehouse, new_product, stock_at
+
+pytestmark = pytest.mark.integration
+
+
+def test_inventory_mode_counts_then_applies_through_a_move(client: OdooClient, unique: str) -> None:
+    wh = main_warehouse(client)
+    product = new_product(client, unique)
+    [quant] = client.create(
+        "stock.quant",
+        [{"product_id": product, "location_id": wh.stock_id, "inventory_quantity": 10}],
+        context=INVENTORY_MODE,
+    )
+    [counted] = client.read(
+        "stock.quant", [quant], ["quantity", "inventory_quantity", "inventory_quantity_set"]
+    )
+    assert (
+        counted["quantity"],
+        counted["inventory_quantity"],
+        counted["inventory_quantity_set"],
+    ) == (0, 10, True)
+
+    assert (
+        client.call("stock.quant", "action_apply_inventory", [quant], context=INVENTORY_MODE)
+        is None
+    )
+
+    assert stock_at(client, product, wh.stock_id) == (10, 0)
+    [move] = client.search_read(
+        "stock.move",
+        [("product_id", "=", product), ("is_inventory", "=", True)],
+        ["location_id", "location_dest_id", "quantity", "state"],
+    )
+    assert move["location_id"][0] == wh.inventory_id
+    assert move["location_dest_id"][0] == wh.stock_id
+    assert (move["quantity"], move["state"]) == (10, "done")
+
+
+def test_a_second_count_reuses_the_quant_and_moves_the_difference(
+    client: OdooClient, unique: str
+) -> None:
+    wh = main_warehouse(client)
+    product = new_product(client, unique)
+    first = count_stock(client, product, wh.stock_id, 10)
+    second = count_stock(client, product, wh.stock_id, 7)
+    assert first == second
+    assert stock_at(client, product, wh.stock_id) == (7, 0)
+    moves = client.search_read(
+        "stock.move",
+        [("product_id", "=", product), ("is_inventory", "=", True)],
+        ["location_dest_id", "quantity"],
+        order="id",
+    )
+    assert [(m["location_dest_id"][0], m["quantity"]) for m in moves] == [
+        (wh.stock_id, 10),
+        (wh.inventory_id, 3),
+    ]
+    [product_row] = client.read("product.product", [product], ["qty_available", "default_code"])
+    assert (product_row["qty_available"], product_row["default_code"]) == (7, f"SKU-{unique}")
+
+
+def test_applying_inventory_is_public_but_its_worker_is_private(
+    client: OdooClient, unique: str
+) -> None:
+    wh = main_warehouse(client)
+    quant = count_stock(client, new_product(client, unique), wh.stock_id, 1)
+    with pytest.raises(OdooError) as caught:
+        client.call("stock.quant", "_apply_inventory", [quant])
+    assert caught.value.odoo_name == "odoo.exceptions.AccessError"
+
+
+def test_a_return_receipt_brings_stock_back(client: OdooClient, unique: str) -> None:
+    wh = main_warehouse(client)
+    product = new_product(client, unique)
+    count_stock(client, product, wh.stock_id, 2)
+    [receipt] = client.create(
+        "stock.picking",
+        [
+            {
+                "picking_type_id": wh.in_type_id,
+                "location_id": wh.customers_id,
+                "location_dest_id": wh.stock_id,
+                "origin": f"return-{unique}",
+                "move_ids": [
+                    [
+                        0,
+                        0,
+                        {
+                            "name": "Returned widget",
+                            "product_id": product,
+                            "product_uom_qty": 1,
+                            "location_id": wh.customers_id,
+                            "location_dest_id": wh.stock_id,
+                        },
+                    ]
+                ],
+            }
+        ],
+    )
+    assert client.call("stock.picking", "action_confirm", [receipt]) is True
+    [ready] = client.read("stock.picking", [receipt], ["state", "picking_type_code"])
+    assert ready == {"id": receipt, "state": "assigned", "picking_type_code": "incoming"}
+
+    assert (
+        client.call("stock.picking", "button_validate", [receipt], context={"skip_sms": True})
+        is True
+    )
+
+    [done] = client.read("stock.picking", [receipt], ["state", "date_done"])
+    assert done["state"] == "done" and done["date_done"]
+    assert stock_at(client, product, wh.stock_id) == (3, 0)
