@@ -2,6 +2,6 @@
 letters, key-ordered retries and back-pressure."""
 
 from retailsync.consumer.runner import RunnerOptions, ServiceRunner
-from retailsync.consumer.service import ConsumerService, HandlerContext
+from retailsync.consumer.service import ConsumerService, HandlerContext, Item
 
-__all__ = ["ConsumerService", "HandlerContext", "RunnerOptions", "ServiceRunner"]
+__all__ = ["ConsumerService", "HandlerContext", "Item", "RunnerOptions", "ServiceRunner"]

@@ -1,15 +1,16 @@
-"""Calling a handler: decode, dispatch by event type, and retry transient errors in process."""
+"""Calling handlers: decode and dispatch by event type, then run one handler call, for one
+record or a run of them, retrying transient failures in process."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from retailsync.consumer.record import ConsumedRecord
-from retailsync.consumer.service import HandlerContext, Route
+from retailsync.consumer.service import Item, Route
 from retailsync.errors import RetailsyncError, TransientError, classify
 from retailsync.headers import EVENT_TYPE, text_header
 from retailsync.telemetry import process_span
@@ -27,11 +28,27 @@ class Decoder(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class Invocation:
-    """How handling one record went."""
+class Decoded:
+    route: Route | None  # None: no handler for this event type, so nothing to do
+    event: Any
 
-    target: str | None  # the handler's downstream system; None when nothing was called
-    error: RetailsyncError | None  # None: success, or no handler for this event type
+
+def decode(decoder: Decoder, routes: Mapping[str, Route], record: ConsumedRecord) -> Decoded:
+    """The record's event and its route; raises the classified error if it cannot be read."""
+    event_type = text_header(record.headers, EVENT_TYPE)
+    if event_type is not None and event_type not in routes:
+        return Decoded(None, None)  # not this service's concern: skip without decoding
+    try:
+        event = decoder.decode(
+            record.value or b"",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+        )
+    except Exception as exc:  # every failure becomes a dead letter or a retry
+        raise classify(exc) from exc
+    return Decoded(routes.get(event.envelope.event_type), event)
 
 
 def in_process_retrying(attempts: int) -> Retrying:
@@ -46,36 +63,43 @@ def in_process_retrying(attempts: int) -> Retrying:
     )
 
 
-def invoke(
-    decoder: Decoder,
-    routes: Mapping[str, Route],
-    record: ConsumedRecord,
-    *,
-    context: HandlerContext,
-    group: str,
-    retrying: Retrying,
-) -> Invocation:
-    event_type = text_header(record.headers, EVENT_TYPE)
-    if event_type is not None and event_type not in routes:
-        return Invocation(None, None)  # not this service's concern: skip without decoding
-    try:
-        event = decoder.decode(
-            record.value or b"",
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-        )
-    except Exception as exc:  # every failure becomes a dead letter or a retry
-        return Invocation(None, classify(exc))
-    route = routes.get(event.envelope.event_type)
-    if route is None:
-        return Invocation(None, None)
-    with process_span(context.topic, context.partition, context.offset, group, context.traceparent):
+class _SomeFailedError(TransientError):
+    """Some items of a batch failed transiently: try those again."""
+
+
+def call(
+    route: Route, items: Sequence[Item], *, group: str, retrying: Retrying
+) -> list[RetailsyncError | None]:
+    """Run ``route``'s handler on ``items``; the outcome of each, None for success.
+
+    Items that fail transiently are tried again, alone, until ``retrying`` gives up.
+    """
+    outcomes: list[RetailsyncError | None] = [None] * len(items)
+    pending = list(range(len(items)))
+    first = items[0].context
+    with process_span(first.topic, first.partition, first.offset, group, first.traceparent):
         try:
             for attempt in retrying:
                 with attempt:
-                    route.handler(event, context)
-        except Exception as exc:  # classified, never swallowed
-            return Invocation(route.target, classify(exc))
-    return Invocation(route.target, None)
+                    failures = _call_once(route, [items[i] for i in pending])
+                    for position, index in enumerate(pending):
+                        outcomes[index] = failures.get(position)
+                    pending = [i for i in pending if isinstance(outcomes[i], TransientError)]
+                    if pending:
+                        raise _SomeFailedError(f"{len(pending)} of {len(items)} failed")
+        except _SomeFailedError:
+            pass  # the outcomes say which, and why
+    return outcomes
+
+
+def _call_once(route: Route, items: Sequence[Item]) -> dict[int, RetailsyncError]:
+    try:
+        if route.batch:
+            failures = route.handler(items) or {}
+            return {index: classify(error) for index, error in failures.items()}
+        (item,) = items
+        route.handler(item.event, item.context)
+    except Exception as exc:  # classified, never swallowed
+        error = classify(exc)
+        return dict.fromkeys(range(len(items)), error)
+    return {}

@@ -19,32 +19,25 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import Enum, auto
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
 
 from retailsync.consumer.breaker import CircuitBreaker
 from retailsync.consumer.chains import KeyChains
-from retailsync.consumer.invoke import Decoder, in_process_retrying, invoke
+from retailsync.consumer.dispatch import Dispatcher, Partition
+from retailsync.consumer.invoke import Decoder, in_process_retrying
 from retailsync.consumer.record import ConsumedRecord
 from retailsync.consumer.recovery import SourcePartition, rebuild_chains
-from retailsync.consumer.routing import Position, Router, source_offset
-from retailsync.consumer.service import ConsumerService, HandlerContext
-from retailsync.errors import PermanentError, TargetUnavailableError
-from retailsync.headers import DUE, TRACEPARENT, int_header, text_header
+from retailsync.consumer.routing import Router
+from retailsync.consumer.service import ConsumerService
+from retailsync.headers import DUE, int_header
 from retailsync.settings import Settings
 from retailsync.topology import Topology
 
 log = logging.getLogger("retailsync.consumer")
-
-
-class _Outcome(Enum):
-    DONE = auto()  # handled or routed: its offset may be stored
-    NOT_DUE = auto()  # a retry record whose delay has not passed
-    PAUSED = auto()  # its target is down: consumption pauses
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +73,6 @@ class ServiceRunner:
         self._breakers = {
             route.target: CircuitBreaker(route.target) for route in service.routes.values()
         }
-        self._retrying = in_process_retrying(self.group.retry.in_process_attempts)
         self._chains: dict[SourcePartition, KeyChains] = {}
         self._not_due: dict[tuple[str, int], float] = {}
         # Replaced, never mutated, so other threads may read it.
@@ -102,6 +94,16 @@ class ServiceRunner:
         """Consume until stopped; on the way out, finish the batch, commit and close."""
         producer = Producer(self._settings.producer_config())
         self._router = Router(self.group, producer)
+        self._dispatcher = Dispatcher(
+            routes=self.service.routes,
+            decoder=self._decoder,
+            router=self._router,
+            chains=self._chains,
+            breakers=self._breakers,
+            retrying=in_process_retrying(self.group.retry.in_process_attempts),
+            ordered=self.ordered,
+            clock=self._clock,
+        )
         self._main = Consumer(
             {
                 **self._settings.consumer_config(self.group.name),
@@ -128,137 +130,24 @@ class ServiceRunner:
         now = self._clock()
         self._resume_due(now)
         self._probe_breakers(now)
-        records = [
+        messages = [
             *self._main.consume(self._options.batch_size, self._options.poll_timeout_s),
             *self._retry.consume(self._options.batch_size, 0),
         ]
-        handled: dict[tuple[str, int], int] = {}
-        skipped: set[tuple[str, int]] = set()
-        for index, message in enumerate(records):
+        records = []
+        for message in messages:
             error = message.error()
-            if error is not None:
-                _raise_if_fatal(error)
-                continue
-            record = ConsumedRecord.of(message)
-            partition = (record.topic, record.partition)
-            if partition in skipped:
-                continue
-            outcome = self._handle(record)
-            if outcome is _Outcome.DONE:
-                handled[partition] = record.offset
-            elif outcome is _Outcome.NOT_DUE:
-                skipped.add(partition)
-                self._hold_until_due(record)
+            if error is None:
+                records.append(ConsumedRecord.of(message))
             else:
-                self._pause_all(
-                    [ConsumedRecord.of(m) for m in records[index:] if m.error() is None], skipped
-                )
-                break
+                _raise_if_fatal(error)
+        outcome = self._dispatcher.dispatch(records)
+        for record in outcome.not_due:
+            self._hold_until_due(record)
+        if outcome.rewind is not None:
+            self._pause_all(outcome.rewind, outcome.handled)
         self._router.deliveries.flush(self._options.flush_timeout_s)
-        self._store(handled)
-
-    def _handle(self, record: ConsumedRecord) -> _Outcome:
-        position = self._router.position(record.topic)
-        now_ms = int(self._clock() * 1000)
-        if position.level is not None and (int_header(record.headers, DUE) or 0) > now_ms:
-            return _Outcome.NOT_DUE
-        chains = self._chains_of(record, position)
-        if chains is not None and record.key is not None:
-            waiting = self._wait_behind(chains, record, record.key, position, now_ms)
-            if waiting is not None:
-                return waiting
-        invocation = invoke(
-            self._decoder,
-            self.service.routes,
-            record,
-            context=self._context(record, position),
-            group=self.group.name,
-            retrying=self._retrying,
-        )
-        breaker = self._breakers.get(invocation.target or "")
-        if invocation.error is None:
-            if breaker is not None:
-                breaker.close()
-            return self._settle(chains, record, position)
-        if isinstance(invocation.error, TargetUnavailableError) and breaker is not None:
-            breaker.trip(self._clock())
-            log.warning(
-                "%s is unavailable (%s); pausing %s",
-                breaker.target,
-                invocation.error,
-                self.group.name,
-            )
-            return _Outcome.PAUSED
-        self._route_failure(chains, record, position, invocation.error, now_ms)
-        return _Outcome.DONE
-
-    def _wait_behind(
-        self, chains: KeyChains, record: ConsumedRecord, key: bytes, position: Position, now_ms: int
-    ) -> _Outcome | None:
-        """Park or move a record that must wait for an earlier one of its key; None: go."""
-        offset = source_offset(record, position)
-        if position.level is None:
-            if not chains.parked(key):
-                return None
-            level = chains.tail_level(key)
-            chains.add(key, offset, level)
-            self._router.to_retry(record, level, _ParkedError(), now_ms)
-            return _Outcome.DONE
-        entry = chains.find(key, offset)
-        if entry is None or entry.level > position.level:
-            return _Outcome.DONE  # a copy left behind by a move before a crash
-        if chains.is_head(key, offset):
-            return None
-        level = max(chains.level_ahead(key, offset), position.level)
-        entry.level = level
-        self._router.to_retry(record, level, _ParkedError(), now_ms)
-        return _Outcome.DONE
-
-    def _settle(
-        self, chains: KeyChains | None, record: ConsumedRecord, position: Position
-    ) -> _Outcome:
-        if chains is not None and record.key is not None and position.level is not None:
-            chains.remove(record.key, source_offset(record, position))
-        return _Outcome.DONE
-
-    def _route_failure(
-        self,
-        chains: KeyChains | None,
-        record: ConsumedRecord,
-        position: Position,
-        error: Exception,
-        now_ms: int,
-    ) -> None:
-        next_level = 0 if position.level is None else position.level + 1
-        dead = isinstance(error, PermanentError) or next_level > self._router.last_level
-        offset = source_offset(record, position)
-        if dead:
-            log.warning(
-                "%s[%d] %d to the dead-letter topic: %s",
-                position.source_topic, record.partition, offset, error,
-            )  # fmt: skip
-            self._router.to_dead_letter(record, error, now_ms)
-            self._settle(chains, record, position)
-            return
-        self._router.to_retry(record, next_level, error, now_ms)
-        if chains is not None and record.key is not None:
-            chains.add(record.key, offset, next_level)
-
-    def _chains_of(self, record: ConsumedRecord, position: Position) -> KeyChains | None:
-        if not self.ordered:
-            return None
-        return self._chains.setdefault((position.source_topic, record.partition), KeyChains())
-
-    def _context(self, record: ConsumedRecord, position: Position) -> HandlerContext:
-        return HandlerContext(
-            key=record.text_key,
-            headers=record.headers,
-            topic=position.source_topic,
-            partition=record.partition,
-            offset=source_offset(record, position),
-            attempt=position.round,
-            traceparent=text_header(record.headers, TRACEPARENT),
-        )
+        self._store(outcome.handled)
 
     # --- pausing ---------------------------------------------------------------------------
 
@@ -279,21 +168,23 @@ class ServiceRunner:
         if due:
             self._retry.resume([TopicPartition(topic, partition) for topic, partition in due])
 
-    def _pause_all(
-        self, unhandled: Iterable[ConsumedRecord], skipped: set[tuple[str, int]]
-    ) -> None:
-        rewind: dict[tuple[str, int], int] = {}
+    def _pause_all(self, unhandled: list[ConsumedRecord], handled: dict[Partition, int]) -> None:
+        """Pause everything and rewind each partition to its first unhandled record."""
+        rewind: dict[Partition, int] = {}
         for record in unhandled:
             partition = (record.topic, record.partition)
-            if partition not in skipped:
-                rewind.setdefault(partition, record.offset)
+            rewind[partition] = min(record.offset, rewind.get(partition, record.offset))
+        for partition, offset in rewind.items():
+            # Offsets are stored in order: nothing at or after a rewound record counts.
+            if handled.get(partition, -1) >= offset:
+                handled[partition] = offset - 1
         for consumer in (self._main, self._retry):
             assigned = consumer.assignment()
             consumer.pause(assigned)
             for tp in assigned:
-                offset = rewind.get((tp.topic, tp.partition))
-                if offset is not None:
-                    consumer.seek(TopicPartition(tp.topic, tp.partition, offset))
+                start = rewind.get((tp.topic, tp.partition))
+                if start is not None:
+                    consumer.seek(TopicPartition(tp.topic, tp.partition, start))
 
     def _probe_breakers(self, now: float) -> None:
         tripped = [breaker for breaker in self._breakers.values() if breaker.open]
@@ -309,22 +200,24 @@ class ServiceRunner:
 
     # --- offsets and rebalances -----------------------------------------------------------
 
-    def _store(self, handled: dict[tuple[str, int], int]) -> None:
+    def _store(self, handled: dict[Partition, int]) -> None:
         for consumer, positions in self._split(handled):
             if positions:
                 consumer.store_offsets(offsets=positions)
 
     def _split(
-        self, handled: dict[tuple[str, int], int]
+        self, handled: dict[Partition, int]
     ) -> Iterator[tuple[Consumer, list[TopicPartition]]]:
+        # An offset of -1 left by a rewind means nothing of that partition was handled.
+        positions = [(t, p, o) for (t, p), o in handled.items() if o >= 0]
         main = [
             TopicPartition(t, p, o + 1)
-            for (t, p), o in handled.items()
+            for t, p, o in positions
             if self._router.position(t).level is None
         ]
         retry = [
             TopicPartition(t, p, o + 1)
-            for (t, p), o in handled.items()
+            for t, p, o in positions
             if self._router.position(t).level is not None
         ]
         yield self._main, main
@@ -399,13 +292,6 @@ class ServiceRunner:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-
-
-class _ParkedError(Exception):
-    """Why a record went to a retry topic without being tried: its key is parked."""
-
-    def __str__(self) -> str:
-        return "waiting behind an earlier record of the same key"
 
 
 def _commit(consumer: Consumer) -> None:

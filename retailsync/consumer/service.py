@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -27,15 +27,28 @@ class HandlerContext:
     traceparent: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One event of a batch handed to a batch handler."""
+
+    event: Any
+    context: HandlerContext
+
+
 Handler = Callable[[Any, HandlerContext], None]
+# Returns the failures by position in the batch (None or empty: all succeeded).
+BatchHandler = Callable[[Sequence[Item]], Mapping[int, BaseException] | None]
 _H = TypeVar("_H", bound=Handler)
+_B = TypeVar("_B", bound=BatchHandler)
 
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    handler: Handler
+    handler: Any  # a Handler, or a BatchHandler when ``batch``
     # Which downstream system the handler writes to; one circuit breaker per target.
     target: str
+    batch: bool = False
+    max_items: int = 1
 
 
 class ConsumerService:
@@ -43,8 +56,13 @@ class ConsumerService:
 
     A handler returns for success or raises: a ``TransientError`` is retried, a
     ``PermanentError`` sends the record to the dead-letter topic, a
-    ``TargetUnavailableError`` pauses the service until the target answers again. Events
-    without a handler are acknowledged and skipped.
+    ``TargetUnavailableError`` pauses the service until the target answers again, and a
+    ``ConfigError`` (a wrong API key, say) stops the service rather than dead-letter every
+    record. Events without a handler are acknowledged and skipped.
+
+    A batch handler gets up to ``max_items`` consecutive events of its types from one
+    consumer batch, and reports failures by position. With key ordering a batch never holds
+    two events of one key; without it, it may, in order, so that the handler can coalesce.
     """
 
     def __init__(self, name: str) -> None:
@@ -53,13 +71,28 @@ class ConsumerService:
 
     def handler(self, *event_types: str, target: str = "default") -> Callable[[_H], _H]:
         def register(handler: _H) -> _H:
-            for event_type in event_types:
-                if event_type in self._routes:
-                    raise ValueError(f"{self.name}: {event_type} already has a handler")
-                self._routes[event_type] = Route(handler, target)
+            self._add(event_types, Route(handler, target))
             return handler
 
         return register
+
+    def batch_handler(
+        self, *event_types: str, target: str = "default", max_items: int = 200
+    ) -> Callable[[_B], _B]:
+        if max_items < 1:
+            raise ValueError("max_items must be at least 1")
+
+        def register(handler: _B) -> _B:
+            self._add(event_types, Route(handler, target, batch=True, max_items=max_items))
+            return handler
+
+        return register
+
+    def _add(self, event_types: tuple[str, ...], route: Route) -> None:
+        for event_type in event_types:
+            if event_type in self._routes:
+                raise ValueError(f"{self.name}: {event_type} already has a handler")
+            self._routes[event_type] = route
 
     @property
     def routes(self) -> Mapping[str, Route]:

@@ -4,14 +4,15 @@ back-pressure and rebalances."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
 from retailsync import headers as h
-from retailsync.consumer import HandlerContext
-from retailsync.errors import PermanentError, TargetUnavailableError, TransientError
+from retailsync.consumer import ConsumerService, HandlerContext, Item
+from retailsync.errors import ConfigError, PermanentError, TargetUnavailableError, TransientError
 from retailsync.events import OrderCreated
 from retailsync.settings import Settings
 from tests.integration.harness import Pipeline, Sink, make_pipeline, order
@@ -212,3 +213,68 @@ def test_two_instances_share_the_partitions_through_rebalances(pipeline: Pipelin
         pipeline.wait(lambda: len(applied()) == 600, what="600 applied")
     assert applied() == set(range(600))
     assert pipeline.committed(pipeline.group, pipeline.topic) == 600
+
+
+def test_a_batch_handler_gets_runs_without_repeated_keys_and_reports_failures_by_position(
+    pipeline: Pipeline,
+) -> None:
+    sink = Sink()
+    batches: list[list[str]] = []
+    service = ConsumerService(pipeline.group)
+
+    @service.batch_handler("order_created", target="shop", max_items=50)
+    def apply(items: Sequence[Item]) -> Mapping[int, BaseException]:
+        batches.append([item.event.order_ref for item in items])
+        failures: dict[int, BaseException] = {}
+        for index, item in enumerate(items):
+            if item.event.envelope.source_version == 7:
+                failures[index] = PermanentError("sku TEE-XL is unknown")
+            else:
+                sink.add(item.event)
+        return failures
+
+    pipeline.publish(*[order(f"shop:{n % 40}", n) for n in range(200)])
+    with pipeline.running(service):
+        pipeline.wait(lambda: sink.count() == 199, what="199 applied")
+        (dead,) = pipeline.records(f"{pipeline.topic}.{pipeline.group}.dlt", expect=1)
+    assert h.text_header(dead.headers, h.ERROR_MESSAGE) == "sku TEE-XL is unknown"
+    assert max(len(batch) for batch in batches) > 1  # a backlog is handled in batches
+    assert all(len(batch) <= 50 and len(batch) == len(set(batch)) for batch in batches)
+    for n in range(40):
+        assert sink.of(f"shop:{n}") == sorted(sink.of(f"shop:{n}"))
+
+
+def test_without_key_ordering_a_batch_may_hold_a_key_several_times(
+    kafka_settings: Settings, admin: AdminClient, unique: str
+) -> None:
+    pipeline = make_pipeline(kafka_settings, admin, unique, ordering="none")
+    batches: list[list[int]] = []
+    service = ConsumerService(pipeline.group)
+
+    @service.batch_handler("order_created", target="shop")
+    def apply(items: Sequence[Item]) -> None:
+        batches.append([item.event.envelope.source_version for item in items])
+
+    pipeline.publish(*[order("shop:hot", n) for n in range(100)])
+    with pipeline.running(service):
+        pipeline.wait(lambda: sum(map(len, batches)) == 100, what="100 handled")
+    assert max(len(batch) for batch in batches) > 1
+    assert [n for batch in batches for n in batch] == list(range(100))
+
+
+def test_a_configuration_error_stops_the_service_instead_of_dead_lettering(
+    pipeline: Pipeline,
+) -> None:
+    def misconfigured(_event: OrderCreated, _context: HandlerContext) -> None:
+        raise ConfigError("environment", "RETAILSYNC_ODOO_API_KEY", "Odoo refused the API key")
+
+    pipeline.publish(order("shop:1", 1))
+    with (
+        pytest.raises(ConfigError, match="RETAILSYNC_ODOO_API_KEY"),
+        pipeline.running(pipeline.service(misconfigured)),
+    ):
+        deadline = time.monotonic() + 30
+        while not pipeline.failures and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
+    assert pipeline.committed(pipeline.group, pipeline.topic) == 0

@@ -1,0 +1,240 @@
+"""What happens to each record of a consumer batch: wait, park, handle, retry or dead-letter.
+
+Records are handled in batch order. Consecutive records for one batch handler form a run,
+called once; a run ends at a record for another handler and, with key ordering, before a
+second record of a key already in it, so the first one's outcome (perhaps parking the key)
+is known before the next is looked at.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from tenacity import Retrying
+
+from retailsync.consumer.breaker import CircuitBreaker
+from retailsync.consumer.chains import KeyChains
+from retailsync.consumer.invoke import Decoder, call, decode
+from retailsync.consumer.record import ConsumedRecord
+from retailsync.consumer.recovery import SourcePartition
+from retailsync.consumer.routing import Position, Router, source_offset
+from retailsync.consumer.service import HandlerContext, Item, Route
+from retailsync.errors import ConfigError, PermanentError, RetailsyncError, TargetUnavailableError
+from retailsync.headers import DUE, TRACEPARENT, int_header, text_header
+
+log = logging.getLogger("retailsync.consumer")
+Partition = tuple[str, int]
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What the runner does after a batch: store, hold back, or pause and rewind."""
+
+    handled: dict[Partition, int] = field(default_factory=dict)  # last handled offset
+    not_due: list[ConsumedRecord] = field(default_factory=list)
+    # Set when a target went down: these records were not handled and must be read again.
+    rewind: list[ConsumedRecord] | None = None
+
+
+@dataclass(slots=True)
+class _Ready:
+    index: int
+    record: ConsumedRecord
+    position: Position
+    route: Route
+    event: object
+
+
+@dataclass(slots=True)
+class _Run:
+    ready: list[_Ready] = field(default_factory=list)
+
+    def holds(self, key: bytes | None) -> bool:
+        return any(ready.record.key == key for ready in self.ready)
+
+    def fits(self, ready: _Ready) -> bool:
+        if not self.ready:
+            return True
+        route = self.ready[0].route
+        return ready.route is route and route.batch and len(self.ready) < route.max_items
+
+
+class Dispatcher:
+    """Handles the records of one service's batches."""
+
+    def __init__(
+        self,
+        *,
+        routes: Mapping[str, Route],
+        decoder: Decoder,
+        router: Router,
+        chains: dict[SourcePartition, KeyChains],
+        breakers: Mapping[str, CircuitBreaker],
+        retrying: Retrying,
+        ordered: bool,
+        clock: Callable[[], float],
+    ) -> None:
+        self._routes = routes
+        self._decoder = decoder
+        self._router = router
+        self._chains = chains
+        self._breakers = breakers
+        self._retrying = retrying
+        self._ordered = ordered
+        self._clock = clock
+
+    def dispatch(self, records: list[ConsumedRecord]) -> Outcome:
+        outcome = Outcome()
+        held: set[Partition] = set()
+        run = _Run()
+        for index, record in enumerate(records):
+            partition = (record.topic, record.partition)
+            if partition in held:
+                continue
+            # With key ordering, a key's earlier outcome (perhaps parking it) comes first.
+            if self._ordered and run.holds(record.key) and not self._flush(run, outcome, records):
+                return outcome
+            ready = self._prepare(index, record, outcome, held)
+            if ready is None:
+                continue
+            if not run.fits(ready) and not self._flush(run, outcome, records):
+                return outcome
+            run.ready.append(ready)
+            if not ready.route.batch and not self._flush(run, outcome, records):
+                return outcome
+        self._flush(run, outcome, records)
+        return outcome
+
+    def _prepare(
+        self, index: int, record: ConsumedRecord, outcome: Outcome, held: set[Partition]
+    ) -> _Ready | None:
+        """A record ready for its handler, or None when it was dealt with here."""
+        position = self._router.position(record.topic)
+        now_ms = self._now_ms()
+        partition = (record.topic, record.partition)
+        if position.level is not None and (int_header(record.headers, DUE) or 0) > now_ms:
+            held.add(partition)
+            outcome.not_due.append(record)
+            return None
+        chains = self._chains_of(record, position)
+        if (
+            chains is not None
+            and record.key is not None
+            and self._waits(chains, record, record.key, position)
+        ):
+            outcome.handled[partition] = record.offset
+            return None
+        try:
+            decoded = decode(self._decoder, self._routes, record)
+        except RetailsyncError as error:
+            self._route_failure(record, position, error)
+            outcome.handled[partition] = record.offset
+            return None
+        if decoded.route is None:
+            self._settle(record, position)
+            outcome.handled[partition] = record.offset
+            return None
+        return _Ready(index, record, position, decoded.route, decoded.event)
+
+    def _flush(self, run: _Run, outcome: Outcome, records: list[ConsumedRecord]) -> bool:
+        """Call the run's handler and settle each record; False if its target went down."""
+        if not run.ready:
+            return True
+        ready, run.ready = run.ready, []
+        route = ready[0].route
+        items = [Item(r.event, self._context(r.record, r.position)) for r in ready]
+        errors = call(route, items, group=self._router.group.name, retrying=self._retrying)
+        breaker = self._breakers[route.target]
+        unavailable = next((e for e in errors if isinstance(e, TargetUnavailableError)), None)
+        if unavailable is not None:
+            breaker.trip(self._clock())
+            log.warning(
+                "%s is unavailable (%s); pausing %s",
+                route.target,
+                unavailable,
+                self._router.group.name,
+            )
+            outcome.rewind = [r.record for r in ready] + records[ready[-1].index + 1 :]
+            return False
+        breaker.close()
+        for item, error in zip(ready, errors, strict=True):
+            if isinstance(error, ConfigError):
+                raise error  # every record would fail alike: stop, do not dead-letter them all
+            if error is None:
+                self._settle(item.record, item.position)
+            else:
+                self._route_failure(item.record, item.position, error)
+            outcome.handled[(item.record.topic, item.record.partition)] = item.record.offset
+        return True
+
+    def _waits(
+        self, chains: KeyChains, record: ConsumedRecord, key: bytes, position: Position
+    ) -> bool:
+        """Park or move a record that must wait for an earlier one of its key."""
+        offset = source_offset(record, position)
+        if position.level is None:
+            if not chains.parked(key):
+                return False
+            level = chains.tail_level(key)
+            chains.add(key, offset, level)
+            self._router.to_retry(record, level, _ParkedError(), self._now_ms())
+            return True
+        entry = chains.find(key, offset)
+        if entry is None or entry.level > position.level:
+            return True  # a copy left behind by a move before a crash
+        if chains.is_head(key, offset):
+            return False
+        entry.level = max(chains.level_ahead(key, offset), position.level)
+        self._router.to_retry(record, entry.level, _ParkedError(), self._now_ms())
+        return True
+
+    def _settle(self, record: ConsumedRecord, position: Position) -> None:
+        chains = self._chains_of(record, position)
+        if chains is not None and record.key is not None and position.level is not None:
+            chains.remove(record.key, source_offset(record, position))
+
+    def _route_failure(
+        self, record: ConsumedRecord, position: Position, error: RetailsyncError
+    ) -> None:
+        next_level = 0 if position.level is None else position.level + 1
+        offset = source_offset(record, position)
+        if isinstance(error, PermanentError) or next_level > self._router.last_level:
+            log.warning(
+                "%s[%d] %d to the dead-letter topic: %s",
+                position.source_topic, record.partition, offset, error,
+            )  # fmt: skip
+            self._router.to_dead_letter(record, error, self._now_ms())
+            self._settle(record, position)
+            return
+        self._router.to_retry(record, next_level, error, self._now_ms())
+        chains = self._chains_of(record, position)
+        if chains is not None and record.key is not None:
+            chains.add(record.key, offset, next_level)
+
+    def _chains_of(self, record: ConsumedRecord, position: Position) -> KeyChains | None:
+        if not self._ordered:
+            return None
+        return self._chains.setdefault((position.source_topic, record.partition), KeyChains())
+
+    def _context(self, record: ConsumedRecord, position: Position) -> HandlerContext:
+        return HandlerContext(
+            key=record.text_key,
+            headers=record.headers,
+            topic=position.source_topic,
+            partition=record.partition,
+            offset=source_offset(record, position),
+            attempt=position.round,
+            traceparent=text_header(record.headers, TRACEPARENT),
+        )
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+
+class _ParkedError(Exception):
+    """Why a record went to a retry topic without being tried: its key is parked."""
+
+    def __str__(self) -> str:
+        return "waiting behind an earlier record of the same key"
