@@ -1,13 +1,21 @@
-"""Publishing events: the topic and key come from topology.yaml, the bytes from the serde."""
+"""Publishing events: the topic and key come from topology.yaml, the bytes from the serde.
+
+``Publisher`` is for batches (publish, then flush); ``AsyncPublisher`` for asyncio servers
+that answer each request once its own event is acknowledged.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import threading
 from dataclasses import dataclass
+from functools import partial
 from types import TracebackType
 
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from retailsync.delivery import DeliveryTracker
+from retailsync.delivery import DeliveryError, DeliveryTracker
 from retailsync.events import Event
 from retailsync.headers import (
     CONTENT_TYPE,
@@ -81,3 +89,124 @@ class Publisher:
     ) -> None:
         if exc_type is None:
             self.flush()
+
+
+class AsyncPublisher:
+    """An idempotent ``acks=all`` producer for asyncio code: ``send`` returns a future that
+    resolves once the brokers acknowledged the record, or fails with ``DeliveryError``.
+
+    Many requests wait at once without anyone flushing: a thread serves librdkafka's delivery
+    reports and hands each to the event loop. A record not acknowledged within
+    ``delivery_timeout_s`` fails, and librdkafka stops retrying it then (``message.timeout.ms``).
+    Use ``start`` and ``close`` from the event loop that awaits the futures.
+    """
+
+    _POLL_S = 0.1
+
+    def __init__(
+        self,
+        settings: Settings,
+        topology: Topology,
+        serde: EventSerde,
+        *,
+        delivery_timeout_s: float,
+    ) -> None:
+        self._topology = topology
+        self._serde = serde
+        self._config = {
+            **settings.producer_config(),
+            "message.timeout.ms": max(1, int(delivery_timeout_s * 1000)),
+        }
+        self._producer: Producer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = threading.Event()
+        self._reports: threading.Thread | None = None
+        self._reports_due: list[tuple[asyncio.Future[None], DeliveryError | None]] = []
+        # flush() in close serves reports on another thread than the reports thread.
+        self._reports_lock = threading.Lock()
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._producer = Producer(self._config)
+        self._reports = threading.Thread(
+            target=self._serve_reports, name="delivery-reports", daemon=True
+        )
+        self._reports.start()
+
+    def send(self, event: Event) -> asyncio.Future[None]:
+        """Queue ``event``; raises DeliveryError at once when librdkafka cannot take it."""
+        if self._producer is None or self._loop is None:
+            raise RuntimeError("start the publisher first")
+        record = event_record(event, self._topology, self._serde)
+        future: asyncio.Future[None] = self._loop.create_future()
+        try:
+            self._producer.produce(
+                record.topic, key=record.key, value=record.value, headers=record.headers,
+                on_delivery=partial(self._on_delivery, future),
+            )  # fmt: skip
+        except BufferError:
+            raise DeliveryError("the producer queue is full") from None
+        except KafkaException as exc:
+            raise DeliveryError(exc.args[0].str()) from None
+        return future
+
+    async def ready(self, timeout_s: float) -> bool:
+        """True when a broker answered a metadata request within ``timeout_s``."""
+        if self._producer is None:
+            return False
+        try:
+            await asyncio.to_thread(self._producer.list_topics, None, timeout_s)
+        except KafkaException:
+            return False
+        return True
+
+    async def close(self, timeout_s: float = 10.0) -> None:
+        """Wait up to ``timeout_s`` for records in flight, then stop serving reports."""
+        if self._producer is not None:
+            # flush() serves reports on this worker thread; they are handed over below.
+            await asyncio.to_thread(self._producer.flush, timeout_s)
+        self._stopping.set()
+        if self._reports is not None:
+            await asyncio.to_thread(self._reports.join)
+
+    def _serve_reports(self) -> None:
+        assert self._producer is not None
+        while not self._stopping.is_set():
+            self._producer.poll(self._POLL_S)
+            self._hand_over()
+        self._hand_over()
+
+    def _on_delivery(
+        self, future: asyncio.Future[None], error: KafkaError | None, message: Message
+    ) -> None:
+        # Called inside poll(), on the reports thread: collected, and handed to the event
+        # loop once per poll, so a burst of reports wakes the loop once.
+        failure = None
+        if error is not None:
+            failure = DeliveryError(f"{message.topic()}: {error.str()}")
+        with self._reports_lock:
+            self._reports_due.append((future, failure))
+
+    def _hand_over(self) -> None:
+        with self._reports_lock:
+            due, self._reports_due = self._reports_due, []
+        if not due:
+            return
+        assert self._loop is not None
+        # A closed loop raises RuntimeError: nobody waits for the reports any more.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(_settle_all, due)
+
+
+def _settle_all(due: list[tuple[asyncio.Future[None], DeliveryError | None]]) -> None:
+    for future, failure in due:
+        _settle(future, failure)
+
+
+def _settle(future: asyncio.Future[None], failure: DeliveryError | None) -> None:
+    if future.done():
+        return
+    if failure is None:
+        future.set_result(None)
+    else:
+        future.set_exception(failure)

@@ -13,6 +13,7 @@ import logging
 import os
 import re
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
@@ -95,6 +96,49 @@ class Settings(BaseSettings):
     schemas_dir: Path | None = None
     broker_data_dir: Path = Path(".retailsync/kafka")
     cache_dir: Path = _default_cache_dir()
+    # Commerce: the webhook receiver (producers/commerce) and the storefront appliers
+    # (consumers/storefront_*). Webhook secrets hold comma-separated values, so a new secret
+    # can be added before the old one is retired.
+    webhook_host: str = "127.0.0.1"
+    webhook_port: int = Field(8080, ge=0, lt=65536)
+    webhook_max_body_bytes: int = Field(1_048_576, gt=0)
+    # Below Shopify's 5 s: past it the receiver answers 503 and the platform retries.
+    webhook_ack_timeout_s: float = Field(3.0, gt=0)
+    webhook_retry_after_s: int = Field(10, ge=0)
+    webhook_tolerance_s: int = Field(300, gt=0)
+    # Shopify retries for 4 hours; a duplicate within the window is answered from memory.
+    webhook_dedup_window_s: float = Field(14_400.0, ge=0)
+    webhook_dedup_entries: int = Field(100_000, ge=0)
+    shopify_webhook_secrets: SecretStr | None = None
+    shopify_channel: str = Field("shopify", min_length=1)
+    woocommerce_webhook_secrets: SecretStr | None = None
+    woocommerce_channel: str = Field("woocommerce", min_length=1)
+    generic_webhook_secrets: SecretStr | None = None
+    storefront_url: str | None = None
+    storefront_access_token: SecretStr | None = None
+    storefront_api_version: str = "2025-01"
+    storefront_channel: str = Field("shopify", min_length=1)
+    storefront_timeout_s: float = Field(10.0, gt=0)
+    # Odoo location -> storefront location id; stock at other locations is not sold online.
+    storefront_locations: dict[str, str] = {}
+    # Units held back per Odoo location ("*": every other location).
+    storefront_safety_stock: dict[str, Decimal] = {}
+    storefront_notify_customer: bool = True
+    # Odoo change capture (`retailsync serve odoo-changes`, producers/odoo).
+    odoo_poll_interval_s: float = Field(5.0, gt=0)
+    # The re-read window: longer than Odoo's longest transaction, whose write_date is its start.
+    odoo_overlap_s: float = Field(30.0, ge=0)
+    odoo_page_size: int = Field(200, ge=1, le=5_000)
+    # The Odoo models to poll; None: every model the producer maps.
+    odoo_models: list[str] | None = None
+    odoo_trigger_host: str = "127.0.0.1"
+    # 0: any free port.
+    odoo_trigger_port: int = Field(8075, ge=0, lt=65536)
+    odoo_trigger_token: SecretStr | None = None
+    odoo_checkpoint_topic: str = "retail.odoo-changes.checkpoints"
+    # The Kafka transactional.id: a restarted instance with the same id fences the old one.
+    # None: odoo-changes-<odoo_db>.
+    odoo_producer_id: str | None = None
 
     @field_validator("bootstrap_servers")
     @classmethod

@@ -1,18 +1,21 @@
-"""OpenTelemetry in one place: spans with the standard ``messaging.kafka.*`` attributes.
+"""OpenTelemetry in one place: spans with the standard ``messaging.kafka.*`` attributes,
+and gauges.
 
 Without an SDK configured by the deployment these are no-ops and cost next to nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
-from opentelemetry import trace
+from opentelemetry import metrics, trace
+from opentelemetry.metrics import CallbackOptions, Observation
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _tracer = trace.get_tracer("retailsync")
+_meter = metrics.get_meter("retailsync")
 _propagator = TraceContextTextMapPropagator()
 
 
@@ -43,3 +46,12 @@ def current_traceparent() -> str | None:
     carrier: dict[str, str] = {}
     _propagator.inject(carrier)
     return carrier.get("traceparent")
+
+
+def observe_gauge(name: str, read: Callable[[], float], *, unit: str, description: str) -> None:
+    """An OpenTelemetry gauge whose value is ``read()`` at each collection."""
+
+    def observe(_options: CallbackOptions) -> Iterable[Observation]:
+        return [Observation(read())]
+
+    _meter.create_observable_gauge(name, [observe], unit=unit, description=description)

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from retailsync.cli import broker, schemas, topology
+from retailsync.cli import broker, schemas, serve, topology
 from retailsync.cli.consume import consume
 from retailsync.cli.run import run
 from retailsync.errors import RetailsyncError
@@ -21,6 +21,7 @@ app = typer.Typer(
 app.add_typer(broker.app, name="broker")
 app.add_typer(topology.app, name="topology")
 app.add_typer(schemas.app, name="schemas")
+app.add_typer(serve.app, name="serve")
 app.command()(run)
 app.command()(consume)
 

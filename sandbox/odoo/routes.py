@@ -1,19 +1,16 @@
-"""The sandbox's HTTP surface: the routes odoorpc and the JSON-2 client use, and the faults."""
+"""The sandbox's HTTP surface: the routes odoorpc and the JSON-2 client use."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sandbox.odoo.exceptions import not_found, serialize
-from sandbox.odoo.faults import Faults
 from sandbox.odoo.json2 import Json2
 from sandbox.odoo.rpc import Services, error_reply, reply, version_info
 
@@ -23,8 +20,8 @@ _INVALID_JSON = (
 )
 
 
-def build_app(services: Services, json2: Json2, version: str, faults: Faults) -> ASGIApp:
-    """A Starlette application answering as an Odoo server, behind the fault switches."""
+def build_app(services: Services, json2: Json2, version: str) -> Starlette:
+    """A Starlette application answering as an Odoo server."""
 
     async def version_route(request: Request) -> Response:
         payload = await _envelope(request)
@@ -57,26 +54,7 @@ def build_app(services: Services, json2: Json2, version: str, faults: Faults) ->
             "/json/2{rest:path}", json2_elsewhere, methods=["GET", "POST", "PUT", "DELETE", "PATCH"]
         ),
     ]
-    return _FaultMiddleware(Starlette(routes=routes), faults)
-
-
-class _FaultMiddleware:
-    def __init__(self, app: ASGIApp, faults: Faults) -> None:
-        self._app = app
-        self._faults = faults
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            if self._faults.delay_s:
-                await asyncio.sleep(self._faults.delay_s)
-            status = self._faults.status
-            if status is not None:
-                page = PlainTextResponse(
-                    f"{status.value} {status.phrase}", status_code=status.value
-                )
-                await page(scope, receive, send)
-                return
-        await self._app(scope, receive, send)
+    return Starlette(routes=routes)
 
 
 async def _envelope(request: Request) -> dict[str, Any] | None:

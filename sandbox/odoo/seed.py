@@ -12,7 +12,7 @@ COUNTRIES = [("Belgium", "BE"), ("France", "FR"), ("Germany", "DE"), ("United St
 
 
 def seed(env: Env, *, login: str) -> None:
-    """Create the company, users, countries, warehouse ``WH`` and its locations."""
+    """Create the company, users, countries, currency, unit, warehouse ``WH`` and its locations."""
     partners = env["res.partner"].create(
         [
             {"name": "YourCompany", "is_company": True},
@@ -32,6 +32,9 @@ def seed(env: Env, *, login: str) -> None:
         ]
     )
     env["res.country"].create([{"name": name, "code": code} for name, code in COUNTRIES])
+    # A fresh database's company currency and first unit (``uom.product_uom_unit``).
+    env["res.currency"].create({"name": "USD", "symbol": "$"})
+    env["uom.uom"].create({"name": "Units"})
     env["ir.model"].create(
         [{"model": name, "name": model._description or name} for name, model in REGISTRY.items()]
     )

@@ -15,7 +15,7 @@ from confluent_kafka.admin import AdminClient
 
 from retailsync.consumer import ConsumerService, RunnerOptions, ServiceRunner
 from retailsync.consumer.record import ConsumedRecord
-from retailsync.events import OrderCreated, load_catalogue
+from retailsync.events import Event, OrderCreated, load_catalogue
 from retailsync.events.examples import AT, SHOP, example_events
 from retailsync.publisher import Publisher
 from retailsync.serde import EventSerde, SingleObjectSerde
@@ -34,6 +34,7 @@ topics:
 events:
   order_created: {topic: NS.orders, key: "{order_ref}"}
   order_cancelled: {topic: NS.orders, key: "{order_ref}"}
+  payment_captured: {topic: NS.orders, key: "{order_ref}"}
 consumers:
   GROUP:
     subscriptions: [NS.orders]
@@ -93,7 +94,7 @@ class Pipeline:
     def topic(self) -> str:
         return next(iter(self.topology.topics))
 
-    def publish(self, *events: OrderCreated) -> None:
+    def publish(self, *events: Event) -> None:
         with Publisher(self.settings, self.topology, self.serde) as publisher:
             for event in events:
                 publisher.publish(event)

@@ -2,6 +2,8 @@
 
 from sandbox.odoo.models import (
     base,
+    carriers,
+    mail,
     products,
     sale_lines,
     sales,
@@ -10,10 +12,13 @@ from sandbox.odoo.models import (
     stock_pickings,
     stock_quants,
     stock_wizards,
+    units,
 )
 
 __all__ = [
     "base",
+    "carriers",
+    "mail",
     "products",
     "sale_lines",
     "sales",
@@ -22,4 +27,5 @@ __all__ = [
     "stock_pickings",
     "stock_quants",
     "stock_wizards",
+    "units",
 ]

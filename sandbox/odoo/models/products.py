@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sandbox.odoo.models.units import company_currency, default_uom
 from sandbox.odoo.orm import Model, ValsList, api_model, fields, vals_list_of
 
 PRODUCT_TYPES = [("consu", "Goods"), ("service", "Service"), ("combo", "Combo")]
@@ -27,6 +28,9 @@ class ProductTemplate(Model):
     list_price = fields.Float("Sales Price", default=1.0)
     sale_ok = fields.Boolean("Can be Sold", default=True)
     description_sale = fields.Text("Sales Description")
+    uom_id = fields.Many2one("uom.uom", "Unit", required=True, default=default_uom)
+    weight = fields.Float(default=0.0)
+    currency_id = fields.Many2one("res.currency", "Currency", compute="_compute_currency_id")
     active = fields.Boolean(default=True)
     default_code = fields.Char("Internal Reference", compute="_compute_default_code")
     product_variant_ids = fields.One2many("product.product", "product_tmpl_id", "Products")
@@ -64,6 +68,9 @@ class ProductTemplate(Model):
     def _compute_qty_available(self) -> dict[int, Any]:
         return self._sum_of("product.product", "product_tmpl_id", "qty_available")
 
+    def _compute_currency_id(self) -> dict[int, Any]:
+        return dict.fromkeys(self.ids, company_currency(self.env))
+
 
 class ProductProduct(Model):
     _name = "product.product"
@@ -82,6 +89,10 @@ class ProductProduct(Model):
     list_price = fields.Float("Sales Price", related="product_tmpl_id.list_price")
     lst_price = fields.Float("Sales Price", related="product_tmpl_id.list_price")
     sale_ok = fields.Boolean("Can be Sold", related="product_tmpl_id.sale_ok")
+    description_sale = fields.Text("Sales Description", related="product_tmpl_id.description_sale")
+    uom_id = fields.Many2one("uom.uom", "Unit", related="product_tmpl_id.uom_id")
+    weight = fields.Float(related="product_tmpl_id.weight")
+    currency_id = fields.Many2one("res.currency", "Currency", related="product_tmpl_id.currency_id")
     qty_available = fields.Float("Quantity On Hand", compute="_compute_qty_available")
     free_qty = fields.Float("Free To Use Quantity", compute="_compute_free_qty")
 

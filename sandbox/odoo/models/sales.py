@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.odoo.exceptions import UserError
+from sandbox.odoo.models.mail import post_message
+from sandbox.odoo.models.units import company_currency
 from sandbox.odoo.orm import Model, ValsList, api_model, fields, vals_list_of
 
 ORDER_STATES = [
@@ -38,6 +40,7 @@ class SaleOrder(Model):
         "Warehouse",
         default=lambda env: env["stock.warehouse"].search([], limit=1).id,
     )
+    currency_id = fields.Many2one("res.currency", "Currency", default=company_currency)
     note = fields.Text("Terms and conditions")
     order_line = fields.One2many("sale.order.line", "order_id", "Order Lines")
     picking_ids = fields.One2many("stock.picking", "sale_id", "Transfers")
@@ -81,6 +84,12 @@ class SaleOrder(Model):
             pickings.action_cancel()
             Model.write(order, {"state": "cancel"})
         return True
+
+    def message_post(
+        self, body: str = "", message_type: str = "notification", **_options: Any
+    ) -> int:
+        """Post ``body`` in the order's chatter (subtype, partners and the like are ignored)."""
+        return post_message(self, body, message_type)
 
     def _create_delivery(self) -> None:
         warehouse = self.env["stock.warehouse"].browse(self.warehouse_id)

@@ -35,6 +35,7 @@ class Location(Model):
     location_id = fields.Many2one("stock.location", "Parent Location", ondelete="cascade")
     child_ids = fields.One2many("stock.location", "location_id", "Contains")
     usage = fields.Selection(USAGES, "Location Type", required=True, default="internal")
+    warehouse_id = fields.Many2one("stock.warehouse", "Warehouse", compute="_compute_warehouse_id")
     active = fields.Boolean(default=True)
 
     @api_model
@@ -57,6 +58,20 @@ class Location(Model):
                 parent = self.browse(row["location_id"]).complete_name
                 name = f"{parent}/{name}"
             Model.write(self.browse(row["id"]), {"complete_name": name})
+
+    def _compute_warehouse_id(self) -> dict[int, Any]:
+        # As Odoo: the warehouse whose view location is this location or one of its parents.
+        views = {
+            row["view_location_id"]: row["id"]
+            for row in self.env["stock.warehouse"].search([])._values(["view_location_id"])
+        }
+        found: dict[int, Any] = {}
+        for row in self._values(["location_id"]):
+            here, parent = row["id"], row["location_id"]
+            while here not in views and parent:
+                here, parent = parent, self.browse(parent).location_id
+            found[row["id"]] = views.get(here)
+        return found
 
 
 class PickingType(Model):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.odoo.exceptions import UserError
+from sandbox.odoo.models.carriers import TRACKING_PLACEHOLDER
 from sandbox.odoo.orm import Model, ValsList, api_model, fields, vals_list_of
 
 PICKING_STATES = [
@@ -53,7 +54,10 @@ class Picking(Model):
     date_done = fields.Datetime("Date of Transfer", readonly=True)
     sale_id = fields.Many2one("sale.order", "Sales Order")
     backorder_id = fields.Many2one("stock.picking", "Back Order of")
+    return_id = fields.Many2one("stock.picking", "Return of", readonly=True)
+    carrier_id = fields.Many2one("delivery.carrier", "Carrier")
     carrier_tracking_ref = fields.Char("Tracking Reference")
+    carrier_tracking_url = fields.Char("Tracking URL", compute="_compute_carrier_tracking_url")
 
     @api_model
     def create(self, vals_list: ValsList) -> Any:
@@ -111,6 +115,14 @@ class Picking(Model):
         for picking in self:
             picking._action_done(backorder=picking.id not in no_backorder)
         return True
+
+    def _compute_carrier_tracking_url(self) -> dict[int, Any]:
+        urls: dict[int, Any] = {}
+        for row in self._values(["carrier_id", "carrier_tracking_ref"]):
+            carrier = self.env["delivery.carrier"].browse(row["carrier_id"] or [])
+            link, ref = carrier and carrier.tracking_url, row["carrier_tracking_ref"]
+            urls[row["id"]] = link.replace(TRACKING_PLACEHOLDER, ref) if link and ref else None
+        return urls
 
     def _moves(self) -> Any:
         return self.env["stock.move"].search([("picking_id", "in", list(self.ids))])

@@ -1,0 +1,132 @@
+"""odoo-orders under a backlog: orders/s applied to the sandbox Odoo and RPC calls per event.
+
+Starts its own Kafka (retailsync's launcher, free loopback ports) and sandbox Odoo, publishes
+a backlog of order_created events, then runs the service until every order is confirmed.
+Run: python -m bench.odoo_orders [ORDERS] (default 10000)
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka.admin import AdminClient
+
+from consumers.odoo_orders import make_service
+from retailsync.broker import LocalCluster, free_port_block
+from retailsync.consumer import RunnerOptions, ServiceRunner
+from retailsync.events import OrderCreated, load_catalogue
+from retailsync.events.examples import AT, SHOP, example_events
+from retailsync.odoo import OdooClient
+from retailsync.publisher import Publisher
+from retailsync.serde import EventSerde, SingleObjectSerde
+from retailsync.settings import Settings, load_settings
+from retailsync.topology import parse_topology
+from retailsync.topology.apply import apply_plan
+from retailsync.topology.plan import make_plan, read_cluster
+from sandbox.odoo import SandboxOdoo
+
+ROOT = Path(__file__).parents[1]
+SKUS = 50
+
+
+class CountingClient:
+    """An OdooClient that counts its calls: each is one RPC round trip."""
+
+    def __init__(self, client: OdooClient) -> None:
+        self._client = client
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._client, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            self.calls[name] += 1
+            return method(*args, **kwargs)
+
+        return counted
+
+
+def orders(count: int) -> list[OrderCreated]:
+    template = next(e for e in example_events() if isinstance(e, OrderCreated))
+    line = template.lines[0].model_copy(update={"quantity": Decimal(1), "discount": Decimal(0)})
+    made = []
+    for n in range(count):
+        ref = f"bench:{n}"
+        envelope = OrderCreated.new_envelope(
+            source=SHOP, source_ref=ref, occurred_at=AT, source_version=1
+        )
+        lines = (line.model_copy(update={"sku": f"BENCH-{n % SKUS}"}),)
+        made.append(
+            template.model_copy(
+                update={
+                    "envelope": envelope,
+                    "order_ref": ref,
+                    "customer_ref": f"c{n}",
+                    "lines": lines,
+                }
+            )
+        )
+    return made
+
+
+def main() -> None:
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    with (
+        tempfile.TemporaryDirectory(prefix="retailsync-bench-") as scratch,
+        SandboxOdoo.running() as odoo,
+    ):
+        cluster = LocalCluster(
+            Path(scratch) / "kafka", cache_dir=load_settings().cache_dir, port=free_port_block(2)
+        )
+        with cluster.running():
+            namespace = f"b{uuid.uuid4().hex[:8]}"
+            text = (ROOT / "topology.yaml").read_text().replace("retail", namespace)
+            topology = parse_topology(text, "topology.yaml")
+            settings = Settings(
+                bootstrap_servers=cluster.bootstrap_servers, odoo_url=odoo.url, odoo_db=odoo.db,
+                odoo_api_key=odoo.api_key,
+            )  # fmt: skip
+            admin = AdminClient(settings.admin_config())
+            apply_plan(admin, topology, make_plan(topology, read_cluster(admin, namespace)))
+            serde = EventSerde(SingleObjectSerde(load_catalogue(ROOT / "schemas")))
+            with OdooClient.from_settings(settings) as client:
+                client.create(
+                    "product.product",
+                    [
+                        {"name": f"BENCH-{n}", "default_code": f"BENCH-{n}", "is_storable": True}
+                        for n in range(SKUS)
+                    ],
+                )
+                with Publisher(settings, topology, serde) as publisher:
+                    for event in orders(count):
+                        publisher.publish(event)
+                counting = CountingClient(client)
+                service = make_service(lambda: counting, name="odoo-orders")  # type: ignore[arg-type, return-value]
+                runner = ServiceRunner(
+                    service, settings, topology, serde, options=RunnerOptions(poll_timeout_s=0.05)
+                )
+                thread = threading.Thread(target=runner.run)
+                began = time.perf_counter()
+                thread.start()
+                while client.search_count("sale.order", [("state", "=", "sale")]) < count:
+                    time.sleep(0.5)
+                elapsed = time.perf_counter() - began
+                runner.stop()
+                thread.join()
+    calls = sum(counting.calls.values())
+    print(f"odoo-orders: {count} orders from a backlog into the sandbox Odoo (JSON-2)")
+    print(f"  applied and confirmed:   {count / elapsed:,.1f} orders/s ({elapsed:.1f} s)")
+    print(f"  RPC round trips:         {calls} = {calls / count:.4f} per event")
+    print(f"  by call:                 {dict(sorted(counting.calls.items()))}")
+
+
+if __name__ == "__main__":
+    main()

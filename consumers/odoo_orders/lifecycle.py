@@ -1,0 +1,65 @@
+"""What happens to an order after it was placed: payments, refunds and cancellation.
+
+Payments and refunds are posted in the order's chatter, where Odoo users read them on the
+order's form; the note names the event id, so a re-delivered event posts nothing twice.
+"""
+
+from __future__ import annotations
+
+from consumers.odoo_orders.orders import ORDER
+from retailsync.errors import PermanentError
+from retailsync.events import (
+    OrderCancelled,
+    PaymentAuthorized,
+    PaymentCaptured,
+    RefundIssued,
+    SourceSystem,
+)
+from retailsync.odoo import OdooClient
+
+MoneyEvent = PaymentAuthorized | PaymentCaptured | RefundIssued
+
+
+def post_money_note(odoo: OdooClient, event: MoneyEvent) -> None:
+    order_id = _order_id(odoo, event.order_ref)
+    marker = str(event.envelope.event_id)
+    posted = odoo.search_count(
+        "mail.message",
+        [("model", "=", ORDER), ("res_id", "=", order_id), ("body", "ilike", marker)],
+    )
+    if posted:
+        return
+    odoo.call(ORDER, "message_post", [order_id], body=_note(event, marker), message_type="comment")
+
+
+def cancel(odoo: OdooClient, event: OrderCancelled) -> None:
+    if event.envelope.source.system is SourceSystem.ODOO:
+        return  # Odoo's own cancellation, published by the change capture: already done
+    rows = odoo.search_read(ORDER, [("client_order_ref", "=", event.order_ref)], ["state"])
+    if not rows:
+        raise PermanentError(f"no Odoo order has the ref {event.order_ref}")
+    if rows[0]["state"] != "cancel":
+        # Odoo 17+ asks for confirmation in a wizard unless told not to.
+        odoo.call(
+            ORDER,
+            "action_cancel",
+            [int(str(rows[0]["id"]))],
+            context={"disable_cancel_warning": True},
+        )
+
+
+def _order_id(odoo: OdooClient, order_ref: str) -> int:
+    rows = odoo.search_read(ORDER, [("client_order_ref", "=", order_ref)], ["id"])
+    if not rows:
+        raise PermanentError(f"no Odoo order has the ref {order_ref}")
+    return int(str(rows[0]["id"]))
+
+
+def _note(event: MoneyEvent, marker: str) -> str:
+    if isinstance(event, RefundIssued):
+        what = f"Refund {event.refund_ref} issued ({event.reason.value.lower()})"
+    elif isinstance(event, PaymentCaptured):
+        what = f"Payment {event.payment_ref} captured via {event.gateway}"
+    else:
+        what = f"Payment {event.payment_ref} authorized via {event.gateway}"
+    return f"<p>{what}: {event.amount} {event.currency}</p><p>retailsync event {marker}</p>"

@@ -1,0 +1,35 @@
+"""The storefront-fulfillment service: Odoo deliveries -> storefront fulfilments with tracking.
+
+``shipment_dispatched`` becomes a Shopify ``fulfillmentCreate`` on the order named by its
+``order_ref`` (``<RETAILSYNC_STOREFRONT_CHANNEL>:<order id>``; other channels' orders are
+not this storefront's), covering the shipped SKUs from the order's open fulfilment orders,
+with the carrier, tracking number and URL.
+
+Idempotent on the storefront's own state: before creating, the order's fulfilments are read;
+one with the same tracking number means the shipment is there already, and shipped SKUs
+with no open quantity left mean the same for a shipment without tracking. A re-delivered
+event therefore never creates a second fulfilment.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+
+from consumers.storefront_fulfillment.applier import FulfillmentApplier
+from retailsync.consumer import ConsumerService, Item
+from retailsync.settings import load_settings
+from retailsync.storefront import TARGET
+
+service = ConsumerService("storefront-fulfillment")
+
+
+@functools.cache
+def applier() -> FulfillmentApplier:
+    """The applier of this process, built from the settings on first use."""
+    return FulfillmentApplier.from_settings(load_settings())
+
+
+@service.batch_handler("shipment_dispatched", target=TARGET, max_items=50)
+def apply(items: Sequence[Item]) -> Mapping[int, BaseException] | None:
+    return applier().apply(items)

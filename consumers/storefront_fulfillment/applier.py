@@ -1,0 +1,141 @@
+"""Applying shipments: a storefront fulfilment with carrier and tracking, created once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from retailsync.consumer import Item
+from retailsync.errors import PermanentError, TargetUnavailableError
+from retailsync.events import ShipmentDispatched
+from retailsync.settings import Settings
+from retailsync.storefront import StorefrontClient, UserError
+
+log = logging.getLogger("retailsync.storefront.fulfillment")
+
+ORDER_FULFILMENTS = """
+query OrderFulfillments($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillments(first: 20) { id status trackingInfo(first: 5) { company number url } }
+    fulfillmentOrders(first: 5) {
+      nodes {
+        id status
+        lineItems(first: 50) { nodes { id remainingQuantity lineItem { sku } } }
+      }
+    }
+  }
+}
+"""
+CREATE_FULFILMENT = """
+mutation CreateFulfillment($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status trackingInfo(first: 5) { company number url } }
+    userErrors { field message }
+  }
+}
+"""
+_FULFILLABLE = frozenset({"OPEN", "IN_PROGRESS"})
+
+
+@dataclass(slots=True)
+class FulfillmentApplier:
+    client: StorefrontClient
+    channel: str  # orders of this channel live on this storefront
+    notify_customer: bool = True
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FulfillmentApplier:
+        return cls(
+            StorefrontClient.from_settings(settings),
+            settings.storefront_channel,
+            settings.storefront_notify_customer,
+        )
+
+    def apply(self, items: Sequence[Item]) -> dict[int, BaseException]:
+        """Fulfil each shipment; failures by position. Once the storefront is unavailable,
+        the rest of the batch fails with it, untried."""
+        failures: dict[int, BaseException] = {}
+        for index, item in enumerate(items):
+            try:
+                self.fulfil(item.event)
+            except TargetUnavailableError as exc:
+                failures.update({later: exc for later in range(index, len(items))})
+                break
+            except Exception as exc:  # reported per item, classified by the runtime
+                failures[index] = exc
+        return failures
+
+    def fulfil(self, shipment: ShipmentDispatched) -> str | None:
+        """The id of the fulfilment created, or None when there was nothing to do: another
+        storefront's order, a fulfilment with this tracking number already there, or no
+        open quantity left for the shipped SKUs (a re-delivery)."""
+        channel, _, order_id = shipment.order_ref.partition(":")
+        if channel != self.channel:
+            return None
+        data = self.client.execute(ORDER_FULFILMENTS, {"id": f"gid://shopify/Order/{order_id}"})
+        order = data.get("order")
+        if order is None:
+            raise PermanentError(f"order {shipment.order_ref} is not on the storefront")
+        if shipment.tracking_number and _tracked(order, shipment.tracking_number):
+            log.info("%s: %s is fulfilled already", shipment.order_ref, shipment.shipment_ref)
+            return None
+        lines = _allocate(order, shipment)
+        if not lines:
+            return None
+        return self._create(shipment, lines)
+
+    def _create(self, shipment: ShipmentDispatched, lines: list[dict[str, Any]]) -> str:
+        tracking = {
+            "company": shipment.carrier,
+            "number": shipment.tracking_number,
+            "url": shipment.tracking_url,
+        }
+        fulfilment = {
+            "lineItemsByFulfillmentOrder": lines,
+            "notifyCustomer": self.notify_customer,
+            "trackingInfo": {name: value for name, value in tracking.items() if value},
+        }
+        data = self.client.execute(CREATE_FULFILMENT, {"fulfillment": fulfilment})
+        created = data["fulfillmentCreate"]
+        errors = created["userErrors"]
+        if errors:
+            raise UserError(
+                "; ".join(error["message"] for error in errors),
+                tuple(errors[0].get("field") or ()),
+            )
+        return str(created["fulfillment"]["id"])
+
+
+def _tracked(order: dict[str, Any], number: str) -> bool:
+    return any(
+        info.get("number") == number
+        for fulfilment in order["fulfillments"]
+        for info in fulfilment.get("trackingInfo") or ()
+    )
+
+
+def _allocate(order: dict[str, Any], shipment: ShipmentDispatched) -> list[dict[str, Any]]:
+    """The open fulfilment order lines that cover the shipped quantities, by SKU."""
+    wanted: dict[str, Decimal] = {}
+    for line in shipment.lines:
+        wanted[line.sku] = wanted.get(line.sku, Decimal(0)) + line.quantity
+    by_order: dict[str, list[dict[str, Any]]] = {}
+    for fulfilment_order in order["fulfillmentOrders"]["nodes"]:
+        if fulfilment_order["status"] not in _FULFILLABLE:
+            continue
+        for line in fulfilment_order["lineItems"]["nodes"]:
+            sku = str((line.get("lineItem") or {}).get("sku") or "")
+            take = min(wanted.get(sku, Decimal(0)), Decimal(line["remainingQuantity"]))
+            if take > 0:
+                wanted[sku] -= take
+                by_order.setdefault(fulfilment_order["id"], []).append(
+                    {"id": line["id"], "quantity": int(take)}
+                )
+    return [
+        {"fulfillmentOrderId": order_id, "fulfillmentOrderLineItems": lines}
+        for order_id, lines in by_order.items()
+    ]

@@ -1,0 +1,69 @@
+"""Durable acknowledgement: a webhook is answered 2xx only once its event is on Kafka."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from typing import Protocol
+
+from producers.commerce.recent import RecentDeliveries
+from retailsync.delivery import DeliveryError
+from retailsync.events import Event
+
+
+class EventSink(Protocol):
+    """Where events go; ``AsyncPublisher`` in production."""
+
+    async def start(self) -> None: ...
+
+    def send(self, event: Event) -> asyncio.Future[None]: ...
+
+    async def ready(self, timeout_s: float) -> bool: ...
+
+    async def close(self, timeout_s: float = ...) -> None: ...
+
+
+class Ack(enum.Enum):
+    PUBLISHED = "published"  # acknowledged by the brokers just now
+    DUPLICATE = "duplicate"  # the same event was acknowledged before: nothing produced
+
+
+class NotDurableError(Exception):
+    """The brokers did not acknowledge the event in time; the platform must retry."""
+
+
+class Acknowledger:
+    """Publishes each event once and waits for its acknowledgement, up to ``timeout_s``.
+
+    A duplicate of an acknowledged event is answered at once; a duplicate of one in flight
+    waits for the same delivery. A record that missed the deadline may still be written
+    (it left before the brokers went quiet): when its report comes late, the id is
+    remembered, so the platform's retry is then answered as a duplicate.
+    """
+
+    def __init__(self, sink: EventSink, recent: RecentDeliveries, timeout_s: float) -> None:
+        self._sink = sink
+        self._recent = recent
+        self._timeout_s = timeout_s
+
+    async def publish(self, event: Event) -> Ack:
+        event_id = event.envelope.event_id
+        delivered = self._recent.get(event_id)
+        ack = Ack.DUPLICATE
+        if delivered is None:
+            ack = Ack.PUBLISHED
+            try:
+                delivered = self._sink.send(event)
+            except DeliveryError as exc:
+                raise NotDurableError(str(exc)) from None
+            self._recent.add(event_id, delivered)
+        elif delivered.done():
+            return ack
+        # asyncio.wait never cancels what it waits for: the delivery outlives a deadline.
+        await asyncio.wait((delivered,), timeout=self._timeout_s)
+        if not delivered.done():
+            raise NotDurableError(f"not acknowledged within {self._timeout_s}s")
+        failure = delivered.exception()
+        if failure is not None:
+            raise NotDurableError(str(failure))
+        return ack

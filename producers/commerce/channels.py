@@ -1,0 +1,130 @@
+"""The three channels: how each names, signs and describes a delivery, and its events.
+
+``Channel.event`` verifies the signature on the raw body first, then reads the headers and
+the payload. It raises ``SignatureError`` (401), ``BadDeliveryError`` (400) or pydantic's
+``ValidationError`` (400 for a body that is not JSON, else 422); it returns None for a
+delivery that maps to no event (a topic the receiver does not handle, or WooCommerce's ping).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from producers.commerce.mapping import Delivery, generic_event, shopify, woocommerce
+from producers.commerce.payloads import GenericPayload
+from producers.commerce.signatures import verify_body, verify_standard
+from retailsync.events import Event, Source, SourceSystem
+
+Headers = Mapping[str, str]
+_WOOCOMMERCE_PING = b"webhook_id="
+
+
+class BadDeliveryError(Exception):
+    """The request lacks what every delivery of the channel carries."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def event(self, headers: Headers, body: bytes) -> Event | None: ...
+
+
+def _required(headers: Headers, name: str) -> str:
+    value = headers.get(name)
+    if not value:
+        raise BadDeliveryError(f"the {name} header is missing")
+    return value
+
+
+def _mapped(
+    topics: Mapping[str, Callable[[Delivery, bytes], Event | None]],
+    delivery: Delivery,
+    body: bytes,
+) -> Event | None:
+    mapping = topics.get(delivery.topic)
+    return mapping(delivery, body) if mapping is not None else None
+
+
+class ShopifyChannel:
+    name = "shopify"
+
+    def __init__(self, keys: tuple[bytes, ...], channel: str) -> None:
+        self._keys = keys
+        self._channel = channel
+
+    def event(self, headers: Headers, body: bytes) -> Event | None:
+        verify_body(self._keys, body, headers.get("x-shopify-hmac-sha256"))
+        # X-Shopify-Event-Id names the event across subscriptions and retries; older
+        # deliveries carry only X-Shopify-Webhook-Id, the same on every retry.
+        delivery_id = headers.get("x-shopify-event-id") or _required(
+            headers, "x-shopify-webhook-id"
+        )
+        triggered = headers.get("x-shopify-triggered-at")
+        try:
+            triggered_at = datetime.fromisoformat(triggered) if triggered else None
+        except ValueError:
+            raise BadDeliveryError("X-Shopify-Triggered-At is not an ISO 8601 time") from None
+        delivery = Delivery(
+            delivery_id=delivery_id,
+            topic=_required(headers, "x-shopify-topic"),
+            source=Source(
+                system=SourceSystem.SHOPIFY,
+                instance=_required(headers, "x-shopify-shop-domain"),
+            ),
+            channel=self._channel,
+            triggered_at=triggered_at if triggered_at and triggered_at.tzinfo else None,
+        )
+        return _mapped(shopify.TOPICS, delivery, body)
+
+
+class WooCommerceChannel:
+    name = "woocommerce"
+
+    def __init__(self, keys: tuple[bytes, ...], channel: str) -> None:
+        self._keys = keys
+        self._channel = channel
+
+    def event(self, headers: Headers, body: bytes) -> Event | None:
+        if "x-wc-webhook-topic" not in headers and body.startswith(_WOOCOMMERCE_PING):
+            # Sent unsigned when a webhook is saved; it must answer 2xx to be kept.
+            return None
+        verify_body(self._keys, body, headers.get("x-wc-webhook-signature"))
+        site = _required(headers, "x-wc-webhook-source")
+        delivery = Delivery(
+            delivery_id=_required(headers, "x-wc-webhook-delivery-id"),
+            topic=_required(headers, "x-wc-webhook-topic"),
+            source=Source(system=SourceSystem.WOOCOMMERCE, instance=urlsplit(site).netloc or site),
+            channel=self._channel,
+        )
+        return _mapped(woocommerce.TOPICS, delivery, body)
+
+
+class GenericChannel:
+    name = "generic"
+
+    def __init__(
+        self,
+        keys: tuple[bytes, ...],
+        tolerance_s: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._keys = keys
+        self._tolerance_s = tolerance_s
+        self._clock = clock
+
+    def event(self, headers: Headers, body: bytes) -> Event | None:
+        verify_standard(
+            self._keys,
+            body,
+            webhook_id=headers.get("webhook-id"),
+            timestamp=headers.get("webhook-timestamp"),
+            signature=headers.get("webhook-signature"),
+            now=self._clock(),
+            tolerance_s=self._tolerance_s,
+        )
+        payload = GenericPayload.model_validate_json(body)
+        return generic_event(_required(headers, "webhook-id"), payload)

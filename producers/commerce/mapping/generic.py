@@ -1,0 +1,20 @@
+"""Generic-channel webhooks to events: the payload already holds the event's fields."""
+
+from __future__ import annotations
+
+from producers.commerce.payloads.generic import GenericPayload
+from retailsync.events import EVENT_MODELS, Event
+
+
+def generic_event(delivery_id: str, payload: GenericPayload) -> Event:
+    """The event ``payload`` describes; its id comes from the delivery's ``webhook-id``."""
+    model = EVENT_MODELS[payload.type]
+    envelope = model.new_envelope(
+        source=payload.source,
+        source_ref=payload.source_ref,
+        occurred_at=payload.timestamp,
+        source_version=payload.source_version,
+        delivery_id=delivery_id,
+        channel=payload.channel,
+    )
+    return model.model_validate({**payload.data, "envelope": envelope})

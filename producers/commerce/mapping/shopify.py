@@ -1,0 +1,216 @@
+"""Shopify webhooks to events, by the ``X-Shopify-Topic`` header."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from producers.commerce.mapping.common import Delivery, micros, money, total
+from producers.commerce.payloads.shopify import (
+    LineItem,
+    ShopifyAddress,
+    ShopifyCustomer,
+    ShopifyOrder,
+    ShopifyRefund,
+)
+from retailsync.events import (
+    Address,
+    CancelReason,
+    CustomerUpserted,
+    Event,
+    OrderCancelled,
+    OrderCreated,
+    OrderLine,
+    PaymentCaptured,
+    PaymentState,
+    RefundIssued,
+    RefundLine,
+    RefundReason,
+)
+
+_PAYMENT_STATES = {state.value.lower(): state for state in PaymentState}
+_CANCEL_REASONS = {
+    "customer": CancelReason.CUSTOMER,
+    "fraud": CancelReason.FRAUD,
+    "inventory": CancelReason.INVENTORY,
+    "declined": CancelReason.PAYMENT_DECLINED,
+    "staff": CancelReason.STAFF,
+    "other": CancelReason.OTHER,
+}
+# Refund line restock types that put the goods back on the shelf.
+_RESTOCKING = frozenset({"return", "cancel", "legacy_restock"})
+
+
+def order_created(delivery: Delivery, body: bytes) -> Event:
+    order = ShopifyOrder.model_validate_json(body)
+    shipping = order.shipping_lines[0] if order.shipping_lines else None
+    return OrderCreated(
+        envelope=delivery.envelope(OrderCreated, _order_gid(order.id), order.created_at),
+        order_ref=delivery.ref(order.id),
+        order_number=order.name,
+        customer_ref=delivery.ref(order.customer.id) if order.customer else None,
+        currency=order.currency,
+        prices_include_tax=order.taxes_included,
+        lines=tuple(_line(item) for item in order.line_items),
+        subtotal=order.subtotal_price,
+        shipping_total=total(line.discounted_price or line.price for line in order.shipping_lines),
+        discount_total=order.total_discounts,
+        tax_total=order.total_tax,
+        total=order.total_price,
+        shipping_address=_address(order.shipping_address),
+        shipping_method=(shipping.code or shipping.title) if shipping else None,
+        payment_state=_PAYMENT_STATES.get(order.financial_status or "", PaymentState.UNKNOWN),
+    )
+
+
+def payment_captured(delivery: Delivery, body: bytes) -> Event:
+    order = ShopifyOrder.model_validate_json(body)
+    # orders/paid carries the order, not its transactions: the capture is named after it.
+    return PaymentCaptured(
+        envelope=delivery.envelope(
+            PaymentCaptured, _order_gid(order.id), order.updated_at or order.created_at
+        ),
+        order_ref=delivery.ref(order.id),
+        payment_ref=f"order/{order.id}/payment",
+        gateway=order.payment_gateway_names[0] if order.payment_gateway_names else "unknown",
+        currency=order.currency,
+        amount=order.total_price,
+    )
+
+
+def order_cancelled(delivery: Delivery, body: bytes) -> Event:
+    order = ShopifyOrder.model_validate_json(body)
+    restock = any(
+        line.restock_type in _RESTOCKING
+        for refund in order.refunds
+        for line in refund.refund_line_items
+    )
+    return OrderCancelled(
+        envelope=delivery.envelope(
+            OrderCancelled, _order_gid(order.id), order.cancelled_at or order.created_at
+        ),
+        order_ref=delivery.ref(order.id),
+        reason=_CANCEL_REASONS.get(order.cancel_reason or "", CancelReason.UNKNOWN),
+        restock=restock,
+    )
+
+
+def refund_issued(delivery: Delivery, body: bytes) -> Event:
+    refund = ShopifyRefund.model_validate_json(body)
+    lines = tuple(
+        RefundLine(
+            line_ref=str(line.line_item_id),
+            sku=_sku(line.line_item) if line.line_item else f"shopify-line:{line.line_item_id}",
+            quantity=line.quantity,
+            amount=line.subtotal + line.total_tax,
+        )
+        for line in refund.refund_line_items
+    )
+    shipping = -total(
+        a.amount + a.tax_amount for a in refund.order_adjustments if a.kind == "shipping_refund"
+    )
+    refunds = [t for t in refund.transactions if t.kind == "refund" and t.status != "failure"]
+    amount = (
+        total(t.amount for t in refunds)
+        if refunds
+        else total(line.amount for line in lines) + shipping
+    )
+    currency = next((t.currency for t in refund.transactions if t.currency), None) or next(
+        (
+            line.subtotal_set.shop_money.currency_code
+            for line in refund.refund_line_items
+            if line.subtotal_set
+        ),
+        None,
+    )
+    parent = next((t.parent_id for t in refunds if t.parent_id is not None), None)
+    return RefundIssued(
+        envelope=delivery.envelope(
+            RefundIssued,
+            f"gid://shopify/Refund/{refund.id}",
+            refund.processed_at or refund.created_at,
+        ),
+        order_ref=delivery.ref(refund.order_id),
+        refund_ref=str(refund.id),
+        payment_ref=str(parent) if parent is not None else None,
+        currency=currency,
+        amount=amount,
+        shipping_amount=shipping,
+        lines=lines,
+        reason=RefundReason.RETURN if refund.return_ is not None else RefundReason.UNKNOWN,
+        restock=any(line.restock_type in _RESTOCKING for line in refund.refund_line_items),
+    )
+
+
+def customer_upserted(delivery: Delivery, body: bytes) -> Event:
+    customer = ShopifyCustomer.model_validate_json(body)
+    consent = customer.email_marketing_consent
+    accepts = consent.state == "subscribed" if consent else bool(customer.accepts_marketing)
+    address = customer.default_address
+    return CustomerUpserted(
+        envelope=delivery.envelope(
+            CustomerUpserted,
+            f"gid://shopify/Customer/{customer.id}",
+            customer.updated_at,
+            source_version=micros(customer.updated_at),
+        ),
+        customer_ref=delivery.ref(customer.id),
+        email=customer.email,
+        phone=customer.phone,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        company=address.company if address else None,
+        accepts_marketing=accepts,
+        default_address=_address(address),
+    )
+
+
+TOPICS: dict[str, Callable[[Delivery, bytes], Event]] = {
+    "orders/create": order_created,
+    "orders/paid": payment_captured,
+    "orders/cancelled": order_cancelled,
+    "refunds/create": refund_issued,
+    "customers/create": customer_upserted,
+    "customers/update": customer_upserted,
+}
+"""The Shopify topics the receiver maps, each to the function that makes its event."""
+
+
+def _order_gid(order_id: int) -> str:
+    return f"gid://shopify/Order/{order_id}"
+
+
+def _sku(item: LineItem) -> str:
+    # A custom line or a product without an SKU still needs an identity downstream.
+    return item.sku or (
+        f"shopify-variant:{item.variant_id}" if item.variant_id else f"shopify-line:{item.id}"
+    )
+
+
+def _line(item: LineItem) -> OrderLine:
+    discount = item.total_discount or total(a.amount for a in item.discount_allocations)
+    return OrderLine(
+        line_ref=str(item.id),
+        sku=_sku(item),
+        title=item.title,
+        quantity=item.quantity,
+        unit_price=item.price,
+        discount=discount,
+        tax=total(tax.price for tax in item.tax_lines),
+        total=money(item.price * item.quantity - discount),
+    )
+
+
+def _address(address: ShopifyAddress | None) -> Address | None:
+    if address is None or not (address.address1 and address.city and address.country_code):
+        return None
+    return Address(
+        name=address.name,
+        company=address.company,
+        line1=address.address1,
+        line2=address.address2 or None,
+        city=address.city,
+        region=address.province_code,
+        postal_code=address.zip,
+        country_code=address.country_code,
+        phone=address.phone,
+    )

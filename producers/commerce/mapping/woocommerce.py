@@ -1,0 +1,175 @@
+"""WooCommerce webhooks to events, by the ``X-WC-Webhook-Topic`` header.
+
+order.updated carries the order's whole state, not what changed: it maps to the most
+specific event the state shows (cancelled, then the newest refund, then the payment), or
+to nothing. Consumers key on the natural refs (payment_ref, refund_ref), so the same state
+seen again in a later update changes nothing downstream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from producers.commerce.mapping.common import Delivery, micros, money, total
+from producers.commerce.payloads.woocommerce import WooAddress, WooCustomer, WooLineItem, WooOrder
+from retailsync.events import (
+    Address,
+    CancelReason,
+    CustomerUpserted,
+    Envelope,
+    Event,
+    OrderCancelled,
+    OrderCreated,
+    OrderLine,
+    PaymentCaptured,
+    PaymentState,
+    RefundIssued,
+    RefundReason,
+)
+
+_PAYMENT_STATES = {
+    "pending": PaymentState.PENDING,
+    "on-hold": PaymentState.PENDING,
+    "refunded": PaymentState.REFUNDED,
+    "cancelled": PaymentState.VOIDED,
+    "failed": PaymentState.VOIDED,
+}
+
+
+def order_created(delivery: Delivery, body: bytes) -> Event:
+    order = WooOrder.model_validate_json(body)
+    gross = order.prices_include_tax
+    # WooCommerce keeps line amounts net of tax; with gross pricing the event says gross.
+    shipping = total(line.total + (line.total_tax if gross else 0) for line in order.shipping_lines)
+    lines = tuple(_line(item, gross=gross) for item in order.line_items)
+    return OrderCreated(
+        envelope=delivery.envelope(OrderCreated, _source_ref(order), order.date_created_gmt),
+        order_ref=delivery.ref(order.id),
+        order_number=order.number,
+        customer_ref=delivery.ref(order.customer_id) if order.customer_id else None,
+        currency=order.currency,
+        prices_include_tax=gross,
+        lines=lines,
+        subtotal=total(line.total for line in lines),
+        shipping_total=shipping,
+        discount_total=order.discount_total + (order.discount_tax if gross else 0),
+        tax_total=order.total_tax,
+        total=order.total,
+        shipping_address=_address(order.shipping),
+        shipping_method=order.shipping_lines[0].method_id if order.shipping_lines else None,
+        payment_state=_payment_state(order),
+    )
+
+
+def order_updated(delivery: Delivery, body: bytes) -> Event | None:
+    order = WooOrder.model_validate_json(body)
+    if order.status == "cancelled":
+        # WooCommerce puts the stock of a cancelled order back.
+        return OrderCancelled(
+            envelope=_changed(delivery, OrderCancelled, order),
+            order_ref=delivery.ref(order.id),
+            reason=CancelReason.UNKNOWN,
+            restock=True,
+        )
+    if order.refunds:
+        newest = order.refunds[0]  # WooCommerce lists refunds newest first
+        return RefundIssued(
+            envelope=_changed(delivery, RefundIssued, order),
+            order_ref=delivery.ref(order.id),
+            refund_ref=str(newest.id),
+            payment_ref=order.transaction_id or None,
+            currency=order.currency,
+            amount=-newest.total,
+            shipping_amount=0,
+            reason=RefundReason.OTHER if newest.reason else RefundReason.UNKNOWN,
+            restock=False,
+        )
+    if order.date_paid_gmt is not None:
+        return PaymentCaptured(
+            envelope=_changed(delivery, PaymentCaptured, order),
+            order_ref=delivery.ref(order.id),
+            payment_ref=order.transaction_id or f"order/{order.id}/payment",
+            gateway=order.payment_method or "unknown",
+            currency=order.currency,
+            amount=order.total,
+        )
+    return None
+
+
+def customer_upserted(delivery: Delivery, body: bytes) -> Event:
+    customer = WooCustomer.model_validate_json(body)
+    changed_at = customer.date_modified_gmt or customer.date_created_gmt
+    return CustomerUpserted(
+        envelope=delivery.envelope(
+            CustomerUpserted,
+            f"customer/{customer.id}",
+            changed_at,
+            source_version=micros(changed_at),
+        ),
+        customer_ref=delivery.ref(customer.id),
+        email=customer.email or None,
+        phone=customer.billing.phone or None,
+        first_name=customer.first_name or None,
+        last_name=customer.last_name or None,
+        company=customer.billing.company or None,
+        # WooCommerce core keeps no marketing consent.
+        accepts_marketing=False,
+        default_address=_address(customer.billing),
+    )
+
+
+TOPICS: dict[str, Callable[[Delivery, bytes], Event | None]] = {
+    "order.created": order_created,
+    "order.updated": order_updated,
+    "customer.created": customer_upserted,
+    "customer.updated": customer_upserted,
+}
+"""The WooCommerce topics the receiver maps; None from a mapping: nothing to publish."""
+
+
+def _source_ref(order: WooOrder) -> str:
+    return f"order/{order.id}"
+
+
+def _changed(delivery: Delivery, model: type[Event], order: WooOrder) -> Envelope:
+    return delivery.envelope(
+        model, _source_ref(order), order.date_modified_gmt or order.date_created_gmt
+    )
+
+
+def _payment_state(order: WooOrder) -> PaymentState:
+    if order.date_paid_gmt is not None and order.status != "refunded":
+        return PaymentState.PAID
+    return _PAYMENT_STATES.get(order.status, PaymentState.UNKNOWN)
+
+
+def _line(item: WooLineItem, *, gross: bool) -> OrderLine:
+    before_discount = item.subtotal + (item.subtotal_tax if gross else 0)
+    after_discount = item.total + (item.total_tax if gross else 0)
+    return OrderLine(
+        line_ref=str(item.id),
+        sku=item.sku or f"woocommerce-product:{item.product_id}",
+        title=item.name,
+        quantity=item.quantity,
+        unit_price=money(before_discount / item.quantity) if item.quantity else before_discount,
+        discount=before_discount - after_discount,
+        tax=item.total_tax,
+        total=after_discount,
+    )
+
+
+def _address(address: WooAddress) -> Address | None:
+    if not (address.address_1 and address.city and address.country):
+        return None
+    name = " ".join(part for part in (address.first_name, address.last_name) if part)
+    return Address(
+        name=name or None,
+        company=address.company or None,
+        line1=address.address_1,
+        line2=address.address_2 or None,
+        city=address.city,
+        region=address.state or None,
+        postal_code=address.postcode or None,
+        country_code=address.country,
+        phone=address.phone or None,
+    )

@@ -1,0 +1,324 @@
+"""What the poller watches in Odoo, and the reads that turn a page of changes into events.
+
+A feed watches one or more models by ``(write_date, id)`` and builds events from the
+current state of what changed, reading the related records it needs in a few batched
+calls per page. Feeds, by name (``RETAILSYNC_ODOO_MODELS`` picks among them):
+
+- ``stock.quant``: inventory_adjusted, the stock of each product@location a quant changed;
+- ``stock.picking``: done deliveries (shipment_dispatched) and done returns of deliveries
+  (return_received);
+- ``sale.order``: cancelled orders (order_cancelled);
+- ``product.product``: product_upserted, on a change of a variant or of its template.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+from pydantic import ValidationError
+
+from producers.odoo import mapping
+from producers.odoo.mapping import ref_id
+from retailsync.errors import ConfigError
+from retailsync.events import Event, Source
+from retailsync.odoo import OdooClient, Record
+from retailsync.odoo.transport import Context, Domain
+
+log = logging.getLogger("retailsync.odoo_changes")
+
+# Archived products still have stock, orders and a last state to publish.
+_ALL = {"active_test": False}
+
+
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """One model polled by ``(write_date, id)``: the fields a page needs, and a filter."""
+
+    model: str
+    fields: tuple[str, ...] = ()
+    domain: Domain = ()
+    context: Context | None = None
+
+
+Builder = Callable[[OdooClient, Source, str, Sequence[Record]], list[Event]]
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """Models watched together, with one checkpoint, and how their changes become events."""
+
+    name: str
+    watches: tuple[Watch, ...]
+    build: Builder
+
+
+def _stock_levels(
+    odoo: OdooClient, source: Source, _model: str, quants: Sequence[Record]
+) -> list[Event]:
+    as_of: dict[tuple[int, int], str] = {}
+    for quant in quants:
+        pair = (quant["product_id"][0], quant["location_id"][0])
+        as_of[pair] = max(as_of.get(pair, ""), quant["write_date"])
+    products = _by_id(
+        _read(odoo, "product.product", {p for p, _ in as_of}, "default_code", "uom_id")
+    )
+    locations = _by_id(
+        _read(odoo, "stock.location", {loc for _, loc in as_of}, "complete_name", "warehouse_id")
+    )
+    codes = _warehouse_codes(odoo, (ref_id(loc["warehouse_id"]) for loc in locations.values()))
+    levels: dict[tuple[int, int], list[Record]] = defaultdict(list)
+    fields = ["product_id", "location_id", "quantity", "reserved_quantity", "write_date"]
+    domain = [
+        ("product_id", "in", sorted(products)),
+        ("location_id", "in", sorted(locations)),
+    ]
+    for quant in odoo.search_read("stock.quant", domain, fields):
+        levels[(quant["product_id"][0], quant["location_id"][0])].append(quant)
+    return _made(
+        (
+            mapping.stock_level_ref(product, location),
+            partial(mapping.stock_level, source, stock),
+        )
+        for (product, location), when in as_of.items()
+        if product in products and location in locations
+        for stock in [
+            mapping.StockAt(
+                products[product],
+                locations[location],
+                codes.get(ref_id(locations[location]["warehouse_id"])),
+                levels.get((product, location), []),
+                when,
+            )
+        ]
+    )
+
+
+_PICKING_FIELDS = (
+    "name",
+    "picking_type_code",
+    "picking_type_id",
+    "sale_id",
+    "return_id",
+    "carrier_id",
+    "carrier_tracking_ref",
+    "carrier_tracking_url",
+)
+
+
+def _transfers(
+    odoo: OdooClient, source: Source, _model: str, pickings: Sequence[Record]
+) -> list[Event]:
+    wanted = [
+        p
+        for p in pickings
+        if p["picking_type_code"] == "outgoing"
+        or (p["picking_type_code"] == "incoming" and p["return_id"])
+    ]
+    if not wanted:
+        return []
+    moves: dict[int, list[Record]] = defaultdict(list)
+    for move in odoo.search_read(
+        "stock.move",
+        [("picking_id", "in", [p["id"] for p in wanted]), ("state", "=", "done")],
+        ["picking_id", "product_id", "quantity", "sale_line_id", "location_dest_id"],
+        order="id",
+    ):
+        moves[move["picking_id"][0]].append(move)
+    every_move = [move for group in moves.values() for move in group]
+    skus = {
+        row["id"]: row["default_code"]
+        for row in _read(odoo, "product.product", _ids(every_move, "product_id"), "default_code")
+        if row["default_code"]
+    }
+    # A return without an order of its own belongs to the order of the delivery it returns.
+    originals = _by_id(_read(odoo, "stock.picking", _ids(wanted, "return_id"), "sale_id"))
+    order_of = {
+        p["id"]: ref_id(p["sale_id"])
+        or ref_id(originals.get(ref_id(p["return_id"]) or 0, {}).get("sale_id"))
+        for p in wanted
+    }
+    order_ids = {id_ for id_ in order_of.values() if id_ is not None}
+    orders = _by_id(_read(odoo, "sale.order", order_ids, "client_order_ref", "currency_id"))
+    types = _by_id(
+        _read(odoo, "stock.picking.type", _ids(wanted, "picking_type_id"), "warehouse_id")
+    )
+    codes = _warehouse_codes(odoo, (ref_id(t["warehouse_id"]) for t in types.values()))
+    lines = _by_id(
+        _read(odoo, "sale.order.line", _ids(every_move, "sale_line_id"), "price_unit", "discount")
+    )
+    internal = {
+        row["id"]
+        for row in _read(odoo, "stock.location", _ids(every_move, "location_dest_id"), "usage")
+        if row["usage"] == "internal"
+    }
+
+    def event(picking: Record) -> Event | None:
+        kind = types.get(ref_id(picking["picking_type_id"]) or 0, {})
+        transfer = mapping.Transfer(
+            picking=picking,
+            order=orders.get(order_of[picking["id"]] or 0),
+            warehouse_code=codes.get(ref_id(kind.get("warehouse_id"))) or "",
+            moves=moves.get(picking["id"], []),
+            skus=skus,
+            sale_lines=lines,
+            restocking=internal,
+        )
+        if picking["picking_type_code"] == "outgoing":
+            return mapping.shipment(source, transfer)
+        return mapping.returned(source, transfer)
+
+    return _made((f"stock.picking/{p['id']}", partial(event, p)) for p in wanted)
+
+
+def _cancellations(
+    _odoo: OdooClient, source: Source, _model: str, orders: Sequence[Record]
+) -> list[Event]:
+    return _made(
+        (f"sale.order/{order['id']}", partial(mapping.cancelled, source, order)) for order in orders
+    )
+
+
+_PRODUCT_FIELDS = (
+    "default_code",
+    "barcode",
+    "active",
+    "product_tmpl_id",
+    "name",
+    "description_sale",
+    "uom_id",
+    "weight",
+    "currency_id",
+    "list_price",
+    "write_date",
+)
+
+
+def _products(
+    odoo: OdooClient, source: Source, model: str, changed: Sequence[Record]
+) -> list[Event]:
+    ids = [row["id"] for row in changed]
+    if model == "product.template":
+        ids = [
+            row["id"]
+            for row in odoo.search_read(
+                "product.product", [("product_tmpl_id", "in", ids)], ["id"], context=_ALL
+            )
+        ]
+    variants = _read(odoo, "product.product", ids, *_PRODUCT_FIELDS)
+    templates = _by_id(
+        _read(odoo, "product.template", _ids(variants, "product_tmpl_id"), "write_date")
+    )
+    return _made(
+        (
+            f"product.product/{variant['id']}",
+            partial(
+                mapping.product,
+                source,
+                variant,
+                templates[variant["product_tmpl_id"][0]]["write_date"],
+            ),
+        )
+        for variant in variants
+        if ref_id(variant["product_tmpl_id"]) in templates
+    )
+
+
+FEEDS: dict[str, Feed] = {
+    feed.name: feed
+    for feed in (
+        Feed(
+            "stock.quant",
+            (
+                Watch(
+                    "stock.quant",
+                    ("product_id", "location_id"),
+                    (("location_id.usage", "in", ["internal", "transit"]),),
+                ),
+            ),
+            _stock_levels,
+        ),
+        Feed(
+            "stock.picking",
+            (
+                Watch(
+                    "stock.picking",
+                    _PICKING_FIELDS,
+                    (("state", "=", "done"), ("picking_type_code", "in", ["outgoing", "incoming"])),
+                ),
+            ),
+            _transfers,
+        ),
+        Feed(
+            "sale.order",
+            (
+                Watch(
+                    "sale.order",
+                    ("client_order_ref", "delivery_status"),
+                    (("state", "=", "cancel"),),
+                ),
+            ),
+            _cancellations,
+        ),
+        Feed(
+            "product.product",
+            (
+                Watch("product.product", ("product_tmpl_id",), context=_ALL),
+                Watch("product.template", (), context=_ALL),
+            ),
+            _products,
+        ),
+    )
+}
+
+
+def _made(builds: Iterable[tuple[str, Callable[[], Event | None]]]) -> list[Event]:
+    """The events built; a record Odoo holds but no event model accepts is logged, skipped.
+
+    Skipping keeps the feed moving: the record is published again once it changes.
+    """
+    events = []
+    for ref, build in builds:
+        try:
+            event = build()
+        except ValidationError as exc:
+            # Field locations only: the input may hold personal data.
+            where = ", ".join(".".join(map(str, e["loc"])) for e in exc.errors())
+            log.warning("%s: skipped, not a valid event (%s)", ref, where)
+            continue
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def _read(odoo: OdooClient, model: str, ids: Collection[int], *fields: str) -> list[Record]:
+    return odoo.read(model, sorted(ids), fields, context=_ALL) if ids else []
+
+
+def _ids(records: Iterable[Record], field: str) -> set[int]:
+    return {id_ for record in records if (id_ := ref_id(record.get(field))) is not None}
+
+
+def _by_id(records: Iterable[Record]) -> dict[int, Record]:
+    return {record["id"]: record for record in records}
+
+
+def _warehouse_codes(odoo: OdooClient, ids: Iterable[int | None]) -> dict[int | None, str]:
+    wanted = {id_ for id_ in ids if id_ is not None}
+    return {row["id"]: row["code"] for row in _read(odoo, "stock.warehouse", wanted, "code")}
+
+
+def selected(models: Sequence[str] | None) -> tuple[Feed, ...]:
+    """The feeds named (all of them for None); ConfigError names an unknown one."""
+    if models is None:
+        return tuple(FEEDS.values())
+    for name in models:
+        if name not in FEEDS:
+            known = ", ".join(FEEDS)
+            raise ConfigError(
+                "environment", "RETAILSYNC_ODOO_MODELS", f"{name!r} is not one of {known}"
+            )
+    return tuple(FEEDS[name] for name in models)

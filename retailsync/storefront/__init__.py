@@ -1,0 +1,6 @@
+"""A client for the storefront's admin API: Shopify's GraphQL Admin API, as the storefront
+appliers use it (and the sandbox storefront answers it)."""
+
+from retailsync.storefront.client import TARGET, StorefrontClient, UserError
+
+__all__ = ["TARGET", "StorefrontClient", "UserError"]

@@ -1,0 +1,131 @@
+"""The sandbox storefront's state: locations, inventory items by SKU, levels, orders with
+their fulfilment orders, and fulfilments. Guarded by one lock: the server thread writes,
+tests read."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+
+def gid(kind: str, number: int) -> str:
+    return f"gid://shopify/{kind}/{number}"
+
+
+@dataclass
+class OrderLine:
+    id: int
+    sku: str
+    title: str
+    quantity: int
+    price: str
+
+
+@dataclass
+class FulfilmentOrderLine:
+    id: str
+    line: OrderLine
+    remaining: int
+
+
+@dataclass
+class FulfilmentOrder:
+    id: str
+    status: str  # OPEN, IN_PROGRESS, CLOSED
+    lines: list[FulfilmentOrderLine]
+
+
+@dataclass
+class Fulfilment:
+    id: str
+    tracking: list[dict[str, str | None]]
+    created_at: datetime
+    status: str = "SUCCESS"
+
+
+@dataclass
+class Order:
+    id: int
+    name: str
+    lines: list[OrderLine]
+    created_at: datetime
+    fulfilment_orders: list[FulfilmentOrder] = field(default_factory=list)
+    fulfilments: list[Fulfilment] = field(default_factory=list)
+
+    @property
+    def gid(self) -> str:
+        return gid("Order", self.id)
+
+
+class Store:
+    """Everything the sandbox holds; use ``locked()`` around reads that must be consistent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._ids = itertools.count(1001)
+        self.locations: dict[str, str] = {}  # id -> name
+        self.items: dict[str, str] = {}  # sku -> inventory item id
+        # (inventory item id, location id) -> {"available": n, "on_hand": n}
+        self.levels: dict[tuple[str, str], dict[str, int]] = {}
+        self.orders: dict[str, Order] = {}  # order gid -> order
+        self.mutations: list[str] = []  # root fields of the mutations applied, in order
+
+    @contextmanager
+    def locked(self) -> Iterator[Store]:
+        with self._lock:
+            yield self
+
+    def next_id(self) -> int:
+        with self._lock:
+            return next(self._ids)
+
+    def add_location(self, name: str) -> str:
+        with self._lock:
+            location = gid("Location", self.next_id())
+            self.locations[location] = name
+            return location
+
+    def add_product(self, sku: str, available: int = 0) -> str:
+        """An inventory item for ``sku``, stocked at every location."""
+        with self._lock:
+            item = gid("InventoryItem", self.next_id())
+            self.items[sku] = item
+            for location in self.locations:
+                self.levels[(item, location)] = {"available": available, "on_hand": available}
+            return item
+
+    def available(self, sku: str, location: str) -> int:
+        with self._lock:
+            return self.levels[(self.items[sku], location)]["available"]
+
+    def place_order(self, lines: Iterable[tuple[str, int, str]]) -> Order:
+        """An order of (sku, quantity, unit price) lines, with one open fulfilment order."""
+        with self._lock:
+            number = self.next_id()
+            order_lines = [
+                OrderLine(self.next_id(), sku, f"Product {sku}", quantity, price)
+                for sku, quantity, price in lines
+            ]
+            order = Order(number, f"#{number}", order_lines, datetime.now(UTC))
+            order.fulfilment_orders.append(
+                FulfilmentOrder(
+                    gid("FulfillmentOrder", self.next_id()),
+                    "OPEN",
+                    [
+                        FulfilmentOrderLine(
+                            gid("FulfillmentOrderLineItem", self.next_id()), line, line.quantity
+                        )
+                        for line in order_lines
+                    ],
+                )
+            )
+            self.orders[order.gid] = order
+            return order
+
+    def fulfilments(self, order: Order) -> list[Fulfilment]:
+        with self._lock:
+            return list(self.orders[order.gid].fulfilments)

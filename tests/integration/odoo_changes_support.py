@@ -1,0 +1,103 @@
+"""What the Odoo change-capture tests share: a topology, settings, a poller, the events."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from confluent_kafka import Producer
+from pydantic import SecretStr
+
+from producers.odoo.poller import Poller, producer_id
+from retailsync.events import Event
+from retailsync.odoo import OdooClient
+from retailsync.settings import Settings
+from sandbox.odoo import SandboxOdoo
+from tests.integration.harness import Pipeline
+
+E = TypeVar("E", bound=Event)
+
+TOPOLOGY = """
+namespace: NS
+defaults: {partitions: 3}
+topics:
+  NS.orders: {}
+  NS.inventory: {configs: {cleanup.policy: compact}}
+  NS.shipments: {}
+  NS.returns: {}
+  NS.catalog: {configs: {cleanup.policy: compact}}
+  NS.checkpoints: {partitions: 1, configs: {cleanup.policy: compact}}
+events:
+  order_cancelled: {topic: NS.orders, key: "{order_ref}"}
+  inventory_adjusted: {topic: NS.inventory, key: "{sku}@{location}"}
+  shipment_dispatched: {topic: NS.shipments, key: "{order_ref}"}
+  return_received: {topic: NS.returns, key: "{order_ref}"}
+  product_upserted: {topic: NS.catalog, key: "{sku}"}
+  price_changed: {topic: NS.catalog, key: "{sku}"}
+"""
+
+
+def odoo_settings(base: Settings, odoo: SandboxOdoo, unique: str, **overrides: Any) -> Settings:
+    """``base`` pointed at the sandbox ``odoo`` and at this test's checkpoint topic."""
+    values: dict[str, Any] = {
+        "odoo_url": odoo.url,
+        "odoo_db": odoo.db,
+        "odoo_protocol": "json2",
+        "odoo_api_key": SecretStr(odoo.api_key),
+        "odoo_checkpoint_topic": f"{unique}.checkpoints",
+        "odoo_producer_id": f"odoo-changes-{unique}",
+        "odoo_trigger_port": 0,
+        "odoo_poll_interval_s": 0.2,
+    }
+    return base.model_copy(update={**values, **overrides})
+
+
+def environment(settings: Settings, topology_file: str, schemas_dir: str) -> dict[str, str]:
+    """The RETAILSYNC_ variables that make a subprocess's settings equal ``settings``."""
+    secret = settings.odoo_api_key
+    return {
+        "RETAILSYNC_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "RETAILSYNC_TOPOLOGY_FILE": topology_file,
+        "RETAILSYNC_SCHEMAS_DIR": schemas_dir,
+        "RETAILSYNC_ODOO_URL": str(settings.odoo_url),
+        "RETAILSYNC_ODOO_DB": str(settings.odoo_db),
+        "RETAILSYNC_ODOO_API_KEY": secret.get_secret_value() if secret else "",
+        "RETAILSYNC_ODOO_CHECKPOINT_TOPIC": settings.odoo_checkpoint_topic,
+        "RETAILSYNC_ODOO_PRODUCER_ID": producer_id(settings),
+        "RETAILSYNC_ODOO_TRIGGER_PORT": "0",
+        "RETAILSYNC_ODOO_POLL_INTERVAL_S": str(settings.odoo_poll_interval_s),
+        "RETAILSYNC_ODOO_PAGE_SIZE": str(settings.odoo_page_size),
+    }
+
+
+@contextmanager
+def started_poller(settings: Settings, pipeline: Pipeline) -> Iterator[Poller]:
+    """A started poller of this test's topology, as ``serve odoo-changes`` builds one."""
+    producer = Producer(settings.producer_config(transactional_id=producer_id(settings)))
+    with OdooClient.from_settings(settings) as odoo:
+        poller = Poller(settings, odoo, pipeline.topology, pipeline.serde, producer)
+        poller.start()
+        yield poller
+
+
+def events(pipeline: Pipeline, topic: str, expect: int | None = None) -> list[Event]:
+    """The committed events of ``topic``, in offset order within each partition."""
+    name = f"{pipeline.topology.namespace}.{topic}"
+    found = pipeline.records(name, timeout_s=10.0 if expect else 2.0, expect=expect)
+    return [
+        pipeline.serde.decode(
+            record.value or b"",
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+        )
+        for record in sorted(found, key=lambda r: (r.partition, r.offset))
+    ]
+
+
+def only(model: type[E], found: list[Event]) -> list[E]:
+    """``found``, checked to be all ``model`` events."""
+    assert all(isinstance(event, model) for event in found), found
+    return [event for event in found if isinstance(event, model)]

@@ -1,0 +1,244 @@
+"""Odoo change capture against the sandbox Odoo and the real broker: what becomes which event."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from decimal import Decimal
+
+import httpx
+import pytest
+from confluent_kafka.admin import AdminClient
+from pydantic import SecretStr
+
+from producers.odoo.trigger import TriggerServer, trigger_app
+from retailsync.events import (
+    InventoryAdjusted,
+    OrderCancelled,
+    ProductUpserted,
+    ReturnReceived,
+    ShipmentDispatched,
+)
+from retailsync.odoo import OdooClient
+from retailsync.settings import Settings
+from sandbox.odoo import SandboxOdoo
+from tests.contract.odoo.helpers import (
+    count_stock,
+    main_warehouse,
+    new_customer,
+    new_order,
+    new_product,
+)
+from tests.integration.harness import Pipeline, make_pipeline
+from tests.integration.odoo_changes_support import (
+    TOPOLOGY,
+    events,
+    odoo_settings,
+    only,
+    started_poller,
+)
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def odoo() -> Iterator[SandboxOdoo]:
+    with SandboxOdoo.running() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def pipeline(kafka_settings: Settings, admin: AdminClient, unique: str) -> Pipeline:
+    return make_pipeline(kafka_settings, admin, unique, template=TOPOLOGY)
+
+
+@pytest.fixture
+def settings(kafka_settings: Settings, odoo: SandboxOdoo, unique: str) -> Settings:
+    return odoo_settings(kafka_settings, odoo, unique)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[OdooClient]:
+    with OdooClient.from_settings(settings) as odoo:
+        yield odoo
+
+
+def delivered_order(client: OdooClient, sku: str, ref: str) -> tuple[int, int]:
+    """A confirmed order of 3 units of a new product with 10 in stock, and its delivery."""
+    wh = main_warehouse(client)
+    product = new_product(client, sku)
+    count_stock(client, product, wh.stock_id, 10)
+    order = new_order(client, new_customer(client, sku), product, 3, sku)
+    client.write("sale.order", [order], {"client_order_ref": ref})
+    client.call("sale.order", "action_confirm", [order])
+    [row] = client.read("sale.order", [order], ["picking_ids"])
+    return order, row["picking_ids"][0]
+
+
+def test_a_stock_change_becomes_inventory_adjusted_with_the_right_numbers(
+    client: OdooClient, settings: Settings, pipeline: Pipeline
+) -> None:
+    delivered_order(client, "mug", "shop:1001")  # 10 on hand, 3 reserved by the delivery
+
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+
+    [level] = events(pipeline, "inventory", expect=1)
+    assert isinstance(level, InventoryAdjusted)
+    assert (level.sku, level.location, level.warehouse) == ("SKU-mug", "WH/Stock", "WH")
+    assert (level.on_hand, level.reserved, level.available) == (
+        Decimal(10),
+        Decimal(3),
+        Decimal(7),
+    )
+    assert level.unit_of_measure == "Units"
+    assert level.envelope.source.instance == settings.odoo_db
+    assert level.envelope.source_ref.endswith("@stock.location/8")
+
+
+def test_a_validated_delivery_becomes_shipment_dispatched(
+    client: OdooClient, settings: Settings, pipeline: Pipeline
+) -> None:
+    _order, picking = delivered_order(client, "lamp", "shop:1002")
+    [carrier] = client.create(
+        "delivery.carrier",
+        [
+            {
+                "name": "Example Parcel",
+                "tracking_url": "https://t.example.com/<shipmenttrackingnumber>",
+            }
+        ],
+    )
+    client.write("stock.picking", [picking], {"carrier_id": carrier, "carrier_tracking_ref": "EX1"})
+    assert client.call("stock.picking", "button_validate", [picking]) is True
+
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+
+    [shipment] = events(pipeline, "shipments", expect=1)
+    assert isinstance(shipment, ShipmentDispatched)
+    assert (shipment.order_ref, shipment.warehouse, shipment.shipment_ref) == (
+        "shop:1002",
+        "WH",
+        "WH/OUT/00001",
+    )
+    assert (shipment.carrier, shipment.tracking_number, shipment.tracking_url) == (
+        "Example Parcel",
+        "EX1",
+        "https://t.example.com/EX1",
+    )
+    assert [(line.sku, line.quantity) for line in shipment.lines] == [("SKU-lamp", Decimal(3))]
+    [level] = only(InventoryAdjusted, events(pipeline, "inventory", expect=1))
+    assert (level.on_hand, level.reserved) == (Decimal(7), Decimal(0))
+
+
+def test_returns_cancellations_and_product_changes(
+    client: OdooClient, settings: Settings, pipeline: Pipeline
+) -> None:
+    wh = main_warehouse(client)
+    order, delivery = delivered_order(client, "vase", "shop:1003")
+    client.call("stock.picking", "button_validate", [delivery])
+    [move] = client.search_read(
+        "stock.move", [("picking_id", "=", delivery)], ["product_id", "sale_line_id"]
+    )
+    [back] = client.create(
+        "stock.picking",
+        [
+            {
+                "picking_type_id": wh.in_type_id,
+                "location_id": wh.customers_id,
+                "location_dest_id": wh.stock_id,
+                "return_id": delivery,
+                "sale_id": order,
+                "move_ids": [
+                    [0, 0, {"product_id": move["product_id"][0], "product_uom_qty": 1,
+                            "sale_line_id": move["sale_line_id"][0], "name": "return"}],
+                ],
+            }
+        ],
+    )  # fmt: skip
+    client.call("stock.picking", "button_validate", [back])
+    cancelled, _ = delivered_order(client, "bowl", "shop:1004")
+    client.call("sale.order", "action_cancel", [cancelled])
+
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+        [returned] = events(pipeline, "returns", expect=1)
+        assert isinstance(returned, ReturnReceived)
+        assert (returned.order_ref, returned.currency, returned.refund_total) == (
+            "shop:1003",
+            "USD",
+            Decimal("12.5"),
+        )
+        [line] = returned.lines
+        assert (line.sku, line.quantity, line.restock) == ("SKU-vase", Decimal(1), True)
+        [cancel] = events(pipeline, "orders", expect=1)
+        assert isinstance(cancel, OrderCancelled)
+        assert (cancel.order_ref, cancel.restock) == ("shop:1004", True)
+        first = {e.sku: e for e in only(ProductUpserted, events(pipeline, "catalog", expect=2))}
+        assert first["SKU-vase"].list_price == Decimal("12.5")
+
+        [template] = client.read("product.product", [move["product_id"][0]], ["product_tmpl_id"])
+        client.write("product.template", [template["product_tmpl_id"][0]], {"list_price": 14.0})
+        poller.poll()
+
+    catalog = only(ProductUpserted, events(pipeline, "catalog", expect=3))
+    latest = [e for e in catalog if e.sku == "SKU-vase"][-1]
+    assert latest.list_price == Decimal("14")
+    assert latest.envelope.source_version > first["SKU-vase"].envelope.source_version
+
+
+def test_polling_again_or_restarting_repeats_nothing_and_versions_only_grow(
+    client: OdooClient, settings: Settings, pipeline: Pipeline
+) -> None:
+    wh = main_warehouse(client)
+    product = new_product(client, "jug")
+    count_stock(client, product, wh.stock_id, 5)
+    with started_poller(settings, pipeline) as poller:
+        assert poller.poll() == 2  # the stock level and the product
+        assert poller.poll() == 0  # the overlap window re-read: nothing new
+        # Two more states, most likely within the same second of write_date.
+        count_stock(client, product, wh.stock_id, 6)
+        assert poller.poll() == 1
+        count_stock(client, product, wh.stock_id, 4)
+        assert poller.poll() == 1
+    with started_poller(settings, pipeline) as restarted:
+        assert restarted.poll() == 0
+
+    levels = only(InventoryAdjusted, events(pipeline, "inventory", expect=3))
+    assert [e.on_hand for e in levels] == [5, 6, 4]
+    versions = [e.envelope.source_version or 0 for e in levels]
+    assert versions == sorted(versions) and len(set(versions)) == 3
+    assert len({e.envelope.event_id for e in levels}) == 3
+
+
+def test_the_webhook_makes_it_poll_at_once_and_wants_the_token(
+    client: OdooClient, kafka_settings: Settings, odoo: SandboxOdoo, pipeline: Pipeline, unique: str
+) -> None:
+    settings = odoo_settings(
+        kafka_settings, odoo, unique, odoo_poll_interval_s=300.0,
+        odoo_trigger_token=SecretStr("test-token"),
+    )  # fmt: skip
+    with started_poller(settings, pipeline) as poller:
+        server = TriggerServer(
+            trigger_app(poller.wake, poller.lag.seconds, settings.odoo_trigger_token),
+            "127.0.0.1",
+            0,
+        )
+        server.start()
+        thread = threading.Thread(target=poller.run)
+        thread.start()
+        try:
+            count_stock(client, new_product(client, "cup"), main_warehouse(client).stock_id, 2)
+            webhook = f"{server.url}/odoo/webhook"
+            body = {"_model": "stock.quant", "_id": 1}
+            assert httpx.post(webhook, json=body).status_code == 401
+            assert httpx.post(f"{webhook}?token=wrong", json=body).status_code == 401
+            assert httpx.post(f"{webhook}?token=test-token", json=body).status_code == 200
+            [level] = only(InventoryAdjusted, events(pipeline, "inventory", expect=1))
+            assert level.on_hand == 2
+            assert httpx.get(f"{server.url}/lag").json()["lag_s"] < 60
+        finally:
+            poller.stop()
+            thread.join(30)
+            server.stop()

@@ -1,0 +1,172 @@
+"""odoo-orders against the real broker and the sandbox Odoo: orders exactly once, payments
+in the chatter, cancellations, unknown SKUs dead-lettered, and back-pressure when Odoo is down."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from consumers.odoo_orders import make_service
+from retailsync import headers as h
+from retailsync.consumer import ConsumerService
+from retailsync.events import OrderCancelled, OrderCreated, PaymentCaptured
+from retailsync.events.examples import AT, SHOP, example_events
+from retailsync.odoo import OdooClient
+from retailsync.settings import Settings
+from sandbox.odoo import SandboxOdoo
+from tests.integration.harness import Pipeline, make_pipeline
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def odoo() -> Iterator[SandboxOdoo]:
+    with SandboxOdoo.running() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def client(odoo: SandboxOdoo) -> Iterator[OdooClient]:
+    settings = Settings(odoo_url=odoo.url, odoo_db=odoo.db, odoo_api_key=odoo.api_key)
+    with OdooClient.from_settings(settings) as client:
+        yield client
+
+
+@pytest.fixture
+def applier(odoo: SandboxOdoo, pipeline: Pipeline) -> Iterator[ConsumerService]:
+    """The odoo-orders service for this test's group, with one client it keeps."""
+    settings = Settings(
+        odoo_url=odoo.url, odoo_db=odoo.db, odoo_api_key=odoo.api_key, odoo_timeout_s=5
+    )
+    with OdooClient.from_settings(settings) as client:
+        yield make_service(lambda: client, name=pipeline.group)
+
+
+@pytest.fixture
+def pipeline(kafka_settings: Settings, admin: AdminClient, unique: str) -> Pipeline:
+    return make_pipeline(kafka_settings, admin, unique)
+
+
+def example(kind: type) -> object:
+    return next(e for e in example_events() if isinstance(e, kind))
+
+
+def new_skus(client: OdooClient, count: int) -> list[str]:
+    skus = [f"SKU-{uuid.uuid4().hex[:10]}" for _ in range(count)]
+    client.create(
+        "product.product", [{"name": sku, "default_code": sku, "is_storable": True} for sku in skus]
+    )
+    return skus
+
+
+def created(ref: str, sku: str, sequence: int = 1) -> OrderCreated:
+    template = example(OrderCreated)
+    assert isinstance(template, OrderCreated)
+    envelope = OrderCreated.new_envelope(
+        source=SHOP, source_ref=ref, occurred_at=AT, source_version=sequence
+    )
+    line = template.lines[0].model_copy(
+        update={"sku": sku, "quantity": Decimal(2), "discount": Decimal(0)}
+    )
+    return template.model_copy(
+        update={
+            "envelope": envelope,
+            "order_ref": ref,
+            "customer_ref": f"{ref}-customer",
+            "lines": (line,),
+        }
+    )
+
+
+def orders_of(client: OdooClient, refs: list[str]) -> dict[str, list[str]]:
+    rows = client.search_read(
+        "sale.order", [("client_order_ref", "in", refs)], ["client_order_ref", "state"]
+    )
+    found: dict[str, list[str]] = {}
+    for row in rows:
+        found.setdefault(str(row["client_order_ref"]), []).append(str(row["state"]))
+    return found
+
+
+def test_orders_become_confirmed_odoo_orders_exactly_once(
+    pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient, applier: ConsumerService
+) -> None:
+    skus = new_skus(client, 3)
+    refs = [f"shop:{uuid.uuid4().hex[:8]}" for _ in range(30)]
+    events = [created(ref, skus[n % 3]) for n, ref in enumerate(refs)]
+    pipeline.publish(*events)
+    pipeline.publish(*events[:10])  # re-delivered by the storefront
+    with pipeline.running(applier):
+        pipeline.wait(lambda: len(orders_of(client, refs)) == 30, what="30 orders")
+        pipeline.wait(
+            lambda: pipeline.committed(pipeline.group, pipeline.topic) == 40, what="all handled"
+        )
+    assert orders_of(client, refs) == {ref: ["sale"] for ref in refs}
+    partners = client.search_count(
+        "res.partner", [("ref", "in", [f"{ref}-customer" for ref in refs])]
+    )
+    assert partners == 30
+    assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
+
+
+def test_an_unknown_sku_is_dead_lettered_and_the_rest_goes_through(
+    pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient, applier: ConsumerService
+) -> None:
+    [sku] = new_skus(client, 1)
+    good, bad = f"shop:{uuid.uuid4().hex[:8]}", f"shop:{uuid.uuid4().hex[:8]}"
+    pipeline.publish(created(bad, "SKU-NOT-IN-ODOO"), created(good, sku))
+    with pipeline.running(applier):
+        (dead,) = pipeline.records(f"{pipeline.topic}.{pipeline.group}.dlt", timeout_s=20, expect=1)
+        pipeline.wait(lambda: good in orders_of(client, [good]), what="the good order")
+    assert "SKU-NOT-IN-ODOO" in (h.text_header(dead.headers, h.ERROR_MESSAGE) or "")
+    assert orders_of(client, [bad]) == {}
+
+
+def test_payments_are_noted_once_and_cancellations_cancel(
+    pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient, applier: ConsumerService
+) -> None:
+    [sku] = new_skus(client, 1)
+    ref = f"shop:{uuid.uuid4().hex[:8]}"
+    paid = example(PaymentCaptured)
+    cancelled = example(OrderCancelled)
+    assert isinstance(paid, PaymentCaptured) and isinstance(cancelled, OrderCancelled)
+    payment = paid.model_copy(update={"order_ref": ref})
+    cancellation = cancelled.model_copy(update={"order_ref": ref})
+    pipeline.publish(created(ref, sku), payment, payment, cancellation)
+    with pipeline.running(applier):
+        pipeline.wait(
+            lambda: orders_of(client, [ref]) == {ref: ["cancel"]}, what="the cancelled order"
+        )
+    [order] = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["id"])
+    notes = client.search_read(
+        "mail.message", [("model", "=", "sale.order"), ("res_id", "=", order["id"])], ["body"]
+    )
+    assert len(notes) == 1
+    assert str(payment.envelope.event_id) in str(notes[0]["body"])
+    assert payment.payment_ref in str(notes[0]["body"])
+
+
+def test_odoo_down_pauses_instead_of_dead_lettering(
+    pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient, applier: ConsumerService
+) -> None:
+    [sku] = new_skus(client, 1)
+    refs = [f"shop:{uuid.uuid4().hex[:8]}" for _ in range(10)]
+    odoo.faults.down()
+    try:
+        pipeline.publish(*[created(ref, sku) for ref in refs])
+        with pipeline.running(applier):
+            time.sleep(3)  # the service tries, fails and pauses meanwhile
+            assert pipeline.committed(pipeline.group, pipeline.topic) == 0
+            odoo.faults.up()
+            pipeline.wait(
+                lambda: len(orders_of(client, refs)) == 10, timeout_s=60, what="the backlog"
+            )
+    finally:
+        odoo.faults.up()
+    assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
+    assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.retry.1s") == 0

@@ -1,0 +1,172 @@
+"""The webhook receiver against the real broker: every platform's samples, duplicates,
+reordering and retries from the sandbox storefront's emitter, and a broker that is down."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from producers.commerce.app import receiver_app
+from retailsync import headers as h
+from retailsync.settings import Settings, load_settings
+from sandbox.http import LoopbackServer
+from sandbox.storefront import SandboxStorefront, WebhookEmitter, shopify_delivery
+from sandbox.storefront.payloads import order_payload
+from tests.commerce import (
+    COMMERCE_TOPOLOGY,
+    SHOPIFY_SAMPLES,
+    SHOPIFY_SECRET,
+    WOO_SAMPLES,
+    generic_request,
+    receiver_settings,
+    sample,
+    shopify_request,
+    woo_request,
+)
+from tests.integration.harness import Pipeline, make_pipeline
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def pipeline(kafka_settings: Settings, admin: AdminClient, unique: str) -> Pipeline:
+    return make_pipeline(kafka_settings, admin, unique, template=COMMERCE_TOPOLOGY)
+
+
+def serve(pipeline: Pipeline, bootstrap_servers: str, **overrides: object) -> LoopbackServer:
+    settings = load_settings(
+        bootstrap_servers=bootstrap_servers, **{**receiver_settings(), **overrides}
+    )
+    app = receiver_app(settings, pipeline.topology, pipeline.serde)
+    return LoopbackServer(app, name="receiver", lifespan="on")
+
+
+@pytest.fixture
+def receiver(pipeline: Pipeline) -> Iterator[LoopbackServer]:
+    with serve(pipeline, pipeline.settings.bootstrap_servers).running() as server:
+        yield server
+
+
+def topic(pipeline: Pipeline, name: str) -> str:
+    return f"{pipeline.topic.rsplit('.', 1)[0]}.{name}"
+
+
+def event_ids(pipeline: Pipeline, name: str, expect: int) -> list[str]:
+    records = pipeline.records(topic(pipeline, name), timeout_s=10, expect=expect)
+    return [h.text_header(record.headers, h.EVENT_ID) or "" for record in records]
+
+
+def test_every_platforms_samples_land_on_kafka_once_each(
+    pipeline: Pipeline, receiver: LoopbackServer
+) -> None:
+    answered: list[str] = []
+    with httpx.Client(base_url=receiver.url) as client:
+        for name, shopify_topic, _ in SHOPIFY_SAMPLES:
+            body = sample("shopify", name)
+            reply = client.post(
+                "/webhooks/shopify", content=body, headers=shopify_request(shopify_topic, body)
+            )
+            answered.append(reply.json()["event_id"])
+        for name, woo_topic, _ in WOO_SAMPLES:
+            body = sample("woocommerce", name)
+            reply = client.post(
+                "/webhooks/woocommerce", content=body, headers=woo_request(woo_topic, body)
+            )
+            answered.append(reply.json()["event_id"])
+        body = sample("generic", "order_created")
+        reply = client.post("/webhooks/generic", content=body, headers=generic_request(body))
+        answered.append(reply.json()["event_id"])
+        assert client.get("/readyz").status_code == 200
+    on_kafka = event_ids(pipeline, "orders", 7) + event_ids(pipeline, "customers", 4)
+    assert sorted(on_kafka) == sorted(answered)
+    assert len(set(answered)) == 11
+
+
+def test_duplicated_reordered_and_retried_deliveries_give_one_event_each(
+    pipeline: Pipeline, receiver: LoopbackServer
+) -> None:
+    shop = SandboxStorefront(skus=["MUG-GREEN"])
+    deliveries = []
+    for n in range(5):
+        order = shop.store.place_order([("MUG-GREEN", 1 + n, "12.90")])
+        for webhook_topic in ("orders/create", "orders/paid"):
+            deliveries.append(
+                shopify_delivery(
+                    webhook_topic,
+                    order_payload(order),
+                    secret=SHOPIFY_SECRET,
+                    shop_domain=shop.shop_domain,
+                )
+            )
+    emitter = WebhookEmitter(
+        f"{receiver.url}/webhooks/shopify", duplicates=2, reorder=True, retries=6, seed=7
+    )
+    receiver.faults.fail(502)  # a gateway in front of the receiver fails for a while
+    threading.Timer(0.3, receiver.faults.clear).start()
+    attempts = emitter.deliver(deliveries)
+    assert len(attempts) == 30 and all(a.status == 200 for a in attempts)
+    assert max(a.tries for a in attempts) > 1  # the first ones were retried
+    on_kafka = event_ids(pipeline, "orders", 10)
+    assert len(on_kafka) == len(set(on_kafka)) == 10
+    assert pipeline.size(topic(pipeline, "orders")) == 10
+
+
+def test_refused_requests_publish_nothing(pipeline: Pipeline, receiver: LoopbackServer) -> None:
+    body = sample("shopify", "orders_create")
+    signed = shopify_request("orders/create", body)
+    with httpx.Client(base_url=receiver.url) as client:
+        bad_signature = {**signed, "X-Shopify-Hmac-Sha256": "d3Jvbmc="}
+        assert (
+            client.post("/webhooks/shopify", content=body, headers=bad_signature).status_code == 401
+        )
+        malformed = body[:-2]
+        assert (
+            client.post(
+                "/webhooks/shopify",
+                content=malformed,
+                headers=shopify_request("orders/create", malformed),
+            ).status_code
+            == 400
+        )
+        huge = b"[" + b"0," * 600_000 + b"0]"
+        assert (
+            client.post(
+                "/webhooks/shopify", content=huge, headers=shopify_request("orders/create", huge)
+            ).status_code
+            == 413
+        )
+        invalid = b'{"id": 1}'
+        assert (
+            client.post(
+                "/webhooks/shopify",
+                content=invalid,
+                headers=shopify_request("orders/create", invalid),
+            ).status_code
+            == 422
+        )
+    assert pipeline.records(topic(pipeline, "orders"), timeout_s=2) == []
+
+
+def test_a_broker_that_is_down_gets_503_with_retry_after_and_no_event(pipeline: Pipeline) -> None:
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{probe.getsockname()[1]}"
+    body = sample("shopify", "orders_create")
+    with (
+        serve(
+            pipeline, dead, webhook_ack_timeout_s=1.0, webhook_retry_after_s=30
+        ).running() as server,
+        httpx.Client(base_url=server.url, timeout=10) as client,
+    ):
+        reply = client.post(
+            "/webhooks/shopify", content=body, headers=shopify_request("orders/create", body)
+        )
+        ready = client.get("/readyz")
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "30"
+    assert ready.status_code == 503
+    assert pipeline.records(topic(pipeline, "orders"), timeout_s=2) == []
