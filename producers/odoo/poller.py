@@ -99,7 +99,9 @@ class Poller:
             try:
                 published = self.poll()
                 failures = 0
-                log.info("published %d event(s); lag %.1f s", published, self.lag.seconds())
+                # An idle round is the norm: only rounds that published say so at INFO.
+                level = logging.INFO if published else logging.DEBUG
+                log.log(level, "published %d event(s); lag %.1f s", published, self.lag.seconds())
             except (TransientError, KafkaException) as exc:
                 if isinstance(exc, KafkaException) and exc.args[0].fatal():
                     raise

@@ -31,6 +31,8 @@ def main() -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # One line per HTTP request to Odoo or the storefront buries what matters.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
         app()
     except RetailsyncError as exc:

@@ -1,0 +1,120 @@
+"""Traffic for the sandboxes, so that ``make run`` shows the whole loop at work.
+
+Each tick places an order on the sandbox storefront and delivers its signed orders/create
+webhook to the receiver; the pipeline makes it a confirmed Odoo order. Once Odoo has it
+confirmed, the warehouse ships it: its delivery gets a tracking number and is validated, so
+the change capture publishes shipment_dispatched and the stock level, which the storefront
+appliers turn into a fulfilment and a new available quantity.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+
+from retailsync.odoo import OdooClient
+from sandbox.storefront import SandboxStorefront, WebhookEmitter, shopify_delivery
+from sandbox.storefront.payloads import order_payload
+
+log = logging.getLogger("sandbox.traffic")
+
+SKUS = tuple(f"DEMO-{n:03d}" for n in range(1, 11))
+STOCK = 1_000
+_NO_SMS = {"skip_sms": True}
+
+
+def seed_odoo(odoo: OdooClient, skus: tuple[str, ...] = SKUS, on_hand: int = STOCK) -> None:
+    """Storable products for ``skus`` with ``on_hand`` units at the main warehouse."""
+    existing = {
+        row["default_code"]
+        for row in odoo.search_read(
+            "product.product", [("default_code", "in", list(skus))], ["default_code"]
+        )
+    }
+    missing = [sku for sku in skus if sku not in existing]
+    if not missing:
+        return
+    products = odoo.create(
+        "product.product",
+        [
+            {
+                "name": f"Demo product {sku}",
+                "default_code": sku,
+                "is_storable": True,
+                "list_price": 19.9,
+            }
+            for sku in missing
+        ],
+    )
+    [warehouse] = odoo.search_read("stock.warehouse", [], ["lot_stock_id"], limit=1)
+    stock = warehouse["lot_stock_id"][0]
+    quants = odoo.create(
+        "stock.quant",
+        [
+            {"product_id": product, "location_id": stock, "inventory_quantity": on_hand}
+            for product in products
+        ],
+        context={"inventory_mode": True},
+    )
+    odoo.call("stock.quant", "action_apply_inventory", quants)
+
+
+@dataclass
+class Traffic:
+    """Orders in through the storefront's webhooks, shipments out of Odoo's warehouse."""
+
+    storefront: SandboxStorefront
+    odoo: OdooClient
+    receiver_url: str
+    secret: str
+    channel: str = "shopify"
+    skus: tuple[str, ...] = SKUS
+    placed: list[str] = field(default_factory=list)  # order refs, channel:id
+    shipped: set[str] = field(default_factory=set)
+    _random: random.Random = field(default_factory=lambda: random.Random(7))  # noqa: S311
+
+    def place_order(self) -> str:
+        lines = [
+            (sku, self._random.randint(1, 3), "19.90") for sku in self._random.sample(self.skus, 2)
+        ]
+        order = self.storefront.store.place_order(lines)
+        delivery = shopify_delivery(
+            "orders/create",
+            order_payload(order),
+            secret=self.secret,
+            shop_domain=self.storefront.shop_domain,
+        )
+        [attempt] = WebhookEmitter(self.receiver_url, retries=5).deliver([delivery])
+        ref = f"{self.channel}:{order.id}"
+        self.placed.append(ref)
+        log.info("placed %s on the storefront: webhook answered %s", ref, attempt.status)
+        return ref
+
+    def ship_confirmed(self) -> list[str]:
+        """Validate the deliveries of the placed orders Odoo has confirmed; their refs."""
+        waiting = [ref for ref in self.placed if ref not in self.shipped]
+        if not waiting:
+            return []
+        orders = self.odoo.search_read(
+            "sale.order",
+            [("client_order_ref", "in", waiting), ("state", "=", "sale")],
+            ["client_order_ref"],
+        )
+        shipped = []
+        for order in orders:
+            pickings = self.odoo.search_read(
+                "stock.picking", [("sale_id", "=", order["id"]), ("state", "=", "assigned")], ["id"]
+            )
+            for picking in pickings:
+                self.odoo.write(
+                    "stock.picking",
+                    [picking["id"]],
+                    {"carrier_tracking_ref": f"TRACK{picking['id']:08d}"},
+                )
+                self.odoo.call("stock.picking", "button_validate", [picking["id"]], context=_NO_SMS)
+            ref = str(order["client_order_ref"])
+            self.shipped.add(ref)
+            shipped.append(ref)
+            log.info("shipped %s from Odoo", ref)
+        return shipped

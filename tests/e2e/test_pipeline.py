@@ -1,0 +1,172 @@
+"""The whole pipeline as `make run` starts it: storefront orders become shipped Odoo orders,
+and Odoo's shipments and stock reach the storefront."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from retailsync.broker import free_port_block
+from retailsync.odoo import OdooClient
+from retailsync.settings import Settings
+from retailsync.storefront import StorefrontClient
+from sandbox.odoo.auth import Credentials
+from sandbox.storefront.server import ACCESS_TOKEN
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).parents[2]
+ORDERS = 3
+ORDER = """
+query Order($id: ID!) {
+  order(id: $id) {
+    fulfillments(first: 5) { trackingInfo(first: 5) { number } }
+  }
+}
+"""
+LEVELS = """
+query Levels($query: String!) {
+  inventoryItems(first: 5, query: $query) {
+    nodes {
+      sku
+      inventoryLevels(first: 5) { nodes { quantities(names: ["available"]) { name quantity } } }
+    }
+  }
+}
+"""
+
+
+@pytest.fixture
+def pipeline(
+    kafka_bootstrap: str, unique: str, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    topology = tmp_path / "topology.yaml"
+    topology.write_text((ROOT / "topology.yaml").read_text().replace("retail", unique))
+    webhook_port = free_port_block(2)
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("RETAILSYNC_")},
+        "RETAILSYNC_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "RETAILSYNC_TOPOLOGY_FILE": str(topology),
+        "RETAILSYNC_SCHEMAS_DIR": str(ROOT / "schemas"),
+        "RETAILSYNC_ODOO_CHECKPOINT_TOPIC": f"{unique}.odoo-changes.checkpoints",
+        "RETAILSYNC_ODOO_PRODUCER_ID": f"odoo-changes-{unique}",
+        "RETAILSYNC_ODOO_POLL_INTERVAL_S": "1",
+        "RETAILSYNC_WEBHOOK_PORT": str(webhook_port),
+        "RETAILSYNC_ODOO_TRIGGER_PORT": str(webhook_port + 1),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "retailsync", "run", "--orders", str(ORDERS), "--interval", "0.5"],
+        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    lines: list[str] = []
+    try:
+        yield process, lines
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+        remaining, _ = process.communicate(timeout=90)
+        lines.extend(remaining.splitlines())
+
+
+def read_until(process: subprocess.Popen[str], lines: list[str], pattern: str) -> re.Match[str]:
+    assert process.stdout is not None
+    for line in process.stdout:
+        lines.append(line.rstrip())
+        if found := re.search(pattern, line):
+            return found
+    raise AssertionError("the pipeline stopped:\n" + "\n".join(lines[-40:]))
+
+
+def wait(condition: Callable[[], bool], what: str, log: list[str], timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}:\n" + "\n".join(
+            log[-40:]
+        )
+        time.sleep(0.5)
+
+
+def test_orders_flow_from_the_storefront_to_odoo_and_back(
+    pipeline: tuple[subprocess.Popen[str], list[str]],
+) -> None:
+    process, lines = pipeline
+    odoo_url = read_until(process, lines, r"sandbox Odoo at (\S+)").group(1)
+    shop_url = read_until(process, lines, r"sandbox storefront at (\S+)").group(1)
+    odoo_settings = Settings(
+        odoo_url=odoo_url, odoo_db="sandbox", odoo_api_key=Credentials().api_key
+    )
+    shop_settings = Settings(storefront_url=shop_url, storefront_access_token=ACCESS_TOKEN)
+    # The services log from their own processes: drain the output in the background so
+    # that none of them blocks on a full pipe.
+    threading.Thread(
+        target=lambda: lines.extend(line.rstrip() for line in process.stdout or ()), daemon=True
+    ).start()
+
+    with (
+        OdooClient.from_settings(odoo_settings) as odoo,
+        StorefrontClient.from_settings(shop_settings) as shop,
+    ):
+
+        def shipped_orders() -> list[dict[str, object]]:
+            orders = odoo.search_read(
+                "sale.order",
+                [("client_order_ref", "like", "shopify:%")],
+                ["client_order_ref", "delivery_status"],
+            )
+            return [order for order in orders if order["delivery_status"] == "full"]
+
+        wait(
+            lambda: len(shipped_orders()) == ORDERS,
+            "the orders to be confirmed and shipped in Odoo",
+            lines,
+        )
+        for order in shipped_orders():
+            number = str(order["client_order_ref"]).split(":")[1]
+
+            def tracked(number: str = number) -> bool:
+                found = shop.execute(ORDER, {"id": f"gid://shopify/Order/{number}"})["order"]
+                return any(
+                    info["number"].startswith("TRACK")
+                    for f in found["fulfillments"]
+                    for info in f["trackingInfo"]
+                )
+
+            wait(tracked, f"the fulfilment of order {number} on the storefront", lines)
+
+        lines_sold = odoo.search_read(
+            "sale.order.line",
+            [("order_id.client_order_ref", "like", "shopify:%")],
+            ["product_id", "product_uom_qty"],
+        )
+        sold: dict[int, float] = {}
+        for line in lines_sold:
+            product = line["product_id"][0]
+            sold[product] = sold.get(product, 0) + float(line["product_uom_qty"])
+        skus = {
+            row["id"]: row["default_code"]
+            for row in odoo.read("product.product", list(sold), ["default_code"])
+        }
+
+        def storefront_matches_odoo() -> bool:
+            for product, quantity in sold.items():
+                sku = skus[product]
+                items = shop.execute(LEVELS, {"query": f"sku:{sku}"})["inventoryItems"]["nodes"]
+                levels = items[0]["inventoryLevels"]["nodes"]
+                available = levels[0]["quantities"][0]["quantity"]
+                if available != 1000 - quantity:
+                    return False
+            return True
+
+        wait(storefront_matches_odoo, "the storefront's available stock to follow Odoo's", lines)
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(90) == 0, "\n".join(lines[-40:])
