@@ -212,7 +212,7 @@ class LocalCluster:
         for port in [port for node in self.nodes for port in (node.port, node.controller_port)]:
             if _accepting(port):
                 raise BrokerError(f"port {port} on {HOST} is already in use")
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        cluster_id = _new_cluster_id()
         for node in self.nodes:
             shutil.rmtree(node.directory, ignore_errors=True)
             (node.directory / "logs").mkdir(parents=True)
@@ -343,6 +343,18 @@ def _java(node: Node, libs: Path) -> list[str]:
         f"-Dkafka.logs.dir={node.directory / 'logs'}",
         "-cp", f"{libs}/*",
     ]  # fmt: skip
+
+
+def _new_cluster_id() -> str:
+    """A random Kafka cluster id: 22 characters of URL-safe base64.
+
+    Like Kafka's own Uuid.randomUuid, never one starting with "-", which the storage tool
+    would take for an option.
+    """
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not candidate.startswith("-"):
+            return candidate
 
 
 def _log_config(node: Node) -> str:
