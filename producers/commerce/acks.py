@@ -48,17 +48,17 @@ class Acknowledger:
 
     async def publish(self, event: Event) -> Ack:
         event_id = event.envelope.event_id
-        delivered = self._recent.get(event_id)
+        delivered = self._recent.in_flight(event_id)
         ack = Ack.DUPLICATE
         if delivered is None:
+            if self._recent.acknowledged(event_id):
+                return ack
             ack = Ack.PUBLISHED
             try:
                 delivered = self._sink.send(event)
             except DeliveryError as exc:
                 raise NotDurableError(str(exc)) from None
             self._recent.add(event_id, delivered)
-        elif delivered.done():
-            return ack
         # asyncio.wait never cancels what it waits for: the delivery outlives a deadline.
         await asyncio.wait((delivered,), timeout=self._timeout_s)
         if not delivered.done():

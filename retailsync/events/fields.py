@@ -43,18 +43,22 @@ def _to_utc(value: datetime) -> datetime:
         raise ValueError("outside the years 1 to 9999 once converted to UTC") from None
 
 
+# The digit limits come before the validators: pydantic-core then checks them natively on the
+# decimal it parsed. After a BeforeValidator they would be checked by Python functions, the
+# same check at several times the cost. The float is still refused first: a BeforeValidator
+# runs before the schema it wraps, wherever it is written.
 Money = Annotated[
     Decimal,
-    BeforeValidator(_refuse_float),
     Field(max_digits=DECIMAL_PRECISION, decimal_places=MONEY_SCALE),
+    BeforeValidator(_refuse_float),
     AfterValidator(_quantize(MONEY_SCALE)),
 ]
 """An amount in the event's currency: Avro decimal(18, 4)."""
 
 Quantity = Annotated[
     Decimal,
-    BeforeValidator(_refuse_float),
     Field(max_digits=DECIMAL_PRECISION, decimal_places=QUANTITY_SCALE),
+    BeforeValidator(_refuse_float),
     AfterValidator(_quantize(QUANTITY_SCALE)),
 ]
 """A quantity in a unit of measure: Avro decimal(18, 6)."""

@@ -258,3 +258,9 @@ def test_an_event_acknowledged_after_its_503_is_a_duplicate_when_retried(
     retry = client.post("/webhooks/shopify", content=body, headers=headers)
     assert retry.status_code == 200 and retry.json()["status"] == "duplicate"
     assert len(sink.sent) == 1
+
+
+def test_a_webhook_route_takes_posts_only_and_other_paths_are_unknown(client: TestClient) -> None:
+    assert client.get("/webhooks/shopify").status_code == 405
+    assert client.post("/webhooks/elsewhere", content=b"{}").status_code == 404
+    assert client.get("/healthz").json() == {"status": "ok"}
