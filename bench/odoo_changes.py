@@ -32,25 +32,11 @@ from retailsync.topology import load_topology
 from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import make_plan, read_cluster
 from sandbox.odoo import SandboxOdoo
+from sandbox.traffic import count_stock
 
 PRODUCTS = 2_000
 BATCH = 200
 TOPOLOGY = Path(__file__).parents[1] / "topology.yaml"
-
-
-def _stock(odoo: OdooClient, products: list[int], location: int, quantity: float) -> None:
-    """Count and apply the stock of ``products``, a batch per call, as Odoo's UI would."""
-    for start in range(0, len(products), BATCH):
-        batch = products[start : start + BATCH]
-        quants = odoo.create(
-            "stock.quant",
-            [
-                {"product_id": p, "location_id": location, "inventory_quantity": quantity}
-                for p in batch
-            ],
-            context={"inventory_mode": True},
-        )
-        odoo.call("stock.quant", "action_apply_inventory", quants)
 
 
 def _products(odoo: OdooClient) -> list[int]:
@@ -95,7 +81,7 @@ def main() -> None:
                 [warehouse] = odoo.search_read("stock.warehouse", [], ["lot_stock_id"], limit=1)
                 stock = warehouse["lot_stock_id"][0]
                 products = _products(odoo)
-                _stock(odoo, products, stock, 10)
+                count_stock(odoo, products, stock, 10)
                 producer = Producer(
                     settings.producer_config(transactional_id=producer_id(settings))
                 )
@@ -107,7 +93,7 @@ def main() -> None:
                     "sandbox Odoo over JSON-2 and Kafka in this process/on loopback"
                 )
                 _round("snapshot", poller.poll)
-                _stock(odoo, products, stock, 20)
+                count_stock(odoo, products, stock, 20)
                 _round("changes", poller.poll)
                 _round("idle", poller.poll)
                 print(f"  lag after the last round: {poller.lag.seconds():.2f} s")

@@ -22,6 +22,7 @@ log = logging.getLogger("sandbox.traffic")
 SKUS = tuple(f"DEMO-{n:03d}" for n in range(1, 11))
 STOCK = 1_000
 _NO_SMS = {"skip_sms": True}
+_BATCH = 200
 
 
 def seed_odoo(odoo: OdooClient, skus: tuple[str, ...] = SKUS, on_hand: int = STOCK) -> None:
@@ -48,16 +49,22 @@ def seed_odoo(odoo: OdooClient, skus: tuple[str, ...] = SKUS, on_hand: int = STO
         ],
     )
     [warehouse] = odoo.search_read("stock.warehouse", [], ["lot_stock_id"], limit=1)
-    stock = warehouse["lot_stock_id"][0]
-    quants = odoo.create(
-        "stock.quant",
-        [
-            {"product_id": product, "location_id": stock, "inventory_quantity": on_hand}
-            for product in products
-        ],
-        context={"inventory_mode": True},
-    )
-    odoo.call("stock.quant", "action_apply_inventory", quants)
+    count_stock(odoo, products, warehouse["lot_stock_id"][0], on_hand)
+
+
+def count_stock(odoo: OdooClient, products: list[int], location: int, quantity: float) -> None:
+    """Count ``quantity`` of each product at ``location`` and apply it, as Odoo's UI does:
+    inventory mode, which makes a move (writing quant quantities directly would not)."""
+    for start in range(0, len(products), _BATCH):
+        quants = odoo.create(
+            "stock.quant",
+            [
+                {"product_id": product, "location_id": location, "inventory_quantity": quantity}
+                for product in products[start : start + _BATCH]
+            ],
+            context={"inventory_mode": True},
+        )
+        odoo.call("stock.quant", "action_apply_inventory", quants)
 
 
 @dataclass
