@@ -19,7 +19,9 @@ from retailsync.settings import Settings
 DEFAULT_MAX_CONNECTIONS = 4
 # Connecting should be quick even when a call may legitimately take long (a big confirm).
 _CONNECT_TIMEOUT_S = 5.0
-_KEEPALIVE_EXPIRY_S = 30.0
+# Below the 5 s after which common servers (uvicorn, gunicorn) close an idle connection:
+# reusing one the server just closed fails with a reset instead of a fresh connect.
+_KEEPALIVE_EXPIRY_S = 4.0
 _URL_HINT = (
     "not set: give Odoo's URL, or run the sandbox (python -m sandbox.odoo prints its settings)"
 )
