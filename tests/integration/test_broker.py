@@ -86,12 +86,18 @@ def test_three_nodes_survive_a_sigkill_without_losing_acknowledged_records(tmp_p
     with cluster.running():
         bootstrap = cluster.bootstrap_servers
         topic = f"t{uuid.uuid4().hex[:12]}.faults"
-        admin = AdminClient({"bootstrap.servers": bootstrap})
+        admin = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0})
         admin.create_topics([NewTopic(topic, 3)])[topic].result(30)  # cluster defaults: RF 3
-        assert {
-            len(p.replicas)
-            for p in admin.list_topics(topic, timeout=10).topics[topic].partitions.values()
-        } == {3}
+
+        def replicas() -> list[int]:
+            partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+            return [len(p.replicas) for p in partitions.values()]
+
+        # The controller answers before every broker's metadata shows the new topic.
+        deadline = time.monotonic() + 30
+        while len(replicas()) < 3 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert replicas() == [3, 3, 3]
 
         acknowledged: set[str] = set()
         failures: list[KafkaError] = []
