@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install kafka format lint typecheck test unit integration run bench clean
+.PHONY: help install kafka format lint typecheck test unit contract integration e2e run bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -26,9 +26,10 @@ format: $(STAMP) ## format and autofix the code
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-lint: $(STAMP) ## ruff
+lint: $(STAMP) ## ruff, and the layering contracts (import-linter)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 typecheck: $(STAMP) ## mypy, strict for the packages
 	$(BIN)/mypy
@@ -40,8 +41,14 @@ test: lint typecheck kafka ## lint, typecheck, then every test tier against a re
 unit: $(STAMP) ## the unit tier only (no broker)
 	$(BIN)/pytest -m unit
 
+contract: $(STAMP) ## the sandbox Odoo's contract tests (ODOO_URL… points them at a real Odoo)
+	$(BIN)/pytest -m contract
+
 integration: kafka ## the integration tier only (starts a real broker)
 	$(BIN)/pytest -m integration
+
+e2e: kafka ## the whole pipeline as `retailsync run` starts it
+	$(BIN)/pytest -m e2e
 
 run: kafka ## start the local broker and apply topology.yaml to it
 	$(BIN)/retailsync run

@@ -22,6 +22,7 @@ from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
+from commands.traffic import count_stock
 from producers.odoo.poller import Poller, producer_id
 from retailsync.broker import LocalCluster, free_port_block
 from retailsync.events import default_schemas_dir, load_catalogue
@@ -32,7 +33,6 @@ from retailsync.topology import load_topology
 from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import make_plan, read_cluster
 from sandbox.odoo import SandboxOdoo
-from sandbox.traffic import count_stock
 
 PRODUCTS = 2_000
 BATCH = 200

@@ -142,7 +142,7 @@ def _receiver(bootstrap: str) -> Iterator[int]:
         "RETAILSYNC_WEBHOOK_PORT": str(port),
         "RETAILSYNC_TOPOLOGY_FILE": str(_TOPOLOGY.resolve()),
     }
-    command = [sys.executable, "-m", "retailsync", "serve", "webhooks"]
+    command = [sys.executable, "-m", "commands", "serve", "webhooks"]
     with (
         tempfile.TemporaryFile() as log,
         subprocess.Popen(command, env=env, stdout=log, stderr=log) as process,

@@ -5,9 +5,10 @@
 - ``versions``: what each feed published, so that versions only grow and nothing repeats;
 - ``checkpoint``: each feed's cursors and versions in a compacted topic;
 - ``poller``: the loop, one Kafka transaction per page with the checkpoint;
-- ``lag``, ``trigger``, ``cli``: the lag behind Odoo, Odoo's webhook, the command.
+- ``lag``, ``trigger``, ``service``: the lag behind Odoo, Odoo's webhook, the service's wiring.
 """
 
 from producers.odoo.poller import Poller, producer_id
+from producers.odoo.service import run_change_capture
 
-__all__ = ["Poller", "producer_id"]
+__all__ = ["Poller", "producer_id", "run_change_capture"]

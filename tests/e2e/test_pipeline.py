@@ -64,7 +64,7 @@ def pipeline(
         "RETAILSYNC_ODOO_TRIGGER_PORT": str(webhook_port + 1),
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "retailsync", "run", "--orders", str(ORDERS), "--interval", "0.5"],
+        [sys.executable, "-m", "commands", "run", "--orders", str(ORDERS), "--interval", "0.5"],
         cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
     lines: list[str] = []

@@ -14,7 +14,8 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 
-from producers.odoo import cli
+from producers.odoo import service
+from retailsync.settings import load_settings
 
 
 class PausingProducer(Producer):
@@ -30,5 +31,5 @@ class PausingProducer(Producer):
 
 
 if __name__ == "__main__":
-    cli.Producer = PausingProducer  # type: ignore[attr-defined]
-    cli.odoo_changes()
+    service.Producer = PausingProducer  # type: ignore[attr-defined]
+    service.run_change_capture(load_settings(), once=False, say=print)

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 def cli(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "retailsync", *arguments],
+        [sys.executable, "-m", "commands", *arguments],
         capture_output=True, text=True, timeout=180, check=False,
     )  # fmt: skip
 

@@ -36,7 +36,7 @@ def start(
         # The killed member holds its partitions until its session times out.
         "RETAILSYNC_KAFKA_OPTIONS": '{"session.timeout.ms": 6000, "heartbeat.interval.ms": 1000}',
     }
-    command = [sys.executable, "-m", "retailsync", "consume", group, "--app", APP]
+    command = [sys.executable, "-m", "commands", "consume", group, "--app", APP]
     with log.open("ab") as output:
         return subprocess.Popen(command, cwd=ROOT, env=environment, stdout=output, stderr=output)
 

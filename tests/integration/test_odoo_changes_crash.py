@@ -118,7 +118,7 @@ def test_sigkill_between_produce_and_commit_then_restart_loses_and_repeats_nothi
             expected = {f"SKU-crash{n}": Decimal(10 + n) for n in range(PRODUCTS)}
             expected |= {"SKU-crash0": Decimal(100), f"SKU-crash{PAGE_SIZE + 2}": Decimal(107)}
 
-            second = start(["retailsync", "serve", "odoo-changes"], env, log)
+            second = start(["commands", "serve", "odoo-changes"], env, log)
             try:
                 pipeline.wait(
                     lambda: (

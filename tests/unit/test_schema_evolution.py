@@ -16,7 +16,7 @@ import fastavro
 import pytest
 from typer.testing import CliRunner
 
-from retailsync.cli import app, main
+from commands import app, main
 from retailsync.errors import ConfigError
 from retailsync.events import Catalogue, InventoryAdjusted, check_catalogue, load_catalogue
 from retailsync.events.compatibility import incompatibilities

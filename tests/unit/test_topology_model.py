@@ -119,7 +119,7 @@ def test_the_cli_exits_2_with_the_key_path_for_a_broken_file(tmp_path: Path) -> 
     broken = tmp_path / "topology.yaml"
     broken.write_text(MINIMAL.replace("[shop.orders]", "[shop.order]"))
     result = subprocess.run(
-        [sys.executable, "-m", "retailsync", "topology", "validate", "--file", str(broken)],
+        [sys.executable, "-m", "commands", "topology", "validate", "--file", str(broken)],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert result.returncode == 2

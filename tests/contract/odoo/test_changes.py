@@ -9,7 +9,7 @@ import pytest
 
 from retailsync.odoo import ChangeCursor, ChangePage, OdooClient, Record, iter_changes
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.contract
 
 FIELDS = ["name", "ref"]
 

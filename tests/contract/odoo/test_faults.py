@@ -12,7 +12,7 @@ from sandbox.odoo import SandboxOdoo
 
 from .conftest import Target
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.contract
 
 TIMEOUT_S = 0.3
 

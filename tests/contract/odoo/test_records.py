@@ -9,7 +9,7 @@ import pytest
 from retailsync.errors import PermanentError
 from retailsync.odoo import OdooClient, OdooError, OdooMissingError, OdooUserError
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.contract
 
 MISSING_ID = 2_000_000_000
 

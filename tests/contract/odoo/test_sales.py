@@ -18,7 +18,7 @@ from .helpers import (
     stock_at,
 )
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.contract
 
 NO_SMS = {"skip_sms": True}
 

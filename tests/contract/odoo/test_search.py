@@ -8,7 +8,7 @@ import pytest
 
 from retailsync.odoo import OdooClient
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.contract
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from retailsync.odoo import OdooClient, OdooConfigError
 
 from .conftest import Target
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.contract
 
 
 def _jsonrpc(target: Target, service: str, method: str, *args: Any) -> dict[str, Any]:

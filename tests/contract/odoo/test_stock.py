@@ -8,7 +8,7 @@ from retailsync.odoo import OdooClient, OdooError
 
 from .helpers import INVENTORY_MODE, count_stock, main_warehouse, new_product, stock_at
 
-pytestmark = pytest.mark.integration
+pytestmark = pytest.mark.contract
 
 
 def test_inventory_mode_counts_then_applies_through_a_move(client: OdooClient, unique: str) -> None:

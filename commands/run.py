@@ -4,7 +4,7 @@ Whatever is not configured is started here: a local Kafka broker (no
 RETAILSYNC_BOOTSTRAP_SERVERS), the sandbox Odoo (no RETAILSYNC_ODOO_URL) and the sandbox
 storefront (no RETAILSYNC_STOREFRONT_URL). Then topology.yaml is applied and every producer
 and consumer service runs as its own process, as its container would in production, until
-Ctrl-C or SIGTERM. With both sandboxes, traffic flows through them (sandbox/traffic.py).
+Ctrl-C or SIGTERM. With both sandboxes, traffic flows through them (commands/traffic.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ import httpx
 import typer
 from confluent_kafka.admin import AdminClient
 
+from commands.services import CONSUMER_SERVICES, PRODUCER_SERVICES
+from commands.traffic import SKUS, Traffic, seed_odoo
 from retailsync.broker import LocalCluster
 from retailsync.errors import RetailsyncError
 from retailsync.odoo import OdooClient
@@ -35,14 +37,10 @@ from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import make_plan, read_cluster
 from sandbox.odoo import SandboxOdoo
 from sandbox.storefront import SandboxStorefront
-from sandbox.traffic import SKUS, Traffic, seed_odoo
 
 SERVICES = (
-    ("odoo-changes", ("serve", "odoo-changes")),
-    ("webhooks", ("serve", "webhooks")),
-    ("odoo-orders", ("consume", "odoo-orders")),
-    ("storefront-inventory", ("consume", "storefront-inventory")),
-    ("storefront-fulfillment", ("consume", "storefront-fulfillment")),
+    *((name, ("serve", name)) for name in PRODUCER_SERVICES),
+    *((name, ("consume", name)) for name in CONSUMER_SERVICES),
 )
 _STOP_TIMEOUT_S = 30.0
 _READY_TIMEOUT_S = 60.0
@@ -162,7 +160,7 @@ def _wait_ready(url: str) -> None:
 
 def _spawn(command: tuple[str, ...], environment: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "retailsync", *command], env=environment, stdin=subprocess.DEVNULL
+        [sys.executable, "-m", "commands", *command], env=environment, stdin=subprocess.DEVNULL
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from commands.services import CONSUMER_SERVICES
 from retailsync.consumer import ConsumerService, ServiceRunner
 from retailsync.errors import ConfigError
 from retailsync.events import default_schemas_dir, load_catalogue
@@ -19,7 +20,9 @@ def consume(
     service: Annotated[str, typer.Argument(help="The consumer group name in topology.yaml")],
     app: Annotated[
         str | None,
-        typer.Option(help="module:attribute of the ConsumerService [default: consumers.<name>]"),
+        typer.Option(
+            help="module:attribute of a ConsumerService of your own, instead of a shipped one"
+        ),
     ] = None,
 ) -> None:
     """Run SERVICE until SIGTERM or Ctrl-C; it then finishes its batch, commits and exits."""
@@ -29,7 +32,7 @@ def consume(
         raise ConfigError(
             str(settings.topology_file), f"consumers.{service}", "no such consumer group"
         )
-    definition = _load_service(app or f"consumers.{service.replace('-', '_')}:service")
+    definition = _load_service(app) if app is not None else _shipped(service)
     if definition.name != service:
         raise ConfigError(app or service, "name", f"the service is named {definition.name!r}")
     catalogue = load_catalogue(settings.schemas_dir or default_schemas_dir(settings.topology_file))
@@ -37,7 +40,18 @@ def consume(
     ServiceRunner(definition, settings, topology, decoder).run()
 
 
+def _shipped(name: str) -> ConsumerService:
+    found = CONSUMER_SERVICES.get(name)
+    if found is None:
+        shipped = ", ".join(sorted(CONSUMER_SERVICES))
+        raise ConfigError(
+            name, "", f"no service of this name is shipped ({shipped}); give --app for your own"
+        )
+    return found
+
+
 def _load_service(reference: str) -> ConsumerService:
+    """A service of the user's own, named explicitly as ``module:attribute``."""
     module_name, _, attribute = reference.partition(":")
     try:
         found = getattr(importlib.import_module(module_name), attribute or "service")

@@ -7,9 +7,9 @@ import sys
 
 import typer
 
-from retailsync.cli import broker, schemas, serve, topology
-from retailsync.cli.consume import consume
-from retailsync.cli.run import run
+from commands import broker, schemas, serve, topology
+from commands.consume import consume
+from commands.run import run
 from retailsync.errors import RetailsyncError
 
 app = typer.Typer(

@@ -17,7 +17,7 @@ from retailsync.odoo import OdooClient
 from sandbox.storefront import SandboxStorefront, WebhookEmitter, shopify_delivery
 from sandbox.storefront.payloads import order_payload
 
-log = logging.getLogger("sandbox.traffic")
+log = logging.getLogger("retailsync.traffic")
 
 SKUS = tuple(f"DEMO-{n:03d}" for n in range(1, 11))
 STOCK = 1_000

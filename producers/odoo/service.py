@@ -1,48 +1,41 @@
-"""``retailsync serve odoo-changes``: Odoo change capture until SIGTERM.
-
-Without ``RETAILSYNC_ODOO_URL`` it starts the sandbox Odoo in-process and reads that, as
-``make run`` does with every system that is not configured.
-"""
+"""Odoo change capture as a service: the poller, its trigger endpoint and its lag gauge,
+wired from settings and run until stopped."""
 
 from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from typing import Annotated
+from collections.abc import Callable
+from contextlib import ExitStack
 
-import typer
 from confluent_kafka import Producer
-from pydantic import SecretStr
 
 from producers.odoo.poller import Poller, producer_id
 from producers.odoo.trigger import TriggerServer, trigger_app
+from retailsync.errors import ConfigError
 from retailsync.events import default_schemas_dir, load_catalogue
 from retailsync.odoo import OdooClient
 from retailsync.serde import EventSerde, serde_for
-from retailsync.settings import Settings, load_settings
+from retailsync.settings import Settings
 from retailsync.telemetry import observe_gauge
 from retailsync.topology import load_topology
-from sandbox.odoo import SandboxOdoo
 
 
-def odoo_changes(
-    once: Annotated[
-        bool, typer.Option("--once", help="poll every model once, print the lag and exit")
-    ] = False,
-) -> None:
-    """Publish Odoo's changes as events, exactly once, until SIGTERM.
+def run_change_capture(settings: Settings, *, once: bool, say: Callable[[str], None]) -> None:
+    """Poll Odoo and publish its changes until SIGTERM (or one round with ``once``).
 
-    Each page of changes is one Kafka transaction with the feed's checkpoint. An Odoo
-    automation rule's "Send Webhook Notification" to /odoo/webhook makes it poll at once.
+    A service never starts a stand-in on its own: without ``RETAILSYNC_ODOO_URL`` it stops
+    with a ConfigError; ``retailsync run`` is what starts a sandbox Odoo in its place.
     """
-    settings = load_settings()
+    if settings.odoo_url is None:
+        raise ConfigError(
+            "environment",
+            "RETAILSYNC_ODOO_URL",
+            "required (only `retailsync run` starts a sandbox Odoo when it is not set)",
+        )
     # A line per Odoo call would drown the one line per round that says what happened.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     with ExitStack() as stack:
-        if settings.odoo_url is None:
-            settings = stack.enter_context(_sandbox(settings))
         topology = load_topology(settings.topology_file)
         catalogue = load_catalogue(
             settings.schemas_dir or default_schemas_dir(settings.topology_file)
@@ -61,27 +54,13 @@ def odoo_changes(
         )
         if once:
             published = poller.poll()
-            typer.echo(f"published {published} event(s); lag {poller.lag.seconds():.1f} s")
+            say(f"published {published} event(s); lag {poller.lag.seconds():.1f} s")
             return
         app = trigger_app(poller.wake, poller.lag.seconds, settings.odoo_trigger_token)
         server = TriggerServer(app, settings.odoo_trigger_host, settings.odoo_trigger_port)
         server.start()
         stack.callback(server.stop)
-        typer.echo(f"polling Odoo; webhook trigger at {server.url}/odoo/webhook")
+        say(f"polling Odoo; webhook trigger at {server.url}/odoo/webhook")
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda _signum, _frame: poller.stop())
         poller.run()
-
-
-@contextmanager
-def _sandbox(settings: Settings) -> Iterator[Settings]:
-    with SandboxOdoo.running() as odoo:
-        typer.echo(f"RETAILSYNC_ODOO_URL is not set: reading the sandbox Odoo at {odoo.url}")
-        yield settings.model_copy(
-            update={
-                "odoo_url": odoo.url,
-                "odoo_db": odoo.db,
-                "odoo_protocol": "json2",
-                "odoo_api_key": SecretStr(odoo.api_key),
-            }
-        )

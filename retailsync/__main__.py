@@ -1,3 +1,0 @@
-from retailsync.cli import main
-
-main()
