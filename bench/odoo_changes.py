@@ -23,10 +23,10 @@ from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from commands.traffic import count_stock
-from producers.odoo.poller import Poller, producer_id
+from producers.odoo import ChangeCaptureSettings, Poller, producer_id
 from retailsync.broker import LocalCluster, free_port_block
 from retailsync.events import default_schemas_dir, load_catalogue
-from retailsync.odoo import OdooClient
+from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.serde import EventSerde, serde_for
 from retailsync.settings import Settings, load_settings
 from retailsync.topology import load_topology
@@ -65,31 +65,38 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="retailsync-bench-") as scratch:
         cluster = LocalCluster(Path(scratch), cache_dir=base.cache_dir, port=free_port_block(2))
         with cluster.running(), SandboxOdoo.running() as sandbox:
-            settings = Settings(
-                bootstrap_servers=cluster.bootstrap_servers,
-                topology_file=TOPOLOGY,
-                odoo_url=sandbox.url,
-                odoo_db=sandbox.db,
-                odoo_api_key=SecretStr(sandbox.api_key),
+            settings = Settings(bootstrap_servers=cluster.bootstrap_servers, topology_file=TOPOLOGY)
+            odoo_settings = OdooSettings(
+                odoo_url=sandbox.url, odoo_db=sandbox.db, odoo_api_key=SecretStr(sandbox.api_key)
             )
+            capture = ChangeCaptureSettings()
             topology = load_topology(TOPOLOGY)
             admin = AdminClient(settings.admin_config())
             apply_plan(admin, topology, make_plan(topology, read_cluster(admin, "retail")))
             catalogue = load_catalogue(default_schemas_dir(TOPOLOGY))
             serde = EventSerde(serde_for(settings, catalogue, topology))
-            with OdooClient.from_settings(settings) as odoo:
+            with OdooClient.from_settings(odoo_settings) as odoo:
                 [warehouse] = odoo.search_read("stock.warehouse", [], ["lot_stock_id"], limit=1)
                 stock = warehouse["lot_stock_id"][0]
                 products = _products(odoo)
                 count_stock(odoo, products, stock, 10)
+                instance = odoo_settings.instance
                 producer = Producer(
-                    settings.producer_config(transactional_id=producer_id(settings))
+                    settings.producer_config(transactional_id=producer_id(capture, instance))
                 )
-                poller = Poller(settings, odoo, topology, serde, producer)
+                poller = Poller(
+                    settings,
+                    capture,
+                    odoo=odoo,
+                    instance=instance,
+                    topology=topology,
+                    serde=serde,
+                    producer=producer,
+                )
                 poller.start()
                 print(
                     f"odoo-changes: {PRODUCTS} products with stock, page size "
-                    f"{settings.odoo_page_size}, overlap {settings.odoo_overlap_s:.0f} s, "
+                    f"{capture.odoo_page_size}, overlap {capture.odoo_overlap_s:.0f} s, "
                     "sandbox Odoo over JSON-2 and Kafka in this process/on loopback"
                 )
                 _round("snapshot", poller.poll)

@@ -24,10 +24,10 @@ from retailsync.broker import LocalCluster, free_port_block
 from retailsync.consumer import RunnerOptions, ServiceRunner
 from retailsync.events import OrderCreated, load_catalogue
 from retailsync.events.examples import AT, SHOP, example_events
-from retailsync.odoo import OdooClient
+from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.publisher import Publisher
 from retailsync.serde import EventSerde, SingleObjectSerde
-from retailsync.settings import Settings, load_settings
+from retailsync.settings import load_settings
 from retailsync.topology import parse_topology
 from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import make_plan, read_cluster
@@ -90,14 +90,14 @@ def main() -> None:
             namespace = f"b{uuid.uuid4().hex[:8]}"
             text = (ROOT / "topology.yaml").read_text().replace("retail", namespace)
             topology = parse_topology(text, "topology.yaml")
-            settings = Settings(
-                bootstrap_servers=cluster.bootstrap_servers, odoo_url=odoo.url, odoo_db=odoo.db,
-                odoo_api_key=odoo.api_key,
-            )  # fmt: skip
+            settings = load_settings(bootstrap_servers=cluster.bootstrap_servers)
+            odoo_settings = OdooSettings(
+                odoo_url=odoo.url, odoo_db=odoo.db, odoo_api_key=odoo.api_key
+            )
             admin = AdminClient(settings.admin_config())
             apply_plan(admin, topology, make_plan(topology, read_cluster(admin, namespace)))
             serde = EventSerde(SingleObjectSerde(load_catalogue(ROOT / "schemas")))
-            with OdooClient.from_settings(settings) as client:
+            with OdooClient.from_settings(odoo_settings) as client:
                 client.create(
                     "product.product",
                     [

@@ -10,8 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from retailsync.odoo import OdooClient
-from retailsync.settings import Settings
+from retailsync.odoo import OdooClient, OdooSettings
 from sandbox.odoo import SandboxOdoo
 
 SEARCH_CALLS = 1_000
@@ -27,7 +26,7 @@ def _rate(count: int, work: Callable[[], object]) -> float:
 
 
 def _client(odoo: SandboxOdoo, protocol: str) -> OdooClient:
-    settings = Settings(
+    settings = OdooSettings(
         odoo_url=odoo.url,
         odoo_db=odoo.db,
         odoo_protocol=protocol,

@@ -43,7 +43,7 @@ from retailsync.events.examples import AT, ODOO, example_events
 from retailsync.publisher import Publisher
 from retailsync.serde import EventSerde, SingleObjectSerde
 from retailsync.settings import Settings, load_settings
-from retailsync.storefront import TARGET, StorefrontClient
+from retailsync.storefront import TARGET, StorefrontClient, StorefrontSettings
 from retailsync.topology import Topology, load_topology
 from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import make_plan, read_cluster
@@ -244,7 +244,7 @@ def coalescing_figures(settings: Settings, topology: Topology, serde: EventSerde
     skus = [f"BENCH-{n}" for n in range(SKUS)]
     with (
         SandboxStorefront.running(locations=[location], skus=skus) as shop,
-        StorefrontClient.from_settings(Settings(**shop.settings())) as client,
+        StorefrontClient.from_settings(StorefrontSettings(**shop.settings())) as client,
     ):
         applier = InventoryApplier(client, shop.locations, {})
         service = ConsumerService("storefront-inventory")

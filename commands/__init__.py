@@ -11,6 +11,7 @@ from commands import broker, schemas, serve, topology
 from commands.consume import consume
 from commands.run import run
 from retailsync.errors import RetailsyncError
+from retailsync.settings import load_settings
 
 app = typer.Typer(
     name="retailsync",
@@ -34,6 +35,7 @@ def main() -> None:
     # One line per HTTP request to Odoo or the storefront buries what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
+        logging.getLogger().setLevel(load_settings().log_level)
         app()
     except RetailsyncError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)

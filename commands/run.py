@@ -9,7 +9,6 @@ Ctrl-C or SIGTERM. With both sandboxes, traffic flows through them (commands/tra
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import signal
@@ -19,19 +18,23 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated
 
 import httpx
 import typer
 from confluent_kafka.admin import AdminClient
+from pydantic import SecretStr
 
 from commands.services import CONSUMER_SERVICES, PRODUCER_SERVICES
 from commands.traffic import SKUS, Traffic, seed_odoo
+from consumers.storefront_inventory.settings import InventorySettings
+from producers.commerce import WebhookSettings
 from retailsync.broker import LocalCluster
 from retailsync.errors import RetailsyncError
-from retailsync.odoo import OdooClient
-from retailsync.settings import Settings, load_settings
+from retailsync.odoo import OdooClient, OdooSettings
+from retailsync.settings import ENV_PREFIX, Settings, load_settings, registered_parts
+from retailsync.storefront import StorefrontSettings
 from retailsync.topology import load_topology
 from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import make_plan, read_cluster
@@ -47,12 +50,29 @@ _READY_TIMEOUT_S = 60.0
 
 
 @dataclass
-class _Started:
-    """What this run started, and the settings that point the services at it."""
+class _Wiring:
+    """The settings every service gets, and the stand-ins this run started for them."""
 
-    variables: dict[str, str] = field(default_factory=dict)
-    odoo: SandboxOdoo | None = None
-    shop: SandboxStorefront | None = None
+    core: Settings
+    odoo: OdooSettings
+    storefront: StorefrontSettings
+    inventory: InventorySettings
+    webhook: WebhookSettings
+    sandbox_odoo: SandboxOdoo | None = None
+    sandbox_shop: SandboxStorefront | None = None
+
+    def environment(self) -> dict[str, str]:
+        """The RETAILSYNC_ variables a service process is started with: these settings,
+        handed over explicitly rather than re-read from an edited environment."""
+        variables = {
+            name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)
+        }
+        wired = (self.core, self.odoo, self.storefront, self.inventory, self.webhook)
+        # The other parts' settings go to the services as the operator gave them.
+        others = [part.load() for part in registered_parts() if part not in map(type, wired)]
+        for part in (*wired, *others):
+            variables |= part.environment()
+        return variables
 
 
 def run(
@@ -61,22 +81,26 @@ def run(
     interval: Annotated[float, typer.Option(help="Seconds between orders")] = 5.0,
 ) -> None:
     """Run the whole pipeline until Ctrl-C, starting Kafka and the sandboxes if not configured."""
-    settings = load_settings()
-    topology = load_topology(settings.topology_file)
+    wiring = _Wiring(
+        core=load_settings(),
+        odoo=OdooSettings.load(),
+        storefront=StorefrontSettings.load(),
+        inventory=InventorySettings.load(),
+        webhook=WebhookSettings.load(),
+    )
+    topology = load_topology(wiring.core.topology_file)
     stop = threading.Event()
     with ExitStack() as stack, _stop_on_signals(stop):
-        started = _start_missing(settings, stack)
-        settings = _with_variables(started.variables)
-        admin = AdminClient(settings.admin_config())
+        _start_missing(wiring, stack)
+        admin = AdminClient(wiring.core.admin_config())
         plan = make_plan(topology, read_cluster(admin, topology.namespace))
         apply_plan(admin, topology, plan, report=typer.echo)
         typer.echo(plan.summary())
-        children = {
-            name: _spawn(command, {**os.environ, **started.variables}) for name, command in SERVICES
-        }
+        environment = wiring.environment()
+        children = {name: _spawn(command, environment) for name, command in SERVICES}
         stack.callback(_terminate, children)
         typer.echo(f"running {', '.join(children)}; Ctrl-C stops them")
-        generator = _traffic(settings, started, stack) if traffic else None
+        generator = _traffic(wiring, stack) if traffic else None
         sent = 0
         while not stop.wait(interval if generator is not None else 1.0):
             _check_alive(children)
@@ -87,62 +111,60 @@ def run(
                 generator.ship_confirmed()
 
 
-def _start_missing(settings: Settings, stack: ExitStack) -> _Started:
-    started = _Started()
-    if "bootstrap_servers" not in settings.model_fields_set:
-        port = int(settings.bootstrap_servers.rpartition(":")[2])
-        cluster = LocalCluster(settings.broker_data_dir, cache_dir=settings.cache_dir, port=port)
+def _start_missing(wiring: _Wiring, stack: ExitStack) -> None:
+    """Start what is not configured, and point the settings at it."""
+    core = wiring.core
+    if "bootstrap_servers" not in core.model_fields_set:
+        port = int(core.bootstrap_servers.rpartition(":")[2])
+        cluster = LocalCluster(core.broker_data_dir, cache_dir=core.cache_dir, port=port)
         cluster.start()
         typer.echo(f"Kafka is up at {cluster.bootstrap_servers}; `retailsync broker stop` ends it")
-        started.variables["RETAILSYNC_BOOTSTRAP_SERVERS"] = cluster.bootstrap_servers
-    if settings.odoo_url is None:
-        started.odoo = stack.enter_context(SandboxOdoo.running())
-        started.variables |= {
-            "RETAILSYNC_ODOO_URL": started.odoo.url,
-            "RETAILSYNC_ODOO_DB": started.odoo.db,
-            "RETAILSYNC_ODOO_PROTOCOL": "json2",
-            "RETAILSYNC_ODOO_API_KEY": started.odoo.api_key,
-        }
-        typer.echo(f"sandbox Odoo at {started.odoo.url} (database {started.odoo.db})")
-    if settings.storefront_url is None:
-        started.shop = stack.enter_context(SandboxStorefront.running(skus=SKUS))
-        started.variables |= {
-            "RETAILSYNC_STOREFRONT_URL": started.shop.url,
-            "RETAILSYNC_STOREFRONT_ACCESS_TOKEN": started.shop.access_token,
-            "RETAILSYNC_STOREFRONT_LOCATIONS": json.dumps(started.shop.locations),
-        }
-        typer.echo(f"sandbox storefront at {started.shop.url}")
-    if settings.shopify_webhook_secrets is None:
+        wiring.core = core.model_copy(update={"bootstrap_servers": cluster.bootstrap_servers})
+    if wiring.odoo.odoo_url is None:
+        odoo = wiring.sandbox_odoo = stack.enter_context(SandboxOdoo.running())
+        wiring.odoo = wiring.odoo.model_copy(
+            update={
+                "odoo_url": odoo.url,
+                "odoo_db": odoo.db,
+                "odoo_protocol": "json2",
+                "odoo_api_key": SecretStr(odoo.api_key),
+            }
+        )
+        typer.echo(f"RETAILSYNC_ODOO_URL is not set: started a sandbox Odoo at {odoo.url}")
+    if wiring.storefront.storefront_url is None:
+        shop = wiring.sandbox_shop = stack.enter_context(SandboxStorefront.running(skus=SKUS))
+        wiring.storefront = wiring.storefront.model_copy(
+            update={
+                "storefront_url": shop.url,
+                "storefront_access_token": SecretStr(shop.access_token),
+            }
+        )
+        wiring.inventory = wiring.inventory.model_copy(
+            update={"storefront_locations": dict(shop.locations)}
+        )
+        typer.echo(
+            f"RETAILSYNC_STOREFRONT_URL is not set: started a sandbox storefront at {shop.url}"
+        )
+    if wiring.webhook.shopify_webhook_secrets is None:
         # A secret for this run only, shared by the receiver and the traffic generator.
-        started.variables["RETAILSYNC_SHOPIFY_WEBHOOK_SECRETS"] = secrets.token_hex(32)
-    return started
+        wiring.webhook = wiring.webhook.model_copy(
+            update={"shopify_webhook_secrets": SecretStr(secrets.token_hex(32))}
+        )
 
 
-def _with_variables(variables: dict[str, str]) -> Settings:
-    """The settings as the services will read them, from the environment plus ``variables``."""
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        return load_settings()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-
-
-def _traffic(settings: Settings, started: _Started, stack: ExitStack) -> Traffic | None:
-    if started.odoo is None or started.shop is None or settings.shopify_webhook_secrets is None:
+def _traffic(wiring: _Wiring, stack: ExitStack) -> Traffic | None:
+    webhook = wiring.webhook
+    if wiring.sandbox_odoo is None or wiring.sandbox_shop is None:
         return None  # traffic only goes through systems this run owns
-    odoo = stack.enter_context(OdooClient.from_settings(settings))
+    assert webhook.shopify_webhook_secrets is not None  # set by _start_missing
+    odoo = stack.enter_context(OdooClient.from_settings(wiring.odoo))
     seed_odoo(odoo)
-    base = f"http://{settings.webhook_host}:{settings.webhook_port}"
+    base = f"http://{webhook.webhook_host}:{webhook.webhook_port}"
     _wait_ready(f"{base}/readyz")
     receiver = f"{base}/webhooks/shopify"
-    secret = settings.shopify_webhook_secrets.get_secret_value().split(",")[0]
+    secret = webhook.shopify_webhook_secrets.get_secret_value().split(",")[0]
     typer.echo(f"traffic: orders through {receiver}, shipments out of the sandbox Odoo")
-    return Traffic(started.shop, odoo, receiver, secret, channel=settings.shopify_channel)
+    return Traffic(wiring.sandbox_shop, odoo, receiver, secret, channel=webhook.shopify_channel)
 
 
 def _wait_ready(url: str) -> None:

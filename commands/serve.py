@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 import uvicorn
 
-from producers.commerce import receiver_app
-from producers.odoo import run_change_capture
+from producers.commerce import WebhookSettings, receiver_app
+from producers.odoo import ChangeCaptureSettings, run_change_capture
+from retailsync.odoo import OdooSettings
 from retailsync.settings import load_settings
 
 app = typer.Typer(help="Run a producer service until SIGTERM.", no_args_is_help=True)
@@ -25,9 +26,9 @@ def webhooks(
 ) -> None:
     """Receive Shopify, WooCommerce and generic webhooks until SIGTERM; each is answered 2xx
     only once its event is on Kafka."""
-    settings = load_settings()
+    settings = WebhookSettings.load()
     uvicorn.run(
-        receiver_app(settings),
+        receiver_app(load_settings(), settings),
         host=host or settings.webhook_host,
         port=settings.webhook_port if port is None else port,
         log_config=None,
@@ -48,4 +49,10 @@ def odoo_changes(
     automation rule's "Send Webhook Notification" to /odoo/webhook makes it poll at once.
     Needs RETAILSYNC_ODOO_URL: only `retailsync run` starts a sandbox Odoo in its place.
     """
-    run_change_capture(load_settings(), once=once, say=typer.echo)
+    run_change_capture(
+        load_settings(),
+        OdooSettings.load(),
+        ChangeCaptureSettings.load(),
+        once=once,
+        say=typer.echo,
+    )

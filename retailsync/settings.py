@@ -1,6 +1,11 @@
 """Settings from the environment (prefix ``RETAILSYNC_``) and the one place that turns them
 into librdkafka configuration.
 
+``Settings`` is the core every part shares; each client, producer and consumer owns a
+``PartSettings`` subclass with its own keys, beside its code (``OdooSettings``,
+``StorefrontSettings``, ``ChangeCaptureSettings``, ``WebhookSettings``, …), all under the same
+prefix and read with ``load``.
+
 Secrets are ``SecretStr`` and never printed; each may instead be read from a file named by
 ``RETAILSYNC_<NAME>_FILE`` (Docker and Kubernetes secrets). An unknown ``RETAILSYNC_`` variable
 is an error, so a typo cannot silently fall back to a default.
@@ -9,16 +14,16 @@ is an error, so a typo cannot silently fall back to a default.
 from __future__ import annotations
 
 import difflib
+import json
 import logging
 import os
 import re
 from collections.abc import Mapping
-from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import confluent_kafka
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from retailsync.errors import ConfigError
@@ -65,10 +70,67 @@ def _default_cache_dir() -> Path:
     return Path(base) / "retailsync"
 
 
-class Settings(BaseSettings):
-    """Everything an operator can set, typed and frozen."""
+class PartSettings(BaseSettings):
+    """The base of every settings class: env prefix ``RETAILSYNC_``, frozen, no extra keys.
+
+    The runtime's core (``Settings``) and each producer, consumer and client own a subclass
+    with their own keys. Every subclass is registered when its module is imported, so that
+    ``load`` can refuse a ``RETAILSYNC_`` variable that no part knows.
+    """
 
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, frozen=True, extra="forbid")
+
+    _parts: ClassVar[list[type[PartSettings]]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        PartSettings._parts.append(cls)
+
+    @classmethod
+    def load(cls, **overrides: Any) -> Self:
+        """Read this part's settings from the environment; ``overrides`` win over it.
+
+        Raises ConfigError naming the variable at fault; a secret's value never appears in
+        it. A ``RETAILSYNC_`` variable that no part knows is an error too.
+        """
+        _reject_unknown_variables(os.environ)
+        values: dict[str, Any] = {**_secrets_from_files(cls, os.environ), **overrides}
+        try:
+            return cls(**values)
+        except SettingsError as exc:
+            # pydantic-settings names the field only in its message; the value is not repeated.
+            field = re.search(r'field "(\w+)"', str(exc))
+            key = _env_name(field.group(1)) if field else ENV_PREFIX + "*"
+            raise ConfigError(_ENV_SOURCE, key, "not valid JSON") from None
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            raise ConfigError(
+                _ENV_SOURCE, _env_name(str(error["loc"][0])), _describe(cls, error)
+            ) from None
+
+    def environment(self) -> dict[str, str]:
+        """The ``RETAILSYNC_`` variables that give a child process these settings (only the
+        values that were set, secrets included: hand them to the child alone)."""
+        variables: dict[str, str] = {}
+        for name in self.model_fields_set:
+            value = getattr(self, name)
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                text = value.get_secret_value()
+            elif isinstance(value, dict | list):
+                text = json.dumps(value, default=str)
+            elif isinstance(value, bool):
+                text = "true" if value else "false"
+            else:
+                text = str(value)
+            variables[_env_name(name)] = text
+        return variables
+
+
+class Settings(PartSettings):
+    """The core every part shares: Kafka, its security, the schema registry, topology.yaml,
+    the local broker's directories and logging."""
 
     bootstrap_servers: str = "127.0.0.1:9092"
     client_id: str = "retailsync"
@@ -83,62 +145,12 @@ class Settings(BaseSettings):
     ssl_verify_hostname: bool = True
     kafka_options: dict[str, str | int | bool] = {}
     schema_registry_url: str | None = None
-    # Odoo: unset url means the sandbox Odoo stands in (see sandbox/odoo).
-    odoo_url: str | None = None
-    odoo_db: str | None = None
-    odoo_protocol: Literal["json2", "jsonrpc"] = "json2"
-    odoo_api_key: SecretStr | None = None
-    odoo_user: str | None = None
-    odoo_password: SecretStr | None = None
-    odoo_timeout_s: float = Field(30.0, gt=0)
     topology_file: Path = Path("topology.yaml")
     # None: the schemas/ directory beside the topology file.
     schemas_dir: Path | None = None
     broker_data_dir: Path = Path(".retailsync/kafka")
     cache_dir: Path = _default_cache_dir()
-    # Commerce: the webhook receiver (producers/commerce) and the storefront appliers
-    # (consumers/storefront_*). Webhook secrets hold comma-separated values, so a new secret
-    # can be added before the old one is retired.
-    webhook_host: str = "127.0.0.1"
-    webhook_port: int = Field(8080, ge=0, lt=65536)
-    webhook_max_body_bytes: int = Field(1_048_576, gt=0)
-    # Below Shopify's 5 s: past it the receiver answers 503 and the platform retries.
-    webhook_ack_timeout_s: float = Field(3.0, gt=0)
-    webhook_retry_after_s: int = Field(10, ge=0)
-    webhook_tolerance_s: int = Field(300, gt=0)
-    # Shopify retries for 4 hours; a duplicate within the window is answered from memory.
-    webhook_dedup_window_s: float = Field(14_400.0, ge=0)
-    webhook_dedup_entries: int = Field(100_000, ge=0)
-    shopify_webhook_secrets: SecretStr | None = None
-    shopify_channel: str = Field("shopify", min_length=1)
-    woocommerce_webhook_secrets: SecretStr | None = None
-    woocommerce_channel: str = Field("woocommerce", min_length=1)
-    generic_webhook_secrets: SecretStr | None = None
-    storefront_url: str | None = None
-    storefront_access_token: SecretStr | None = None
-    storefront_api_version: str = "2025-01"
-    storefront_channel: str = Field("shopify", min_length=1)
-    storefront_timeout_s: float = Field(10.0, gt=0)
-    # Odoo location -> storefront location id; stock at other locations is not sold online.
-    storefront_locations: dict[str, str] = {}
-    # Units held back per Odoo location ("*": every other location).
-    storefront_safety_stock: dict[str, Decimal] = {}
-    storefront_notify_customer: bool = True
-    # Odoo change capture (`retailsync serve odoo-changes`, producers/odoo).
-    odoo_poll_interval_s: float = Field(5.0, gt=0)
-    # The re-read window: longer than Odoo's longest transaction, whose write_date is its start.
-    odoo_overlap_s: float = Field(30.0, ge=0)
-    odoo_page_size: int = Field(200, ge=1, le=5_000)
-    # The Odoo models to poll; None: every model the producer maps.
-    odoo_models: list[str] | None = None
-    odoo_trigger_host: str = "127.0.0.1"
-    # 0: any free port.
-    odoo_trigger_port: int = Field(8075, ge=0, lt=65536)
-    odoo_trigger_token: SecretStr | None = None
-    odoo_checkpoint_topic: str = "retail.odoo-changes.checkpoints"
-    # The Kafka transactional.id: a restarted instance with the same id fences the old one.
-    # None: odoo-changes-<odoo_db>.
-    odoo_producer_id: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("bootstrap_servers")
     @classmethod
@@ -246,18 +258,19 @@ class Settings(BaseSettings):
         return config
 
 
-_SECRET_FIELDS = tuple(
-    name for name, field in Settings.model_fields.items() if "SecretStr" in repr(field.annotation)
-)
+def _secret_fields(cls: type[PartSettings]) -> tuple[str, ...]:
+    return tuple(
+        name for name, field in cls.model_fields.items() if "SecretStr" in repr(field.annotation)
+    )
 
 
 def _env_name(field: str) -> str:
     return f"{ENV_PREFIX}{field.upper()}"
 
 
-def _secrets_from_files(environ: Mapping[str, str]) -> dict[str, str]:
+def _secrets_from_files(cls: type[PartSettings], environ: Mapping[str, str]) -> dict[str, str]:
     secrets: dict[str, str] = {}
-    for field in _SECRET_FIELDS:
+    for field in _secret_fields(cls):
         file_variable = f"{_env_name(field)}_FILE"
         path = environ.get(file_variable)
         if path is None:
@@ -275,9 +288,22 @@ def _secrets_from_files(environ: Mapping[str, str]) -> dict[str, str]:
     return secrets
 
 
+def registered_parts() -> tuple[type[PartSettings], ...]:
+    """Every settings class imported so far (the CLI imports every part)."""
+    return tuple(PartSettings._parts)
+
+
+def known_variables() -> frozenset[str]:
+    """Every ``RETAILSYNC_`` variable of the parts imported so far (the CLI imports all)."""
+    known: set[str] = set()
+    for part in registered_parts():
+        known |= {_env_name(field) for field in part.model_fields}
+        known |= {f"{_env_name(field)}_FILE" for field in _secret_fields(part)}
+    return frozenset(known)
+
+
 def _reject_unknown_variables(environ: Mapping[str, str]) -> None:
-    known = {_env_name(field) for field in Settings.model_fields}
-    known |= {f"{_env_name(field)}_FILE" for field in _SECRET_FIELDS}
+    known = known_variables()
     for variable in sorted(environ):
         if not variable.startswith(ENV_PREFIX) or variable in known:
             continue
@@ -289,27 +315,13 @@ def _reject_unknown_variables(environ: Mapping[str, str]) -> None:
 
 
 def load_settings(**overrides: Any) -> Settings:
-    """Read settings from the process environment; ``overrides`` win over it.
-
-    Raises ConfigError naming the variable at fault; a secret's value never appears in it.
-    """
-    _reject_unknown_variables(os.environ)
-    values: dict[str, Any] = {**_secrets_from_files(os.environ), **overrides}
-    try:
-        return Settings(**values)
-    except SettingsError as exc:
-        # pydantic-settings names the field only in its message; the value is not repeated.
-        field = re.search(r'field "(\w+)"', str(exc))
-        key = _env_name(field.group(1)) if field else ENV_PREFIX + "*"
-        raise ConfigError(_ENV_SOURCE, key, "not valid JSON") from None
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise ConfigError(_ENV_SOURCE, _env_name(str(error["loc"][0])), _describe(error)) from None
+    """The core settings from the process environment; ``overrides`` win over it."""
+    return Settings.load(**overrides)
 
 
-def _describe(error: Mapping[str, Any]) -> str:
+def _describe(cls: type[PartSettings], error: Mapping[str, Any]) -> str:
     message = str(error["msg"])
     # Never echo the input of a secret; other inputs help the operator see the typo.
-    if error["loc"][0] in _SECRET_FIELDS:
+    if error["loc"][0] in _secret_fields(cls):
         return message
     return f"{message} (got {error.get('input')!r})" if "input" in error else message

@@ -17,6 +17,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 from testcontainers.community.kafka import KafkaContainer
 
+import commands  # noqa: F401 (registers every part's settings, as the CLI does)
 from retailsync.broker import LocalCluster, free_port_block
 from retailsync.settings import Settings, load_settings
 

@@ -13,8 +13,7 @@ from consumers.odoo_orders.lifecycle import cancel, post_money_note
 from consumers.odoo_orders.orders import OrderBook
 from retailsync.consumer import ConsumerService, HandlerContext, Item
 from retailsync.events import OrderCancelled, PaymentAuthorized, PaymentCaptured, RefundIssued
-from retailsync.odoo import OdooClient
-from retailsync.settings import load_settings
+from retailsync.odoo import OdooClient, OdooSettings
 
 NAME = "odoo-orders"
 
@@ -42,7 +41,7 @@ def make_service(odoo: Callable[[], OdooClient], name: str = NAME) -> ConsumerSe
 
 @cache
 def _odoo_from_settings() -> OdooClient:
-    return OdooClient.from_settings(load_settings())
+    return OdooClient.from_settings(OdooSettings.load())
 
 
 service = make_service(_odoo_from_settings)

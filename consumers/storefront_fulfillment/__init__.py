@@ -17,9 +17,9 @@ import functools
 from collections.abc import Mapping, Sequence
 
 from consumers.storefront_fulfillment.applier import FulfillmentApplier
+from consumers.storefront_fulfillment.settings import FulfillmentSettings
 from retailsync.consumer import ConsumerService, Item
-from retailsync.settings import load_settings
-from retailsync.storefront import TARGET
+from retailsync.storefront import TARGET, StorefrontSettings
 
 service = ConsumerService("storefront-fulfillment")
 
@@ -27,7 +27,7 @@ service = ConsumerService("storefront-fulfillment")
 @functools.cache
 def applier() -> FulfillmentApplier:
     """The applier of this process, built from the settings on first use."""
-    return FulfillmentApplier.from_settings(load_settings())
+    return FulfillmentApplier.from_settings(StorefrontSettings.load(), FulfillmentSettings.load())
 
 
 @service.batch_handler("shipment_dispatched", target=TARGET, max_items=50)

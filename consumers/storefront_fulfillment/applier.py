@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from consumers.storefront_fulfillment.settings import FulfillmentSettings
 from retailsync.consumer import Item
 from retailsync.errors import PermanentError, TargetUnavailableError
 from retailsync.events import ShipmentDispatched
-from retailsync.settings import Settings
-from retailsync.storefront import StorefrontClient, UserError
+from retailsync.storefront import StorefrontClient, StorefrontSettings, UserError
 
 log = logging.getLogger("retailsync.storefront.fulfillment")
 
@@ -48,9 +48,11 @@ class FulfillmentApplier:
     notify_customer: bool = True
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> FulfillmentApplier:
+    def from_settings(
+        cls, storefront: StorefrontSettings, settings: FulfillmentSettings
+    ) -> FulfillmentApplier:
         return cls(
-            StorefrontClient.from_settings(settings),
+            StorefrontClient.from_settings(storefront),
             settings.storefront_channel,
             settings.storefront_notify_customer,
         )

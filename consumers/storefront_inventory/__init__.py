@@ -24,9 +24,9 @@ import functools
 from collections.abc import Mapping, Sequence
 
 from consumers.storefront_inventory.applier import InventoryApplier
+from consumers.storefront_inventory.settings import InventorySettings
 from retailsync.consumer import ConsumerService, Item
-from retailsync.settings import load_settings
-from retailsync.storefront import TARGET
+from retailsync.storefront import TARGET, StorefrontSettings
 
 service = ConsumerService("storefront-inventory")
 
@@ -34,7 +34,7 @@ service = ConsumerService("storefront-inventory")
 @functools.cache
 def applier() -> InventoryApplier:
     """The applier of this process, built from the settings on first use."""
-    return InventoryApplier.from_settings(load_settings())
+    return InventoryApplier.from_settings(StorefrontSettings.load(), InventorySettings.load())
 
 
 @service.batch_handler("inventory_adjusted", target=TARGET, max_items=200)

@@ -10,9 +10,9 @@ from typing import Any
 
 from consumers.storefront_inventory.catalog import InventoryItems
 from consumers.storefront_inventory.levels import Level, Versions, available, newest
+from consumers.storefront_inventory.settings import InventorySettings
 from retailsync.consumer import Item
-from retailsync.settings import Settings
-from retailsync.storefront import StorefrontClient, UserError
+from retailsync.storefront import StorefrontClient, StorefrontSettings, UserError
 
 log = logging.getLogger("retailsync.storefront.inventory")
 
@@ -50,9 +50,11 @@ class InventoryApplier:
         self.items = InventoryItems(self.client)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> InventoryApplier:
+    def from_settings(
+        cls, storefront: StorefrontSettings, settings: InventorySettings
+    ) -> InventoryApplier:
         return cls(
-            StorefrontClient.from_settings(settings),
+            StorefrontClient.from_settings(storefront),
             settings.storefront_locations,
             settings.storefront_safety_stock,
         )

@@ -7,5 +7,6 @@ the signature schemes are described in ``app`` and ``signatures``.
 """
 
 from producers.commerce.app import build_app, receiver_app
+from producers.commerce.settings import WebhookSettings
 
-__all__ = ["build_app", "receiver_app"]
+__all__ = ["WebhookSettings", "build_app", "receiver_app"]

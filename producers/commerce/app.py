@@ -45,6 +45,7 @@ from producers.commerce.channels import (
     WooCommerceChannel,
 )
 from producers.commerce.recent import RecentDeliveries
+from producers.commerce.settings import WebhookSettings
 from producers.commerce.signatures import SignatureError, secrets_of
 from retailsync.errors import ConfigError
 from retailsync.events import Event, default_schemas_dir, load_catalogue
@@ -67,7 +68,10 @@ class RefusedError(Exception):
 
 
 def receiver_app(
-    settings: Settings, topology: Topology | None = None, serde: EventSerde | None = None
+    settings: Settings,
+    webhook: WebhookSettings,
+    topology: Topology | None = None,
+    serde: EventSerde | None = None,
 ) -> ASGIApp:
     """The receiver publishing with an ``AsyncPublisher`` to the topology's topics."""
     topology = topology or load_topology(settings.topology_file)
@@ -75,12 +79,12 @@ def receiver_app(
         schemas = settings.schemas_dir or default_schemas_dir(settings.topology_file)
         serde = EventSerde(serde_for(settings, load_catalogue(schemas), topology))
     publisher = AsyncPublisher(
-        settings, topology, serde, delivery_timeout_s=settings.webhook_ack_timeout_s
+        settings, topology, serde, delivery_timeout_s=webhook.webhook_ack_timeout_s
     )
-    return build_app(settings, publisher)
+    return build_app(webhook, publisher)
 
 
-def channels_from(settings: Settings) -> list[Channel]:
+def channels_from(settings: WebhookSettings) -> list[Channel]:
     """The channels with their secrets; ConfigError names a secret that cannot be read."""
 
     def keys(field: str) -> tuple[bytes, ...]:
@@ -97,7 +101,7 @@ def channels_from(settings: Settings) -> list[Channel]:
 
 
 def build_app(
-    settings: Settings, sink: EventSink, channels: list[Channel] | None = None
+    settings: WebhookSettings, sink: EventSink, channels: list[Channel] | None = None
 ) -> ASGIApp:
     """The receiver, publishing through ``sink`` (started and closed with the app)."""
     acknowledger = Acknowledger(

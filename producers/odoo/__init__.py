@@ -10,5 +10,6 @@
 
 from producers.odoo.poller import Poller, producer_id
 from producers.odoo.service import run_change_capture
+from producers.odoo.settings import ChangeCaptureSettings
 
-__all__ = ["Poller", "producer_id", "run_change_capture"]
+__all__ = ["ChangeCaptureSettings", "Poller", "producer_id", "run_change_capture"]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
+from producers.odoo.settings import ChangeCaptureSettings
 from producers.odoo.versions import Versions
 from retailsync.errors import ConfigError
 from retailsync.odoo import ChangeCursor
@@ -63,7 +64,7 @@ def checkpoint_key(db: str, feed: str) -> bytes:
     return f"{db}/{feed}".encode()
 
 
-def checked_topic(settings: Settings, topology: Topology) -> str:
+def checked_topic(settings: ChangeCaptureSettings, topology: Topology) -> str:
     """The checkpoint topic, once topology.yaml is seen to declare it compacted."""
     name = settings.odoo_checkpoint_topic
     spec = topology.topics.get(name)

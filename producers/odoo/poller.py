@@ -23,6 +23,7 @@ from producers.odoo.checkpoint import Checkpoint, checked_topic, checkpoint_key,
 from producers.odoo.feeds import Feed, Watch, selected
 from producers.odoo.lag import Lag
 from producers.odoo.mapping import MICROS, base_version, changed_at
+from producers.odoo.settings import ChangeCaptureSettings
 from retailsync.errors import TransientError
 from retailsync.events import Event, Source, SourceSystem
 from retailsync.odoo import ChangeCursor, ChangePage, OdooClient, iter_changes
@@ -38,13 +39,9 @@ _COMMIT_ATTEMPTS = 3
 _BACKOFF_S = (0.5, 30.0)
 
 
-def odoo_instance(settings: Settings) -> str:
-    """The name of the Odoo database events come from: its name, or else its server's URL."""
-    return settings.odoo_db or str(settings.odoo_url or "odoo")
-
-
-def producer_id(settings: Settings) -> str:
-    return settings.odoo_producer_id or f"odoo-changes-{odoo_instance(settings)}"
+def producer_id(capture: ChangeCaptureSettings, instance: str) -> str:
+    """The transactional.id of the change capture of the Odoo database ``instance``."""
+    return capture.odoo_producer_id or f"odoo-changes-{instance}"
 
 
 class Poller:
@@ -53,21 +50,26 @@ class Poller:
     def __init__(
         self,
         settings: Settings,
+        capture: ChangeCaptureSettings,
+        *,
         odoo: OdooClient,
+        instance: str,
         topology: Topology,
         serde: EventSerde,
         producer: Producer,
     ) -> None:
-        """``producer`` has the ``transactional.id`` of this instance: see ``producer_id``."""
+        """``instance`` names the Odoo database (``OdooSettings.instance``); ``producer`` has
+        the ``transactional.id`` of this instance: see ``producer_id``."""
         self._settings = settings
+        self._capture = capture
         self._odoo = odoo
         self._topology = topology
         self._serde = serde
         self._producer = producer
-        self._topic = checked_topic(settings, topology)
-        self._db = odoo_instance(settings)
+        self._topic = checked_topic(capture, topology)
+        self._db = instance
         self._source = Source(system=SourceSystem.ODOO, instance=self._db)
-        self.feeds: tuple[Feed, ...] = selected(settings.odoo_models)
+        self.feeds: tuple[Feed, ...] = selected(capture.odoo_models)
         self._checkpoints: dict[str, Checkpoint] = {}
         self.lag = Lag(watch.model for feed in self.feeds for watch in feed.watches)
         self._wake = threading.Event()
@@ -95,7 +97,7 @@ class Poller:
         failures = 0
         while not self._stopped.is_set():
             self._wake.clear()
-            delay = self._settings.odoo_poll_interval_s
+            delay = self._capture.odoo_poll_interval_s
             try:
                 published = self.poll()
                 failures = 0
@@ -131,8 +133,8 @@ class Poller:
             watch.fields,
             since=self._checkpoint(feed).cursors.get(watch.model),
             domain=watch.domain,
-            overlap_s=self._settings.odoo_overlap_s,
-            page_size=self._settings.odoo_page_size,
+            overlap_s=self._capture.odoo_overlap_s,
+            page_size=self._capture.odoo_page_size,
             context=watch.context,
         )
         for page in pages:
@@ -167,7 +169,7 @@ class Poller:
 
     def _window_start(self, cursor: ChangeCursor) -> int:
         """The lowest version a re-read of the overlap window after ``cursor`` can bring back."""
-        overlap = int((self._settings.odoo_overlap_s + 1) * MICROS)
+        overlap = int((self._capture.odoo_overlap_s + 1) * MICROS)
         return base_version(cursor.write_date) - overlap
 
     def _commit(self, events: list[Event], key: bytes, checkpoint: Checkpoint) -> None:

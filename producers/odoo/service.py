@@ -11,23 +11,31 @@ from contextlib import ExitStack
 from confluent_kafka import Producer
 
 from producers.odoo.poller import Poller, producer_id
+from producers.odoo.settings import ChangeCaptureSettings
 from producers.odoo.trigger import TriggerServer, trigger_app
 from retailsync.errors import ConfigError
 from retailsync.events import default_schemas_dir, load_catalogue
-from retailsync.odoo import OdooClient
+from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.serde import EventSerde, serde_for
 from retailsync.settings import Settings
 from retailsync.telemetry import observe_gauge
 from retailsync.topology import load_topology
 
 
-def run_change_capture(settings: Settings, *, once: bool, say: Callable[[str], None]) -> None:
+def run_change_capture(
+    settings: Settings,
+    odoo_settings: OdooSettings,
+    capture: ChangeCaptureSettings,
+    *,
+    once: bool,
+    say: Callable[[str], None],
+) -> None:
     """Poll Odoo and publish its changes until SIGTERM (or one round with ``once``).
 
     A service never starts a stand-in on its own: without ``RETAILSYNC_ODOO_URL`` it stops
     with a ConfigError; ``retailsync run`` is what starts a sandbox Odoo in its place.
     """
-    if settings.odoo_url is None:
+    if odoo_settings.odoo_url is None:
         raise ConfigError(
             "environment",
             "RETAILSYNC_ODOO_URL",
@@ -40,10 +48,20 @@ def run_change_capture(settings: Settings, *, once: bool, say: Callable[[str], N
         catalogue = load_catalogue(
             settings.schemas_dir or default_schemas_dir(settings.topology_file)
         )
-        odoo = stack.enter_context(OdooClient.from_settings(settings))
-        producer = Producer(settings.producer_config(transactional_id=producer_id(settings)))
+        odoo = stack.enter_context(OdooClient.from_settings(odoo_settings))
+        instance = odoo_settings.instance
+        producer = Producer(
+            settings.producer_config(transactional_id=producer_id(capture, instance))
+        )
+        serde = EventSerde(serde_for(settings, catalogue, topology))
         poller = Poller(
-            settings, odoo, topology, EventSerde(serde_for(settings, catalogue, topology)), producer
+            settings,
+            capture,
+            odoo=odoo,
+            instance=instance,
+            topology=topology,
+            serde=serde,
+            producer=producer,
         )
         poller.start()
         observe_gauge(
@@ -56,8 +74,8 @@ def run_change_capture(settings: Settings, *, once: bool, say: Callable[[str], N
             published = poller.poll()
             say(f"published {published} event(s); lag {poller.lag.seconds():.1f} s")
             return
-        app = trigger_app(poller.wake, poller.lag.seconds, settings.odoo_trigger_token)
-        server = TriggerServer(app, settings.odoo_trigger_host, settings.odoo_trigger_port)
+        app = trigger_app(poller.wake, poller.lag.seconds, capture.odoo_trigger_token)
+        server = TriggerServer(app, capture.odoo_trigger_host, capture.odoo_trigger_port)
         server.start()
         stack.callback(server.stop)
         say(f"polling Odoo; webhook trigger at {server.url}/odoo/webhook")

@@ -1,6 +1,6 @@
 """Odoo for the pipeline: one client over JSON-2 or JSON-RPC, its errors, a change cursor.
 
-with OdooClient.from_settings(load_settings()) as odoo:
+with OdooClient.from_settings(OdooSettings.load()) as odoo:
     for page in iter_changes(odoo, "product.product", ["default_code", "name"], since=cursor):
         ...
 """
@@ -18,6 +18,7 @@ from retailsync.odoo.errors import (
 )
 from retailsync.odoo.json2 import Json2Transport
 from retailsync.odoo.jsonrpc import JsonRpcTransport
+from retailsync.odoo.settings import OdooSettings
 from retailsync.odoo.transport import Record, Transport
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "OdooConfigError",
     "OdooError",
     "OdooMissingError",
+    "OdooSettings",
     "OdooTimeoutError",
     "OdooTransientError",
     "OdooUnavailableError",

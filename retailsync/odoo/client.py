@@ -12,8 +12,8 @@ from types import TracebackType
 from typing import Any
 
 from retailsync.odoo.connection import DEFAULT_MAX_CONNECTIONS, transport_from_settings
+from retailsync.odoo.settings import OdooSettings
 from retailsync.odoo.transport import Context, Domain, Record, Transport
-from retailsync.settings import Settings
 
 
 class OdooClient:
@@ -24,7 +24,7 @@ class OdooClient:
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, *, max_connections: int = DEFAULT_MAX_CONNECTIONS
+        cls, settings: OdooSettings, *, max_connections: int = DEFAULT_MAX_CONNECTIONS
     ) -> OdooClient:
         """The client ``settings.odoo_protocol`` asks for; ConfigError names a missing setting.
 

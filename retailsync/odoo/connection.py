@@ -13,8 +13,8 @@ from pydantic import SecretStr
 from retailsync.errors import ConfigError
 from retailsync.odoo.json2 import Json2Transport
 from retailsync.odoo.jsonrpc import JsonRpcTransport
+from retailsync.odoo.settings import OdooSettings
 from retailsync.odoo.transport import Transport
-from retailsync.settings import Settings
 
 DEFAULT_MAX_CONNECTIONS = 4
 # Connecting should be quick even when a call may legitimately take long (a big confirm).
@@ -22,13 +22,11 @@ _CONNECT_TIMEOUT_S = 5.0
 # Below the 5 s after which common servers (uvicorn, gunicorn) close an idle connection:
 # reusing one the server just closed fails with a reset instead of a fresh connect.
 _KEEPALIVE_EXPIRY_S = 4.0
-_URL_HINT = (
-    "not set: give Odoo's URL, or run the sandbox (python -m sandbox.odoo prints its settings)"
-)
+_URL_HINT = "not set: give Odoo's URL (`retailsync run` starts a sandbox Odoo when it is not set)"
 
 
 def transport_from_settings(
-    settings: Settings, *, max_connections: int = DEFAULT_MAX_CONNECTIONS
+    settings: OdooSettings, *, max_connections: int = DEFAULT_MAX_CONNECTIONS
 ) -> Transport:
     """The transport ``settings.odoo_protocol`` names; ConfigError names a missing setting."""
     if settings.odoo_protocol == "json2":
@@ -36,7 +34,7 @@ def transport_from_settings(
     return _jsonrpc(settings, max_connections)
 
 
-def _json2(settings: Settings, max_connections: int) -> Json2Transport:
+def _json2(settings: OdooSettings, max_connections: int) -> Json2Transport:
     timeout_s = settings.odoo_timeout_s
     return Json2Transport(
         _required(settings.odoo_url, "odoo_url"),
@@ -51,7 +49,7 @@ def _json2(settings: Settings, max_connections: int) -> Json2Transport:
     )
 
 
-def _jsonrpc(settings: Settings, max_connections: int) -> JsonRpcTransport:
+def _jsonrpc(settings: OdooSettings, max_connections: int) -> JsonRpcTransport:
     password_field = "odoo_password" if settings.odoo_password is not None else "odoo_api_key"
     return JsonRpcTransport(
         _required(settings.odoo_url, "odoo_url"),

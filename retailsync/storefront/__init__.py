@@ -2,5 +2,6 @@
 appliers use it (and the sandbox storefront answers it)."""
 
 from retailsync.storefront.client import TARGET, StorefrontClient, UserError
+from retailsync.storefront.settings import StorefrontSettings
 
-__all__ = ["TARGET", "StorefrontClient", "UserError"]
+__all__ = ["TARGET", "StorefrontClient", "StorefrontSettings", "UserError"]

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 
 from retailsync.errors import ConfigError, PermanentError, TargetUnavailableError, TransientError
-from retailsync.settings import Settings
+from retailsync.storefront.settings import StorefrontSettings
 
 TARGET = "storefront"
 _MIN_WAIT_S = 0.05
@@ -53,7 +53,7 @@ class StorefrontClient:
         self.throttled_s = 0.0  # time spent waiting for the bucket, for the operator
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> StorefrontClient:
+    def from_settings(cls, settings: StorefrontSettings) -> StorefrontClient:
         """A client of ``storefront_url``; ConfigError when it or the token is missing."""
         if not settings.storefront_url:
             raise ConfigError("environment", "RETAILSYNC_STOREFRONT_URL", "required")

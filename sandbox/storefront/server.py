@@ -60,12 +60,9 @@ class SandboxStorefront:
         return self._server.url
 
     def settings(self) -> dict[str, Any]:
-        """The settings that point the appliers here."""
-        return {
-            "storefront_url": self.url,
-            "storefront_access_token": self.access_token,
-            "storefront_locations": self.locations,
-        }
+        """The connection settings that point a storefront client here (the locations it
+        sells from are ``locations``)."""
+        return {"storefront_url": self.url, "storefront_access_token": self.access_token}
 
     def start(self) -> None:
         self._server.start()

@@ -16,9 +16,8 @@ from pathlib import Path
 import pytest
 
 from retailsync.broker import free_port_block
-from retailsync.odoo import OdooClient
-from retailsync.settings import Settings
-from retailsync.storefront import StorefrontClient
+from retailsync.odoo import OdooClient, OdooSettings
+from retailsync.storefront import StorefrontClient, StorefrontSettings
 from sandbox.odoo.auth import Credentials
 from sandbox.storefront.server import ACCESS_TOKEN
 
@@ -101,10 +100,12 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back(
     process, lines = pipeline
     odoo_url = read_until(process, lines, r"sandbox Odoo at (\S+)").group(1)
     shop_url = read_until(process, lines, r"sandbox storefront at (\S+)").group(1)
-    odoo_settings = Settings(
+    odoo_settings = OdooSettings(
         odoo_url=odoo_url, odoo_db="sandbox", odoo_api_key=Credentials().api_key
     )
-    shop_settings = Settings(storefront_url=shop_url, storefront_access_token=ACCESS_TOKEN)
+    shop_settings = StorefrontSettings(
+        storefront_url=shop_url, storefront_access_token=ACCESS_TOKEN
+    )
     # The services log from their own processes: drain the output in the background so
     # that none of them blocks on a full pipe.
     threading.Thread(

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from confluent_kafka import Producer
 from pydantic import SecretStr
 
-from producers.odoo.poller import Poller, producer_id
+from producers.odoo import ChangeCaptureSettings, Poller, producer_id
 from retailsync.events import Event
-from retailsync.odoo import OdooClient
+from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.settings import Settings
 from sandbox.odoo import SandboxOdoo
 from tests.integration.harness import Pipeline
@@ -38,45 +39,66 @@ events:
 """
 
 
-def odoo_settings(base: Settings, odoo: SandboxOdoo, unique: str, **overrides: Any) -> Settings:
-    """``base`` pointed at the sandbox ``odoo`` and at this test's checkpoint topic."""
-    values: dict[str, Any] = {
-        "odoo_url": odoo.url,
-        "odoo_db": odoo.db,
-        "odoo_protocol": "json2",
-        "odoo_api_key": SecretStr(odoo.api_key),
+@dataclass(frozen=True)
+class CaptureSettings:
+    """The three settings objects ``serve odoo-changes`` reads: Kafka, Odoo and its own."""
+
+    kafka: Settings
+    odoo: OdooSettings
+    capture: ChangeCaptureSettings
+
+    @property
+    def producer_id(self) -> str:
+        return producer_id(self.capture, self.odoo.instance)
+
+
+def odoo_settings(
+    base: Settings, odoo: SandboxOdoo, unique: str, **overrides: Any
+) -> CaptureSettings:
+    """``base`` with the sandbox ``odoo`` and this test's checkpoint topic."""
+    capture: dict[str, Any] = {
         "odoo_checkpoint_topic": f"{unique}.checkpoints",
         "odoo_producer_id": f"odoo-changes-{unique}",
         "odoo_trigger_port": 0,
         "odoo_poll_interval_s": 0.2,
     }
-    return base.model_copy(update={**values, **overrides})
+    return CaptureSettings(
+        kafka=base,
+        odoo=OdooSettings(
+            odoo_url=odoo.url,
+            odoo_db=odoo.db,
+            odoo_protocol="json2",
+            odoo_api_key=SecretStr(odoo.api_key),
+        ),
+        capture=ChangeCaptureSettings(**{**capture, **overrides}),
+    )
 
 
-def environment(settings: Settings, topology_file: str, schemas_dir: str) -> dict[str, str]:
+def environment(settings: CaptureSettings, topology_file: str, schemas_dir: str) -> dict[str, str]:
     """The RETAILSYNC_ variables that make a subprocess's settings equal ``settings``."""
-    secret = settings.odoo_api_key
     return {
-        "RETAILSYNC_BOOTSTRAP_SERVERS": settings.bootstrap_servers,
+        "RETAILSYNC_BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
         "RETAILSYNC_TOPOLOGY_FILE": topology_file,
         "RETAILSYNC_SCHEMAS_DIR": schemas_dir,
-        "RETAILSYNC_ODOO_URL": str(settings.odoo_url),
-        "RETAILSYNC_ODOO_DB": str(settings.odoo_db),
-        "RETAILSYNC_ODOO_API_KEY": secret.get_secret_value() if secret else "",
-        "RETAILSYNC_ODOO_CHECKPOINT_TOPIC": settings.odoo_checkpoint_topic,
-        "RETAILSYNC_ODOO_PRODUCER_ID": producer_id(settings),
-        "RETAILSYNC_ODOO_TRIGGER_PORT": "0",
-        "RETAILSYNC_ODOO_POLL_INTERVAL_S": str(settings.odoo_poll_interval_s),
-        "RETAILSYNC_ODOO_PAGE_SIZE": str(settings.odoo_page_size),
+        **settings.odoo.environment(),
+        **settings.capture.environment(),
     }
 
 
 @contextmanager
-def started_poller(settings: Settings, pipeline: Pipeline) -> Iterator[Poller]:
+def started_poller(settings: CaptureSettings, pipeline: Pipeline) -> Iterator[Poller]:
     """A started poller of this test's topology, as ``serve odoo-changes`` builds one."""
-    producer = Producer(settings.producer_config(transactional_id=producer_id(settings)))
-    with OdooClient.from_settings(settings) as odoo:
-        poller = Poller(settings, odoo, pipeline.topology, pipeline.serde, producer)
+    producer = Producer(settings.kafka.producer_config(transactional_id=settings.producer_id))
+    with OdooClient.from_settings(settings.odoo) as odoo:
+        poller = Poller(
+            settings.kafka,
+            settings.capture,
+            odoo=odoo,
+            instance=settings.odoo.instance,
+            topology=pipeline.topology,
+            serde=pipeline.serde,
+            producer=producer,
+        )
         poller.start()
         yield poller
 

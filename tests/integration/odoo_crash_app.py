@@ -14,7 +14,8 @@ from pathlib import Path
 
 from confluent_kafka import Producer
 
-from producers.odoo import service
+from producers.odoo import ChangeCaptureSettings, service
+from retailsync.odoo import OdooSettings
 from retailsync.settings import load_settings
 
 
@@ -32,4 +33,6 @@ class PausingProducer(Producer):
 
 if __name__ == "__main__":
     service.Producer = PausingProducer  # type: ignore[attr-defined]
-    service.run_change_capture(load_settings(), once=False, say=print)
+    service.run_change_capture(
+        load_settings(), OdooSettings.load(), ChangeCaptureSettings.load(), once=False, say=print
+    )

@@ -32,6 +32,7 @@ from tests.contract.odoo.helpers import (
 from tests.integration.harness import Pipeline, make_pipeline
 from tests.integration.odoo_changes_support import (
     TOPOLOGY,
+    CaptureSettings,
     events,
     odoo_settings,
     only,
@@ -53,13 +54,13 @@ def pipeline(kafka_settings: Settings, admin: AdminClient, unique: str) -> Pipel
 
 
 @pytest.fixture
-def settings(kafka_settings: Settings, odoo: SandboxOdoo, unique: str) -> Settings:
+def settings(kafka_settings: Settings, odoo: SandboxOdoo, unique: str) -> CaptureSettings:
     return odoo_settings(kafka_settings, odoo, unique)
 
 
 @pytest.fixture
-def client(settings: Settings) -> Iterator[OdooClient]:
-    with OdooClient.from_settings(settings) as odoo:
+def client(settings: CaptureSettings) -> Iterator[OdooClient]:
+    with OdooClient.from_settings(settings.odoo) as odoo:
         yield odoo
 
 
@@ -76,7 +77,7 @@ def delivered_order(client: OdooClient, sku: str, ref: str) -> tuple[int, int]:
 
 
 def test_a_stock_change_becomes_inventory_adjusted_with_the_right_numbers(
-    client: OdooClient, settings: Settings, pipeline: Pipeline
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline
 ) -> None:
     delivered_order(client, "mug", "shop:1001")  # 10 on hand, 3 reserved by the delivery
 
@@ -92,12 +93,12 @@ def test_a_stock_change_becomes_inventory_adjusted_with_the_right_numbers(
         Decimal(7),
     )
     assert level.unit_of_measure == "Units"
-    assert level.envelope.source.instance == settings.odoo_db
+    assert level.envelope.source.instance == settings.odoo.odoo_db
     assert level.envelope.source_ref.endswith("@stock.location/8")
 
 
 def test_a_validated_delivery_becomes_shipment_dispatched(
-    client: OdooClient, settings: Settings, pipeline: Pipeline
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline
 ) -> None:
     _order, picking = delivered_order(client, "lamp", "shop:1002")
     [carrier] = client.create(
@@ -133,7 +134,7 @@ def test_a_validated_delivery_becomes_shipment_dispatched(
 
 
 def test_returns_cancellations_and_product_changes(
-    client: OdooClient, settings: Settings, pipeline: Pipeline
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline
 ) -> None:
     wh = main_warehouse(client)
     order, delivery = delivered_order(client, "vase", "shop:1003")
@@ -189,7 +190,7 @@ def test_returns_cancellations_and_product_changes(
 
 
 def test_polling_again_or_restarting_repeats_nothing_and_versions_only_grow(
-    client: OdooClient, settings: Settings, pipeline: Pipeline
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline
 ) -> None:
     wh = main_warehouse(client)
     product = new_product(client, "jug")
@@ -221,7 +222,7 @@ def test_the_webhook_makes_it_poll_at_once_and_wants_the_token(
     )  # fmt: skip
     with started_poller(settings, pipeline) as poller:
         server = TriggerServer(
-            trigger_app(poller.wake, poller.lag.seconds, settings.odoo_trigger_token),
+            trigger_app(poller.wake, poller.lag.seconds, settings.capture.odoo_trigger_token),
             "127.0.0.1",
             0,
         )

@@ -95,7 +95,7 @@ def test_sigkill_between_produce_and_commit_then_restart_loses_and_repeats_nothi
             **{k: v for k, v in os.environ.items() if not k.startswith("RETAILSYNC_")},
             **environment(settings, str(topology_file), str(SCHEMAS)),
         }
-        with OdooClient.from_settings(settings) as client:
+        with OdooClient.from_settings(settings.odoo) as client:
             stock = main_warehouse(client).stock_id
             products = [new_product(client, f"crash{n}") for n in range(PRODUCTS)]
             for n, product in enumerate(products):
@@ -146,4 +146,4 @@ def test_sigkill_between_produce_and_commit_then_restart_loses_and_repeats_nothi
     assert products_published(pipeline) == sorted(expected)  # each product once
     # The killed transaction's records reached the brokers and were aborted, unseen.
     topic = f"{unique}.inventory"
-    assert uncommitted_size(settings, topic, 3) > len(inventory)
+    assert uncommitted_size(settings.kafka, topic, 3) > len(inventory)

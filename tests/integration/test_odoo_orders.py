@@ -16,7 +16,7 @@ from retailsync import headers as h
 from retailsync.consumer import ConsumerService
 from retailsync.events import OrderCancelled, OrderCreated, PaymentCaptured
 from retailsync.events.examples import AT, SHOP, example_events
-from retailsync.odoo import OdooClient
+from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.settings import Settings
 from sandbox.odoo import SandboxOdoo
 from tests.integration.harness import Pipeline, make_pipeline
@@ -32,7 +32,7 @@ def odoo() -> Iterator[SandboxOdoo]:
 
 @pytest.fixture
 def client(odoo: SandboxOdoo) -> Iterator[OdooClient]:
-    settings = Settings(odoo_url=odoo.url, odoo_db=odoo.db, odoo_api_key=odoo.api_key)
+    settings = OdooSettings(odoo_url=odoo.url, odoo_db=odoo.db, odoo_api_key=odoo.api_key)
     with OdooClient.from_settings(settings) as client:
         yield client
 
@@ -40,7 +40,7 @@ def client(odoo: SandboxOdoo) -> Iterator[OdooClient]:
 @pytest.fixture
 def applier(odoo: SandboxOdoo, pipeline: Pipeline) -> Iterator[ConsumerService]:
     """The odoo-orders service for this test's group, with one client it keeps."""
-    settings = Settings(
+    settings = OdooSettings(
         odoo_url=odoo.url, odoo_db=odoo.db, odoo_api_key=odoo.api_key, odoo_timeout_s=5
     )
     with OdooClient.from_settings(settings) as client:

@@ -16,7 +16,7 @@ from retailsync.consumer import ConsumerService
 from retailsync.events import Event
 from retailsync.publisher import Publisher
 from retailsync.settings import Settings
-from retailsync.storefront import TARGET, StorefrontClient
+from retailsync.storefront import TARGET, StorefrontClient, StorefrontSettings
 from sandbox.storefront import SandboxStorefront
 from tests.commerce import COMMERCE_TOPOLOGY, level, shipment
 from tests.integration.harness import Pipeline, make_pipeline
@@ -39,7 +39,7 @@ def shop() -> Iterator[SandboxStorefront]:
 
 @pytest.fixture
 def client(shop: SandboxStorefront) -> Iterator[StorefrontClient]:
-    with StorefrontClient.from_settings(Settings(**shop.settings())) as storefront:
+    with StorefrontClient.from_settings(StorefrontSettings(**shop.settings())) as storefront:
         yield storefront
 
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from producers.commerce import WebhookSettings
 from producers.commerce.app import receiver_app
 from retailsync import headers as h
 from retailsync.settings import Settings, load_settings
@@ -39,10 +40,9 @@ def pipeline(kafka_settings: Settings, admin: AdminClient, unique: str) -> Pipel
 
 
 def serve(pipeline: Pipeline, bootstrap_servers: str, **overrides: object) -> LoopbackServer:
-    settings = load_settings(
-        bootstrap_servers=bootstrap_servers, **{**receiver_settings(), **overrides}
-    )
-    app = receiver_app(settings, pipeline.topology, pipeline.serde)
+    settings = load_settings(bootstrap_servers=bootstrap_servers)
+    webhook = WebhookSettings(**{**receiver_settings(), **overrides})
+    app = receiver_app(settings, webhook, pipeline.topology, pipeline.serde)
     return LoopbackServer(app, name="receiver", lifespan="on")
 
 

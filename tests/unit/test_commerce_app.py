@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
+from producers.commerce import WebhookSettings
 from producers.commerce.app import build_app
 from retailsync.delivery import DeliveryError
 from retailsync.events import Event
-from retailsync.settings import Settings
 from tests.commerce import (
     SHOPIFY_SAMPLES,
     WOO_SAMPLES,
@@ -66,7 +66,7 @@ def sink() -> FakeSink:
 
 @pytest.fixture
 def client(sink: FakeSink) -> Iterator[TestClient]:
-    settings = Settings(
+    settings = WebhookSettings(
         **receiver_settings(), webhook_ack_timeout_s=0.2, webhook_max_body_bytes=64_000
     )
     with TestClient(build_app(settings, sink)) as test_client:

@@ -9,6 +9,7 @@ import pytest
 from pydantic import SecretStr
 from starlette.testclient import TestClient
 
+from producers.odoo import ChangeCaptureSettings
 from producers.odoo.checkpoint import Checkpoint, checked_topic
 from producers.odoo.feeds import FEEDS, selected
 from producers.odoo.lag import Lag
@@ -18,7 +19,6 @@ from retailsync.errors import ConfigError
 from retailsync.events import InventoryAdjusted
 from retailsync.events.examples import example_events
 from retailsync.odoo import ChangeCursor
-from retailsync.settings import Settings
 from retailsync.topology import load_topology, parse_topology
 
 pytestmark = pytest.mark.unit
@@ -104,18 +104,18 @@ topics:
 
 def test_the_checkpoint_topic_must_be_declared_and_compacted() -> None:
     topology = parse_topology(TOPOLOGY, "topology.yaml")
-    assert checked_topic(Settings(odoo_checkpoint_topic="retail.checkpoints"), topology) == (
-        "retail.checkpoints"
-    )
+    assert checked_topic(
+        ChangeCaptureSettings(odoo_checkpoint_topic="retail.checkpoints"), topology
+    ) == ("retail.checkpoints")
     with pytest.raises(ConfigError, match="RETAILSYNC_ODOO_CHECKPOINT_TOPIC"):
-        checked_topic(Settings(odoo_checkpoint_topic="retail.missing"), topology)
+        checked_topic(ChangeCaptureSettings(odoo_checkpoint_topic="retail.missing"), topology)
     with pytest.raises(ConfigError, match="must be compact"):
-        checked_topic(Settings(odoo_checkpoint_topic="retail.deleting"), topology)
+        checked_topic(ChangeCaptureSettings(odoo_checkpoint_topic="retail.deleting"), topology)
 
 
 def test_the_shipped_topology_declares_the_default_checkpoint_topic() -> None:
     shipped = load_topology(Path(__file__).parents[2] / "topology.yaml")
-    assert checked_topic(Settings(), shipped) == "retail.odoo-changes.checkpoints"
+    assert checked_topic(ChangeCaptureSettings(), shipped) == "retail.odoo-changes.checkpoints"
 
 
 def test_feeds_are_picked_by_name() -> None:

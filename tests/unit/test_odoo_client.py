@@ -10,8 +10,7 @@ import pytest
 import retailsync.odoo
 import sandbox.odoo
 from retailsync.errors import ConfigError
-from retailsync.odoo import Json2Transport, JsonRpcTransport, OdooClient
-from retailsync.settings import Settings
+from retailsync.odoo import Json2Transport, JsonRpcTransport, OdooClient, OdooSettings
 
 pytestmark = pytest.mark.unit
 
@@ -19,7 +18,7 @@ pytestmark = pytest.mark.unit
 @pytest.fixture(autouse=True)
 def _no_odoo_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     # Settings also read the environment: a developer's own Odoo settings must not leak in.
-    for field in Settings.model_fields:
+    for field in OdooSettings.model_fields:
         if field.startswith("odoo_"):
             monkeypatch.delenv(f"RETAILSYNC_{field.upper()}", raising=False)
 
@@ -40,8 +39,8 @@ class FakeTransport:
         self.closed = True
 
 
-def _settings(**values: Any) -> Settings:
-    return Settings(**{"odoo_url": "http://odoo.test:8069", "odoo_db": "shop", **values})
+def _settings(**values: Any) -> OdooSettings:
+    return OdooSettings(**{"odoo_url": "http://odoo.test:8069", "odoo_db": "shop", **values})
 
 
 def test_json2_is_the_default_and_needs_an_api_key() -> None:
@@ -144,6 +143,7 @@ def test_public_surfaces_are_pinned() -> None:
         "OdooConfigError",
         "OdooError",
         "OdooMissingError",
+        "OdooSettings",
         "OdooTimeoutError",
         "OdooTransientError",
         "OdooUnavailableError",

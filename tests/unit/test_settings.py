@@ -3,8 +3,13 @@ from pathlib import Path
 
 import pytest
 
+import commands  # noqa: F401 (as the CLI does: every part's settings are registered)
+from consumers.storefront_inventory.settings import InventorySettings
+from producers.commerce import WebhookSettings
+from producers.odoo import ChangeCaptureSettings
 from retailsync.errors import ConfigError
-from retailsync.settings import load_settings
+from retailsync.odoo import OdooSettings
+from retailsync.settings import Settings, known_variables, load_settings
 
 pytestmark = pytest.mark.unit
 
@@ -90,7 +95,6 @@ def test_secret_from_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
          "RETAILSYNC_SASL_PASSWORD_FILE", "either"),
         ({"RETAILSYNC_SASL_PASSWORD_FILE": "/nonexistent/retailsync-secret"},
          "RETAILSYNC_SASL_PASSWORD_FILE", "cannot read"),
-        ({"RETAILSYNC_ODOO_TIMEOUT_S": "0"}, "RETAILSYNC_ODOO_TIMEOUT_S", "greater than 0"),
     ],
 )  # fmt: skip
 def test_a_broken_setting_names_the_variable(
@@ -113,3 +117,43 @@ def test_a_bad_secret_is_named_but_not_echoed(monkeypatch: pytest.MonkeyPatch) -
         load_settings()
     assert caught.value.key == "RETAILSYNC_KAFKA_OPTIONS"
     assert SECRET not in str(caught.value)
+
+
+def test_each_part_reads_and_checks_its_own_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RETAILSYNC_ODOO_TIMEOUT_S", "0")
+    monkeypatch.setenv("RETAILSYNC_WEBHOOK_PORT", "9443")
+    # The core does not own the Odoo keys: it neither reads nor refuses them.
+    assert load_settings().bootstrap_servers == "127.0.0.1:9092"
+    assert WebhookSettings.load().webhook_port == 9443
+    with pytest.raises(ConfigError) as caught:
+        OdooSettings.load()
+    assert caught.value.key == "RETAILSYNC_ODOO_TIMEOUT_S"
+    assert "greater than 0" in caught.value.reason
+
+
+def test_an_unknown_variable_is_checked_against_every_part(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert "RETAILSYNC_ODOO_POLL_INTERVAL_S" in known_variables()
+    assert "RETAILSYNC_STOREFRONT_LOCATIONS" in known_variables()
+    monkeypatch.setenv("RETAILSYNC_ODOO_POLL_INTERVALL_S", "5")
+    for part in (Settings, OdooSettings, ChangeCaptureSettings, WebhookSettings):
+        with pytest.raises(ConfigError) as caught:
+            part.load()
+        assert caught.value.key == "RETAILSYNC_ODOO_POLL_INTERVALL_S"
+        assert "did you mean RETAILSYNC_ODOO_POLL_INTERVAL_S" in caught.value.reason
+
+
+def test_settings_handed_to_a_child_process_read_back_equal(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    given = InventorySettings(
+        storefront_locations={"WH/Stock": "gid://shopify/Location/1"},
+        storefront_safety_stock={"*": "2.5"},
+    )
+    odoo = OdooSettings(odoo_url="http://odoo.test:8069", odoo_api_key=SECRET)
+    for name, value in {**given.environment(), **odoo.environment()}.items():
+        monkeypatch.setenv(name, value)
+    assert InventorySettings.load() == given
+    assert OdooSettings.load() == odoo
+    assert "RETAILSYNC_ODOO_DB" not in odoo.environment()  # unset values stay unset

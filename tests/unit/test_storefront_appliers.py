@@ -12,8 +12,7 @@ from consumers.storefront_inventory import service as inventory_service
 from consumers.storefront_inventory.applier import InventoryApplier
 from consumers.storefront_inventory.levels import available
 from retailsync.errors import ConfigError, PermanentError, TargetUnavailableError
-from retailsync.settings import Settings
-from retailsync.storefront import StorefrontClient, UserError
+from retailsync.storefront import StorefrontClient, StorefrontSettings, UserError
 from sandbox.storefront import LeakyBucket, SandboxStorefront
 from tests.commerce import in_memory_client, item, level, shipment
 
@@ -132,9 +131,9 @@ def test_a_storefront_that_is_down_or_failing_raises_for_the_runtime(
 
 def test_the_client_needs_a_url_and_a_token() -> None:
     with pytest.raises(ConfigError, match="STOREFRONT_URL"):
-        StorefrontClient.from_settings(Settings())
+        StorefrontClient.from_settings(StorefrontSettings())
     with pytest.raises(ConfigError, match="ACCESS_TOKEN"):
-        StorefrontClient.from_settings(Settings(storefront_url="http://127.0.0.1:1"))
+        StorefrontClient.from_settings(StorefrontSettings(storefront_url="http://127.0.0.1:1"))
 
 
 @pytest.fixture

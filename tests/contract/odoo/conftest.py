@@ -18,8 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from retailsync.odoo import OdooClient
-from retailsync.settings import Settings
+from retailsync.odoo import OdooClient, OdooSettings
 from sandbox.odoo import SandboxOdoo
 
 PROTOCOLS = ("json2", "jsonrpc")
@@ -47,7 +46,7 @@ class Target:
             return self.api_key is not None and self.major_version >= 19
         return self.login is not None and (self.password or self.api_key) is not None
 
-    def settings(self, protocol: str, **overrides: Any) -> Settings:
+    def settings(self, protocol: str, **overrides: Any) -> OdooSettings:
         values: dict[str, Any] = {
             "odoo_url": self.url,
             "odoo_db": self.db,
@@ -57,7 +56,7 @@ class Target:
             "odoo_password": self.password,
             "odoo_timeout_s": 30.0,
         }
-        return Settings(**{**values, **overrides})
+        return OdooSettings(**{**values, **overrides})
 
 
 def _major_version(url: str) -> int:
