@@ -62,7 +62,7 @@ def start(
     if cluster.scram_tls is not None:
         _err.print("Clients connect with these settings (the password is in the file):")
         for name, value in cluster.scram_tls.client_environment().items():
-            _err.print(f"{name}={value}", highlight=False, soft_wrap=True)
+            _err.print(f"{name}={value}", markup=False, highlight=False, soft_wrap=True)
     typer.echo(cluster.bootstrap_servers)
 
 
