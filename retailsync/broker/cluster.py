@@ -143,7 +143,8 @@ class LocalCluster:
 
     def node(self, node_id: int) -> Node:
         if not 1 <= node_id <= len(self.nodes):
-            raise BrokerError(f"--node must be 1 to {len(self.nodes)}, not {node_id}")
+            known = ", ".join(str(node.node_id) for node in self.nodes)
+            raise BrokerError(f"--node {node_id}: this cluster has node(s) {known}")
         return self.nodes[node_id - 1]
 
     def start(self, timeout_s: float = 120.0) -> None:

@@ -21,10 +21,24 @@ _SOURCE = "environment"
 _PROBE_TIMEOUT_S = 10.0
 
 
+# librdkafka's file properties, as they appear in its errors, and the settings behind them.
+_FILE_SETTINGS = {
+    "ssl.ca.location": "RETAILSYNC_SSL_CA_LOCATION",
+    "ssl.certificate.location": "RETAILSYNC_SSL_CERTIFICATE_LOCATION",
+    "ssl.key.location": "RETAILSYNC_SSL_KEY_LOCATION",
+}
+
+
 def security_error(error: KafkaError) -> ConfigError | None:
     """The ConfigError that ``error`` stands for, or None if it is no security failure."""
     code = error.code()
     text = error.str()
+    if code == KafkaError._INVALID_ARG:
+        # Raised when a client is built from a file that holds no usable PEM.
+        for prop, setting in _FILE_SETTINGS.items():
+            if f"{prop} failed" in text:
+                return ConfigError(_SOURCE, setting, "librdkafka cannot read it as PEM")
+        return None
     if code == KafkaError._AUTHENTICATION:
         return ConfigError(
             _SOURCE,
@@ -68,7 +82,10 @@ def check_security(settings: Settings, timeout_s: float = _PROBE_TIMEOUT_S) -> N
     # Quiet: each refused attempt would also be logged, burying the one line that matters.
     config = settings.admin_config()
     config.update(error_cb=raise_on_security_error, log_level=0)
-    admin = AdminClient(config)
+    try:
+        admin = AdminClient(config)
+    except KafkaException as exc:
+        raise security_error(exc.args[0]) or exc from None
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:

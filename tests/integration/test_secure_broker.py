@@ -7,19 +7,22 @@ import os
 import re
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
 from retailsync import headers as h
 from retailsync.broker import free_port_block
 from retailsync.broker.tls import write_loopback_tls
 from retailsync.consumer import HandlerContext
-from retailsync.errors import PermanentError, TransientError
+from retailsync.errors import ConfigError, PermanentError, TransientError
 from retailsync.events import OrderCreated
+from retailsync.kafka.security import raise_on_security_error
 from retailsync.settings import Settings, load_settings
 from tests.integration.harness import Sink, make_pipeline, order
 from tests.integration.test_broker import pid_alive
@@ -168,6 +171,20 @@ def test_an_untrusted_ca_is_one_line_naming_the_setting(
     result = cli("topology", "plan", environment=environment, timeout_s=25)
 
     assert_one_line_naming(result, "RETAILSYNC_SSL_CA_LOCATION")
+
+
+def test_a_clients_error_cb_stops_it_naming_the_setting(secure_settings: Settings) -> None:
+    config = secure_settings.producer_config()
+    config.update(
+        {"sasl.password": "not-the-password", "error_cb": raise_on_security_error, "log_level": 0}
+    )
+    producer = Producer(config)
+    producer.produce("retail.orders", b"never sent")  # makes it connect
+    deadline = time.monotonic() + 20
+    with pytest.raises(ConfigError) as raised:
+        while time.monotonic() < deadline:
+            producer.poll(0.2)  # confluent-kafka re-raises what error_cb raised
+    assert raised.value.key == "RETAILSYNC_SASL_PASSWORD"
 
 
 def test_restart_one_node_keeps_its_data_and_serves_secured_clients_again(

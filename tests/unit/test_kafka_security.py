@@ -33,10 +33,18 @@ NOT_TLS = KafkaError(
 )
 
 
+NOT_PEM = KafkaError(
+    KafkaError._INVALID_ARG,
+    "Failed to create admin client: ssl.ca.location failed: "
+    "error:05800088:x509 certificate routines::no certificate or crl found",
+)
+
+
 @pytest.mark.parametrize(
     ("error", "setting"),
     [
         (WRONG_PASSWORD, "RETAILSYNC_SASL_PASSWORD"),
+        (NOT_PEM, "RETAILSYNC_SSL_CA_LOCATION"),
         (UNTRUSTED_CA, "RETAILSYNC_SSL_CA_LOCATION"),
         (UNTRUSTED_CA_AS_TRANSPORT, "RETAILSYNC_SSL_CA_LOCATION"),
         (NOT_TLS, "RETAILSYNC_SECURITY_PROTOCOL"),
