@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -43,7 +43,10 @@ def start(
     nodes: Annotated[int, typer.Option(help="1, or 3 for fault tests (RF 3, min ISR 2)")] = 1,
     port: Annotated[int, typer.Option(help="Client port of the first node")] = 9092,
     security: Annotated[
-        str, typer.Option(help="none, or scram-tls: SASL_SSL with SCRAM-SHA-512 and a local CA")
+        SecurityMode,
+        typer.Option(
+            help="scram-tls: SASL_SSL with SCRAM-SHA-512 and a certificate from a local CA"
+        ),
     ] = "none",
 ) -> None:
     """Start the cluster and print its bootstrap servers once a topic can be used."""
@@ -53,7 +56,7 @@ def start(
         cache_dir=settings.cache_dir,
         nodes=nodes,
         port=port,
-        security=cast(SecurityMode, security),  # LocalCluster checks the value
+        security=security,
     )
     began = time.monotonic()
     with _err.status(f"starting {nodes} Kafka node(s) in {cluster.data_dir}"):

@@ -64,6 +64,8 @@ class ScramTls:
 
     def format_arguments(self, broker_password: str) -> list[str]:
         """``kafka-storage format`` arguments that create both SCRAM users."""
+        # The storage tool takes them on its command line only: for the second it runs,
+        # local users can read them in /proc. Acceptable for a cluster on loopback.
         users = ((CLIENT_USER, self.client_password()), (_BROKER_USER, broker_password))
         arguments: list[str] = []
         for name, password in users:

@@ -4,7 +4,7 @@ librdkafka retries a refused password or an untrusted certificate forever and re
 only through ``error_cb`` and its log, so a client would otherwise hang until its timeout.
 ``raise_on_security_error`` is an ``error_cb`` that turns such a report into a
 ``ConfigError``; confluent-kafka re-raises it from the next ``poll()``/``consume()`` call.
-``check_security`` uses it to fail an admin command within seconds.
+``check_connection`` uses it to fail an admin command within seconds.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from retailsync.errors import ConfigError
 from retailsync.settings import Settings
 
 _SOURCE = "environment"
+# Metadata comes back in milliseconds from a cluster that is up; the admin client's own
+# timeout (30 s) would only make an operator wait longer for the same answer.
 _PROBE_TIMEOUT_S = 10.0
 
 
@@ -75,10 +77,12 @@ def raise_on_security_error(error: KafkaError) -> None:
         raise config_error
 
 
-def check_security(settings: Settings, timeout_s: float = _PROBE_TIMEOUT_S) -> None:
-    """Connect once with ``settings``; raise a ConfigError if the brokers refuse the
-    credentials or the certificate. Returns when metadata came back, or after ``timeout_s``
-    without a security failure (a slow or absent cluster is the caller's to report)."""
+def check_connection(settings: Settings, timeout_s: float = _PROBE_TIMEOUT_S) -> None:
+    """Return once the brokers answer a metadata request made with ``settings``.
+
+    Raises a ConfigError naming the setting when they refuse the credentials or the
+    certificate, or naming RETAILSYNC_BOOTSTRAP_SERVERS when none answers in ``timeout_s``.
+    """
     # Quiet: each refused attempt would also be logged, burying the one line that matters.
     config = settings.admin_config()
     config.update(error_cb=raise_on_security_error, log_level=0)
@@ -93,3 +97,9 @@ def check_security(settings: Settings, timeout_s: float = _PROBE_TIMEOUT_S) -> N
             return
         except KafkaException:
             admin.poll(0)  # serves error_cb, which raises a security failure
+    raise ConfigError(
+        _SOURCE,
+        "RETAILSYNC_BOOTSTRAP_SERVERS",
+        f"no broker at {settings.bootstrap_servers} answered within {timeout_s:.0f}s; "
+        "is the cluster running?",
+    )

@@ -22,7 +22,7 @@ from retailsync.broker.tls import write_loopback_tls
 from retailsync.consumer import HandlerContext
 from retailsync.errors import ConfigError, PermanentError, TransientError
 from retailsync.events import OrderCreated
-from retailsync.kafka.security import raise_on_security_error
+from retailsync.kafka.security import check_connection, raise_on_security_error
 from retailsync.settings import Settings, load_settings
 from tests.integration.harness import Sink, make_pipeline, order
 from tests.integration.test_broker import pid_alive
@@ -171,6 +171,18 @@ def test_an_untrusted_ca_is_one_line_naming_the_setting(
     result = cli("topology", "plan", environment=environment, timeout_s=25)
 
     assert_one_line_naming(result, "RETAILSYNC_SSL_CA_LOCATION")
+
+
+def test_no_broker_at_the_bootstrap_servers_is_named_as_such(
+    secure_settings: Settings,
+) -> None:
+    nobody = secure_settings.model_copy(
+        update={"bootstrap_servers": f"127.0.0.1:{free_port_block(1)}"}
+    )
+    with pytest.raises(ConfigError) as raised:
+        check_connection(nobody, timeout_s=2)
+    assert raised.value.key == "RETAILSYNC_BOOTSTRAP_SERVERS"
+    check_connection(secure_settings, timeout_s=10)  # the secured cluster answers
 
 
 def test_a_clients_error_cb_stops_it_naming_the_setting(secure_settings: Settings) -> None:
