@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from confluent_kafka.admin import AdminClient
 
+from retailsync.kafka.security import check_connection
 from retailsync.settings import load_settings
 from retailsync.topology import Topology, load_topology
 from retailsync.topology.apply import apply_plan
@@ -23,6 +24,7 @@ TopologyFile = Annotated[
 def _plan(file: Path | None) -> tuple[AdminClient, Topology, Plan]:
     settings = load_settings()
     topology = load_topology(file or settings.topology_file)
+    check_connection(settings)
     admin = AdminClient(settings.admin_config())
     return admin, topology, make_plan(topology, read_cluster(admin, topology.namespace))
 

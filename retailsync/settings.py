@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
 import confluent_kafka
-from pydantic import SecretStr, ValidationError, field_validator, model_validator
+from pydantic import FilePath, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from retailsync.errors import ConfigError
@@ -138,9 +138,10 @@ class Settings(PartSettings):
     sasl_mechanism: SaslMechanism | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
-    ssl_ca_location: Path | None = None
-    ssl_certificate_location: Path | None = None
-    ssl_key_location: Path | None = None
+    # Checked here: librdkafka would only refuse a missing file when a client is built.
+    ssl_ca_location: FilePath | None = None
+    ssl_certificate_location: FilePath | None = None
+    ssl_key_location: FilePath | None = None
     ssl_key_password: SecretStr | None = None
     ssl_verify_hostname: bool = True
     kafka_options: dict[str, str | int | bool] = {}

@@ -8,6 +8,9 @@ The data directory holds ``cluster.json`` (what was started) and ``node-N/`` per
 its properties, storage, logs and pid file. ``stop`` signals exactly the processes whose
 pid files it finds, after checking that each is still the java process started for that
 node's properties file.
+
+``security="scram-tls"`` makes the client listener SASL_SSL with SCRAM-SHA-512 and a
+certificate for loopback (see ``retailsync.broker.security``).
 """
 
 from __future__ import annotations
@@ -21,13 +24,15 @@ import socket
 import subprocess
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from retailsync.broker import jars, readiness
+from retailsync.broker.security import SECURITY_MODES, ScramTls, SecurityMode
 from retailsync.errors import BrokerError
+from retailsync.settings import KafkaConfig
 
 HOST = "127.0.0.1"
 _STATE_FILE = "cluster.json"
@@ -81,10 +86,15 @@ class LocalCluster:
         nodes: int = 1,
         port: int = 9092,
         kafka_version: str = jars.KAFKA_VERSION,
+        security: SecurityMode = "none",
     ) -> None:
         if nodes not in (1, 3):
             raise BrokerError(f"--nodes must be 1 or 3, not {nodes}")
+        if security not in SECURITY_MODES:
+            raise BrokerError(f"--security must be one of {', '.join(SECURITY_MODES)}")
         self.data_dir = data_dir.resolve()
+        self.security = security
+        self.scram_tls = ScramTls(self.data_dir) if security == "scram-tls" else None
         self.cache_dir = cache_dir
         self.kafka_version = kafka_version
         self.nodes = tuple(
@@ -112,17 +122,29 @@ class LocalCluster:
             nodes=state["nodes"],
             port=state["port"],
             kafka_version=state["kafka_version"],
+            # Clusters formatted before security existed have no such key.
+            security=state.get("security", "none"),
         )
 
     @property
     def bootstrap_servers(self) -> str:
         return ",".join(f"{HOST}:{node.port}" for node in self.nodes)
 
+    def client_config(self) -> KafkaConfig:
+        """librdkafka properties that reach this cluster, with its credentials if it has any."""
+        config: KafkaConfig = {"bootstrap.servers": self.bootstrap_servers}
+        if self.scram_tls is not None:
+            config.update(self.scram_tls.client_config())
+        return config
+
     @property
     def replication_factor(self) -> int:
         return len(self.nodes)
 
     def node(self, node_id: int) -> Node:
+        if not 1 <= node_id <= len(self.nodes):
+            known = ", ".join(str(node.node_id) for node in self.nodes)
+            raise BrokerError(f"--node {node_id}: this cluster has node(s) {known}")
         return self.nodes[node_id - 1]
 
     def start(self, timeout_s: float = 120.0) -> None:
@@ -139,7 +161,7 @@ class LocalCluster:
             self._wait_accepting(node, deadline)
         try:
             readiness.wait_until_usable(
-                self.bootstrap_servers, self.replication_factor, deadline - time.monotonic()
+                self.client_config(), self.replication_factor, deadline - time.monotonic()
             )
         except BrokerError as exc:
             raise BrokerError(f"{exc}\n{self._log_tails()}") from None
@@ -150,6 +172,19 @@ class LocalCluster:
         self._launch(node, jars.resolve_kafka(self.cache_dir, self.kafka_version))
         self._wait_accepting(node, time.monotonic() + timeout_s)
 
+    def restart_node(self, node_id: int, timeout_s: float = 120.0) -> None:
+        """Stop one node (SIGTERM, as ``stop``), start it with the same properties and data,
+        and return once it accepts connections and the whole cluster is usable again."""
+        self.stop(node_ids=[node_id])
+        deadline = time.monotonic() + timeout_s
+        self.start_node(node_id, timeout_s)
+        try:
+            readiness.wait_until_usable(
+                self.client_config(), self.replication_factor, deadline - time.monotonic()
+            )
+        except BrokerError as exc:
+            raise BrokerError(f"{exc}\n{self._log_tails()}") from None
+
     def kill_node(self, node_id: int, sig: signal.Signals = signal.SIGKILL) -> None:
         """Send ``sig`` to one node and wait for it to exit; for fault tests."""
         node = self.node(node_id)
@@ -159,9 +194,11 @@ class LocalCluster:
         os.kill(pid, sig)
         self._wait_exit(node, pid, timeout_s=60.0)
 
-    def stop(self, timeout_s: float = 30.0) -> list[int]:
-        """Stop the nodes this cluster started; returns the ids of those that were running."""
-        running = [(node, pid) for node in self.nodes if (pid := self._read_pid(node)) is not None]
+    def stop(self, timeout_s: float = 30.0, node_ids: Collection[int] | None = None) -> list[int]:
+        """Stop the nodes this cluster started (all, or those in ``node_ids``); returns the
+        ids of those that were running."""
+        chosen = self.nodes if node_ids is None else [self.node(i) for i in node_ids]
+        running = [(node, pid) for node in chosen if (pid := self._read_pid(node)) is not None]
         for _, pid in running:
             os.kill(pid, signal.SIGTERM)
         for node, pid in running:
@@ -200,11 +237,12 @@ class LocalCluster:
         if not state_path.exists():
             return
         state = json.loads(state_path.read_text())
-        wanted = {"nodes": len(self.nodes), "port": self.nodes[0].port}
-        found = {key: state[key] for key in wanted}
+        wanted = {"nodes": len(self.nodes), "port": self.nodes[0].port, "security": self.security}
+        found = {key: state.get(key, "none") for key in wanted}
         if found != wanted:
             raise BrokerError(
-                f"{self.data_dir} holds a {found['nodes']}-node cluster on port {found['port']}; "
+                f"{self.data_dir} holds a {found['nodes']}-node cluster on port {found['port']} "
+                f"with security {found['security']}; "
                 "stop it and use it as it is, or choose another --data-dir"
             )
 
@@ -213,15 +251,21 @@ class LocalCluster:
             if _accepting(port):
                 raise BrokerError(f"port {port} on {HOST} is already in use")
         cluster_id = _new_cluster_id()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # Only the brokers know their own SCRAM password: it is written into their properties.
+        broker_password = self.scram_tls.create() if self.scram_tls is not None else ""
         for node in self.nodes:
             shutil.rmtree(node.directory, ignore_errors=True)
             (node.directory / "logs").mkdir(parents=True)
-            node.properties_file.write_text(self._properties(node))
+            node.properties_file.touch(mode=0o600)
+            node.properties_file.write_text(self._properties(node, broker_password))
             (node.directory / "log4j2.yaml").write_text(_log_config(node))
             command = [
                 *_java(node, libs), "kafka.tools.StorageTool", "format",
                 "--cluster-id", cluster_id, "--config", str(node.properties_file),
             ]  # fmt: skip
+            if self.scram_tls is not None:
+                command += self.scram_tls.format_arguments(broker_password)
             result = subprocess.run(command, capture_output=True, text=True, check=False)
             if result.returncode != 0:
                 raise BrokerError(
@@ -232,10 +276,11 @@ class LocalCluster:
             "port": self.nodes[0].port,
             "kafka_version": self.kafka_version,
             "cluster_id": cluster_id,
+            "security": self.security,
         }
         (self.data_dir / _STATE_FILE).write_text(json.dumps(state, indent=2) + "\n")
 
-    def _properties(self, node: Node) -> str:
+    def _properties(self, node: Node, broker_password: str) -> str:
         voters = ",".join(f"{n.node_id}@{HOST}:{n.controller_port}" for n in self.nodes)
         replication = len(self.nodes)
         min_insync = 2 if replication >= 3 else 1
@@ -262,6 +307,12 @@ class LocalCluster:
             "group.initial.rebalance.delay.ms": 0,
             "unclean.leader.election.enable": "false",
         }
+        if self.scram_tls is not None:
+            settings.update(
+                self.scram_tls.node_properties(
+                    HOST, node.port, node.controller_port, broker_password
+                )
+            )
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 
     def _launch(self, node: Node, libs: Path) -> None:

@@ -9,16 +9,23 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient, NewTopic
 
 from retailsync.errors import BrokerError
+from retailsync.settings import KafkaConfig
 
 # The nodes are expected to refuse connections while they boot; librdkafka's complaints
 # about that would only bury the real error, which the launcher reports with the log tail.
 _QUIET = {"log_level": 0}
 
 
-def wait_until_usable(bootstrap_servers: str, replication_factor: int, timeout_s: float) -> None:
-    """Return once a topic replicated ``replication_factor`` times accepts an acks=all write."""
+def wait_until_usable(
+    client_config: KafkaConfig, replication_factor: int, timeout_s: float
+) -> None:
+    """Return once a topic replicated ``replication_factor`` times accepts an acks=all write.
+
+    ``client_config`` holds the bootstrap servers and the client security settings, so the
+    probe connects exactly as the cluster's clients will.
+    """
     deadline = time.monotonic() + timeout_s
-    admin = AdminClient({"bootstrap.servers": bootstrap_servers, **_QUIET})
+    admin = AdminClient({**client_config, **_QUIET})
     topic = f"_retailsync.ready.{uuid.uuid4().hex[:12]}"
     last_error = "no answer from the cluster"
     while time.monotonic() < deadline:
@@ -29,7 +36,7 @@ def wait_until_usable(bootstrap_servers: str, replication_factor: int, timeout_s
             else:
                 _create(admin, topic, replication_factor)
                 try:
-                    _write_one(bootstrap_servers, topic, deadline)
+                    _write_one(client_config, topic, deadline)
                 finally:
                     admin.delete_topics([topic])
                 return
@@ -48,10 +55,10 @@ def _create(admin: AdminClient, topic: str, replication_factor: int) -> None:
             raise
 
 
-def _write_one(bootstrap_servers: str, topic: str, deadline: float) -> None:
+def _write_one(client_config: KafkaConfig, topic: str, deadline: float) -> None:
     producer = Producer(
         {
-            "bootstrap.servers": bootstrap_servers,
+            **client_config,
             "acks": "all",
             "enable.idempotence": True,
             **_QUIET,

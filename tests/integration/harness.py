@@ -145,7 +145,7 @@ class Pipeline:
         """Every record in ``topic`` (waiting up to ``timeout_s`` for ``expect`` of them)."""
         consumer = Consumer(
             {
-                "bootstrap.servers": self.settings.bootstrap_servers,
+                **self.settings.admin_config(),  # with its security settings
                 "group.id": "reader",
                 "enable.auto.commit": False,
                 "log_level": 0,
@@ -168,7 +168,7 @@ class Pipeline:
         """How many records ``topic`` holds, from its partitions' watermarks (exact, no wait)."""
         consumer = Consumer(
             {
-                "bootstrap.servers": self.settings.bootstrap_servers,
+                **self.settings.admin_config(),  # with its security settings
                 "group.id": "sizer",
                 "log_level": 0,
             }
@@ -186,7 +186,7 @@ class Pipeline:
         """How many records of ``topic`` the group has committed past, over all partitions."""
         consumer = Consumer(
             {
-                "bootstrap.servers": self.settings.bootstrap_servers,
+                **self.settings.admin_config(),  # with its security settings
                 "group.id": group,
                 "log_level": 0,
             }

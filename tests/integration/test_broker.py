@@ -142,3 +142,37 @@ def test_three_nodes_survive_a_sigkill_without_losing_acknowledged_records(tmp_p
                     seen.append(message.value().decode())
         consumer.close()
         assert sorted(seen, key=int) == sorted(acknowledged, key=int)  # every record, once
+
+
+def test_restarting_one_of_three_nodes_brings_it_back_with_its_data(tmp_path: Path) -> None:
+    data_dir = tmp_path / "kafka"
+    port = free_port_block(6)
+    started = cli("broker", "start", "--nodes", "3", "--data-dir", str(data_dir),
+                  "--port", str(port))  # fmt: skip
+    assert started.returncode == 0, started.stderr
+    try:
+        admin = AdminClient({"bootstrap.servers": started.stdout.strip(), "log_level": 0})
+        topic = f"t{uuid.uuid4().hex[:12]}.restart"
+        admin.create_topics([NewTopic(topic, 3)])[topic].result(30)  # cluster defaults: RF 3
+        node_2 = data_dir / "node-2"
+        pid = int((node_2 / "kafka.pid").read_text())
+
+        restarted = cli("broker", "restart", "--node", "2", "--data-dir", str(data_dir))
+
+        assert restarted.returncode == 0, restarted.stderr
+        assert not pid_alive(pid)
+        assert int((node_2 / "kafka.pid").read_text()) != pid
+        assert cli("broker", "status", "--data-dir", str(data_dir)).returncode == 0
+        assert list((node_2 / "data").glob(f"{topic}-*")), "node 2 lost its replicas"
+
+        def in_sync_everywhere() -> bool:
+            partitions = admin.list_topics(topic, timeout=10).topics[topic].partitions
+            return all(sorted(p.isrs) == [1, 2, 3] for p in partitions.values())
+
+        # Node 2 rejoins every partition's in-sync replicas from the data it kept.
+        deadline = time.monotonic() + 60
+        while not in_sync_everywhere() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert in_sync_everywhere()
+    finally:
+        cli("broker", "stop", "--data-dir", str(data_dir))

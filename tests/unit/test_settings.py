@@ -48,6 +48,7 @@ def test_consumers_store_offsets_explicitly_and_read_committed() -> None:
 
 def test_sasl_ssl_with_scram(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     ca = tmp_path / "ca.pem"
+    ca.write_text("-----BEGIN CERTIFICATE-----\n")
     monkeypatch.setenv("RETAILSYNC_BOOTSTRAP_SERVERS", "kafka-1.example:9093,kafka-2.example:9093")
     monkeypatch.setenv("RETAILSYNC_SECURITY_PROTOCOL", "SASL_SSL")
     monkeypatch.setenv("RETAILSYNC_SASL_MECHANISM", "SCRAM-SHA-512")
@@ -95,6 +96,8 @@ def test_secret_from_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> No
          "RETAILSYNC_SASL_PASSWORD_FILE", "either"),
         ({"RETAILSYNC_SASL_PASSWORD_FILE": "/nonexistent/retailsync-secret"},
          "RETAILSYNC_SASL_PASSWORD_FILE", "cannot read"),
+        ({"RETAILSYNC_SSL_CA_LOCATION": "/nonexistent/ca.pem"}, "RETAILSYNC_SSL_CA_LOCATION",
+         "does not point to a file"),
     ],
 )  # fmt: skip
 def test_a_broken_setting_names_the_variable(

@@ -1,0 +1,1 @@
+"""Helpers around the librdkafka clients that every part shares."""
