@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, Self
 
 import confluent_kafka
-from pydantic import FilePath, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from retailsync.errors import ConfigError
@@ -57,6 +57,7 @@ _MANAGED_PROPERTIES = frozenset(
         "enable.idempotence",
         "transactional.id",
         "group.id",
+        "group.instance.id",
         "enable.auto.offset.store",
         "isolation.level",
     }
@@ -134,6 +135,11 @@ class Settings(PartSettings):
 
     bootstrap_servers: str = "127.0.0.1:9092"
     client_id: str = "retailsync"
+    # A consumer service's stable group.instance.id (static membership): a restarted
+    # instance takes its partitions back at once instead of waiting for the dead member's
+    # session to time out. Unique per running instance of a service, e.g. a StatefulSet
+    # pod's name; None: dynamic membership. Kafka's rule for the characters.
+    instance_id: str | None = Field(None, max_length=249, pattern=r"^[A-Za-z0-9._-]+$")
     security_protocol: SecurityProtocol = "PLAINTEXT"
     sasl_mechanism: SaslMechanism | None = None
     sasl_username: str | None = None

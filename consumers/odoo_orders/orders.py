@@ -1,10 +1,26 @@
-"""Storefront orders into Odoo: confirmed sale orders, found again by their order ref.
+"""Storefront orders into Odoo: confirmed sale orders, each written exactly once.
 
-The order ref (``channel:order id``) is the sale order's ``client_order_ref``: a re-delivered
-order_created finds its order and changes nothing (a draft left by a crash between create
-and confirm is confirmed). Under a backlog a batch of orders costs a handful of calls: one
-``search_read`` each for existing orders, products and customers, one ``create`` of the
-missing customers, one of the orders, and one ``action_confirm``.
+The order ref (``channel:order id``) is the sale order's ``client_order_ref`` and names its
+external id, ``retailsync.sale_order_<ref>`` in ``ir.model.data``, which Odoo keeps unique
+on (module, name). A re-delivered order_created finds its order by ref and changes nothing
+(a draft left by a crash between create and confirm is confirmed).
+
+Why external ids: a search before a create is not idempotent when a ``create`` outlives
+the client's timeout and commits afterwards (a loaded Odoo with several workers does
+this): the retry's search finds nothing yet and a second order is made. So orders (and
+new customers, ``retailsync.res_partner_<ref>``) are written with Odoo's import,
+``load``, which creates a record and its external id in one transaction, with the
+module-data rule ``mode: update`` + ``noupdate``: an external id that exists already
+returns its record, untouched (a plain ``load`` would write it again and append the lines
+a second time). A late write that arrives after the retry made the order thus changes
+nothing; one that races it is refused by Odoo (a serialization failure, transient) and
+the retry then finds the order. Another key Odoo enforces was not at hand:
+``client_order_ref`` has no unique constraint, and adding one needs a module on the
+Odoo side.
+
+Under a backlog a batch of orders costs a handful of calls: one ``search_read`` each for
+existing orders, products and customers, one ``load`` of the missing customers, one of
+the orders, and one ``action_confirm``.
 """
 
 from __future__ import annotations
@@ -12,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TypeVar
+from urllib.parse import quote
 
 from retailsync.errors import PermanentError
 from retailsync.events import OrderCreated, OrderLine
@@ -20,6 +37,22 @@ from retailsync.odoo import OdooClient
 ORDER = "sale.order"
 PRODUCT = "product.product"
 PARTNER = "res.partner"
+# The module part of our external ids: not an Odoo module, so no module update touches them.
+XML_ID_MODULE = "retailsync"
+# Create once: an external id that exists already keeps its record as it is.
+CREATE_ONCE = {"mode": "update", "noupdate": True}
+ORDER_FIELDS = (
+    "id",
+    "partner_id/.id",
+    "client_order_ref",
+    "origin",
+    "order_line/product_id/.id",
+    "order_line/name",
+    "order_line/product_uom_qty",
+    "order_line/price_unit",
+    "order_line/discount",
+)
+PARTNER_FIELDS = ("id", "ref", "name", "street", "city", "zip", "phone")
 _T = TypeVar("_T")
 _R = TypeVar("_R")
 
@@ -58,45 +91,58 @@ class OrderBook:
             elif found["state"] == "draft":
                 to_confirm.append((index, int(str(found["id"]))))
         partners = self._partners([order for _, order in fresh])
-        created, errors = self._create_orders(fresh, products, partners)
+        created, errors = self._load_orders(fresh, products, partners)
         failures.update(errors)
-        failures.update(self._each_on_failure("action_confirm", to_confirm + created))
+        failures.update(self._confirm(to_confirm + created))
         return failures
 
-    def _each_on_failure(
-        self, method: str, targets: Sequence[tuple[int, int]]
-    ) -> dict[int, BaseException]:
-        """Call ``method`` on every order at once; if Odoo refuses, on each, for the culprits."""
+    def _confirm(self, targets: Sequence[tuple[int, int]]) -> dict[int, BaseException]:
+        """Confirm every order at once; if Odoo refuses, each draft alone, for the culprits."""
         if not targets:
             return {}
+        order_ids = [order_id for _, order_id in targets]
         try:
-            self._odoo.call(ORDER, method, [order_id for _, order_id in targets])
+            self._odoo.call(ORDER, "action_confirm", order_ids)
             return {}
         except PermanentError:
+            # Odoo refuses the whole call for one order it cannot confirm, or for one that
+            # another try made and confirmed already (load returns it too): skip those.
+            drafts = {
+                int(str(row["id"]))
+                for row in self._odoo.search_read(
+                    ORDER, [("id", "in", order_ids), ("state", "=", "draft")], ["id"]
+                )
+            }
             return _one_by_one(
-                targets, lambda order_id: self._odoo.call(ORDER, method, [order_id])
+                [(index, order_id) for index, order_id in targets if order_id in drafts],
+                lambda order_id: self._odoo.call(ORDER, "action_confirm", [order_id]),
             )[1]
 
-    def _create_orders(
+    def _load_orders(
         self,
         fresh: Sequence[tuple[int, OrderCreated]],
         products: Mapping[str, int],
         partners: Mapping[str, int],
     ) -> tuple[list[tuple[int, int]], dict[int, BaseException]]:
         """The new orders as (position, id), and the failures by position."""
-        values = [
-            _order_values(order, products, partners[_partner_ref(order)]) for _, order in fresh
-        ]
-        if not values:
+        if not fresh:
             return [], {}
-        positions = [index for index, _ in fresh]
+        rows = {
+            index: _order_rows(order, products, partners[_partner_ref(order)])
+            for index, order in fresh
+        }
         try:
-            return list(zip(positions, self._odoo.create(ORDER, values), strict=True)), {}
+            ids = self._load(ORDER, ORDER_FIELDS, [row for rs in rows.values() for row in rs])
+            return list(zip(rows, ids, strict=True)), {}
         except PermanentError:
-            # One bad order fails the whole call (one transaction): create them one by one
+            # One bad order fails the whole call (one transaction): load them one by one
             # so the others go through and only the bad one is dead-lettered.
-            pairs = list(zip(positions, values, strict=True))
-            return _one_by_one(pairs, lambda vals: self._odoo.create(ORDER, [vals])[0])
+            return _one_by_one(
+                list(rows.items()), lambda order: self._load(ORDER, ORDER_FIELDS, order)[0]
+            )
+
+    def _load(self, model: str, fields: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
+        return self._odoo.load(model, fields, rows, context=CREATE_ONCE)
 
     def _products(self, skus: set[str]) -> dict[str, int]:
         if not skus:
@@ -115,8 +161,8 @@ class OrderBook:
         found = {str(row["ref"]): int(str(row["id"])) for row in rows}
         missing = {_partner_ref(o): o for o in orders if _partner_ref(o) not in found}
         if missing:
-            ids = self._odoo.create(PARTNER, [_partner_values(o) for o in missing.values()])
-            found.update(zip(missing, ids, strict=True))
+            new = [_partner_row(order) for order in missing.values()]
+            found.update(zip(missing, self._load(PARTNER, PARTNER_FIELDS, new), strict=True))
         return found
 
 
@@ -139,41 +185,42 @@ def _partner_ref(order: OrderCreated) -> str:
     return order.customer_ref or order.order_ref
 
 
-def _partner_values(order: OrderCreated) -> dict[str, object]:
+def _xml_id(kind: str, ref: str) -> str:
+    # Odoo refuses spaces in external ids; quoting keeps distinct refs distinct.
+    return f"{XML_ID_MODULE}.{kind}_{quote(ref, safe=':@')}"
+
+
+def _partner_row(order: OrderCreated) -> list[str]:
+    ref = _partner_ref(order)
     address = order.shipping_address
-    values: dict[str, object] = {"ref": _partner_ref(order), "name": _partner_ref(order)}
-    if address is not None:
-        values.update(
-            {
-                "name": address.name or _partner_ref(order),
-                "street": address.line1,
-                "city": address.city,
-                "zip": address.postal_code,
-                "phone": address.phone,
-            }
-        )
-    return {key: value for key, value in values.items() if value is not None}
+    if address is None:
+        return [_xml_id("res_partner", ref), ref, ref, "", "", "", ""]
+    cells = (address.name or ref, address.line1, address.city, address.postal_code, address.phone)
+    return [_xml_id("res_partner", ref), ref, *(cell or "" for cell in cells)]
 
 
-def _order_values(
-    order: OrderCreated, products: Mapping[str, int], partner: int
-) -> dict[str, object]:
-    return {
-        "partner_id": partner,
-        "client_order_ref": order.order_ref,
-        "origin": order.order_number or order.order_ref,
-        "order_line": [[0, 0, _line_values(line, products[line.sku])] for line in order.lines],
-    }
+def _order_rows(order: OrderCreated, products: Mapping[str, int], partner: int) -> list[list[str]]:
+    """The order in import format: its cells and first line, then one row per further line."""
+    head = [
+        _xml_id("sale_order", order.order_ref),
+        str(partner),
+        order.order_ref,
+        order.order_number or order.order_ref,
+    ]
+    lines = [_line_cells(line, products[line.sku]) for line in order.lines] or [[""] * 5]
+    blank = [""] * len(head)
+    return [head + lines[0]] + [blank + cells for cells in lines[1:]]
 
 
-def _line_values(line: OrderLine, product: int) -> dict[str, object]:
+def _line_cells(line: OrderLine, product: int) -> list[str]:
     gross = line.unit_price * line.quantity
     # The storefront gives the line's discount as an amount; Odoo keeps a percentage.
     discount = (line.discount / gross * 100) if gross else Decimal(0)
-    return {
-        "product_id": product,
-        "name": line.title,
-        "product_uom_qty": float(line.quantity),
-        "price_unit": float(line.unit_price),
-        "discount": float(round(discount, 4)),
-    }
+    return [
+        str(product),
+        # An empty cell imports as no value, and Odoo requires a line's description.
+        line.title or line.sku,
+        str(line.quantity),
+        str(line.unit_price),
+        str(round(discount, 4)),
+    ]

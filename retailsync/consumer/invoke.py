@@ -1,5 +1,9 @@
 """Calling handlers: decode and dispatch by event type, then run one handler call, for one
-record or a run of them, retrying transient failures in process."""
+record or a run of them, retrying transient failures in process.
+
+An unavailable target is never retried in process: its call may have hung for the whole
+client timeout, and repeating it would hold the partition for minutes. It opens the
+target's circuit breaker at once, which pauses the service and probes with backoff."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from retailsync.consumer.record import ConsumedRecord
 from retailsync.consumer.service import Item, Route
-from retailsync.errors import RetailsyncError, TransientError, classify
+from retailsync.errors import RetailsyncError, TargetUnavailableError, TransientError, classify
 from retailsync.headers import EVENT_TYPE, text_header
 from retailsync.telemetry import process_span
 
@@ -72,7 +76,8 @@ def call(
 ) -> list[RetailsyncError | None]:
     """Run ``route``'s handler on ``items``; the outcome of each, None for success.
 
-    Items that fail transiently are tried again, alone, until ``retrying`` gives up.
+    Items that fail transiently are tried again, alone, until ``retrying`` gives up; none
+    is once an item found its target unavailable (the breaker decides when to try again).
     """
     outcomes: list[RetailsyncError | None] = [None] * len(items)
     pending = list(range(len(items)))
@@ -85,6 +90,8 @@ def call(
                     for position, index in enumerate(pending):
                         outcomes[index] = failures.get(position)
                     pending = [i for i in pending if isinstance(outcomes[i], TransientError)]
+                    if any(isinstance(outcomes[i], TargetUnavailableError) for i in pending):
+                        break
                     if pending:
                         raise _SomeFailedError(f"{len(pending)} of {len(items)} failed")
         except _SomeFailedError:

@@ -104,12 +104,15 @@ class ServiceRunner:
             ordered=self.ordered,
             clock=self._clock,
         )
-        self._main = Consumer(
-            {
-                **self._settings.consumer_config(self.group.name),
-                "auto.commit.interval.ms": self._options.commit_interval_ms,
-            }
-        )
+        main_config = {
+            **self._settings.consumer_config(self.group.name),
+            "auto.commit.interval.ms": self._options.commit_interval_ms,
+        }
+        if self._settings.instance_id is not None:
+            # Static membership for the group consumer only: the retry consumer is assigned
+            # by hand and joins no group.
+            main_config["group.instance.id"] = self._settings.instance_id
+        self._main = Consumer(main_config)
         self._retry = Consumer(self._retry_config)
         with self._signals():
             self._main.subscribe(

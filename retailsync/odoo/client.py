@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from retailsync.odoo.connection import DEFAULT_MAX_CONNECTIONS, transport_from_settings
+from retailsync.odoo.errors import loaded_ids
 from retailsync.odoo.settings import OdooSettings
 from retailsync.odoo.transport import Context, Domain, Record, Transport
 
@@ -78,6 +79,27 @@ class OdooClient:
             model, "create", None, {"vals_list": [dict(vals) for vals in vals_list]}, context
         )
         return [created] if isinstance(created, int) else list(created)
+
+    def load(
+        self,
+        model: str,
+        fields: Sequence[str],
+        rows: Sequence[Sequence[str]],
+        *,
+        context: Context | None = None,
+    ) -> list[int]:
+        """Odoo's import: records created, or updated, by their external id, in one transaction.
+
+        ``fields`` are import paths (``id`` for the external id, ``partner_id/.id`` for a
+        database id, ``order_line/product_uom_qty`` for a line); each row holds a record,
+        and rows holding only one2many cells add lines to the record above. The ids come
+        in record order. Refused rows raise (nothing is written then): OdooTransientError
+        for a conflict with a concurrent transaction, OdooError for anything else.
+        """
+        if not rows:
+            return []
+        params = {"fields": list(fields), "data": [list(row) for row in rows]}
+        return loaded_ids(self._call(model, "load", None, params, context), model)
 
     def write(
         self,

@@ -15,6 +15,9 @@
             ├── OdooUserError ........ UserError/ValidationError: a business rule said no
             └── OdooMissingError ..... the record does not exist (any more)
 
+``load`` (Odoo's import) answers refused rows with messages instead of an error:
+``loaded_ids`` turns them into the same errors (a concurrency conflict is transient).
+
 Every error carries Odoo's class name (``odoo_name``, empty when Odoo never answered), its
 message, the model and method called, and the HTTP status when there was one. Odoo's
 traceback (``debug``) is never kept: it can hold record data.
@@ -22,6 +25,7 @@ traceback (``debug``) is never kept: it can hold record data.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from retailsync.errors import ConfigError, PermanentError, TargetUnavailableError, TransientError
@@ -48,6 +52,16 @@ _USER = frozenset(
         "odoo.exceptions.RedirectWarning",
     }
 )
+# PostgreSQL's wording of a conflict with a concurrent transaction: ``load`` reports it as
+# a message, not as an error class. Odoo runs at REPEATABLE READ, so a concurrent insert of
+# the same external id ends in "could not serialize access due to concurrent update".
+_PG_CONFLICT_MESSAGES = (
+    "could not serialize access",
+    "deadlock detected",
+    "could not obtain lock",
+    "lock timeout",
+)
+_LOAD_MESSAGES_KEPT = 5
 _UNAVAILABLE_STATUS = frozenset({429, 502, 503, 504})
 _RETRY_STATUS = frozenset({408, 425, 500})
 
@@ -159,3 +173,27 @@ def from_odoo(  # noqa: PLR0911  (one return per rule reads best)
     if by_status and status in _RETRY_STATUS:
         return OdooTransientError(message, **where)
     return OdooError(message, **where)
+
+
+def loaded_ids(result: Mapping[str, Any], model: str) -> list[int]:
+    """The ids of a ``load`` answer; its error messages raised as the retailsync error.
+
+    ``load`` writes nothing when it reports an error, so the whole call may be repeated.
+    """
+    errors = [m for m in result.get("messages") or () if m.get("type") == "error"]
+    ids = result.get("ids")
+    if isinstance(ids, list) and not errors:
+        return [int(record_id) for record_id in ids]
+    text = "; ".join(
+        f"record {message.get('record', '?')}: {message.get('message', '')}"
+        for message in errors[:_LOAD_MESSAGES_KEPT]
+    )
+    where: dict[str, Any] = {"model": model, "method": "load"}
+    conflict = any(
+        phrase in str(message.get("message", ""))
+        for message in errors
+        for phrase in _PG_CONFLICT_MESSAGES
+    )
+    if conflict:
+        raise OdooTransientError(text, **where)
+    raise OdooError(text or "no record imported", **where)

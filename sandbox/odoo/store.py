@@ -42,6 +42,9 @@ class Database:
             self._cr.execute(
                 f"CREATE INDEX IF NOT EXISTS {table}_write_date ON {table} (write_date, id)"
             )
+            for index, unique in model._unique.items():
+                names = ", ".join(f'"{name}"' for name in unique)
+                self._cr.execute(f"CREATE UNIQUE INDEX IF NOT EXISTS {index} ON {table} ({names})")
         self._cr.execute(
             "CREATE TABLE IF NOT EXISTS ir_sequence (code TEXT PRIMARY KEY, number INTEGER)"
         )

@@ -3,6 +3,7 @@ back-pressure and rebalances."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping, Sequence
 
@@ -187,6 +188,30 @@ def test_an_outage_pauses_the_service_instead_of_dead_lettering(pipeline: Pipeli
         assert sink.of(f"shop:{n}") == sorted(sink.of(f"shop:{n}"))
     # Probes with growing delays, not a hot loop over the backlog.
     assert 2 <= len(attempts) < 40
+    assert [pipeline.size(topic) for topic in retry_and_dead_letter_topics(pipeline)] == [0, 0, 0]
+
+
+def test_an_unavailable_target_is_called_once_per_probe_not_retried_in_process(
+    pipeline: Pipeline, caplog: pytest.LogCaptureFixture
+) -> None:
+    sink = Sink()
+    calls: list[int] = []
+
+    def handler(event: OrderCreated, context: HandlerContext) -> None:
+        calls.append(context.attempt)
+        if len(calls) <= 3:  # a hung Odoo: each call ends in the client's timeout
+            raise TargetUnavailableError("timed out", "shop")
+        sink.add(event)
+
+    caplog.set_level(logging.INFO, logger="retailsync")
+    pipeline.publish(order("shop:1", 1))
+    with pipeline.running(pipeline.service(handler)):
+        pipeline.wait(lambda: sink.count() == 1, timeout_s=60, what="the event after the outage")
+    trips = [r for r in caplog.records if r.getMessage().startswith("shop is unavailable")]
+    # Every failed call opened the breaker (paused, then probed once): none was repeated in
+    # process although in_process_attempts is 2, and none went to a retry topic.
+    assert len(trips) == 3
+    assert calls == [1, 1, 1, 1]
     assert [pipeline.size(topic) for topic in retry_and_dead_letter_topics(pipeline)] == [0, 0, 0]
 
 

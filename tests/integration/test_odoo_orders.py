@@ -1,5 +1,6 @@
-"""odoo-orders against the real broker and the sandbox Odoo: orders exactly once, payments
-in the chatter, cancellations, unknown SKUs dead-lettered, and back-pressure when Odoo is down."""
+"""odoo-orders against the real broker and the sandbox Odoo: orders exactly once (even when
+a write commits after its timeout), payments in the chatter, cancellations, unknown SKUs
+dead-lettered, and back-pressure when Odoo is down."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.settings import Settings
 from sandbox.odoo import SandboxOdoo
 from tests.integration.harness import Pipeline, make_pipeline
+from tests.integration.late_commit_proxy import LateCommitProxy
 
 pytestmark = pytest.mark.integration
 
@@ -170,3 +172,30 @@ def test_odoo_down_pauses_instead_of_dead_lettering(
         odoo.faults.up()
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.retry.1s") == 0
+
+
+def test_an_order_write_that_commits_after_the_timeout_makes_no_second_order(
+    pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient
+) -> None:
+    [sku] = new_skus(client, 1)
+    ref = f"shop:{uuid.uuid4().hex[:8]}"
+    with LateCommitProxy.running(odoo.url) as proxy:
+        settings = OdooSettings(
+            odoo_url=proxy.url, odoo_db=odoo.db, odoo_api_key=odoo.api_key, odoo_timeout_s=2
+        )
+        with OdooClient.from_settings(settings) as through_proxy:
+            pipeline.publish(created(ref, sku))
+            with pipeline.running(make_service(lambda: through_proxy, name=pipeline.group)):
+                pipeline.wait(
+                    proxy.late_write_done.is_set, timeout_s=60, what="the late write to commit"
+                )
+                pipeline.wait(
+                    lambda: pipeline.committed(pipeline.group, pipeline.topic) == 1,
+                    what="the order handled",
+                )
+    # The first write timed out, the retry wrote the order, and then the first write
+    # reached Odoo and was applied (not refused): still one order, confirmed.
+    assert proxy.retried.is_set()
+    assert proxy.late_status == 200
+    assert orders_of(client, [ref]) == {ref: ["sale"]}
+    assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, TypeVar
 
 from sandbox.odoo.exceptions import MissingError
 from sandbox.odoo.orm import domain as domains
-from sandbox.odoo.orm import fields, rows, writes
+from sandbox.odoo.orm import fields, imports, rows, writes
 from sandbox.odoo.orm.env import REGISTRY, Env
 from sandbox.odoo.orm.ordering import order_by
 
@@ -47,6 +47,8 @@ class Model:
     _parent_name: ClassVar[str | None] = None
     _fields: ClassVar[dict[str, fields.Field]] = {}
     _table: ClassVar[str] = ""
+    # Unique indexes by name, as PostgreSQL's: a duplicate is a ValidationError.
+    _unique: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     id = fields.Integer("ID", readonly=True)
     display_name = fields.Char("Display Name", compute="_compute_display_name")
@@ -129,6 +131,11 @@ class Model:
         self._check_exists()
         writes.unlink(self)
         return True
+
+    @api_model
+    def load(self, fields: Sequence[str], data: Sequence[Sequence[Any]]) -> dict[str, Any]:
+        """Odoo's import: rows into records, created or updated by external id."""
+        return imports.load(self, fields, data)
 
     @api_model
     def search(

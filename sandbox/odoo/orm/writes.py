@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +32,7 @@ def create_one(records: Model, vals: dict[str, Any]) -> int:
     columns.update(create_date=env.now, write_date=env.now, create_uid=env.uid, write_uid=env.uid)
     names = ", ".join(f'"{name}"' for name in columns)
     sql = f"INSERT INTO {model._table} ({names}) VALUES ({','.join('?' * len(columns))})"
-    new_id = int(env.cr.execute(sql, list(columns.values())).lastrowid or 0)
+    new_id = int(_execute(records, sql, list(columns.values()), columns).lastrowid or 0)
     _write_later(records.browse(new_id), later)
     return new_id
 
@@ -44,7 +45,7 @@ def write(records: Model, vals: dict[str, Any]) -> None:
     assignments = ", ".join(f'"{name}" = ?' for name in columns)
     marks = ",".join("?" * len(records.ids))
     sql = f"UPDATE {model._table} SET {assignments} WHERE id IN ({marks})"
-    env.cr.execute(sql, [*columns.values(), *records.ids])
+    _execute(records, sql, [*columns.values(), *records.ids], columns)
     for record in records:
         _write_later(record, later)
 
@@ -72,6 +73,24 @@ def unlink(records: Model) -> None:
                 linked.write({field.name: False})
     marks = ",".join("?" * len(records.ids))
     env.cr.execute(f"DELETE FROM {records._table} WHERE id IN ({marks})", records.ids)
+
+
+def _execute(
+    records: Model, sql: str, params: list[Any], columns: dict[str, Any]
+) -> sqlite3.Cursor:
+    """Run a write; a unique index's violation is Odoo's ValidationError for it."""
+    try:
+        return records.env.cr.execute(sql, params)
+    except sqlite3.IntegrityError as exc:
+        for index, unique in type(records)._unique.items():
+            if all(f"{records._table}.{name}" in str(exc) for name in unique):
+                key = ", ".join(unique)
+                values = ", ".join(str(columns.get(name)) for name in unique)
+                raise ValidationError(
+                    "The operation cannot be completed: duplicate key value violates unique "
+                    f'constraint "{index}"\nDETAIL:  Key ({key})=({values}) already exists.'
+                ) from exc
+        raise
 
 
 def _check_known(model: type[Model], vals: dict[str, Any]) -> None:
