@@ -18,7 +18,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
@@ -26,6 +25,7 @@ from commands.traffic import count_stock
 from producers.odoo import ChangeCaptureSettings, Poller, producer_id
 from retailsync.broker import LocalCluster, free_port_block
 from retailsync.events import default_schemas_dir, load_catalogue
+from retailsync.kafka.producer import KafkaProducer
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.serde import EventSerde, serde_for
 from retailsync.settings import Settings, load_settings
@@ -81,9 +81,7 @@ def main() -> None:
                 products = _products(odoo)
                 count_stock(odoo, products, stock, 10)
                 instance = odoo_settings.instance
-                producer = Producer(
-                    settings.producer_config(transactional_id=producer_id(capture, instance))
-                )
+                producer = KafkaProducer(settings, transactional_id=producer_id(capture, instance))
                 poller = Poller(
                     settings,
                     capture,

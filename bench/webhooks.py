@@ -239,7 +239,7 @@ def coalescing_figures(settings: Settings, topology: Topology, serde: EventSerde
     with Publisher(settings, topology, serde) as publisher:
         for event in levels:
             publisher.publish(event)
-    topic = topology.route("inventory_adjusted").topic
+    topic = topology.destination("inventory_adjusted").topic
     location = levels[0].location
     skus = [f"BENCH-{n}" for n in range(SKUS)]
     with (

@@ -1,21 +1,45 @@
-"""The errors retailsync raises, in one small tree.
+"""The errors retailsync raises, in one tree, and the one table that sorts failures into it.
 
     RetailsyncError
-    ├── ConfigError ............ settings or topology.yaml are wrong; names the key and the file
-    ├── BrokerError ............ the local Kafka launcher could not start, stop or resolve Kafka
-    ├── TransientError ......... worth retrying: HTTP 5xx, lock conflicts
-    │   └── TargetUnavailableError the downstream system is down or throttling: connection
-    │                            errors, timeouts, HTTP 503/429; consumers pause, not retry
-    └── PermanentError ......... retrying cannot help; the record goes to the dead-letter topic
-        └── DeserializationError  bytes that are not a record we can read
+    ├── ConfigError ............... a setting or topology.yaml is wrong: names the key and the
+    │   │                           file; a consumer service stops rather than dead-letter
+    │   └── OdooConfigError ....... Odoo refused our credentials or database (retailsync.odoo)
+    ├── UsageError ................ our own code called the runtime wrongly: a bug, never a
+    │                               record's fault; a consumer service stops
+    ├── BrokerError ............... the local Kafka launcher could not start, stop or resolve Kafka
+    ├── TransientError ............ worth retrying: HTTP 5xx, lock conflicts, anything unmapped
+    │   ├── DeliveryError ......... the brokers did not acknowledge records in time
+    │   │   └── NotDurableError ... a webhook's event was not acknowledged: answer 503
+    │   │                           (producers.commerce)
+    │   ├── OdooTransientError .... a conflict with a concurrent Odoo transaction (retailsync.odoo)
+    │   └── TargetUnavailableError  the downstream system is down or throttling: no connection,
+    │       │                       timeouts, HTTP 429/502/503/504; consumers pause, not retry
+    │       └── OdooUnavailableError  (retailsync.odoo)
+    │           └── OdooTimeoutError  no answer in time; the call may have run
+    └── PermanentError ............ retrying cannot help; the record goes to the dead-letter topic
+        ├── DeserializationError .. bytes that are not a record we can read
+        ├── SerializationError .... an event that does not fit its own schema
+        ├── InvalidInputError ..... foreign data refused where it entered: names the field
+        │   └── BadDeliveryError .. a webhook request without what its channel always sends
+        │                           (producers.commerce)
+        ├── SignatureError ........ a webhook not signed by a secret we hold (producers.commerce)
+        ├── RefusedError .......... a webhook answered 4xx with its reason (producers.commerce)
+        ├── StorefrontUserError ... the storefront refused a mutation's input
+        │                           (retailsync.storefront)
+        └── OdooError ............. Odoo refused the call (retailsync.odoo; it is also the base
+            │                       of OdooConfigError)
+            ├── OdooUserError ..... a business rule or constraint said no
+            └── OdooMissingError .. the record does not exist (any more)
 
-Consumers decide by branch alone; ``classify`` maps what else a handler may raise (httpx
-errors, pydantic validation errors, anything unexpected) onto the tree.
+A consumer decides by branch alone. ``classify`` maps what else a handler may raise (httpx
+errors, pydantic validation errors, anything unexpected) onto the tree, and
+``status_kind`` is the one table of what an HTTP status means, used by every client.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import httpx
 import pydantic
@@ -40,12 +64,23 @@ class ConfigError(RetailsyncError):
         super().__init__(f"{location}: {reason}")
 
 
+class UsageError(RetailsyncError):
+    """Our own code called the runtime wrongly (a handler without its fields, say): a bug.
+
+    Every record would fail alike, so a consumer service stops instead of dead-lettering.
+    """
+
+
 class BrokerError(RetailsyncError):
     """The local Kafka cluster could not be resolved, started or stopped."""
 
 
 class TransientError(RetailsyncError):
     """A failure that may pass: retry in process, then through the retry topics."""
+
+
+class DeliveryError(TransientError):
+    """Records were not acknowledged by the brokers in time."""
 
 
 class TargetUnavailableError(TransientError):
@@ -84,7 +119,42 @@ class DeserializationError(PermanentError):
         super().__init__(f"cannot decode record{where}: {reason}")
 
 
-_UNAVAILABLE_STATUS = frozenset({429, 503})
+class SerializationError(PermanentError):
+    """An event that does not fit its own schema, so it cannot be written."""
+
+
+class InvalidInputError(PermanentError):
+    """Foreign data refused where it entered (a webhook body, an Odoo read, a channel's
+    answer). ``field`` is the path of the value at fault; the value itself is never kept:
+    it may be personal data."""
+
+    def __init__(self, reason: str, field: str = "") -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}" if field else reason)
+
+
+StatusKind = Literal["unavailable", "transient", "unauthorized", "permanent"]
+
+# What an HTTP status from a downstream system means, for every client alike. Throttling
+# (429) and a gateway that cannot reach its backend (502, 503, 504) mean the system cannot
+# take anything now: pause. A timeout of the request itself (408) or too early (425) may
+# pass on a retry, as may any other 5xx. 401 and 403 are our credentials: no record is at
+# fault. The rest of 4xx refuses this request.
+_UNAVAILABLE_STATUS = frozenset({429, 502, 503, 504})
+_TRANSIENT_STATUS = frozenset({408, 425})
+_UNAUTHORIZED_STATUS = frozenset({401, 403})
+
+
+def status_kind(status: int) -> StatusKind:
+    """What ``status`` (an HTTP error status) means for the call that got it."""
+    if status in _UNAVAILABLE_STATUS:
+        return "unavailable"
+    if status in _TRANSIENT_STATUS or status >= 500:
+        return "transient"
+    if status in _UNAUTHORIZED_STATUS:
+        return "unauthorized"
+    return "permanent"
 
 
 def classify(error: BaseException) -> RetailsyncError:
@@ -108,9 +178,13 @@ def classify(error: BaseException) -> RetailsyncError:
 
 def _classify_status(error: httpx.HTTPStatusError) -> RetailsyncError:
     status = error.response.status_code
-    message = f"HTTP {status} from {error.request.url.host}"
-    if status in _UNAVAILABLE_STATUS:
-        return TargetUnavailableError(message, error.request.url.host)
-    if status >= 500:
+    host = error.request.url.host
+    message = f"HTTP {status} from {host}"
+    kind = status_kind(status)
+    if kind == "unavailable":
+        return TargetUnavailableError(message, host)
+    if kind == "transient":
         return TransientError(message)
+    if kind == "unauthorized":
+        return ConfigError(host, "credentials", message)
     return PermanentError(message)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import threading
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import KafkaError, Message
 
-from retailsync.delivery import DeliveryError, DeliveryTracker
+from retailsync.errors import ConfigError, DeliveryError
 from retailsync.events import Event
 from retailsync.headers import (
     CONTENT_TYPE,
@@ -24,10 +25,13 @@ from retailsync.headers import (
     TRACEPARENT,
     OutgoingHeaders,
 )
+from retailsync.kafka.producer import KafkaProducer
 from retailsync.serde import EventSerde
 from retailsync.settings import Settings
 from retailsync.telemetry import current_traceparent
 from retailsync.topology import Topology
+
+log = logging.getLogger("retailsync.publisher")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,8 +47,8 @@ class EventRecord:
 def event_record(event: Event, topology: Topology, serde: EventSerde) -> EventRecord:
     """The record ``event`` is published as: topic and key from topology.yaml, standard headers."""
     event_type = event.envelope.event_type
-    route = topology.route(event_type)
-    key = route.key_for({name: getattr(event, name) for name in route.key_fields})
+    destination = topology.destination(event_type)
+    key = destination.key_for({name: getattr(event, name) for name in destination.key_fields})
     headers: OutgoingHeaders = [
         (EVENT_TYPE, event_type.encode()),
         (EVENT_ID, str(event.envelope.event_id).encode()),
@@ -53,7 +57,7 @@ def event_record(event: Event, topology: Topology, serde: EventSerde) -> EventRe
     traceparent = current_traceparent()
     if traceparent is not None:
         headers.append((TRACEPARENT, traceparent.encode()))
-    return EventRecord(route.topic, key.encode(), serde.encode(event), headers)
+    return EventRecord(destination.topic, key.encode(), serde.encode(event), headers)
 
 
 class Publisher:
@@ -65,18 +69,17 @@ class Publisher:
     def __init__(self, settings: Settings, topology: Topology, serde: EventSerde) -> None:
         self._topology = topology
         self._serde = serde
-        self._producer = Producer(settings.producer_config())
-        self._deliveries = DeliveryTracker(self._producer)
+        self._producer = KafkaProducer(settings, name="publisher")
 
     def publish(self, event: Event) -> None:
         """Queue ``event``; its delivery is confirmed by the next ``flush``."""
         record = event_record(event, self._topology, self._serde)
-        self._deliveries.produce(
+        self._producer.produce(
             record.topic, key=record.key, value=record.value, headers=record.headers
         )
 
     def flush(self, timeout_s: float = 30.0) -> None:
-        self._deliveries.flush(timeout_s)
+        self._producer.flush(timeout_s)
 
     def __enter__(self) -> Publisher:
         return self
@@ -113,11 +116,9 @@ class AsyncPublisher:
     ) -> None:
         self._topology = topology
         self._serde = serde
-        self._config = {
-            **settings.producer_config(),
-            "message.timeout.ms": max(1, int(delivery_timeout_s * 1000)),
-        }
-        self._producer: Producer | None = None
+        self._settings = settings
+        self._options = {"message.timeout.ms": max(1, int(delivery_timeout_s * 1000))}
+        self._producer: KafkaProducer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = threading.Event()
         self._reports: threading.Thread | None = None
@@ -127,7 +128,7 @@ class AsyncPublisher:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._producer = Producer(self._config)
+        self._producer = KafkaProducer(self._settings, name="webhooks", options=self._options)
         self._reports = threading.Thread(
             target=self._serve_reports, name="delivery-reports", daemon=True
         )
@@ -139,40 +140,39 @@ class AsyncPublisher:
             raise RuntimeError("start the publisher first")
         record = event_record(event, self._topology, self._serde)
         future: asyncio.Future[None] = self._loop.create_future()
-        try:
-            self._producer.produce(
-                record.topic, key=record.key, value=record.value, headers=record.headers,
-                on_delivery=partial(self._on_delivery, future),
-            )  # fmt: skip
-        except BufferError:
-            raise DeliveryError("the producer queue is full") from None
-        except KafkaException as exc:
-            raise DeliveryError(exc.args[0].str()) from None
+        self._producer.produce(
+            record.topic, key=record.key, value=record.value, headers=record.headers,
+            on_delivery=partial(self._on_delivery, future), wait_for_room=False,
+        )  # fmt: skip
         return future
 
     async def ready(self, timeout_s: float) -> bool:
         """True when a broker answered a metadata request within ``timeout_s``."""
         if self._producer is None:
             return False
-        try:
-            await asyncio.to_thread(self._producer.list_topics, None, timeout_s)
-        except KafkaException:
-            return False
-        return True
+        return await asyncio.to_thread(self._producer.reachable, timeout_s)
 
     async def close(self, timeout_s: float = 10.0) -> None:
         """Wait up to ``timeout_s`` for records in flight, then stop serving reports."""
         if self._producer is not None:
-            # flush() serves reports on this worker thread; they are handed over below.
-            await asyncio.to_thread(self._producer.flush, timeout_s)
+            # close() serves reports on this worker thread; they are handed over below.
+            await asyncio.to_thread(self._producer.close, timeout_s)
         self._stopping.set()
         if self._reports is not None:
             await asyncio.to_thread(self._reports.join)
 
     def _serve_reports(self) -> None:
         assert self._producer is not None
+        refused: str | None = None
         while not self._stopping.is_set():
-            self._producer.poll(self._POLL_S)
+            try:
+                self._producer.poll(self._POLL_S)
+            except ConfigError as exc:
+                # The brokers refuse our credentials: every send will time out (503), and
+                # readiness says so; the operator needs this line once, not per poll.
+                if str(exc) != refused:
+                    refused = str(exc)
+                    log.error("%s", exc)
             self._hand_over()
         self._hand_over()
 
@@ -184,6 +184,8 @@ class AsyncPublisher:
         failure = None
         if error is not None:
             failure = DeliveryError(f"{message.topic()}: {error.str()}")
+        elif self._producer is not None:
+            self._producer.watch.reachable()
         with self._reports_lock:
             self._reports_due.append((future, failure))
 

@@ -12,7 +12,7 @@ from consumers.storefront_fulfillment.settings import FulfillmentSettings
 from retailsync.consumer import Item
 from retailsync.errors import PermanentError, TargetUnavailableError
 from retailsync.events import ShipmentDispatched
-from retailsync.storefront import StorefrontClient, StorefrontSettings, UserError
+from retailsync.storefront import StorefrontClient, StorefrontSettings, StorefrontUserError
 
 log = logging.getLogger("retailsync.storefront.fulfillment")
 
@@ -105,7 +105,7 @@ class FulfillmentApplier:
         created = data["fulfillmentCreate"]
         errors = created["userErrors"]
         if errors:
-            raise UserError(
+            raise StorefrontUserError(
                 "; ".join(error["message"] for error in errors),
                 tuple(errors[0].get("field") or ()),
             )

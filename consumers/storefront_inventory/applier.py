@@ -12,7 +12,7 @@ from consumers.storefront_inventory.catalog import InventoryItems
 from consumers.storefront_inventory.levels import Level, Versions, available, newest
 from consumers.storefront_inventory.settings import InventorySettings
 from retailsync.consumer import Item
-from retailsync.storefront import StorefrontClient, StorefrontSettings, UserError
+from retailsync.storefront import StorefrontClient, StorefrontSettings, StorefrontUserError
 
 log = logging.getLogger("retailsync.storefront.inventory")
 
@@ -111,7 +111,7 @@ class InventoryApplier:
             quantities = [pair for n, pair in enumerate(quantities) if n not in positions]
         return failures
 
-    def _mutate(self, quantities: list[dict[str, Any]]) -> list[UserError]:
+    def _mutate(self, quantities: list[dict[str, Any]]) -> list[StorefrontUserError]:
         self.counts.mutations += 1
         data = self.client.execute(
             SET_AVAILABLE,
@@ -127,10 +127,13 @@ class InventoryApplier:
             },
         )
         errors = data["inventorySetQuantities"]["userErrors"]
-        return [UserError(error["message"], tuple(error.get("field") or ())) for error in errors]
+        return [
+            StorefrontUserError(error["message"], tuple(error.get("field") or ()))
+            for error in errors
+        ]
 
 
-def _position(error: UserError, count: int) -> int | None:
+def _position(error: StorefrontUserError, count: int) -> int | None:
     """The quantity a user error names: field ["input", "quantities", "<n>", …]."""
     field = error.field
     if len(field) >= 3 and field[1] == "quantities" and str(field[2]).isdigit():

@@ -7,7 +7,7 @@ import enum
 from typing import Protocol
 
 from producers.commerce.recent import RecentDeliveries
-from retailsync.delivery import DeliveryError
+from retailsync.errors import DeliveryError
 from retailsync.events import Event
 
 
@@ -28,7 +28,7 @@ class Ack(enum.Enum):
     DUPLICATE = "duplicate"  # the same event was acknowledged before: nothing produced
 
 
-class NotDurableError(Exception):
+class NotDurableError(DeliveryError):
     """The brokers did not acknowledge the event in time; the platform must retry."""
 
 

@@ -47,7 +47,7 @@ from producers.commerce.channels import (
 from producers.commerce.recent import RecentDeliveries
 from producers.commerce.settings import WebhookSettings
 from producers.commerce.signatures import SignatureError, secrets_of
-from retailsync.errors import ConfigError
+from retailsync.errors import ConfigError, PermanentError
 from retailsync.events import Event, default_schemas_dir, load_catalogue
 from retailsync.publisher import AsyncPublisher
 from retailsync.serde import EventSerde, serde_for
@@ -58,7 +58,7 @@ log = logging.getLogger("retailsync.webhooks")
 _READY_TIMEOUT_S = 2.0
 
 
-class RefusedError(Exception):
+class RefusedError(PermanentError):
     """The delivery is answered with ``status`` and ``reason``, and nothing is published."""
 
     def __init__(self, status: HTTPStatus, reason: str) -> None:

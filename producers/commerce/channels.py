@@ -17,13 +17,14 @@ from urllib.parse import urlsplit
 from producers.commerce.mapping import Delivery, generic_event, shopify, woocommerce
 from producers.commerce.payloads import GenericPayload
 from producers.commerce.signatures import verify_body, verify_standard
+from retailsync.errors import InvalidInputError
 from retailsync.events import Event, Source, SourceSystem
 
 Headers = Mapping[str, str]
 _WOOCOMMERCE_PING = b"webhook_id="
 
 
-class BadDeliveryError(Exception):
+class BadDeliveryError(InvalidInputError):
     """The request lacks what every delivery of the channel carries."""
 
 

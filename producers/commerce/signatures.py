@@ -23,11 +23,13 @@ from collections.abc import Sequence
 
 from pydantic import SecretStr
 
+from retailsync.errors import PermanentError
+
 _STANDARD_PREFIX = "whsec_"
 _STANDARD_VERSION = "v1"
 
 
-class SignatureError(Exception):
+class SignatureError(PermanentError):
     """The request is not signed by a secret we hold (or too old to trust)."""
 
 

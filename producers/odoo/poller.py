@@ -17,7 +17,7 @@ import logging
 import random
 import threading
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaException
 
 from producers.odoo.checkpoint import Checkpoint, checked_topic, checkpoint_key, read_checkpoints
 from producers.odoo.feeds import Feed, Watch, selected
@@ -26,6 +26,7 @@ from producers.odoo.mapping import MICROS, base_version, changed_at
 from producers.odoo.settings import ChangeCaptureSettings
 from retailsync.errors import TransientError
 from retailsync.events import Event, Source, SourceSystem
+from retailsync.kafka.producer import KafkaProducer
 from retailsync.odoo import ChangeCursor, ChangePage, OdooClient, iter_changes
 from retailsync.publisher import event_record
 from retailsync.serde import EventSerde
@@ -34,8 +35,6 @@ from retailsync.topology import Topology
 
 log = logging.getLogger("retailsync.odoo_changes")
 
-_TIMEOUT_S = 30.0
-_COMMIT_ATTEMPTS = 3
 _BACKOFF_S = (0.5, 30.0)
 
 
@@ -56,7 +55,7 @@ class Poller:
         instance: str,
         topology: Topology,
         serde: EventSerde,
-        producer: Producer,
+        producer: KafkaProducer,
     ) -> None:
         """``instance`` names the Odoo database (``OdooSettings.instance``); ``producer`` has
         the ``transactional.id`` of this instance: see ``producer_id``."""
@@ -77,7 +76,7 @@ class Poller:
 
     def start(self) -> None:
         """Fence any earlier instance, then read where each feed stands."""
-        self._producer.init_transactions(_TIMEOUT_S)
+        self._producer.init_transactions()
         self._checkpoints = read_checkpoints(self._settings, self._topic, self._db)
         for checkpoint in self._checkpoints.values():
             for model, cursor in checkpoint.cursors.items():
@@ -181,27 +180,8 @@ class Poller:
                 producer.produce(
                     record.topic, key=record.key, value=record.value, headers=record.headers
                 )
-            producer.produce(self._topic, key=key, value=checkpoint.encode())
-            _commit_transaction(producer)
+            producer.produce(self._topic, key=key, value=checkpoint.encode(), headers=[])
+            producer.commit_transaction()
         except BaseException:
-            _abort(producer)
+            producer.abort_transaction()
             raise
-
-
-def _commit_transaction(producer: Producer) -> None:
-    for attempt in range(1, _COMMIT_ATTEMPTS + 1):
-        try:
-            producer.commit_transaction(_TIMEOUT_S)
-            return
-        except KafkaException as exc:
-            # A retriable failure leaves the outcome open: committing again settles it.
-            if not exc.args[0].retriable() or attempt == _COMMIT_ATTEMPTS:
-                raise
-
-
-def _abort(producer: Producer) -> None:
-    try:
-        producer.abort_transaction(_TIMEOUT_S)
-    except KafkaException as exc:
-        # A fatal producer cannot abort; the error that got us here says why.
-        log.warning("could not abort the transaction: %s", exc)

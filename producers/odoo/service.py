@@ -8,13 +8,12 @@ import signal
 from collections.abc import Callable
 from contextlib import ExitStack
 
-from confluent_kafka import Producer
-
 from producers.odoo.poller import Poller, producer_id
 from producers.odoo.settings import ChangeCaptureSettings
 from producers.odoo.trigger import TriggerServer, trigger_app
 from retailsync.errors import ConfigError
 from retailsync.events import default_schemas_dir, load_catalogue
+from retailsync.kafka.producer import KafkaProducer
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.serde import EventSerde, serde_for
 from retailsync.settings import Settings
@@ -50,8 +49,10 @@ def run_change_capture(
         )
         odoo = stack.enter_context(OdooClient.from_settings(odoo_settings))
         instance = odoo_settings.instance
-        producer = Producer(
-            settings.producer_config(transactional_id=producer_id(capture, instance))
+        producer = stack.enter_context(
+            KafkaProducer(
+                settings, name="odoo-changes", transactional_id=producer_id(capture, instance)
+            )
         )
         serde = EventSerde(serde_for(settings, catalogue, topology))
         poller = Poller(

@@ -219,11 +219,6 @@ class LocalCluster:
             for node in self.nodes
         ]
 
-    def destroy(self) -> None:
-        """Stop the cluster and delete its data directory."""
-        self.stop()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
-
     @contextmanager
     def running(self) -> Iterator[LocalCluster]:
         self.start()

@@ -29,10 +29,6 @@ def kafka_home(cache_dir: Path, version: str = KAFKA_VERSION) -> Path:
     return cache_dir / "kafka" / version
 
 
-def is_resolved(cache_dir: Path, version: str = KAFKA_VERSION) -> bool:
-    return (kafka_home(cache_dir, version) / _COMPLETE).exists()
-
-
 def resolve_kafka(cache_dir: Path, version: str = KAFKA_VERSION) -> Path:
     """The directory of Kafka's jars, running Maven only when the cache lacks them."""
     home = kafka_home(cache_dir, version)

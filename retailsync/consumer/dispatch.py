@@ -17,25 +17,29 @@ from tenacity import Retrying
 from retailsync.consumer.breaker import CircuitBreaker
 from retailsync.consumer.chains import KeyChains
 from retailsync.consumer.invoke import Decoder, call, decode
-from retailsync.consumer.record import ConsumedRecord
-from retailsync.consumer.recovery import SourcePartition
-from retailsync.consumer.routing import Position, Router, source_offset
-from retailsync.consumer.service import HandlerContext, Item, Route
-from retailsync.errors import ConfigError, PermanentError, RetailsyncError, TargetUnavailableError
+from retailsync.consumer.record import ConsumedRecord, PartitionId
+from retailsync.consumer.retry_path import Position, RetryPath, source_offset
+from retailsync.consumer.service import HandlerContext, HandlerSpec, Item
+from retailsync.errors import (
+    ConfigError,
+    PermanentError,
+    RetailsyncError,
+    TargetUnavailableError,
+    UsageError,
+)
 from retailsync.headers import DUE, TRACEPARENT, int_header, text_header
 
 log = logging.getLogger("retailsync.consumer")
-Partition = tuple[str, int]
 
 
 @dataclass(slots=True)
 class Outcome:
     """What the runner does after a batch: store, hold back, or pause and rewind."""
 
-    handled: dict[Partition, int] = field(default_factory=dict)  # last handled offset
+    handled: dict[PartitionId, int] = field(default_factory=dict)  # last handled offset
     not_due: list[ConsumedRecord] = field(default_factory=list)
     # Set when a target went down: these records were not handled and must be read again.
-    rewind: list[ConsumedRecord] | None = None
+    unhandled: list[ConsumedRecord] | None = None
 
 
 @dataclass(slots=True)
@@ -43,7 +47,7 @@ class _Ready:
     index: int
     record: ConsumedRecord
     position: Position
-    route: Route
+    spec: HandlerSpec
     event: object
 
 
@@ -51,14 +55,14 @@ class _Ready:
 class _Run:
     ready: list[_Ready] = field(default_factory=list)
 
-    def holds(self, key: bytes | None) -> bool:
+    def has_key(self, key: bytes | None) -> bool:
         return any(ready.record.key == key for ready in self.ready)
 
-    def fits(self, ready: _Ready) -> bool:
+    def accepts(self, ready: _Ready) -> bool:
         if not self.ready:
             return True
-        route = self.ready[0].route
-        return ready.route is route and route.batch and len(self.ready) < route.max_items
+        spec = self.ready[0].spec
+        return ready.spec is spec and spec.batch and len(self.ready) < spec.max_items
 
 
 class Dispatcher:
@@ -67,18 +71,18 @@ class Dispatcher:
     def __init__(
         self,
         *,
-        routes: Mapping[str, Route],
+        handlers: Mapping[str, HandlerSpec],
         decoder: Decoder,
-        router: Router,
-        chains: dict[SourcePartition, KeyChains],
+        retry_path: RetryPath,
+        chains: dict[PartitionId, KeyChains],
         breakers: Mapping[str, CircuitBreaker],
         retrying: Retrying,
         ordered: bool,
         clock: Callable[[], float],
     ) -> None:
-        self._routes = routes
+        self._handlers = handlers
         self._decoder = decoder
-        self._router = router
+        self._retry_path = retry_path
         self._chains = chains
         self._breakers = breakers
         self._retrying = retrying
@@ -87,31 +91,31 @@ class Dispatcher:
 
     def dispatch(self, records: list[ConsumedRecord]) -> Outcome:
         outcome = Outcome()
-        held: set[Partition] = set()
+        held: set[PartitionId] = set()
         run = _Run()
         for index, record in enumerate(records):
             partition = (record.topic, record.partition)
             if partition in held:
                 continue
             # With key ordering, a key's earlier outcome (perhaps parking it) comes first.
-            if self._ordered and run.holds(record.key) and not self._flush(run, outcome, records):
+            if self._ordered and run.has_key(record.key) and not self._flush(run, outcome, records):
                 return outcome
             ready = self._prepare(index, record, outcome, held)
             if ready is None:
                 continue
-            if not run.fits(ready) and not self._flush(run, outcome, records):
+            if not run.accepts(ready) and not self._flush(run, outcome, records):
                 return outcome
             run.ready.append(ready)
-            if not ready.route.batch and not self._flush(run, outcome, records):
+            if not ready.spec.batch and not self._flush(run, outcome, records):
                 return outcome
         self._flush(run, outcome, records)
         return outcome
 
     def _prepare(
-        self, index: int, record: ConsumedRecord, outcome: Outcome, held: set[Partition]
+        self, index: int, record: ConsumedRecord, outcome: Outcome, held: set[PartitionId]
     ) -> _Ready | None:
         """A record ready for its handler, or None when it was dealt with here."""
-        position = self._router.position(record.topic)
+        position = self._retry_path.position(record.topic)
         now_ms = self._now_ms()
         partition = (record.topic, record.partition)
         if position.level is not None and (int_header(record.headers, DUE) or 0) > now_ms:
@@ -127,40 +131,40 @@ class Dispatcher:
             outcome.handled[partition] = record.offset
             return None
         try:
-            decoded = decode(self._decoder, self._routes, record)
+            decoded = decode(self._decoder, self._handlers, record)
         except RetailsyncError as error:
             self._route_failure(record, position, error)
             outcome.handled[partition] = record.offset
             return None
-        if decoded.route is None:
+        if decoded.spec is None:
             self._settle(record, position)
             outcome.handled[partition] = record.offset
             return None
-        return _Ready(index, record, position, decoded.route, decoded.event)
+        return _Ready(index, record, position, decoded.spec, decoded.event)
 
     def _flush(self, run: _Run, outcome: Outcome, records: list[ConsumedRecord]) -> bool:
         """Call the run's handler and settle each record; False if its target went down."""
         if not run.ready:
             return True
         ready, run.ready = run.ready, []
-        route = ready[0].route
+        spec = ready[0].spec
         items = [Item(r.event, self._context(r.record, r.position)) for r in ready]
-        errors = call(route, items, group=self._router.group.name, retrying=self._retrying)
-        breaker = self._breakers[route.target]
+        errors = call(spec, items, group=self._retry_path.group.name, retrying=self._retrying)
+        breaker = self._breakers[spec.target]
         unavailable = next((e for e in errors if isinstance(e, TargetUnavailableError)), None)
         if unavailable is not None:
             breaker.trip(self._clock())
             log.warning(
                 "%s is unavailable (%s); pausing %s",
-                route.target,
+                spec.target,
                 unavailable,
-                self._router.group.name,
+                self._retry_path.group.name,
             )
-            outcome.rewind = [r.record for r in ready] + records[ready[-1].index + 1 :]
+            outcome.unhandled = [r.record for r in ready] + records[ready[-1].index + 1 :]
             return False
         breaker.close()
         for item, error in zip(ready, errors, strict=True):
-            if isinstance(error, ConfigError):
+            if isinstance(error, ConfigError | UsageError):
                 raise error  # every record would fail alike: stop, do not dead-letter them all
             if error is None:
                 self._settle(item.record, item.position)
@@ -179,7 +183,7 @@ class Dispatcher:
                 return False
             level = chains.tail_level(key)
             chains.add(key, offset, level)
-            self._router.to_retry(record, level, _ParkedError(), self._now_ms())
+            self._retry_path.to_retry(record, level, _ParkedError(), self._now_ms())
             return True
         entry = chains.find(key, offset)
         if entry is None or entry.level > position.level:
@@ -187,7 +191,7 @@ class Dispatcher:
         if chains.is_head(key, offset):
             return False
         entry.level = max(chains.level_ahead(key, offset), position.level)
-        self._router.to_retry(record, entry.level, _ParkedError(), self._now_ms())
+        self._retry_path.to_retry(record, entry.level, _ParkedError(), self._now_ms())
         return True
 
     def _settle(self, record: ConsumedRecord, position: Position) -> None:
@@ -200,15 +204,15 @@ class Dispatcher:
     ) -> None:
         next_level = 0 if position.level is None else position.level + 1
         offset = source_offset(record, position)
-        if isinstance(error, PermanentError) or next_level > self._router.last_level:
+        if isinstance(error, PermanentError) or next_level > self._retry_path.last_level:
             log.warning(
                 "%s[%d] %d to the dead-letter topic: %s",
                 position.source_topic, record.partition, offset, error,
             )  # fmt: skip
-            self._router.to_dead_letter(record, error, self._now_ms())
+            self._retry_path.to_dead_letter(record, error, self._now_ms())
             self._settle(record, position)
             return
-        self._router.to_retry(record, next_level, error, self._now_ms())
+        self._retry_path.to_retry(record, next_level, error, self._now_ms())
         chains = self._chains_of(record, position)
         if chains is not None and record.key is not None:
             chains.add(record.key, offset, next_level)
@@ -225,7 +229,7 @@ class Dispatcher:
             topic=position.source_topic,
             partition=record.partition,
             offset=source_offset(record, position),
-            attempt=position.round,
+            attempt=position.attempt,
             traceparent=text_header(record.headers, TRACEPARENT),
         )
 

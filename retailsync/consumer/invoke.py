@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from retailsync.consumer.record import ConsumedRecord
-from retailsync.consumer.service import Item, Route
+from retailsync.consumer.service import HandlerSpec, Item
 from retailsync.errors import RetailsyncError, TargetUnavailableError, TransientError, classify
 from retailsync.headers import EVENT_TYPE, text_header
 from retailsync.telemetry import process_span
@@ -33,14 +33,16 @@ class Decoder(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Decoded:
-    route: Route | None  # None: no handler for this event type, so nothing to do
+    spec: HandlerSpec | None  # None: no handler for this event type, so nothing to do
     event: Any
 
 
-def decode(decoder: Decoder, routes: Mapping[str, Route], record: ConsumedRecord) -> Decoded:
-    """The record's event and its route; raises the classified error if it cannot be read."""
+def decode(
+    decoder: Decoder, handlers: Mapping[str, HandlerSpec], record: ConsumedRecord
+) -> Decoded:
+    """The record's event and its handler; raises the classified error if it cannot be read."""
     event_type = text_header(record.headers, EVENT_TYPE)
-    if event_type is not None and event_type not in routes:
+    if event_type is not None and event_type not in handlers:
         return Decoded(None, None)  # not this service's concern: skip without decoding
     try:
         event = decoder.decode(
@@ -52,7 +54,7 @@ def decode(decoder: Decoder, routes: Mapping[str, Route], record: ConsumedRecord
         )
     except Exception as exc:  # every failure becomes a dead letter or a retry
         raise classify(exc) from exc
-    return Decoded(routes.get(event.envelope.event_type), event)
+    return Decoded(handlers.get(event.envelope.event_type), event)
 
 
 def in_process_retrying(attempts: int) -> Retrying:
@@ -72,9 +74,9 @@ class _SomeFailedError(TransientError):
 
 
 def call(
-    route: Route, items: Sequence[Item], *, group: str, retrying: Retrying
+    spec: HandlerSpec, items: Sequence[Item], *, group: str, retrying: Retrying
 ) -> list[RetailsyncError | None]:
-    """Run ``route``'s handler on ``items``; the outcome of each, None for success.
+    """Run ``spec``'s handler on ``items``; the outcome of each, None for success.
 
     Items that fail transiently are tried again, alone, until ``retrying`` gives up; none
     is once an item found its target unavailable (the breaker decides when to try again).
@@ -86,7 +88,7 @@ def call(
         try:
             for attempt in retrying:
                 with attempt:
-                    failures = _call_once(route, [items[i] for i in pending])
+                    failures = _call_once(spec, [items[i] for i in pending])
                     for position, index in enumerate(pending):
                         outcomes[index] = failures.get(position)
                     pending = [i for i in pending if isinstance(outcomes[i], TransientError)]
@@ -99,13 +101,13 @@ def call(
     return outcomes
 
 
-def _call_once(route: Route, items: Sequence[Item]) -> dict[int, RetailsyncError]:
+def _call_once(spec: HandlerSpec, items: Sequence[Item]) -> dict[int, RetailsyncError]:
     try:
-        if route.batch:
-            failures = route.handler(items) or {}
+        if spec.batch:
+            failures = spec.handler(items) or {}
             return {index: classify(error) for index, error in failures.items()}
         (item,) = items
-        route.handler(item.event, item.context)
+        spec.handler(item.event, item.context)
     except Exception as exc:  # classified, never swallowed
         error = classify(exc)
         return dict.fromkeys(range(len(items)), error)

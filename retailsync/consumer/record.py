@@ -9,6 +9,9 @@ from confluent_kafka import Message
 from retailsync.errors import RecordOrigin
 from retailsync.headers import Headers
 
+# A partition of a topic, as (topic, partition number): the key of every per-partition map.
+PartitionId = tuple[str, int]
+
 
 @dataclass(frozen=True, slots=True)
 class ConsumedRecord:

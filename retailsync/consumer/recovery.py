@@ -8,26 +8,24 @@ from collections.abc import Iterable
 from confluent_kafka import Consumer, TopicPartition
 
 from retailsync.consumer.chains import KeyChains
-from retailsync.consumer.record import ConsumedRecord
+from retailsync.consumer.record import ConsumedRecord, PartitionId
 from retailsync.errors import TransientError
 from retailsync.headers import ORIGINAL_OFFSET, int_header
 from retailsync.settings import KafkaConfig
 
-SourcePartition = tuple[str, int]
-
 
 def rebuild_chains(
     config: KafkaConfig,
-    partitions: Iterable[tuple[SourcePartition, tuple[str, ...]]],
+    partitions: Iterable[tuple[PartitionId, tuple[str, ...]]],
     timeout_s: float = 30.0,
-) -> dict[SourcePartition, KeyChains]:
+) -> dict[PartitionId, KeyChains]:
     """Chains per source partition, from each retry partition's committed offset to its end.
 
     ``partitions`` pairs each source partition with its retry topics in level order;
     ``config`` is the retry group's consumer configuration (its committed offsets count).
     """
-    chains: dict[SourcePartition, KeyChains] = {}
-    pending: dict[tuple[str, int], tuple[SourcePartition, int, int]] = {}
+    chains: dict[PartitionId, KeyChains] = {}
+    pending: dict[tuple[str, int], tuple[PartitionId, int, int]] = {}
     scanner = Consumer({**config, "enable.auto.commit": False})
     try:
         wanted = []

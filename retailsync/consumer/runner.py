@@ -23,17 +23,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from retailsync.consumer.breaker import CircuitBreaker
 from retailsync.consumer.chains import KeyChains
-from retailsync.consumer.dispatch import Dispatcher, Partition
+from retailsync.consumer.dispatch import Dispatcher
 from retailsync.consumer.invoke import Decoder, in_process_retrying
-from retailsync.consumer.record import ConsumedRecord
-from retailsync.consumer.recovery import SourcePartition, rebuild_chains
-from retailsync.consumer.routing import Router
+from retailsync.consumer.record import ConsumedRecord, PartitionId
+from retailsync.consumer.recovery import rebuild_chains
+from retailsync.consumer.retry_path import RetryPath
 from retailsync.consumer.service import ConsumerService
 from retailsync.headers import DUE, int_header
+from retailsync.kafka.producer import BrokerWatch, KafkaProducer
 from retailsync.settings import Settings
 from retailsync.topology import Topology
 
@@ -71,9 +72,9 @@ class ServiceRunner:
         self._clock = clock
         self._stop = threading.Event()
         self._breakers = {
-            route.target: CircuitBreaker(route.target) for route in service.routes.values()
+            spec.target: CircuitBreaker(spec.target) for spec in service.handlers.values()
         }
-        self._chains: dict[SourcePartition, KeyChains] = {}
+        self._chains: dict[PartitionId, KeyChains] = {}
         self._not_due: dict[tuple[str, int], float] = {}
         # Replaced, never mutated, so other threads may read it.
         self._assigned: frozenset[tuple[str, int]] = frozenset()
@@ -86,18 +87,25 @@ class ServiceRunner:
         self._stop.set()
 
     @property
+    def paused_by(self) -> frozenset[str]:
+        """The targets whose circuit breaker is open: while any is, the service is paused."""
+        return frozenset(
+            breaker.target for breaker in list(self._breakers.values()) if breaker.open
+        )
+
+    @property
     def assigned(self) -> frozenset[tuple[str, int]]:
         """The source partitions this instance owns now."""
         return self._assigned
 
     def run(self) -> None:
         """Consume until stopped; on the way out, finish the batch, commit and close."""
-        producer = Producer(self._settings.producer_config())
-        self._router = Router(self.group, producer)
+        self._producer = KafkaProducer(self._settings, name=f"{self.group.name} retry path")
+        self._retry_path = RetryPath(self.group, self._producer)
         self._dispatcher = Dispatcher(
-            routes=self.service.routes,
+            handlers=self.service.handlers,
             decoder=self._decoder,
-            router=self._router,
+            retry_path=self._retry_path,
             chains=self._chains,
             breakers=self._breakers,
             retrying=in_process_retrying(self.group.retry.in_process_attempts),
@@ -112,8 +120,11 @@ class ServiceRunner:
             # Static membership for the group consumer only: the retry consumer is assigned
             # by hand and joins no group.
             main_config["group.instance.id"] = self._settings.instance_id
-        self._main = Consumer(main_config)
-        self._retry = Consumer(self._retry_config)
+        self._main_watch = BrokerWatch(self.group.name)
+        self._main = Consumer({**main_config, **self._main_watch.config()})
+        self._retry = Consumer(
+            {**self._retry_config, **BrokerWatch(f"{self.group.name}.retry").config()}
+        )
         with self._signals():
             self._main.subscribe(
                 list(self.group.subscriptions),
@@ -125,7 +136,7 @@ class ServiceRunner:
                 while not self._stop.is_set():
                     self._run_batch()
             finally:
-                self._shutdown(producer)
+                self._shutdown()
 
     # --- the batch -----------------------------------------------------------------------
 
@@ -144,12 +155,14 @@ class ServiceRunner:
                 records.append(ConsumedRecord.of(message))
             else:
                 _raise_if_fatal(error)
+        if records:
+            self._main_watch.reachable()
         outcome = self._dispatcher.dispatch(records)
         for record in outcome.not_due:
             self._hold_until_due(record)
-        if outcome.rewind is not None:
-            self._pause_all(outcome.rewind, outcome.handled)
-        self._router.deliveries.flush(self._options.flush_timeout_s)
+        if outcome.unhandled is not None:
+            self._pause_all(outcome.unhandled, outcome.handled)
+        self._producer.flush(self._options.flush_timeout_s)
         self._store(outcome.handled)
 
     # --- pausing ---------------------------------------------------------------------------
@@ -171,9 +184,9 @@ class ServiceRunner:
         if due:
             self._retry.resume([TopicPartition(topic, partition) for topic, partition in due])
 
-    def _pause_all(self, unhandled: list[ConsumedRecord], handled: dict[Partition, int]) -> None:
+    def _pause_all(self, unhandled: list[ConsumedRecord], handled: dict[PartitionId, int]) -> None:
         """Pause everything and rewind each partition to its first unhandled record."""
-        rewind: dict[Partition, int] = {}
+        rewind: dict[PartitionId, int] = {}
         for record in unhandled:
             partition = (record.topic, record.partition)
             rewind[partition] = min(record.offset, rewind.get(partition, record.offset))
@@ -203,25 +216,25 @@ class ServiceRunner:
 
     # --- offsets and rebalances -----------------------------------------------------------
 
-    def _store(self, handled: dict[Partition, int]) -> None:
+    def _store(self, handled: dict[PartitionId, int]) -> None:
         for consumer, positions in self._split(handled):
             if positions:
                 consumer.store_offsets(offsets=positions)
 
     def _split(
-        self, handled: dict[Partition, int]
+        self, handled: dict[PartitionId, int]
     ) -> Iterator[tuple[Consumer, list[TopicPartition]]]:
         # An offset of -1 left by a rewind means nothing of that partition was handled.
         positions = [(t, p, o) for (t, p), o in handled.items() if o >= 0]
         main = [
             TopicPartition(t, p, o + 1)
             for t, p, o in positions
-            if self._router.position(t).level is None
+            if self._retry_path.position(t).level is None
         ]
         retry = [
             TopicPartition(t, p, o + 1)
             for t, p, o in positions
-            if self._router.position(t).level is not None
+            if self._retry_path.position(t).level is not None
         ]
         yield self._main, main
         yield self._retry, retry
@@ -230,7 +243,7 @@ class ServiceRunner:
         return [
             TopicPartition(topic, tp.partition)
             for tp in partitions
-            for topic in self._router.retry_topics(tp.topic)
+            for topic in self._retry_path.retry_topics(tp.topic)
         ]
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -240,7 +253,7 @@ class ServiceRunner:
                 rebuild_chains(
                     self._retry_config,
                     [
-                        ((tp.topic, tp.partition), self._router.retry_topics(tp.topic))
+                        ((tp.topic, tp.partition), self._retry_path.retry_topics(tp.topic))
                         for tp in partitions
                     ],
                 )
@@ -253,7 +266,7 @@ class ServiceRunner:
         log.info("%s assigned %s", self.group.name, _names(partitions))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self._router.deliveries.flush(self._options.flush_timeout_s)
+        self._producer.flush(self._options.flush_timeout_s)
         _commit(consumer)
         _commit(self._retry)
         self._release(partitions)
@@ -271,16 +284,16 @@ class ServiceRunner:
             self._not_due.pop((tp.topic, tp.partition), None)
         log.info("%s released %s", self.group.name, _names(partitions))
 
-    def _shutdown(self, producer: Producer) -> None:
+    def _shutdown(self) -> None:
         deadline = time.monotonic() + self._options.shutdown_timeout_s
         try:
-            self._router.deliveries.flush(max(1.0, deadline - time.monotonic()))
+            self._producer.flush(max(1.0, deadline - time.monotonic()))
             _commit(self._main)
             _commit(self._retry)
         finally:
             self._main.close()
             self._retry.close()
-            producer.flush(max(0.0, deadline - time.monotonic()))
+            self._producer.close(max(0.0, deadline - time.monotonic()))
 
     @contextmanager
     def _signals(self) -> Iterator[None]:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from retailsync.errors import UsageError
 from retailsync.headers import Headers
 
 
@@ -43,7 +44,7 @@ _B = TypeVar("_B", bound=BatchHandler)
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
+class HandlerSpec:
     handler: Any  # a Handler, or a BatchHandler when ``batch``
     # Which downstream system the handler writes to; one circuit breaker per target.
     target: str
@@ -57,8 +58,9 @@ class ConsumerService:
     A handler returns for success or raises: a ``TransientError`` is retried, a
     ``PermanentError`` sends the record to the dead-letter topic, a
     ``TargetUnavailableError`` pauses the service until the target answers again, and a
-    ``ConfigError`` (a wrong API key, say) stops the service rather than dead-letter every
-    record. Events without a handler are acknowledged and skipped.
+    ``ConfigError`` (a wrong API key, say) or a ``UsageError`` (a bug in the handler's
+    calls) stops the service rather than dead-letter every record. Events without a handler
+    are acknowledged and skipped.
 
     A batch handler gets up to ``max_items`` consecutive events of its types from one
     consumer batch, and reports failures by position. With key ordering a batch never holds
@@ -67,11 +69,11 @@ class ConsumerService:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._routes: dict[str, Route] = {}
+        self._handlers: dict[str, HandlerSpec] = {}
 
     def handler(self, *event_types: str, target: str = "default") -> Callable[[_H], _H]:
         def register(handler: _H) -> _H:
-            self._add(event_types, Route(handler, target))
+            self._add(event_types, HandlerSpec(handler, target))
             return handler
 
         return register
@@ -80,20 +82,20 @@ class ConsumerService:
         self, *event_types: str, target: str = "default", max_items: int = 200
     ) -> Callable[[_B], _B]:
         if max_items < 1:
-            raise ValueError("max_items must be at least 1")
+            raise UsageError("max_items must be at least 1")
 
         def register(handler: _B) -> _B:
-            self._add(event_types, Route(handler, target, batch=True, max_items=max_items))
+            self._add(event_types, HandlerSpec(handler, target, batch=True, max_items=max_items))
             return handler
 
         return register
 
-    def _add(self, event_types: tuple[str, ...], route: Route) -> None:
+    def _add(self, event_types: tuple[str, ...], spec: HandlerSpec) -> None:
         for event_type in event_types:
-            if event_type in self._routes:
-                raise ValueError(f"{self.name}: {event_type} already has a handler")
-            self._routes[event_type] = route
+            if event_type in self._handlers:
+                raise UsageError(f"{self.name}: {event_type} already has a handler")
+            self._handlers[event_type] = spec
 
     @property
-    def routes(self) -> Mapping[str, Route]:
-        return self._routes
+    def handlers(self) -> Mapping[str, HandlerSpec]:
+        return self._handlers

@@ -14,14 +14,15 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 
 from retailsync.consumer.record import ConsumedRecord
-from retailsync.consumer.routing import Position
+from retailsync.consumer.retry_path import Position, failure_of
 from retailsync.consumer.service import HandlerContext
 from retailsync.errors import DeserializationError
 from retailsync.events import Event
-from retailsync.headers import TRACEPARENT, Failure, replace_failure, text_header
+from retailsync.headers import TRACEPARENT, replace_failure, text_header
+from retailsync.kafka.producer import BrokerWatch, KafkaProducer
 from retailsync.publisher import EventRecord, event_record
 from retailsync.serde import EventSerde
 from retailsync.settings import Settings
@@ -61,13 +62,19 @@ class TransformStage:
     def run(self) -> None:
         # A unique id per instance: with the consumer group's metadata in each transaction
         # (KIP-447), the brokers fence a zombie instance by group generation.
-        producer = Producer(
-            self._settings.producer_config(transactional_id=f"{self.group.name}-{uuid.uuid4()}")
+        producer = KafkaProducer(
+            self._settings,
+            name=self.group.name,
+            transactional_id=f"{self.group.name}-{uuid.uuid4()}",
         )
         consumer = Consumer(
-            {**self._settings.consumer_config(self.group.name), "enable.auto.commit": False}
+            {
+                **self._settings.consumer_config(self.group.name),
+                "enable.auto.commit": False,
+                **BrokerWatch(self.group.name).config(),
+            }
         )
-        producer.init_transactions(_TIMEOUT_S)
+        producer.init_transactions()
         consumer.subscribe(list(self.group.subscriptions))
         failures = 0
         try:
@@ -81,14 +88,15 @@ class TransformStage:
                 except Exception as exc:
                     failures += 1
                     log.warning("%s: batch aborted (%s); reading it again", self.group.name, exc)
-                    _abort(producer)
+                    producer.abort_transaction()
                     _rewind(consumer)
                     self._stop.wait(min(_BACKOFF_S[1], _BACKOFF_S[0] * 2**failures))
         finally:
             consumer.close()
+            producer.close()
 
     def _commit_batch(
-        self, producer: Producer, consumer: Consumer, messages: list[Message]
+        self, producer: KafkaProducer, consumer: Consumer, messages: list[Message]
     ) -> None:
         producer.begin_transaction()
         for message in messages:
@@ -98,10 +106,8 @@ class TransformStage:
                     output.topic, key=output.key, value=output.value, headers=output.headers
                 )
         positions = consumer.position(consumer.assignment())
-        producer.send_offsets_to_transaction(
-            positions, consumer.consumer_group_metadata(), _TIMEOUT_S
-        )
-        producer.commit_transaction(_TIMEOUT_S)
+        producer.send_offsets_to_transaction(positions, consumer.consumer_group_metadata())
+        producer.commit_transaction()
 
     def _outputs(self, record: ConsumedRecord) -> Iterable[EventRecord]:
         try:
@@ -122,28 +128,14 @@ class TransformStage:
 
     def _dead_letter(self, record: ConsumedRecord, error: Exception) -> EventRecord:
         now_ms = int(time.time() * 1000)
-        failure = Failure(
-            original_topic=record.topic, original_partition=record.partition,
-            original_offset=record.offset, original_timestamp_ms=record.timestamp_ms,
-            group=self.group.name, attempt=Position(record.topic, None).round,
-            error_class=f"{type(error).__module__}.{type(error).__qualname__}",
-            error_message=str(error), first_failure_ms=now_ms, due_ms=0,
-        )  # fmt: skip
+        position = Position(record.topic, None)
+        failure = failure_of(record, position, self.group.name, error, now_ms=now_ms, due_ms=0)
         return EventRecord(
             self.group.dead_letter_topic(record.topic),
             record.key,
             record.value,
             replace_failure(record.headers, failure),
         )
-
-
-def _abort(producer: Producer) -> None:
-    try:
-        producer.abort_transaction(_TIMEOUT_S)
-    except KafkaException as exc:
-        # No transaction in progress (the batch failed before begin) is fine; others are not.
-        if exc.args[0].code() != KafkaError._STATE:
-            raise
 
 
 def _rewind(consumer: Consumer) -> None:

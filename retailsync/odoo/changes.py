@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from retailsync.errors import InvalidInputError, UsageError
 from retailsync.odoo.transport import Context, Domain, Record
 
 _FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -54,7 +55,13 @@ class ChangeCursor:
     id: int
 
     def __post_init__(self) -> None:
-        datetime.strptime(self.write_date, _FORMAT)  # a ValueError for anything else
+        try:
+            datetime.strptime(self.write_date, _FORMAT)
+        except ValueError:
+            # Odoo's own answer (or a checkpoint made of one): never a whole-second UTC time.
+            raise InvalidInputError(
+                "not Odoo's 'YYYY-MM-DD HH:MM:SS' in whole seconds", field="write_date"
+            ) from None
 
     def encode(self) -> str:
         """``2026-11-22 16:17:28#42``: to store the cursor (a Kafka record, a file)."""
@@ -90,7 +97,7 @@ def iter_changes(
     Stops when it has caught up; call again with the last page's cursor to continue.
     """
     if page_size < 1 or overlap_s < 0:
-        raise ValueError("page_size must be positive and overlap_s not negative")
+        raise UsageError("page_size must be positive and overlap_s not negative")
     wanted = list(dict.fromkeys([*fields, "write_date"]))
 
     def read(extra: Sequence[tuple[str, str, object]], order: str) -> list[Record]:

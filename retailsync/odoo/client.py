@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
+from retailsync.errors import UsageError
 from retailsync.odoo.connection import DEFAULT_MAX_CONNECTIONS, transport_from_settings
 from retailsync.odoo.errors import loaded_ids
 from retailsync.odoo.settings import OdooSettings
@@ -48,7 +49,7 @@ class OdooClient:
     ) -> list[Record]:
         """Records matching ``domain``; ``fields`` is required, as reading them all is slow."""
         if not fields:
-            raise ValueError("search_read needs the fields to read")
+            raise UsageError("search_read needs the fields to read")
         params: dict[str, Any] = {"domain": list(domain), "fields": list(fields), "offset": offset}
         if limit is not None:
             params["limit"] = limit
@@ -66,7 +67,7 @@ class OdooClient:
     ) -> list[Record]:
         """The records of ``ids`` that exist (a missing id is left out, not an error)."""
         if not fields:
-            raise ValueError("read needs the fields to read")
+            raise UsageError("read needs the fields to read")
         return list(self._call(model, "read", ids, {"fields": list(fields)}, context))
 
     def create(

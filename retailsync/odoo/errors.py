@@ -1,5 +1,8 @@
 """Odoo's failures as retailsync errors, decided in one place.
 
+(Their place in the whole tree is drawn in ``retailsync.errors``; HTTP statuses are sorted
+by its one table, ``status_kind``.)
+
     RetailsyncError
     ├── ConfigError
     │   └── OdooConfigError .......... Odoo refused the credentials or the database (also permanent)
@@ -28,7 +31,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from retailsync.errors import ConfigError, PermanentError, TargetUnavailableError, TransientError
+from retailsync.errors import (
+    ConfigError,
+    PermanentError,
+    TargetUnavailableError,
+    TransientError,
+    status_kind,
+)
 
 TARGET = "odoo"
 _ACCESS_DENIED = frozenset({"odoo.exceptions.AccessDenied", "werkzeug.exceptions.Unauthorized"})
@@ -62,8 +71,6 @@ _PG_CONFLICT_MESSAGES = (
     "lock timeout",
 )
 _LOAD_MESSAGES_KEPT = 5
-_UNAVAILABLE_STATUS = frozenset({429, 502, 503, 504})
-_RETRY_STATUS = frozenset({408, 425, 500})
 
 
 class _OdooFailureError(Exception):
@@ -158,7 +165,8 @@ def from_odoo(  # noqa: PLR0911  (one return per rule reads best)
     where: dict[str, Any] = {"name": name, "model": model, "method": method, "status": status}
     module, _, short = name.rpartition(".")
     by_status = not name or module == "werkzeug.exceptions"
-    if name in _ACCESS_DENIED or (by_status and status == 401):
+    kind = status_kind(status) if by_status and status is not None else None
+    if name in _ACCESS_DENIED or kind == "unauthorized":
         return OdooConfigError(message, key=credential_key, **where)
     if module.startswith("psycopg") and short == "OperationalError" and "does not exist" in message:
         return OdooConfigError(message, key=database_key, **where)
@@ -168,9 +176,9 @@ def from_odoo(  # noqa: PLR0911  (one return per rule reads best)
         return OdooMissingError(message, **where)
     if name in _USER:
         return OdooUserError(message, **where)
-    if by_status and status in _UNAVAILABLE_STATUS:
+    if kind == "unavailable":
         return OdooUnavailableError(message, **where)
-    if by_status and status in _RETRY_STATUS:
+    if kind == "transient":
         return OdooTransientError(message, **where)
     return OdooError(message, **where)
 

@@ -22,5 +22,5 @@ def serde_for(settings: Settings, catalogue: Catalogue, topology: Topology) -> S
     """``RegistrySerde`` with RETAILSYNC_SCHEMA_REGISTRY_URL set, else ``SingleObjectSerde``."""
     if settings.schema_registry_url is None:
         return SingleObjectSerde(catalogue)
-    topics = {event_type: route.topic for event_type, route in topology.events.items()}
+    topics = {event_type: destination.topic for event_type, destination in topology.events.items()}
     return RegistrySerde(catalogue, registry_client(settings.schema_registry_url), topics)

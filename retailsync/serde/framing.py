@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Protocol
 
 from fastavro import schemaless_reader, schemaless_writer
 
-from retailsync.errors import DeserializationError, RecordOrigin
+from retailsync.errors import DeserializationError, RecordOrigin, SerializationError
 from retailsync.events.catalogue import Catalogue
 
 
@@ -82,12 +82,12 @@ class FramedSerde:
         self._readings: dict[bytes, Reading] = {}
 
     def encode(self, datum: Mapping[str, Any]) -> bytes:
-        """The record value for ``datum``; ValueError if it does not fit its schema."""
+        """The record value for ``datum``; SerializationError if it does not fit its schema."""
         try:
             envelope = datum["envelope"]
             which = (envelope["event_type"], envelope["schema_version"])
         except (KeyError, TypeError):
-            raise ValueError(
+            raise SerializationError(
                 "an event is a mapping with envelope.event_type and envelope.schema_version"
             ) from None
         try:
@@ -99,7 +99,7 @@ class FramedSerde:
         try:
             schemaless_writer(buffer, writer.schema, datum)
         except Exception as exc:  # fastavro raises many types for a datum that does not fit
-            raise ValueError(f"cannot encode {writer.label}: {exc}") from exc
+            raise SerializationError(f"cannot encode {writer.label}: {exc}") from exc
         return buffer.getvalue()
 
     def decode(
@@ -146,8 +146,10 @@ class FramedSerde:
         raise NotImplementedError
 
 
-def unknown_version(catalogue: Catalogue, event_type: str, version: int) -> ValueError:
+def unknown_version(catalogue: Catalogue, event_type: str, version: int) -> SerializationError:
     """The error for encoding a version the catalogue lacks, saying what it has."""
     known = len(catalogue.versions(event_type)) if event_type in catalogue.event_types else 0
     has = f"it has v1 to v{known}" if known else "no such event type"
-    return ValueError(f"no schema {event_type}.v{version}.avsc in {catalogue.directory} ({has})")
+    return SerializationError(
+        f"no schema {event_type}.v{version}.avsc in {catalogue.directory} ({has})"
+    )

@@ -94,7 +94,9 @@ class RegistrySerde(FramedSerde):
         if schema is None:
             raise unknown_version(self.catalogue, event_type, version)
         if topic is None:
-            raise ValueError(f"no topic for {event_type}: topology.yaml routes no such event")
+            raise ConfigError(
+                "topology.yaml", f"events.{event_type}", "not declared: no topic to publish it to"
+            )
         subject = subject_name(topic, schema)
         text = Schema(schema.to_json(), "AVRO")
         client = self._client
@@ -181,12 +183,12 @@ def register_catalogue(
     so the registry enforces what ``schemas check`` checks. Registering is idempotent.
     """
     for event_type in catalogue.event_types:
-        route = topology.events.get(event_type)
-        if route is None:
+        destination = topology.events.get(event_type)
+        if destination is None:
             raise ConfigError(
-                topology.source, f"events.{event_type}", "no route for a catalogued event"
+                topology.source, f"events.{event_type}", "no destination for a catalogued event"
             )
-        subject = subject_name(route.topic, catalogue.latest(event_type))
+        subject = subject_name(destination.topic, catalogue.latest(event_type))
         if set_compatibility:
             _ask(partial(client.set_compatibility, subject, topology.compatibility), subject)
         for schema in catalogue.versions(event_type):

@@ -6,9 +6,10 @@ how fast it refills. That is not a failure: the client waits as long as the refi
 and sends again, up to ``max_throttle_wait_s`` in all, then reports the storefront
 unavailable so the service pauses.
 
-Failures map onto the error tree: no connection, a timeout, HTTP 429/503 ->
-``TargetUnavailableError``; other 5xx -> ``TransientError``; 401/403 -> ``ConfigError``
-(a wrong token stops the service); other 4xx and GraphQL errors -> ``PermanentError``.
+Failures map onto the error tree: no connection or a timeout -> ``TargetUnavailableError``;
+an HTTP status by ``retailsync.errors.status_kind`` (429/502/503/504 unavailable, other 5xx
+transient, 401/403 a ``ConfigError`` naming the token, since a wrong token stops the
+service; other 4xx permanent); GraphQL errors -> ``PermanentError``.
 """
 
 from __future__ import annotations
@@ -20,16 +21,20 @@ from typing import Any
 
 import httpx
 
-from retailsync.errors import ConfigError, PermanentError, TargetUnavailableError, TransientError
+from retailsync.errors import (
+    ConfigError,
+    PermanentError,
+    TargetUnavailableError,
+    TransientError,
+    status_kind,
+)
 from retailsync.storefront.settings import StorefrontSettings
 
 TARGET = "storefront"
 _MIN_WAIT_S = 0.05
-_UNAVAILABLE = frozenset({429, 502, 503, 504})
-_UNAUTHORIZED = frozenset({401, 403})
 
 
-class UserError(PermanentError):
+class StorefrontUserError(PermanentError):
     """The storefront refused a mutation's input (its ``userErrors``)."""
 
     def __init__(self, message: str, field: tuple[str, ...] = ()) -> None:
@@ -103,13 +108,16 @@ class StorefrontClient:
         except (httpx.TimeoutException, httpx.NetworkError) as exc:
             raise TargetUnavailableError(f"{type(exc).__name__}: {exc}", TARGET) from None
         status = response.status_code
-        if status in _UNAVAILABLE:
-            raise TargetUnavailableError(f"HTTP {status} from the storefront", TARGET)
-        if status >= 500:
-            raise TransientError(f"HTTP {status} from the storefront")
-        if status in _UNAUTHORIZED:
-            raise ConfigError("environment", "RETAILSYNC_STOREFRONT_ACCESS_TOKEN", f"HTTP {status}")
         if status >= 400:
+            kind = status_kind(status)
+            if kind == "unavailable":
+                raise TargetUnavailableError(f"HTTP {status} from the storefront", TARGET)
+            if kind == "transient":
+                raise TransientError(f"HTTP {status} from the storefront")
+            if kind == "unauthorized":
+                raise ConfigError(
+                    "environment", "RETAILSYNC_STOREFRONT_ACCESS_TOKEN", f"HTTP {status}"
+                )
             raise PermanentError(f"HTTP {status} from the storefront: {response.text[:500]}")
         try:
             reply = response.json()

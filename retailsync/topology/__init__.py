@@ -2,7 +2,7 @@
 
 from retailsync.topology.model import (
     ConsumerGroup,
-    EventRoute,
+    EventDestination,
     RetryPolicy,
     TopicSpec,
     Topology,
@@ -12,7 +12,7 @@ from retailsync.topology.model import (
 
 __all__ = [
     "ConsumerGroup",
-    "EventRoute",
+    "EventDestination",
     "RetryPolicy",
     "TopicSpec",
     "Topology",

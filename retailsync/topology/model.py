@@ -122,7 +122,7 @@ class TopicSpec(BaseModel):
     keyed: bool
 
 
-class EventRoute(BaseModel):
+class EventDestination(BaseModel):
     """Where one event type is published, and how its record key is built."""
 
     model_config = ConfigDict(frozen=True)
@@ -169,13 +169,13 @@ class Topology(BaseModel):
     namespace: str
     compatibility: Compatibility
     topics: Mapping[str, TopicSpec]
-    events: Mapping[str, EventRoute]
+    events: Mapping[str, EventDestination]
     consumers: Mapping[str, ConsumerGroup]
 
     def topic(self, name: str) -> TopicSpec:
         return self.topics[name]
 
-    def route(self, event_type: str) -> EventRoute:
+    def destination(self, event_type: str) -> EventDestination:
         return self.events[event_type]
 
     def consumer(self, name: str) -> ConsumerGroup:
@@ -250,9 +250,10 @@ class _Resolver:
             name: self._declared_topic(name, entry) for name, entry in self._file.topics.items()
         }
         events = {
-            name: self._route(name, entry, declared) for name, entry in self._file.events.items()
+            name: self._destination(name, entry, declared)
+            for name, entry in self._file.events.items()
         }
-        keyed_topics = {route.topic for route in events.values()}
+        keyed_topics = {destination.topic for destination in events.values()}
         declared = {
             name: spec.model_copy(update={"keyed": name in keyed_topics})
             for name, spec in declared.items()
@@ -317,7 +318,9 @@ class _Resolver:
             }
         )
 
-    def _route(self, name: str, entry: _EventEntry, topics: Mapping[str, TopicSpec]) -> EventRoute:
+    def _destination(
+        self, name: str, entry: _EventEntry, topics: Mapping[str, TopicSpec]
+    ) -> EventDestination:
         if entry.topic not in topics:
             raise self._fail(
                 f"events.{name}.topic", f"topic {entry.topic!r} is not declared in topics"
@@ -328,7 +331,7 @@ class _Resolver:
             raise self._fail(f"events.{name}.key", f"not a key template: {exc}") from None
         if not fields:
             raise self._fail(f"events.{name}.key", "name at least one field, e.g. '{order_ref}'")
-        return EventRoute(event_type=name, topic=entry.topic, key_template=entry.key)
+        return EventDestination(event_type=name, topic=entry.topic, key_template=entry.key)
 
     def _consumer(
         self, name: str, entry: _ConsumerEntry, topics: Mapping[str, TopicSpec]

@@ -7,11 +7,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from confluent_kafka import Producer
 from pydantic import SecretStr
 
 from producers.odoo import ChangeCaptureSettings, Poller, producer_id
 from retailsync.events import Event
+from retailsync.kafka.producer import KafkaProducer
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.settings import Settings
 from sandbox.odoo import SandboxOdoo
@@ -88,7 +88,7 @@ def environment(settings: CaptureSettings, topology_file: str, schemas_dir: str)
 @contextmanager
 def started_poller(settings: CaptureSettings, pipeline: Pipeline) -> Iterator[Poller]:
     """A started poller of this test's topology, as ``serve odoo-changes`` builds one."""
-    producer = Producer(settings.kafka.producer_config(transactional_id=settings.producer_id))
+    producer = KafkaProducer(settings.kafka, transactional_id=settings.producer_id)
     with OdooClient.from_settings(settings.odoo) as odoo:
         poller = Poller(
             settings.kafka,

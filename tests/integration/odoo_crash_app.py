@@ -15,6 +15,7 @@ from pathlib import Path
 from confluent_kafka import Producer
 
 from producers.odoo import ChangeCaptureSettings, service
+from retailsync.kafka import producer
 from retailsync.odoo import OdooSettings
 from retailsync.settings import load_settings
 
@@ -32,7 +33,7 @@ class PausingProducer(Producer):
 
 
 if __name__ == "__main__":
-    service.Producer = PausingProducer  # type: ignore[attr-defined]
+    producer.Producer = PausingProducer  # type: ignore[attr-defined]
     service.run_change_capture(
         load_settings(), OdooSettings.load(), ChangeCaptureSettings.load(), once=False, say=print
     )

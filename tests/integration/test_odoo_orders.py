@@ -4,7 +4,6 @@ dead-lettered, and back-pressure when Odoo is down."""
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
@@ -161,8 +160,8 @@ def test_odoo_down_pauses_instead_of_dead_lettering(
     odoo.faults.down()
     try:
         pipeline.publish(*[created(ref, sku) for ref in refs])
-        with pipeline.running(applier):
-            time.sleep(3)  # the service tries, fails and pauses meanwhile
+        with pipeline.running(applier) as runner:
+            pipeline.wait(lambda: "odoo" in runner.paused_by, what="the service to pause")
             assert pipeline.committed(pipeline.group, pipeline.topic) == 0
             odoo.faults.up()
             pipeline.wait(

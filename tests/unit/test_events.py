@@ -300,7 +300,9 @@ def test_new_envelope_fills_type_version_and_id() -> None:
 def test_every_example_is_valid_and_keys_as_the_topology_says() -> None:
     topology = load_topology(ROOT / "topology.yaml")
     keys = {
-        event.envelope.event_type: topology.route(event.envelope.event_type).key_for(dict(event))
+        event.envelope.event_type: topology.destination(event.envelope.event_type).key_for(
+            dict(event)
+        )
         for event in example_events()
     }
 

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from retailsync.errors import InvalidInputError, UsageError
 from retailsync.odoo import ChangeCursor, iter_changes
 from retailsync.odoo.transport import Record
 
@@ -146,13 +147,13 @@ def test_cursor_encodes_to_text_and_back() -> None:
 
 @pytest.mark.parametrize("bad", ["2026-11-22T16:17:28", "2026-11-22 16:17:28.5", ""])
 def test_a_cursor_holds_odoo_whole_seconds_only(bad: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(InvalidInputError, match="write_date"):
         ChangeCursor(bad, 1)
 
 
 @pytest.mark.parametrize(("page_size", "overlap_s"), [(0, 1.0), (10, -1.0)])
 def test_page_size_and_overlap_are_checked(page_size: int, overlap_s: float) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(UsageError):
         list(
             iter_changes(
                 FakeOdoo([]), "res.partner", ["name"], page_size=page_size, overlap_s=overlap_s

@@ -9,7 +9,7 @@ import pytest
 
 import retailsync.odoo
 import sandbox.odoo
-from retailsync.errors import ConfigError
+from retailsync.errors import ConfigError, UsageError
 from retailsync.odoo import Json2Transport, JsonRpcTransport, OdooClient, OdooSettings
 
 pytestmark = pytest.mark.unit
@@ -98,9 +98,9 @@ def test_search_read_names_its_fields_and_paging() -> None:
             },
         )
     ]
-    with pytest.raises(ValueError, match="fields"):
+    with pytest.raises(UsageError, match="fields"):
         client.search_read("res.partner", [], [])
-    with pytest.raises(ValueError, match="fields"):
+    with pytest.raises(UsageError, match="fields"):
         client.read("res.partner", [1], [])
 
 

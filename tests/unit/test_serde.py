@@ -17,7 +17,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from retailsync.errors import ConfigError, DeserializationError, RecordOrigin, TransientError
+from retailsync.errors import (
+    ConfigError,
+    DeserializationError,
+    RecordOrigin,
+    SerializationError,
+    TransientError,
+)
 from retailsync.events import EVENT_MODELS, Catalogue, load_catalogue
 from retailsync.events.examples import example_events
 from retailsync.serde import (
@@ -128,7 +134,7 @@ def test_decimals_at_the_edge_of_their_precision_round_trip(
 
 def test_a_decimal_beyond_its_schema_is_refused_not_rounded(serdes: dict[str, Serde]) -> None:
     record = EXAMPLES["refund_issued"].model_dump()
-    with pytest.raises(ValueError, match="cannot encode refund_issued v1"):
+    with pytest.raises(SerializationError, match="cannot encode refund_issued v1"):
         serdes["single-object"].encode({**record, "amount": Decimal("0.00001")})
     # fastavro checks the digits before scaling; the model checks them all, so events built
     # as models never reach the wire out of range.
@@ -345,11 +351,13 @@ def test_encoding_names_what_is_missing(serdes: dict[str, Serde]) -> None:
     unknown_version = {**record, "envelope": {**record["envelope"], "schema_version": 9}}
     without_field = {k: v for k, v in record.items() if k != "on_hand"}
 
-    with pytest.raises(ValueError, match=r"envelope\.event_type"):
+    with pytest.raises(SerializationError, match=r"envelope\.event_type"):
         serdes["single-object"].encode({"sku": "x"})
-    with pytest.raises(ValueError, match=r"inventory_adjusted.v9.avsc .* \(it has v1 to v1\)"):
+    with pytest.raises(
+        SerializationError, match=r"inventory_adjusted.v9.avsc .* \(it has v1 to v1\)"
+    ):
         serdes["single-object"].encode(unknown_version)
-    with pytest.raises(ValueError, match="cannot encode inventory_adjusted v1"):
+    with pytest.raises(SerializationError, match="cannot encode inventory_adjusted v1"):
         serdes["single-object"].encode(without_field)
 
 
@@ -370,7 +378,7 @@ def test_an_event_serde_writes_the_version_its_envelope_names(serdes: dict[str, 
     assert EventSerde(serdes["single-object"]).encode(event) == serdes["single-object"].encode(
         event.model_dump()
     )
-    with pytest.raises(ValueError, match=r"inventory_adjusted\.v2\.avsc"):
+    with pytest.raises(SerializationError, match=r"inventory_adjusted\.v2\.avsc"):
         EventSerde(serdes["single-object"]).encode(unknown)
 
 

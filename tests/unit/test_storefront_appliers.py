@@ -12,7 +12,7 @@ from consumers.storefront_inventory import service as inventory_service
 from consumers.storefront_inventory.applier import InventoryApplier
 from consumers.storefront_inventory.levels import available
 from retailsync.errors import ConfigError, PermanentError, TargetUnavailableError
-from retailsync.storefront import StorefrontClient, StorefrontSettings, UserError
+from retailsync.storefront import StorefrontClient, StorefrontSettings, StorefrontUserError
 from sandbox.storefront import LeakyBucket, SandboxStorefront
 from tests.commerce import in_memory_client, item, level, shipment
 
@@ -46,8 +46,8 @@ def on_shelf(shop: SandboxStorefront, sku: str, location: str = STOCK) -> int:
 def test_the_services_are_named_after_their_groups_and_batch() -> None:
     assert inventory_service.name == "storefront-inventory"
     assert fulfillment_service.name == "storefront-fulfillment"
-    assert inventory_service.routes["inventory_adjusted"].batch
-    assert fulfillment_service.routes["shipment_dispatched"].target == "storefront"
+    assert inventory_service.handlers["inventory_adjusted"].batch
+    assert fulfillment_service.handlers["shipment_dispatched"].target == "storefront"
 
 
 def test_available_is_on_hand_less_reserved_less_safety_stock_never_negative() -> None:
@@ -116,7 +116,7 @@ def test_a_refused_quantity_fails_alone_and_the_rest_is_applied(
     inventory.locations = {**inventory.locations, "Gone": "gid://shopify/Location/404"}
     events = [level("A", 1, on_hand=5, location="Gone"), level("B", 1, on_hand=8)]
     failures = inventory.apply([item(e, n) for n, e in enumerate(events)])
-    assert list(failures) == [0] and isinstance(failures[0], UserError)
+    assert list(failures) == [0] and isinstance(failures[0], StorefrontUserError)
     assert isinstance(failures[0], PermanentError)
     assert on_shelf(shop, "B") == 7
 

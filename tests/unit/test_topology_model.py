@@ -67,7 +67,7 @@ def test_defaults_merge_under_topic_configs_and_durations_become_millis() -> Non
 
 
 def test_keys_are_built_from_the_event_fields() -> None:
-    route = parse_topology(MINIMAL, "t.yaml").route("inventory_adjusted")
+    route = parse_topology(MINIMAL, "t.yaml").destination("inventory_adjusted")
     assert route.key_fields == ("sku", "location")
     assert route.key_for({"sku": "TEE-S", "location": "WH/Stock"}) == "TEE-S@WH/Stock"
 

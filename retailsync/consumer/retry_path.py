@@ -8,10 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from confluent_kafka import Producer
-
 from retailsync.consumer.record import ConsumedRecord
-from retailsync.delivery import DeliveryTracker
 from retailsync.headers import (
     FIRST_FAILURE,
     ORIGINAL_OFFSET,
@@ -20,6 +17,7 @@ from retailsync.headers import (
     int_header,
     replace_failure,
 )
+from retailsync.kafka.producer import KafkaProducer
 from retailsync.topology import ConsumerGroup
 
 
@@ -31,17 +29,18 @@ class Position:
     level: int | None  # None: read from the source topic itself
 
     @property
-    def round(self) -> int:
+    def attempt(self) -> int:
         return 1 if self.level is None else self.level + 2
 
 
-class Router:
-    """Sends records of one consumer group to its retry and dead-letter topics."""
+class RetryPath:
+    """Sends the failed records of one consumer group down its retry topics and to its
+    dead-letter topic, through the producer its runner owns (and flushes)."""
 
-    def __init__(self, group: ConsumerGroup, producer: Producer) -> None:
+    def __init__(self, group: ConsumerGroup, producer: KafkaProducer) -> None:
         self.group = group
         self.delays_ms = group.retry.delays_ms
-        self.deliveries = DeliveryTracker(producer)
+        self._producer = producer
         self._positions = {topic: Position(topic, None) for topic in group.subscriptions}
         for topic in group.subscriptions:
             for level, name in enumerate(group.retry_topics(topic)):
@@ -64,44 +63,62 @@ class Router:
         self._send(
             self.group.retry_topic(position.source_topic, self.delays_ms[level]),
             record,
-            error,
-            now_ms,
-            due_ms=now_ms + self.delays_ms[level],
+            failure_of(
+                record,
+                position,
+                self.group.name,
+                error,
+                now_ms=now_ms,
+                due_ms=now_ms + self.delays_ms[level],
+            ),
         )
 
     def to_dead_letter(self, record: ConsumedRecord, error: BaseException, now_ms: int) -> None:
         position = self.position(record.topic)
-        self._send(self.group.dead_letter_topic(position.source_topic), record, error, now_ms, 0)
-
-    def _send(
-        self, topic: str, record: ConsumedRecord, error: BaseException, now_ms: int, due_ms: int
-    ) -> None:
-        headers = record.headers
-        position = self.position(record.topic)
-        from_source = position.level is None
-        failure = Failure(
-            original_topic=position.source_topic,
-            original_partition=record.partition,
-            original_offset=source_offset(record, position),
-            original_timestamp_ms=(
-                record.timestamp_ms if from_source else int_header(headers, ORIGINAL_TIMESTAMP) or 0
-            ),
-            group=self.group.name,
-            attempt=position.round,
-            error_class=_error_class(error),
-            error_message=str(error),
-            first_failure_ms=now_ms
-            if from_source
-            else int_header(headers, FIRST_FAILURE) or now_ms,
-            due_ms=due_ms,
+        self._send(
+            self.group.dead_letter_topic(position.source_topic),
+            record,
+            failure_of(record, position, self.group.name, error, now_ms=now_ms, due_ms=0),
         )
-        self.deliveries.produce(
+
+    def _send(self, topic: str, record: ConsumedRecord, failure: Failure) -> None:
+        self._producer.produce(
             topic,
             key=record.key,
             value=record.value,
-            headers=replace_failure(headers, failure),
+            headers=replace_failure(record.headers, failure),
             partition=record.partition,
         )
+
+
+def failure_of(
+    record: ConsumedRecord,
+    position: Position,
+    group: str,
+    error: BaseException,
+    *,
+    now_ms: int,
+    due_ms: int,
+) -> Failure:
+    """The failure headers of ``record`` (read at ``position``) failing with ``error``: where
+    it was first published, the attempt, the error, and when it is due again. The one
+    builder of failure headers, for the retry path and the exactly-once stages alike."""
+    headers = record.headers
+    from_source = position.level is None
+    return Failure(
+        original_topic=position.source_topic,
+        original_partition=record.partition,
+        original_offset=source_offset(record, position),
+        original_timestamp_ms=(
+            record.timestamp_ms if from_source else int_header(headers, ORIGINAL_TIMESTAMP) or 0
+        ),
+        group=group,
+        attempt=position.attempt,
+        error_class=_error_class(error),
+        error_message=str(error),
+        first_failure_ms=now_ms if from_source else int_header(headers, FIRST_FAILURE) or now_ms,
+        due_ms=due_ms,
+    )
 
 
 def _error_class(error: BaseException) -> str:
