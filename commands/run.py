@@ -97,7 +97,12 @@ def run(
         apply_plan(admin, topology, plan, report=typer.echo)
         typer.echo(plan.summary())
         environment = wiring.environment()
-        children = {name: _spawn(command, environment) for name, command in SERVICES}
+        # A stable instance id per service process (static membership), as a StatefulSet or
+        # a supervisor's slot gives: a restarted service takes its partitions back at once.
+        children = {
+            name: _spawn(command, {**environment, "RETAILSYNC_INSTANCE_ID": f"{name}-0"})
+            for name, command in SERVICES
+        }
         stack.callback(_terminate, children)
         typer.echo(f"running {', '.join(children)}; Ctrl-C stops them")
         generator = _traffic(wiring, stack) if traffic else None
