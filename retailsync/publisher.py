@@ -53,10 +53,8 @@ def event_record(event: Event, topology: Topology, serde: EventSerde) -> EventRe
         (EVENT_TYPE, event_type.encode()),
         (EVENT_ID, str(event.envelope.event_id).encode()),
         (CONTENT_TYPE, serde.content_type.encode()),
+        (TRACEPARENT, current_traceparent().encode()),
     ]
-    traceparent = current_traceparent()
-    if traceparent is not None:
-        headers.append((TRACEPARENT, traceparent.encode()))
     return EventRecord(destination.topic, key.encode(), serde.encode(event), headers)
 
 

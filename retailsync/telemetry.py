@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 from opentelemetry import metrics, trace
 from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -41,11 +42,21 @@ def process_span(
         yield span
 
 
-def current_traceparent() -> str | None:
-    """The W3C traceparent of the current span, for a record's header."""
+def current_traceparent() -> str:
+    """The W3C traceparent of the current span, for a record's header.
+
+    Without a span (no tracing configured, or none started) a new trace is begun here, so
+    that every record carries a traceparent and what one event causes downstream can be
+    correlated all the same.
+    """
     carrier: dict[str, str] = {}
     _propagator.inject(carrier)
-    return carrier.get("traceparent")
+    found = carrier.get("traceparent")
+    if found is not None:
+        return found
+    trace_id = RandomIdGenerator().generate_trace_id()
+    span_id = RandomIdGenerator().generate_span_id()
+    return f"00-{trace_id:032x}-{span_id:016x}-01"
 
 
 def observe_gauge(name: str, read: Callable[[], float], *, unit: str, description: str) -> None:

@@ -3,6 +3,7 @@ accept, and deterministic about event ids."""
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 import uuid
@@ -31,6 +32,8 @@ from retailsync.events import (
 )
 from retailsync.events.examples import example_events
 from retailsync.events.fields import Money
+from retailsync.publisher import event_record
+from retailsync.serde import EventSerde, SingleObjectSerde
 from retailsync.topology import load_topology
 
 pytestmark = pytest.mark.unit
@@ -310,3 +313,17 @@ def test_every_example_is_valid_and_keys_as_the_topology_says() -> None:
     assert keys["inventory_adjusted"] == "MUG-GREEN@WH/Stock"
     assert keys["order_created"] == "shop-eu:1001"
     assert keys["customer_upserted"] == "shop-eu:501"
+
+
+def test_every_published_record_carries_a_traceparent() -> None:
+    # Without any tracing configured, as a service runs by default: still a W3C traceparent.
+    topology = load_topology(ROOT / "topology.yaml")
+    serde = EventSerde(SingleObjectSerde(load_catalogue(ROOT / "schemas")))
+    parents = set()
+    for event in example_events():
+        headers = dict(event_record(event, topology, serde).headers)
+        value = headers["traceparent"]
+        assert isinstance(value, bytes)
+        assert re.fullmatch(rb"00-[0-9a-f]{32}-[0-9a-f]{16}-01", value), value
+        parents.add(value)
+    assert len(parents) == len(example_events())  # each event begins its own trace
