@@ -63,7 +63,15 @@ _MANAGED_PROPERTIES = frozenset(
     }
 )
 
+
+def _not_connection_noise(record: logging.LogRecord) -> bool:
+    """librdkafka logs every failed connection attempt (``FAIL``), twice a second while a
+    broker is down; each client's BrokerWatch says it once instead (retailsync.kafka)."""
+    return not str(record.msg).startswith("FAIL ")
+
+
 _kafka_log = logging.getLogger("retailsync.kafka")
+_kafka_log.addFilter(_not_connection_noise)
 
 
 def _default_cache_dir() -> Path:

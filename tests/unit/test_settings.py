@@ -1,3 +1,4 @@
+import logging
 import os
 from pathlib import Path
 
@@ -160,3 +161,18 @@ def test_settings_handed_to_a_child_process_read_back_equal(
     assert InventorySettings.load() == given
     assert OdooSettings.load() == odoo
     assert "RETAILSYNC_ODOO_DB" not in odoo.environment()  # unset values stay unset
+
+
+def test_librdkafka_connection_failures_are_not_logged_line_by_line(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    logger = load_settings().producer_config()["logger"]
+    with caplog.at_level(logging.INFO, logger="retailsync.kafka"):
+        for _ in range(10):
+            logger.warning(
+                "FAIL [retailsync#producer-1] [thrd:127.0.0.1:9092/bootstrap]: "
+                "127.0.0.1:9092/bootstrap: Connect to ipv4#127.0.0.1:9092 failed: "
+                "Connection refused (after 0ms in state CONNECT)"
+            )
+        logger.warning("GETPID [retailsync#producer-1] [thrd:main]: Failed to acquire PID")
+    assert [record.getMessage()[:6] for record in caplog.records] == ["GETPID"]
