@@ -22,10 +22,9 @@ from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from commands.traffic import count_stock
-from producers.odoo import ChangeCaptureSettings, Poller, producer_id
+from producers.odoo import ChangeCaptureSettings, Poller
 from retailsync.broker import LocalCluster, free_port_block
 from retailsync.events import default_schemas_dir, load_catalogue
-from retailsync.kafka.producer import KafkaProducer
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.serde import EventSerde, serde_for
 from retailsync.settings import Settings, load_settings
@@ -80,16 +79,13 @@ def main() -> None:
                 stock = warehouse["lot_stock_id"][0]
                 products = _products(odoo)
                 count_stock(odoo, products, stock, 10)
-                instance = odoo_settings.instance
-                producer = KafkaProducer(settings, transactional_id=producer_id(capture, instance))
                 poller = Poller(
                     settings,
                     capture,
                     odoo=odoo,
-                    instance=instance,
+                    instance=odoo_settings.instance,
                     topology=topology,
                     serde=serde,
-                    producer=producer,
                 )
                 poller.start()
                 print(

@@ -55,16 +55,17 @@ class Poller:
         instance: str,
         topology: Topology,
         serde: EventSerde,
-        producer: KafkaProducer,
     ) -> None:
-        """``instance`` names the Odoo database (``OdooSettings.instance``); ``producer`` has
-        the ``transactional.id`` of this instance: see ``producer_id``."""
+        """``instance`` names the Odoo database (``OdooSettings.instance``). The poller owns
+        its transactional producer (``producer_id``): ``close`` it when done."""
         self._settings = settings
         self._capture = capture
         self._odoo = odoo
         self._topology = topology
         self._serde = serde
-        self._producer = producer
+        self._producer = KafkaProducer(
+            settings, name="odoo-changes", transactional_id=producer_id(capture, instance)
+        )
         self._topic = checked_topic(capture, topology)
         self._db = instance
         self._source = Source(system=SourceSystem.ODOO, instance=self._db)
@@ -85,6 +86,10 @@ class Poller:
     def wake(self) -> None:
         """Poll now instead of at the end of the interval (Odoo's webhook calls this)."""
         self._wake.set()
+
+    def close(self) -> None:
+        """Close the producer (records of an open transaction are aborted by the brokers)."""
+        self._producer.close()
 
     def stop(self) -> None:
         """End ``run`` after the page in flight is committed or aborted."""

@@ -8,12 +8,11 @@ import signal
 from collections.abc import Callable
 from contextlib import ExitStack
 
-from producers.odoo.poller import Poller, producer_id
+from producers.odoo.poller import Poller
 from producers.odoo.settings import ChangeCaptureSettings
 from producers.odoo.trigger import TriggerServer, trigger_app
 from retailsync.errors import ConfigError
 from retailsync.events import default_schemas_dir, load_catalogue
-from retailsync.kafka.producer import KafkaProducer
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.serde import EventSerde, serde_for
 from retailsync.settings import Settings
@@ -48,22 +47,15 @@ def run_change_capture(
             settings.schemas_dir or default_schemas_dir(settings.topology_file)
         )
         odoo = stack.enter_context(OdooClient.from_settings(odoo_settings))
-        instance = odoo_settings.instance
-        producer = stack.enter_context(
-            KafkaProducer(
-                settings, name="odoo-changes", transactional_id=producer_id(capture, instance)
-            )
-        )
-        serde = EventSerde(serde_for(settings, catalogue, topology))
         poller = Poller(
             settings,
             capture,
             odoo=odoo,
-            instance=instance,
+            instance=odoo_settings.instance,
             topology=topology,
-            serde=serde,
-            producer=producer,
+            serde=EventSerde(serde_for(settings, catalogue, topology)),
         )
+        stack.callback(poller.close)
         poller.start()
         observe_gauge(
             "retailsync.odoo.lag",

@@ -9,9 +9,8 @@ from typing import Any, TypeVar
 
 from pydantic import SecretStr
 
-from producers.odoo import ChangeCaptureSettings, Poller, producer_id
+from producers.odoo import ChangeCaptureSettings, Poller
 from retailsync.events import Event
-from retailsync.kafka.producer import KafkaProducer
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.settings import Settings
 from sandbox.odoo import SandboxOdoo
@@ -46,10 +45,6 @@ class CaptureSettings:
     kafka: Settings
     odoo: OdooSettings
     capture: ChangeCaptureSettings
-
-    @property
-    def producer_id(self) -> str:
-        return producer_id(self.capture, self.odoo.instance)
 
 
 def odoo_settings(
@@ -88,7 +83,6 @@ def environment(settings: CaptureSettings, topology_file: str, schemas_dir: str)
 @contextmanager
 def started_poller(settings: CaptureSettings, pipeline: Pipeline) -> Iterator[Poller]:
     """A started poller of this test's topology, as ``serve odoo-changes`` builds one."""
-    producer = KafkaProducer(settings.kafka, transactional_id=settings.producer_id)
     with OdooClient.from_settings(settings.odoo) as odoo:
         poller = Poller(
             settings.kafka,
@@ -97,10 +91,12 @@ def started_poller(settings: CaptureSettings, pipeline: Pipeline) -> Iterator[Po
             instance=settings.odoo.instance,
             topology=pipeline.topology,
             serde=pipeline.serde,
-            producer=producer,
         )
-        poller.start()
-        yield poller
+        try:
+            poller.start()
+            yield poller
+        finally:
+            poller.close()
 
 
 def events(pipeline: Pipeline, topic: str, expect: int | None = None) -> list[Event]:
