@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
+from collections.abc import Sequence
 from typing import Protocol
 
 from producers.commerce.recent import RecentDeliveries
@@ -36,9 +37,9 @@ class Acknowledger:
     """Publishes each event once and waits for its acknowledgement, up to ``timeout_s``.
 
     A duplicate of an acknowledged event is answered at once; a duplicate of one in flight
-    waits for the same delivery. A record that missed the deadline may still be written
-    (it left before the brokers went quiet): when its report comes late, the id is
-    remembered, so the platform's retry is then answered as a duplicate.
+    waits for the same delivery. A record that missed the deadline stays in flight (the
+    sink's delivery timeout is far longer than the answer's): the platform's retry waits for
+    that same record, and is answered as a duplicate once it is written.
     """
 
     def __init__(self, sink: EventSink, recent: RecentDeliveries, timeout_s: float) -> None:
@@ -46,24 +47,30 @@ class Acknowledger:
         self._recent = recent
         self._timeout_s = timeout_s
 
-    async def publish(self, event: Event) -> Ack:
-        event_id = event.envelope.event_id
-        delivered = self._recent.in_flight(event_id)
+    async def publish(self, events: Sequence[Event]) -> Ack:
+        """Publish ``events`` in their order; PUBLISHED when any of them was produced now."""
         ack = Ack.DUPLICATE
-        if delivered is None:
-            if self._recent.acknowledged(event_id):
-                return ack
-            ack = Ack.PUBLISHED
-            try:
-                delivered = self._sink.send(event)
-            except DeliveryError as exc:
-                raise NotDurableError(str(exc)) from None
-            self._recent.add(event_id, delivered)
-        # asyncio.wait never cancels what it waits for: the delivery outlives a deadline.
-        await asyncio.wait((delivered,), timeout=self._timeout_s)
-        if not delivered.done():
-            raise NotDurableError(f"not acknowledged within {self._timeout_s}s")
-        failure = delivered.exception()
-        if failure is not None:
-            raise NotDurableError(str(failure))
+        waiting: list[asyncio.Future[None]] = []
+        for event in events:
+            event_id = event.envelope.event_id
+            delivered = self._recent.in_flight(event_id)
+            if delivered is None:
+                if self._recent.acknowledged(event_id):
+                    continue
+                ack = Ack.PUBLISHED
+                try:
+                    delivered = self._sink.send(event)
+                except DeliveryError as exc:
+                    raise NotDurableError(str(exc)) from None
+                self._recent.add(event_id, delivered)
+            waiting.append(delivered)
+        if waiting:
+            # asyncio.wait never cancels what it waits for: a delivery outlives the deadline.
+            await asyncio.wait(waiting, timeout=self._timeout_s)
+        for delivered in waiting:
+            if not delivered.done():
+                raise NotDurableError(f"not acknowledged within {self._timeout_s}s")
+            failure = delivered.exception()
+            if failure is not None:
+                raise NotDurableError(str(failure))
         return ack

@@ -2,11 +2,14 @@
 
 ``POST /webhooks/shopify``, ``/webhooks/woocommerce`` and ``/webhooks/generic`` answer
 
-- 200 once the event is on Kafka, or was before (a duplicate), or when the delivery maps to
-  no event (``{"status": "ignored"}``);
-- 401 for a bad or missing signature; 400 for a body that is not JSON or a missing header;
-  422 for a payload that does not fit, with the reason; 413 for a body over the limit;
-- 503 with ``Retry-After`` when Kafka did not acknowledge the event in time.
+- 200 once the delivery's events are on Kafka, or were before (a duplicate), when the
+  delivery maps to no event (``{"status": "ignored"}``), or when it holds nothing to
+  publish yet (``{"status": "deferred"}``: WooCommerce's order.created before its lines);
+- 401 for a bad or missing signature; 400 for a body that is not JSON or a missing or
+  oversized header; 422 for a payload that does not fit or holds an impossible value
+  (negative money, a line of no units, a number beyond the event's decimal, an id too long),
+  with the field paths; 413 for a body over the limit;
+- 503 with ``Retry-After`` when Kafka did not acknowledge the events in time.
 
 ``GET /healthz`` answers 200 while the process serves; ``GET /readyz`` 200 when a broker
 answers, else 503.
@@ -15,8 +18,8 @@ A webhook POST goes straight to its channel's handler, a plain ASGI app, without
 middleware, router, ``Request`` and ``Response``: those were a sixth of the receiver's CPU per
 delivery. Everything else (health, readiness, lifespan, 404, 405) is Starlette's.
 
-Logs name the channel, topic, delivery and event ids and the reason, never payload values:
-payloads carry personal data.
+Logs name the channel, webhook topic, delivery id, event ids and the reason, never payload
+values: payloads carry personal data.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from producers.commerce.channels import (
     ShopifyChannel,
     WooCommerceChannel,
 )
+from producers.commerce.mapping import DeferredError
+from producers.commerce.mapping.rules import UnfitEventError
 from producers.commerce.recent import RecentDeliveries
 from producers.commerce.settings import WebhookSettings
 from producers.commerce.signatures import SignatureError, secrets_of
@@ -56,6 +61,7 @@ from retailsync.topology import Topology, load_topology
 
 log = logging.getLogger("retailsync.webhooks")
 _READY_TIMEOUT_S = 2.0
+_MAX_LABEL_CHARS = 100
 
 
 class RefusedError(PermanentError):
@@ -181,22 +187,31 @@ class WebhookRoute:
 
     async def _answer(
         self, scope: Scope, receive: Receive
-    ) -> tuple[int, dict[str, str], list[tuple[bytes, bytes]]]:
+    ) -> tuple[int, dict[str, object], list[tuple[bytes, bytes]]]:
         channel = self._channel
+        headers = Headers(scope=scope)
+        # From the headers alone, unverified: enough to find the delivery in the platform's log.
+        topic, delivery_id = (_label(label) for label in channel.labels(headers))
         try:
-            event = await _event(Headers(scope=scope), receive, channel, self._limit)
+            events = await _events(headers, receive, channel, self._limit)
         except RefusedError as exc:
-            log.info("%s refused (%d): %s", channel.name, exc.status, exc.reason)
+            log.info(
+                "%s %s delivery %s refused (%d): %s",
+                channel.name, topic, delivery_id, exc.status, exc.reason,
+            )  # fmt: skip
             return exc.status, {"error": exc.reason}, []
-        if event is None:
+        except DeferredError as exc:
+            log.info("%s %s delivery %s deferred: %s", channel.name, topic, delivery_id, exc)
+            return HTTPStatus.OK, {"status": "deferred", "reason": str(exc)}, []
+        if not events:
             return HTTPStatus.OK, {"status": "ignored"}, []
-        envelope = event.envelope
+        event_ids = [str(event.envelope.event_id) for event in events]
         try:
-            ack = await self._acknowledger.publish(event)
+            ack = await self._acknowledger.publish(events)
         except NotDurableError as exc:
             log.warning(
-                "%s %s %s not acknowledged by Kafka: %s",
-                channel.name, envelope.event_type, envelope.event_id, exc,
+                "%s %s delivery %s: events %s not acknowledged by Kafka: %s",
+                channel.name, topic, delivery_id, ",".join(event_ids), exc,
             )  # fmt: skip
             return (
                 HTTPStatus.SERVICE_UNAVAILABLE,
@@ -204,24 +219,40 @@ class WebhookRoute:
                 self._retry_after,
             )
         if ack is Ack.DUPLICATE:
-            log.info("%s duplicate %s %s", channel.name, envelope.event_type, envelope.event_id)
-        return HTTPStatus.OK, {"status": ack.value, "event_id": str(envelope.event_id)}, []
+            log.info(
+                "%s %s delivery %s duplicate: events %s",
+                channel.name, topic, delivery_id, ",".join(event_ids),
+            )  # fmt: skip
+        # The last event is the change the delivery names; those before it lead up to it.
+        answer: dict[str, object] = {"status": ack.value, "event_id": event_ids[-1]}
+        if len(event_ids) > 1:
+            answer["event_ids"] = event_ids
+        return HTTPStatus.OK, answer, []
+
+
+def _label(value: str | None) -> str:
+    """A header value fit for a log line: quoted, so it cannot forge a line, and bounded."""
+    return "-" if value is None else repr(value[:_MAX_LABEL_CHARS])
 
 
 class _DisconnectedError(Exception):
     """The client went away before the whole body arrived."""
 
 
-async def _event(headers: Headers, receive: Receive, channel: Channel, limit: int) -> Event | None:
+async def _events(
+    headers: Headers, receive: Receive, channel: Channel, limit: int
+) -> tuple[Event, ...]:
     body = await _body(headers, receive, limit)
     try:
-        return channel.event(headers, body)
+        return channel.events(headers, body)
     except SignatureError as exc:
         raise RefusedError(HTTPStatus.UNAUTHORIZED, str(exc)) from None
     except BadDeliveryError as exc:
         raise RefusedError(HTTPStatus.BAD_REQUEST, str(exc)) from None
     except pydantic.ValidationError as exc:
         raise _invalid(exc) from None
+    except UnfitEventError as exc:
+        raise RefusedError(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc)) from None
 
 
 async def _body(headers: Headers, receive: Receive, limit: int) -> bytes:

@@ -1,9 +1,14 @@
 """The three channels: how each names, signs and describes a delivery, and its events.
 
-``Channel.event`` verifies the signature on the raw body first, then reads the headers and
-the payload. It raises ``SignatureError`` (401), ``BadDeliveryError`` (400) or pydantic's
-``ValidationError`` (400 for a body that is not JSON, else 422); it returns None for a
-delivery that maps to no event (a topic the receiver does not handle, or WooCommerce's ping).
+``Channel.events`` verifies the signature on the raw body first, then reads the headers and
+the payload. It raises ``SignatureError`` (401), ``BadDeliveryError`` (400), pydantic's
+``ValidationError`` (400 for a body that is not JSON, else 422), ``UnfitEventError`` (422, an
+event that breaks the edge rules of ``mapping.rules``) or ``DeferredError`` (200, a
+body that holds nothing to publish yet); it returns no event for a delivery that maps to none
+(a topic the receiver does not handle, or WooCommerce's ping). Every event's id is the
+identity of its change (``identified``).
+
+``Channel.labels`` reads the webhook topic and delivery id from the headers alone, for logs.
 """
 
 from __future__ import annotations
@@ -14,7 +19,16 @@ from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from producers.commerce.mapping import Delivery, generic_event, shopify, woocommerce
+from producers.commerce.mapping import (
+    Delivery,
+    Mapped,
+    events_of,
+    generic_event,
+    identified,
+    shopify,
+    woocommerce,
+)
+from producers.commerce.mapping.rules import checked
 from producers.commerce.payloads import GenericPayload
 from producers.commerce.signatures import verify_body, verify_standard
 from retailsync.errors import InvalidInputError
@@ -22,6 +36,8 @@ from retailsync.events import Event, Source, SourceSystem
 
 Headers = Mapping[str, str]
 _WOOCOMMERCE_PING = b"webhook_id="
+# Header values become refs and source instances: a longer one is not a platform's.
+_MAX_HEADER_CHARS = 255
 
 
 class BadDeliveryError(InvalidInputError):
@@ -31,23 +47,28 @@ class BadDeliveryError(InvalidInputError):
 class Channel(Protocol):
     name: str
 
-    def event(self, headers: Headers, body: bytes) -> Event | None: ...
+    def events(self, headers: Headers, body: bytes) -> tuple[Event, ...]: ...
+
+    def labels(self, headers: Headers) -> tuple[str | None, str | None]: ...
 
 
 def _required(headers: Headers, name: str) -> str:
     value = headers.get(name)
     if not value:
         raise BadDeliveryError(f"the {name} header is missing")
+    if len(value) > _MAX_HEADER_CHARS:
+        raise BadDeliveryError(f"the {name} header is over {_MAX_HEADER_CHARS} characters")
     return value
 
 
 def _mapped(
-    topics: Mapping[str, Callable[[Delivery, bytes], Event | None]],
+    topics: Mapping[str, Callable[[Delivery, bytes], Mapped]],
     delivery: Delivery,
     body: bytes,
-) -> Event | None:
+) -> tuple[Event, ...]:
     mapping = topics.get(delivery.topic)
-    return mapping(delivery, body) if mapping is not None else None
+    mapped = mapping(delivery, body) if mapping is not None else None
+    return tuple(identified(checked(event)) for event in events_of(mapped))
 
 
 class ShopifyChannel:
@@ -57,13 +78,16 @@ class ShopifyChannel:
         self._keys = keys
         self._channel = channel
 
-    def event(self, headers: Headers, body: bytes) -> Event | None:
+    def labels(self, headers: Headers) -> tuple[str | None, str | None]:
+        delivery_id = headers.get("x-shopify-event-id") or headers.get("x-shopify-webhook-id")
+        return headers.get("x-shopify-topic"), delivery_id
+
+    def events(self, headers: Headers, body: bytes) -> tuple[Event, ...]:
         verify_body(self._keys, body, headers.get("x-shopify-hmac-sha256"))
         # X-Shopify-Event-Id names the event across subscriptions and retries; older
         # deliveries carry only X-Shopify-Webhook-Id, the same on every retry.
-        delivery_id = headers.get("x-shopify-event-id") or _required(
-            headers, "x-shopify-webhook-id"
-        )
+        named_by = "x-shopify-event-id" if headers.get("x-shopify-event-id") else None
+        delivery_id = _required(headers, named_by or "x-shopify-webhook-id")
         triggered = headers.get("x-shopify-triggered-at")
         try:
             triggered_at = datetime.fromisoformat(triggered) if triggered else None
@@ -89,10 +113,13 @@ class WooCommerceChannel:
         self._keys = keys
         self._channel = channel
 
-    def event(self, headers: Headers, body: bytes) -> Event | None:
+    def labels(self, headers: Headers) -> tuple[str | None, str | None]:
+        return headers.get("x-wc-webhook-topic"), headers.get("x-wc-webhook-delivery-id")
+
+    def events(self, headers: Headers, body: bytes) -> tuple[Event, ...]:
         if "x-wc-webhook-topic" not in headers and body.startswith(_WOOCOMMERCE_PING):
             # Sent unsigned when a webhook is saved; it must answer 2xx to be kept.
-            return None
+            return ()
         verify_body(self._keys, body, headers.get("x-wc-webhook-signature"))
         site = _required(headers, "x-wc-webhook-source")
         delivery = Delivery(
@@ -117,7 +144,11 @@ class GenericChannel:
         self._tolerance_s = tolerance_s
         self._clock = clock
 
-    def event(self, headers: Headers, body: bytes) -> Event | None:
+    def labels(self, headers: Headers) -> tuple[str | None, str | None]:
+        # The event type is in the signed body, not in a header.
+        return None, headers.get("webhook-id")
+
+    def events(self, headers: Headers, body: bytes) -> tuple[Event, ...]:
         verify_standard(
             self._keys,
             body,
@@ -127,5 +158,6 @@ class GenericChannel:
             now=self._clock(),
             tolerance_s=self._tolerance_s,
         )
+        webhook_id = _required(headers, "webhook-id")
         payload = GenericPayload.model_validate_json(body)
-        return generic_event(_required(headers, "webhook-id"), payload)
+        return (identified(checked(generic_event(webhook_id, payload))),)

@@ -1,18 +1,40 @@
-"""What the mappings share: the delivery a payload came in, envelopes, amounts."""
+"""What the mappings share: the delivery a payload came in, envelopes, event identity,
+amounts."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal
 
-from retailsync.events import Envelope, Event, Source
+from retailsync.events import Envelope, Event, Source, derive_event_id
 from retailsync.events.fields import MONEY_SCALE
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _CENT_OF_A_CENT = Decimal(1).scaleb(-MONEY_SCALE)
+# Room for any product of two bounded payload numbers: the event's own digit limit then
+# refuses what does not fit, instead of decimal.InvalidOperation.
+_WIDE = Context(prec=60)
+_DIGEST_CHARS = 32
+
+
+Mapped = Event | tuple[Event, ...] | None
+"""What a topic's mapping makes of a payload: an event, several in publishing order, or none."""
+
+
+def events_of(mapped: Mapped) -> tuple[Event, ...]:
+    """The events of a mapping's result, in publishing order."""
+    if isinstance(mapped, tuple):
+        return mapped
+    return () if mapped is None else (mapped,)
+
+
+class DeferredError(Exception):
+    """A body the platform legitimately sends that holds nothing to publish yet; a later
+    delivery carries the change. Answered 2xx, so the platform keeps the webhook."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,8 +62,7 @@ class Delivery:
         occurred_at: datetime,
         source_version: int | None = None,
     ) -> Envelope:
-        """The envelope of ``model``'s event; its id comes from the source version when the
-        event type keeps one, else from the delivery id."""
+        """The envelope of ``model``'s event; ``identified`` gives it its final id."""
         return model.new_envelope(
             source=self.source,
             source_ref=source_ref,
@@ -52,6 +73,24 @@ class Delivery:
         )
 
 
+def identified(event: Event) -> Event:
+    """``event`` with the id of the change it describes: the id its envelope was given (from
+    the source's version of the entity, or else the platform's delivery id) refined by a
+    digest of what the event says.
+
+    The envelope's id alone can be shared by two changes: Shopify's ``updated_at`` and
+    WooCommerce's delivery id (webhook id and Unix second) have a resolution of one second.
+    The digest tells such changes apart, and a re-delivery of the same change says the same
+    thing and keeps its id.
+    """
+    envelope = event.envelope
+    content = event.model_dump_json(exclude={"envelope"}).encode()
+    digest = hashlib.sha256(content).hexdigest()[:_DIGEST_CHARS]
+    change = f"{envelope.event_id}/{digest}"
+    event_id = derive_event_id(envelope.event_type, envelope.source, envelope.source_ref, change)
+    return event.model_copy(update={"envelope": envelope.model_copy(update={"event_id": event_id})})
+
+
 def micros(moment: datetime) -> int:
     """``moment`` in microseconds since the epoch: a source_version that grows with time."""
     return (moment - _EPOCH) // _MICROSECOND
@@ -59,7 +98,7 @@ def micros(moment: datetime) -> int:
 
 def money(amount: Decimal) -> Decimal:
     """``amount`` rounded to the events' money scale (a unit price from a division may not be)."""
-    return amount.quantize(_CENT_OF_A_CENT, rounding=ROUND_HALF_EVEN)
+    return amount.quantize(_CENT_OF_A_CENT, rounding=ROUND_HALF_EVEN, context=_WIDE)
 
 
 def total(amounts: Iterable[Decimal]) -> Decimal:

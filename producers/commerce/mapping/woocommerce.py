@@ -1,16 +1,24 @@
 """WooCommerce webhooks to events, by the ``X-WC-Webhook-Topic`` header.
 
-order.updated carries the order's whole state, not what changed: it maps to the most
-specific event the state shows (cancelled, then the newest refund, then the payment), or
-to nothing. Consumers key on the natural refs (payment_ref, refund_ref), so the same state
-seen again in a later update changes nothing downstream.
+order.updated carries the order's whole state, not what changed: it maps to the order's
+creation (when it has lines) followed by the most specific event the state shows
+(cancelled, then the newest refund, then the payment), if any. Consumers key on the natural
+refs (order_ref, payment_ref, refund_ref), so the same state seen again in a later update
+changes nothing downstream.
+
+An order.created without line items is deferred (answered 200, nothing published):
+WooCommerce fires its new-order hook before it saves the lines, so such a body really
+arrives, and refusing it would count towards the five failures after which WooCommerce
+disables the webhook. The order is created by the first order.updated that carries its
+lines, which WooCommerce sends when it saves them or when the payment or status changes.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
-from producers.commerce.mapping.common import Delivery, micros, money, total
+from producers.commerce.mapping.common import DeferredError, Delivery, Mapped, micros, money, total
 from producers.commerce.payloads.woocommerce import WooAddress, WooCustomer, WooLineItem, WooOrder
 from retailsync.events import (
     Address,
@@ -38,12 +46,31 @@ _PAYMENT_STATES = {
 
 def order_created(delivery: Delivery, body: bytes) -> Event:
     order = WooOrder.model_validate_json(body)
+    if not order.line_items:
+        raise DeferredError(
+            "an order.created without line items: the order.updated that carries them "
+            "creates the order"
+        )
+    return _created(delivery, order)
+
+
+def order_updated(delivery: Delivery, body: bytes) -> Mapped:
+    order = WooOrder.model_validate_json(body)
+    created = (_created(delivery, order),) if order.line_items else ()
+    change = _change(delivery, order)
+    return (*created, change) if change is not None else created
+
+
+def _created(delivery: Delivery, order: WooOrder) -> OrderCreated:
+    # Named after the order's creation, not the delivery: the same order seen again in a
+    # later order.updated keeps its id, and is answered from memory or dropped downstream.
+    creation = replace(delivery, delivery_id=f"{_source_ref(order)}/created")
     gross = order.prices_include_tax
     # WooCommerce keeps line amounts net of tax; with gross pricing the event says gross.
     shipping = total(line.total + (line.total_tax if gross else 0) for line in order.shipping_lines)
     lines = tuple(_line(item, gross=gross) for item in order.line_items)
     return OrderCreated(
-        envelope=delivery.envelope(OrderCreated, _source_ref(order), order.date_created_gmt),
+        envelope=creation.envelope(OrderCreated, _source_ref(order), order.date_created_gmt),
         order_ref=delivery.ref(order.id),
         order_number=order.number,
         customer_ref=delivery.ref(order.customer_id) if order.customer_id else None,
@@ -61,8 +88,7 @@ def order_created(delivery: Delivery, body: bytes) -> Event:
     )
 
 
-def order_updated(delivery: Delivery, body: bytes) -> Event | None:
-    order = WooOrder.model_validate_json(body)
+def _change(delivery: Delivery, order: WooOrder) -> Event | None:
     if order.status == "cancelled":
         # WooCommerce puts the stock of a cancelled order back.
         return OrderCancelled(
@@ -118,13 +144,13 @@ def customer_upserted(delivery: Delivery, body: bytes) -> Event:
     )
 
 
-TOPICS: dict[str, Callable[[Delivery, bytes], Event | None]] = {
+TOPICS: dict[str, Callable[[Delivery, bytes], Mapped]] = {
     "order.created": order_created,
     "order.updated": order_updated,
     "customer.created": customer_upserted,
     "customer.updated": customer_upserted,
 }
-"""The WooCommerce topics the receiver maps; None from a mapping: nothing to publish."""
+"""The WooCommerce topics the receiver maps, each to the function that makes its events."""
 
 
 def _source_ref(order: WooOrder) -> str:

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, Field
 
-from producers.commerce.payloads.base import Payload
+from producers.commerce.payloads.base import MAX_CODE_CHARS, Payload
 from retailsync.events import Source
 
 GenericType = Literal[
@@ -34,7 +34,7 @@ class GenericPayload(Payload):
     type: GenericType
     timestamp: AwareDatetime
     source: Source
-    source_ref: str = Field(min_length=1)
+    source_ref: str = Field(min_length=1, max_length=MAX_CODE_CHARS)
     source_version: int | None = Field(None, ge=0, lt=2**63)
-    channel: str = Field(min_length=1)
+    channel: str = Field(min_length=1, max_length=MAX_CODE_CHARS)
     data: dict[str, Any] = Field(repr=False)

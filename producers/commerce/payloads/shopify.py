@@ -8,7 +8,15 @@ from decimal import Decimal
 
 from pydantic import AwareDatetime, Field
 
-from producers.commerce.payloads.base import Payload
+from producers.commerce.payloads.base import (
+    Amount,
+    Code,
+    Count,
+    Payload,
+    PlatformId,
+    RefundCount,
+    SignedAmount,
+)
 
 
 class ShopifyAddress(Payload):
@@ -24,39 +32,39 @@ class ShopifyAddress(Payload):
 
 
 class TaxLine(Payload):
-    price: Decimal
+    price: Amount
 
 
 class DiscountAllocation(Payload):
-    amount: Decimal
+    amount: Amount
 
 
 class LineItem(Payload):
-    id: int
-    variant_id: int | None = None
-    sku: str | None = None
+    id: PlatformId
+    variant_id: PlatformId | None = None
+    sku: Code | None = None
     title: str
-    quantity: int
-    price: Decimal
-    total_discount: Decimal = Decimal(0)
+    quantity: Count
+    price: Amount
+    total_discount: Amount = Decimal(0)
     discount_allocations: tuple[DiscountAllocation, ...] = ()
     tax_lines: tuple[TaxLine, ...] = ()
 
 
 class ShippingLine(Payload):
-    title: str | None = None
-    code: str | None = None
-    price: Decimal
-    discounted_price: Decimal | None = None
+    title: Code | None = None
+    code: Code | None = None
+    price: Amount
+    discounted_price: Amount | None = None
 
 
 class CustomerId(Payload):
-    id: int
+    id: PlatformId
 
 
 class Money(Payload):
-    amount: Decimal
-    currency_code: str
+    amount: Amount
+    currency_code: Code
 
 
 class MoneySet(Payload):
@@ -64,34 +72,34 @@ class MoneySet(Payload):
 
 
 class RefundLineItem(Payload):
-    line_item_id: int
-    quantity: int
-    restock_type: str | None = None
-    subtotal: Decimal
+    line_item_id: PlatformId
+    quantity: RefundCount
+    restock_type: Code | None = None
+    subtotal: Amount
     subtotal_set: MoneySet | None = None
-    total_tax: Decimal
+    total_tax: Amount
     line_item: LineItem | None = None
 
 
 class Transaction(Payload):
-    id: int
-    kind: str
-    status: str | None = None
-    amount: Decimal
-    currency: str | None = None
-    gateway: str | None = None
-    parent_id: int | None = None
+    id: PlatformId
+    kind: Code
+    status: Code | None = None
+    amount: Amount
+    currency: Code | None = None
+    gateway: Code | None = None
+    parent_id: PlatformId | None = None
 
 
 class OrderAdjustment(Payload):
-    amount: Decimal
-    tax_amount: Decimal = Decimal(0)
-    kind: str | None = None
+    amount: SignedAmount  # negative: money taken back, e.g. a shipping refund
+    tax_amount: SignedAmount = Decimal(0)
+    kind: Code | None = None
 
 
 class ShopifyRefund(Payload):
-    id: int
-    order_id: int
+    id: PlatformId
+    order_id: PlatformId
     created_at: AwareDatetime
     processed_at: AwareDatetime | None = None
     refund_line_items: tuple[RefundLineItem, ...] = ()
@@ -102,20 +110,20 @@ class ShopifyRefund(Payload):
 
 
 class ShopifyOrder(Payload):
-    id: int
-    name: str | None = None
+    id: PlatformId
+    name: Code | None = None
     created_at: AwareDatetime
     updated_at: AwareDatetime | None = None
     cancelled_at: AwareDatetime | None = None
-    cancel_reason: str | None = None
-    currency: str
-    total_price: Decimal
-    subtotal_price: Decimal
-    total_tax: Decimal
-    total_discounts: Decimal = Decimal(0)
+    cancel_reason: Code | None = None
+    currency: Code
+    total_price: Amount
+    subtotal_price: Amount
+    total_tax: Amount
+    total_discounts: Amount = Decimal(0)
     taxes_included: bool
-    financial_status: str | None = None
-    payment_gateway_names: tuple[str, ...] = ()
+    financial_status: Code | None = None
+    payment_gateway_names: tuple[Code, ...] = ()
     line_items: tuple[LineItem, ...]
     shipping_lines: tuple[ShippingLine, ...] = ()
     shipping_address: ShopifyAddress | None = Field(None, repr=False)
@@ -124,11 +132,11 @@ class ShopifyOrder(Payload):
 
 
 class MarketingConsent(Payload):
-    state: str | None = None
+    state: Code | None = None
 
 
 class ShopifyCustomer(Payload):
-    id: int
+    id: PlatformId
     email: str | None = Field(None, repr=False)
     phone: str | None = Field(None, repr=False)
     first_name: str | None = Field(None, repr=False)

@@ -8,12 +8,19 @@ WooCommerce writes money as strings ("18.00"), empty strings for unset address p
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
-from producers.commerce.payloads.base import Payload
+from producers.commerce.payloads.base import (
+    Amount,
+    Code,
+    Count,
+    OptionalId,
+    Payload,
+    PlatformId,
+    SignedAmount,
+)
 
 
 def _utc(value: datetime) -> datetime:
@@ -38,56 +45,56 @@ class WooAddress(Payload):
 
 
 class WooLineItem(Payload):
-    id: int
+    id: PlatformId
     name: str
-    product_id: int
-    quantity: int
-    subtotal: Decimal
-    subtotal_tax: Decimal
-    total: Decimal
-    total_tax: Decimal
-    sku: str | None = None
+    product_id: OptionalId
+    quantity: Count
+    subtotal: Amount
+    subtotal_tax: Amount
+    total: Amount
+    total_tax: Amount
+    sku: Code | None = None
 
 
 class WooShippingLine(Payload):
-    method_id: str | None = None
-    method_title: str | None = None
-    total: Decimal
-    total_tax: Decimal
+    method_id: Code | None = None
+    method_title: Code | None = None
+    total: Amount
+    total_tax: Amount
 
 
 class WooRefund(Payload):
-    id: int
+    id: PlatformId
     reason: str | None = None
-    total: Decimal  # negative: "-5.00"
+    total: Annotated[SignedAmount, Field(le=0)]  # money going back: "-5.00"
 
 
 class WooOrder(Payload):
-    id: int
-    number: str | None = None
-    status: str
-    currency: str
+    id: PlatformId
+    number: Code | None = None
+    status: Code
+    currency: Code
     prices_include_tax: bool
     date_created_gmt: GmtDatetime
     date_modified_gmt: GmtDatetime | None = None
     date_paid_gmt: GmtDatetime | None = None
-    discount_total: Decimal
-    discount_tax: Decimal
-    shipping_total: Decimal
-    shipping_tax: Decimal
-    total: Decimal
-    total_tax: Decimal
-    customer_id: int = 0
+    discount_total: Amount
+    discount_tax: Amount
+    shipping_total: Amount
+    shipping_tax: Amount
+    total: Amount
+    total_tax: Amount
+    customer_id: OptionalId = 0
     shipping: WooAddress = Field(WooAddress(), repr=False)
-    payment_method: str = ""
-    transaction_id: str = ""
+    payment_method: Code = ""
+    transaction_id: Code = ""
     line_items: tuple[WooLineItem, ...]
     shipping_lines: tuple[WooShippingLine, ...] = ()
     refunds: tuple[WooRefund, ...] = ()
 
 
 class WooCustomer(Payload):
-    id: int
+    id: PlatformId
     date_created_gmt: GmtDatetime
     date_modified_gmt: GmtDatetime | None = None
     email: str | None = Field(None, repr=False)

@@ -1,0 +1,57 @@
+"""What every event from the webhook edge keeps beyond its Avro schema.
+
+No amount or quantity below zero, an order line of at least one unit, identities short
+enough for keys. The payload models refuse most of this with the platform's field path;
+these rules catch what a mapping computed (a discount larger than its line) and whatever the
+generic channel posts, whose payload is the event itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+from pydantic import BaseModel
+
+from producers.commerce.payloads.base import MAX_CODE_CHARS
+from retailsync.events import Event, OrderLine
+
+# String fields that identify something, besides every "*_ref".
+_IDENTITIES = frozenset({"sku", "instance", "channel", "event_type"})
+
+
+class UnfitEventError(ValueError):
+    """The event breaks an edge rule; ``problems`` name the field paths, never the values."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def checked(event: Event) -> Event:
+    """``event`` if it keeps the rules; else UnfitEventError naming every field that does not."""
+    problems = list(_problems(event, ""))
+    if problems:
+        raise UnfitEventError(problems)
+    return event
+
+
+def _problems(record: BaseModel, path: str) -> Iterator[str]:
+    if isinstance(record, OrderLine) and record.quantity <= 0:
+        yield f"{path}quantity: an order line holds at least one unit"
+    for name, value in record:
+        where = f"{path}{name}"
+        if isinstance(value, BaseModel):
+            yield from _problems(value, f"{where}.")
+        elif isinstance(value, tuple):
+            for index, item in enumerate(value):
+                if isinstance(item, BaseModel):
+                    yield from _problems(item, f"{where}.{index}.")
+        elif isinstance(value, Decimal) and value < 0:
+            yield f"{where}: must not be negative"
+        elif (
+            isinstance(value, str)
+            and (name.endswith("_ref") or name in _IDENTITIES)
+            and len(value) > MAX_CODE_CHARS
+        ):
+            yield f"{where}: longer than {MAX_CODE_CHARS} characters"
