@@ -61,6 +61,12 @@ from retailsync.topology import Topology, load_topology
 
 log = logging.getLogger("retailsync.webhooks")
 _READY_TIMEOUT_S = 2.0
+# How long librdkafka keeps trying to deliver a record, far beyond the answer's deadline: a
+# record answered 503 may already sit in a stalled broker's socket and be written when it
+# resumes. While librdkafka still holds it, the platform's retry waits for that same record
+# instead of producing a second copy; once librdkafka gives up, it may have been written
+# ("possibly persisted"), and a retry publishes it again under the same event id.
+_DELIVERY_TIMEOUT_S = 300.0
 _MAX_LABEL_CHARS = 100
 
 
@@ -85,7 +91,10 @@ def receiver_app(
         schemas = settings.schemas_dir or default_schemas_dir(settings.topology_file)
         serde = EventSerde(serde_for(settings, load_catalogue(schemas), topology))
     publisher = AsyncPublisher(
-        settings, topology, serde, delivery_timeout_s=webhook.webhook_ack_timeout_s
+        settings,
+        topology,
+        serde,
+        delivery_timeout_s=max(_DELIVERY_TIMEOUT_S, webhook.webhook_ack_timeout_s),
     )
     return build_app(webhook, publisher)
 

@@ -103,3 +103,26 @@ def test_nothing_is_kept_when_the_window_is_off() -> None:
         assert len(recent) == 0
 
     asyncio.run(scenario())
+
+
+def test_a_delivery_in_flight_outlives_the_window_and_the_entry_limit() -> None:
+    # Its record may still be written: a duplicate must wait for it, not produce again.
+    async def scenario() -> None:
+        clock = Clock()
+        recent = RecentDeliveries(10, 1, clock=clock)
+        loop = asyncio.get_running_loop()
+        slow = uuid.uuid4()
+        stalled = loop.create_future()
+        recent.add(slow, stalled)
+        for _ in range(3):
+            done = loop.create_future()
+            recent.add(uuid.uuid4(), done)
+            done.set_result(None)
+        await asyncio.sleep(0)
+        clock.now = 100
+        assert recent.in_flight(slow) is stalled
+        stalled.set_result(None)
+        await asyncio.sleep(0)
+        assert recent.acknowledged(slow)  # remembered from its acknowledgement on
+
+    asyncio.run(scenario())
