@@ -199,18 +199,18 @@ class WebhookRoute:
     ) -> tuple[int, dict[str, object], list[tuple[bytes, bytes]]]:
         channel = self._channel
         headers = Headers(scope=scope)
-        # From the headers alone, unverified: enough to find the delivery in the platform's log.
-        topic, delivery_id = (_label(label) for label in channel.labels(headers))
         try:
             events = await _events(headers, receive, channel, self._limit)
         except RefusedError as exc:
             log.info(
                 "%s %s delivery %s refused (%d): %s",
-                channel.name, topic, delivery_id, exc.status, exc.reason,
+                channel.name, *_labels(channel, headers), exc.status, exc.reason,
             )  # fmt: skip
             return exc.status, {"error": exc.reason}, []
         except DeferredError as exc:
-            log.info("%s %s delivery %s deferred: %s", channel.name, topic, delivery_id, exc)
+            log.info(
+                "%s %s delivery %s deferred: %s", channel.name, *_labels(channel, headers), exc
+            )
             return HTTPStatus.OK, {"status": "deferred", "reason": str(exc)}, []
         if not events:
             return HTTPStatus.OK, {"status": "ignored"}, []
@@ -220,7 +220,7 @@ class WebhookRoute:
         except NotDurableError as exc:
             log.warning(
                 "%s %s delivery %s: events %s not acknowledged by Kafka: %s",
-                channel.name, topic, delivery_id, ",".join(event_ids), exc,
+                channel.name, *_labels(channel, headers), ",".join(event_ids), exc,
             )  # fmt: skip
             return (
                 HTTPStatus.SERVICE_UNAVAILABLE,
@@ -230,7 +230,7 @@ class WebhookRoute:
         if ack is Ack.DUPLICATE:
             log.info(
                 "%s %s delivery %s duplicate: events %s",
-                channel.name, topic, delivery_id, ",".join(event_ids),
+                channel.name, *_labels(channel, headers), ",".join(event_ids),
             )  # fmt: skip
         # The last event is the change the delivery names; those before it lead up to it.
         answer: dict[str, object] = {"status": ack.value, "event_id": event_ids[-1]}
@@ -239,8 +239,14 @@ class WebhookRoute:
         return HTTPStatus.OK, answer, []
 
 
+def _labels(channel: Channel, headers: Headers) -> tuple[str, str]:
+    """The webhook topic and delivery id for a log line, from the headers alone (unverified):
+    quoted, so that they cannot forge a line, and bounded."""
+    topic, delivery_id = channel.labels(headers)
+    return _label(topic), _label(delivery_id)
+
+
 def _label(value: str | None) -> str:
-    """A header value fit for a log line: quoted, so it cannot forge a line, and bounded."""
     return "-" if value is None else repr(value[:_MAX_LABEL_CHARS])
 
 

@@ -177,7 +177,7 @@ def _line(item: WooLineItem, *, gross: bool) -> OrderLine:
         sku=item.sku or f"woocommerce-product:{item.product_id}",
         title=item.name,
         quantity=item.quantity,
-        unit_price=money(before_discount / item.quantity) if item.quantity else before_discount,
+        unit_price=money(before_discount / item.quantity),  # quantity is at least 1
         discount=before_discount - after_discount,
         tax=item.total_tax,
         total=after_discount,
