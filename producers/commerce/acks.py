@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import logging
+import uuid
 from collections.abc import Sequence
+from functools import partial
 from typing import Protocol
 
 from producers.commerce.recent import RecentDeliveries
 from retailsync.errors import DeliveryError
 from retailsync.events import Event
+
+log = logging.getLogger("retailsync.webhooks")
 
 
 class EventSink(Protocol):
@@ -39,7 +44,8 @@ class Acknowledger:
     A duplicate of an acknowledged event is answered at once; a duplicate of one in flight
     waits for the same delivery. A record that missed the deadline stays in flight (the
     sink's delivery timeout is far longer than the answer's): the platform's retry waits for
-    that same record, and is answered as a duplicate once it is written.
+    that same record, and is answered as a duplicate once it is written. Its late report is
+    logged, since no answer carries it.
     """
 
     def __init__(self, sink: EventSink, recent: RecentDeliveries, timeout_s: float) -> None:
@@ -51,6 +57,7 @@ class Acknowledger:
         """Publish ``events`` in their order; PUBLISHED when any of them was produced now."""
         ack = Ack.DUPLICATE
         waiting: list[asyncio.Future[None]] = []
+        sent: list[tuple[uuid.UUID, asyncio.Future[None]]] = []
         for event in events:
             event_id = event.envelope.event_id
             delivered = self._recent.in_flight(event_id)
@@ -63,10 +70,14 @@ class Acknowledger:
                 except DeliveryError as exc:
                     raise NotDurableError(str(exc)) from None
                 self._recent.add(event_id, delivered)
+                sent.append((event_id, delivered))
             waiting.append(delivered)
         if waiting:
             # asyncio.wait never cancels what it waits for: a delivery outlives the deadline.
             await asyncio.wait(waiting, timeout=self._timeout_s)
+        for event_id, delivered in sent:
+            if not delivered.done():
+                delivered.add_done_callback(partial(_report_late, event_id))
         for delivered in waiting:
             if not delivered.done():
                 raise NotDurableError(f"not acknowledged within {self._timeout_s}s")
@@ -74,3 +85,19 @@ class Acknowledger:
             if failure is not None:
                 raise NotDurableError(str(failure))
         return ack
+
+
+def _report_late(event_id: uuid.UUID, delivered: asyncio.Future[None]) -> None:
+    """The report of a record that was answered 503 before it came."""
+    if delivered.cancelled():
+        return
+    failure = delivered.exception()
+    if failure is None:
+        log.info("event %s was written after its 503", event_id)
+    else:
+        # librdkafka gave up; a record already sent to a stalled broker may still be written.
+        log.warning(
+            "event %s was given up after its 503 (%s): it may have been written, and the "
+            "platform's retry publishes it again under the same event id",
+            event_id, failure,
+        )  # fmt: skip

@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from producers.commerce.app import build_app
+from retailsync.delivery import DeliveryError
 from retailsync.events import OrderCreated, PaymentCaptured
 from retailsync.settings import Settings
 from tests.commerce import (
@@ -209,3 +210,32 @@ def test_a_refusal_log_names_channel_topic_and_delivery_but_no_values(
     assert "77001" in shopify_line and "line_items.0.quantity" in shopify_line
     assert "woocommerce" in woo_line and "order.created" in woo_line and "d-4242" in woo_line
     assert "customer@example.com" not in caplog.text and "Example Street" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("outcome", "said"),
+    [(None, "written after its 503"), (DeliveryError("Local: Message timed out"), "may have")],
+)
+def test_the_late_report_of_a_record_answered_503_is_logged(
+    client: TestClient,
+    sink: FakeSink,
+    caplog: pytest.LogCaptureFixture,
+    outcome: DeliveryError | None,
+    said: str,
+) -> None:
+    sink.hang = True
+    body = json.dumps(sample_json("shopify", "orders_create")).encode()
+    reply = client.post(
+        "/webhooks/shopify", content=body, headers=shopify_request("orders/create", body)
+    )
+    assert reply.status_code == 503
+    (late,) = sink.pending
+    event_id = str(sink.sent[0].envelope.event_id)
+    with caplog.at_level(logging.INFO, logger="retailsync.webhooks"):
+        if outcome is None:
+            late.get_loop().call_soon_threadsafe(late.set_result, None)
+        else:
+            late.get_loop().call_soon_threadsafe(late.set_exception, outcome)
+        assert client.get("/healthz").status_code == 200  # a turn of the receiver's loop
+    (line,) = [r.getMessage() for r in caplog.records if "after its 503" in r.getMessage()]
+    assert event_id in line and said in line
