@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +29,6 @@ from tests.commerce import (
     shopify_request,
     woo_request,
 )
-from tests.integration.harness import SCHEMAS
 from tests.unit.test_commerce_app import FakeSink
 
 pytestmark = pytest.mark.unit
@@ -39,7 +39,7 @@ FUZZ = settings(
     # One receiver serves every example; each example starts from an empty sink and log.
     suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
-SERDE = EventSerde(SingleObjectSerde(load_catalogue(SCHEMAS)))
+SERDE = EventSerde(SingleObjectSerde(load_catalogue(Path(__file__).parents[2] / "schemas")))
 
 # (platform, fixture, webhook topic) of every sample; the generic channel has no topic header.
 SAMPLES = [
