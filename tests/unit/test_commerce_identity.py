@@ -12,7 +12,13 @@ from starlette.testclient import TestClient
 from producers.commerce.app import build_app
 from retailsync.events import RefundIssued
 from retailsync.settings import Settings
-from tests.commerce import receiver_settings, sample_json, shopify_request, woo_request
+from tests.commerce import (
+    generic_request,
+    receiver_settings,
+    sample_json,
+    shopify_request,
+    woo_request,
+)
 from tests.unit.test_commerce_app import FakeSink
 
 pytestmark = pytest.mark.unit
@@ -94,3 +100,21 @@ def test_two_woocommerce_refunds_in_one_second_share_a_delivery_id_but_not_an_ev
     # The platform's retry of the second body is the same change: not published again.
     assert _post_woo_update(client, second, delivery_id) == "duplicate"
     assert len([e for e in sink.sent if isinstance(e, RefundIssued)]) == 2
+
+
+def test_two_generic_events_at_one_source_version_are_two_changes(
+    client: TestClient, sink: FakeSink
+) -> None:
+    # A bridge that versions by the second sends two states of one order at one version.
+    first = sample_json("generic", "order_created") | {"source_version": 1741944413}
+    second = json.loads(json.dumps(first))
+    second["data"]["payment_state"] = "PENDING"
+    answers = []
+    for payload in (first, second, first):
+        body = json.dumps(payload).encode()
+        reply = client.post("/webhooks/generic", content=body, headers=generic_request(body))
+        assert reply.status_code == 200, reply.text
+        answers.append(reply.json())
+    assert [answer["status"] for answer in answers] == ["published", "published", "duplicate"]
+    assert answers[0]["event_id"] != answers[1]["event_id"] == str(sink.sent[1].envelope.event_id)
+    assert answers[2]["event_id"] == answers[0]["event_id"]
