@@ -10,11 +10,13 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
+import uuid
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 
-from confluent_kafka import KafkaError, Message
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from retailsync.errors import ConfigError, DeliveryError
 from retailsync.events import Event
@@ -32,6 +34,18 @@ from retailsync.telemetry import current_traceparent
 from retailsync.topology import Topology
 
 log = logging.getLogger("retailsync.publisher")
+
+
+class PossiblyWrittenError(DeliveryError):
+    """librdkafka gave up on a record it may have sent: the brokers may have written it (a
+    stalled broker writes what it received once it resumes). Says where to look: the
+    partition, from the time the record was produced (epoch ms) on."""
+
+    def __init__(self, message: str, topic: str, partition: int, since_ms: int) -> None:
+        super().__init__(message)
+        self.topic = topic
+        self.partition = partition
+        self.since_ms = since_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +112,10 @@ class AsyncPublisher:
 
     Many requests wait at once without anyone flushing: a thread serves librdkafka's delivery
     reports and hands each to the event loop. A record not acknowledged within
-    ``delivery_timeout_s`` fails, and librdkafka stops retrying it then (``message.timeout.ms``).
-    Use ``start`` and ``close`` from the event loop that awaits the futures.
+    ``delivery_timeout_s`` fails, and librdkafka stops retrying it then (``message.timeout.ms``);
+    one it had sent fails with ``PossiblyWrittenError``, and ``holds`` tells whether the
+    brokers wrote it after all. Use ``start`` and ``close`` from the event loop that awaits
+    the futures.
     """
 
     _POLL_S = 0.1
@@ -116,6 +132,10 @@ class AsyncPublisher:
         self._serde = serde
         self._settings = settings
         self._options = {"message.timeout.ms": max(1, int(delivery_timeout_s * 1000))}
+        self._reader_config = {
+            **settings.consumer_config(f"{settings.client_id}-read-back"),
+            "enable.auto.commit": False,
+        }
         self._producer: KafkaProducer | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = threading.Event()
@@ -138,9 +158,11 @@ class AsyncPublisher:
             raise RuntimeError("start the publisher first")
         record = event_record(event, self._topology, self._serde)
         future: asyncio.Future[None] = self._loop.create_future()
+        # The report of a failed record has no timestamp; a read-back starts from this one.
+        sent_ms = int(time.time() * 1000) - 1
         self._producer.produce(
             record.topic, key=record.key, value=record.value, headers=record.headers,
-            on_delivery=partial(self._on_delivery, future), wait_for_room=False,
+            on_delivery=partial(self._on_delivery, future, sent_ms), wait_for_room=False,
         )  # fmt: skip
         return future
 
@@ -149,6 +171,42 @@ class AsyncPublisher:
         if self._producer is None:
             return False
         return await asyncio.to_thread(self._producer.reachable, timeout_s)
+
+    async def holds(
+        self, event_id: uuid.UUID, where: PossiblyWrittenError, timeout_s: float
+    ) -> bool:
+        """True when ``where``'s partition holds a record of ``event_id`` written since the
+        record librdkafka gave up on was made; DeliveryError if it cannot be read in time."""
+        marker = (EVENT_ID, str(event_id).encode())
+        return await asyncio.to_thread(self._holds, marker, where, timeout_s)
+
+    def _holds(
+        self, marker: tuple[str, bytes], where: PossiblyWrittenError, timeout_s: float
+    ) -> bool:
+        deadline = time.monotonic() + timeout_s
+        reader = Consumer(self._reader_config)
+        try:
+            since = TopicPartition(where.topic, where.partition, where.since_ms)
+            (start,) = reader.offsets_for_times([since], timeout=timeout_s)
+            _, end = reader.get_watermark_offsets(since, timeout=timeout_s)
+            if start.offset < 0 or start.offset >= end:
+                return False  # nothing written since
+            reader.assign([start])
+            while time.monotonic() < deadline:
+                for message in reader.consume(500, timeout=0.2):
+                    if message.error() is not None:
+                        continue
+                    if marker in (message.headers() or ()):
+                        return True
+                    if (message.offset() or 0) >= end - 1:
+                        return False
+        except KafkaException as exc:
+            raise DeliveryError(f"{where.topic}[{where.partition}]: {exc}") from None
+        finally:
+            reader.close()
+        raise DeliveryError(
+            f"{where.topic}[{where.partition}] could not be read back within {timeout_s}s"
+        )
 
     async def close(self, timeout_s: float = 10.0) -> None:
         """Wait up to ``timeout_s`` for records in flight, then stop serving reports."""
@@ -175,13 +233,17 @@ class AsyncPublisher:
         self._hand_over()
 
     def _on_delivery(
-        self, future: asyncio.Future[None], error: KafkaError | None, message: Message
+        self,
+        future: asyncio.Future[None],
+        sent_ms: int,
+        error: KafkaError | None,
+        message: Message,
     ) -> None:
         # Called inside poll(), on the reports thread: collected, and handed to the event
         # loop once per poll, so a burst of reports wakes the loop once.
         failure = None
         if error is not None:
-            failure = DeliveryError(f"{message.topic()}: {error.str()}")
+            failure = _failure(error, message, sent_ms)
         elif self._producer is not None:
             self._producer.watch.reachable()
         with self._reports_lock:
@@ -196,6 +258,16 @@ class AsyncPublisher:
         # A closed loop raises RuntimeError: nobody waits for the reports any more.
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(_settle_all, due)
+
+
+def _failure(error: KafkaError, message: Message, sent_ms: int) -> DeliveryError:
+    topic, partition = message.topic(), message.partition()
+    text = f"{topic}: {error.str()}"
+    partitioned = topic is not None and partition is not None and partition >= 0
+    if error.code() == KafkaError._MSG_TIMED_OUT and partitioned:
+        # Timed out in the queue or after it was sent: librdkafka does not tell Python which.
+        return PossiblyWrittenError(text, str(topic), int(partition or 0), sent_ms)
+    return DeliveryError(text)
 
 
 def _settle_all(due: list[tuple[asyncio.Future[None], DeliveryError | None]]) -> None:

@@ -13,6 +13,7 @@ from typing import Protocol
 from producers.commerce.recent import RecentDeliveries
 from retailsync.errors import DeliveryError
 from retailsync.events import Event
+from retailsync.publisher import PossiblyWrittenError
 
 log = logging.getLogger("retailsync.webhooks")
 
@@ -23,6 +24,10 @@ class EventSink(Protocol):
     async def start(self) -> None: ...
 
     def send(self, event: Event) -> asyncio.Future[None]: ...
+
+    async def holds(
+        self, event_id: uuid.UUID, where: PossiblyWrittenError, timeout_s: float
+    ) -> bool: ...
 
     async def ready(self, timeout_s: float) -> bool: ...
 
@@ -45,7 +50,8 @@ class Acknowledger:
     waits for the same delivery. A record that missed the deadline stays in flight (the
     sink's delivery timeout is far longer than the answer's): the platform's retry waits for
     that same record, and is answered as a duplicate once it is written. Its late report is
-    logged, since no answer carries it.
+    logged, since no answer carries it. When librdkafka gave up on a record it had sent, the
+    retry first reads the record's partition: a record written after all is a duplicate.
     """
 
     def __init__(self, sink: EventSink, recent: RecentDeliveries, timeout_s: float) -> None:
@@ -62,7 +68,7 @@ class Acknowledger:
             event_id = event.envelope.event_id
             delivered = self._recent.in_flight(event_id)
             if delivered is None:
-                if self._recent.acknowledged(event_id):
+                if self._recent.acknowledged(event_id) or await self._written(event_id):
                     continue
                 ack = Ack.PUBLISHED
                 try:
@@ -86,6 +92,19 @@ class Acknowledger:
                 raise NotDurableError(str(failure))
         return ack
 
+    async def _written(self, event_id: uuid.UUID) -> bool:
+        """True when a record of ``event_id`` that librdkafka gave up on was written."""
+        where = self._recent.possibly_written(event_id)
+        if where is None:
+            return False
+        try:
+            written = await self._sink.holds(event_id, where, self._timeout_s)
+        except DeliveryError as exc:
+            raise NotDurableError(str(exc)) from None
+        if written:
+            self._recent.acknowledge(event_id)
+        return written
+
 
 def _report_late(event_id: uuid.UUID, delivered: asyncio.Future[None]) -> None:
     """The report of a record that was answered 503 before it came."""
@@ -97,7 +116,7 @@ def _report_late(event_id: uuid.UUID, delivered: asyncio.Future[None]) -> None:
     else:
         # librdkafka gave up; a record already sent to a stalled broker may still be written.
         log.warning(
-            "event %s was given up after its 503 (%s): it may have been written, and the "
-            "platform's retry publishes it again under the same event id",
+            "event %s was given up after its 503 (%s): it may have been written; the "
+            "platform's retry reads the topic before publishing it again",
             event_id, failure,
         )  # fmt: skip

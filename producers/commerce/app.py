@@ -65,7 +65,7 @@ _READY_TIMEOUT_S = 2.0
 # record answered 503 may already sit in a stalled broker's socket and be written when it
 # resumes. While librdkafka still holds it, the platform's retry waits for that same record
 # instead of producing a second copy; once librdkafka gives up, it may have been written
-# ("possibly persisted"), and a retry publishes it again under the same event id.
+# ("possibly persisted"), and the retry reads its partition before producing it again.
 _DELIVERY_TIMEOUT_S = 300.0
 _MAX_LABEL_CHARS = 100
 
@@ -84,8 +84,11 @@ def receiver_app(
     webhook: WebhookSettings,
     topology: Topology | None = None,
     serde: EventSerde | None = None,
+    *,
+    delivery_timeout_s: float = _DELIVERY_TIMEOUT_S,
 ) -> ASGIApp:
-    """The receiver publishing with an ``AsyncPublisher`` to the topology's topics."""
+    """The receiver publishing with an ``AsyncPublisher`` to the topology's topics;
+    ``delivery_timeout_s`` is how long librdkafka tries to deliver a record."""
     topology = topology or load_topology(settings.topology_file)
     if serde is None:
         schemas = settings.schemas_dir or default_schemas_dir(settings.topology_file)
@@ -94,7 +97,7 @@ def receiver_app(
         settings,
         topology,
         serde,
-        delivery_timeout_s=max(_DELIVERY_TIMEOUT_S, webhook.webhook_ack_timeout_s),
+        delivery_timeout_s=max(delivery_timeout_s, webhook.webhook_ack_timeout_s),
     )
     return build_app(webhook, publisher)
 

@@ -1,6 +1,7 @@
 """The webhook receiver against a broker that stalls (SIGSTOP) instead of going away: the
 record that missed the answer's deadline is still written once the broker resumes, so the
-platform's retry must find it in flight rather than publish it a second time."""
+platform's retry must find it, in flight or on the topic, rather than publish it a second
+time."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from producers.commerce.app import receiver_app
 from retailsync import headers as h
 from retailsync.broker import LocalCluster, free_port_block
 from retailsync.settings import load_settings
-from tests.commerce import COMMERCE_TOPOLOGY, sample, shopify_request
+from sandbox.http import LoopbackServer
+from tests.commerce import COMMERCE_TOPOLOGY, receiver_settings, sample, shopify_request
 from tests.integration.harness import make_pipeline
-from tests.integration.test_webhooks import serve, topic
+from tests.integration.test_webhooks import topic
 
 pytestmark = pytest.mark.integration
 
@@ -53,10 +56,22 @@ def _retried_until_answered(
         assert time.monotonic() < deadline, "the receiver never acknowledged the retry"
 
 
+@pytest.mark.parametrize(
+    "delivery",
+    [
+        {},  # the receiver's: the record is still in flight when the retry comes
+        {"delivery_timeout_s": _ACK_TIMEOUT_S},  # librdkafka gives up: the retry reads it back
+    ],
+    ids=["in-flight", "given-up"],
+)
 def test_a_retry_after_a_stalled_broker_leaves_the_event_on_the_topic_once(
-    stallable: LocalCluster, unique: str
+    stallable: LocalCluster, unique: str, delivery: dict[str, float]
 ) -> None:
-    settings = load_settings(bootstrap_servers=stallable.bootstrap_servers)
+    settings = load_settings(
+        bootstrap_servers=stallable.bootstrap_servers,
+        **receiver_settings(),
+        webhook_ack_timeout_s=_ACK_TIMEOUT_S,
+    )
     pipeline = make_pipeline(
         settings, AdminClient(settings.admin_config()), unique, template=COMMERCE_TOPOLOGY
     )
@@ -64,7 +79,8 @@ def test_a_retry_after_a_stalled_broker_leaves_the_event_on_the_topic_once(
     order = sample("shopify", "orders_create")
     order_headers = shopify_request("orders/create", order, event_id="5550001")
     pid = int(stallable.node(1).pid_file.read_text())
-    server = serve(pipeline, stallable.bootstrap_servers, webhook_ack_timeout_s=_ACK_TIMEOUT_S)
+    app = receiver_app(settings, pipeline.topology, pipeline.serde, **delivery)
+    server = LoopbackServer(app, name="receiver", lifespan="on")
     with server.running(), httpx.Client(base_url=server.url, timeout=60) as client:
         # The producer is connected and knows the partition leaders before the stall.
         _retried_until_answered(client, paid, shopify_request("orders/paid", paid))

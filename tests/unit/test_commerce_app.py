@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,7 @@ from producers.commerce import WebhookSettings
 from producers.commerce.app import build_app
 from retailsync.errors import DeliveryError
 from retailsync.events import Event
+from retailsync.publisher import PossiblyWrittenError
 from tests.commerce import (
     SHOPIFY_SAMPLES,
     WOO_SAMPLES,
@@ -34,6 +36,7 @@ class FakeSink:
     def __init__(self) -> None:
         self.sent: list[Event] = []
         self.pending: list[asyncio.Future[None]] = []
+        self.written: list[Event] = []  # on the topic though not acknowledged
         self.hang = False
         self.refuse = False
         self.reachable = True
@@ -54,6 +57,11 @@ class FakeSink:
 
     async def ready(self, timeout_s: float) -> bool:
         return self.reachable
+
+    async def holds(
+        self, event_id: uuid.UUID, where: PossiblyWrittenError, timeout_s: float
+    ) -> bool:
+        return any(event.envelope.event_id == event_id for event in self.written)
 
     async def close(self, timeout_s: float = 10.0) -> None:
         pass

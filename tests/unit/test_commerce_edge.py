@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from producers.commerce.app import build_app
 from retailsync.delivery import DeliveryError
 from retailsync.events import OrderCreated, PaymentCaptured
+from retailsync.publisher import PossiblyWrittenError
 from retailsync.settings import Settings
 from tests.commerce import (
     generic_request,
@@ -239,3 +240,24 @@ def test_the_late_report_of_a_record_answered_503_is_logged(
         assert client.get("/healthz").status_code == 200  # a turn of the receiver's loop
     (line,) = [r.getMessage() for r in caplog.records if "after its 503" in r.getMessage()]
     assert event_id in line and said in line
+
+
+@pytest.mark.parametrize(
+    ("on_the_topic", "status", "copies"), [(True, "duplicate", 1), (False, "published", 2)]
+)
+def test_a_retry_of_a_record_librdkafka_gave_up_on_reads_the_topic_first(
+    client: TestClient, sink: FakeSink, on_the_topic: bool, status: str, copies: int
+) -> None:
+    sink.hang = True
+    body = json.dumps(sample_json("shopify", "orders_create")).encode()
+    headers = shopify_request("orders/create", body, event_id="88001")
+    assert client.post("/webhooks/shopify", content=body, headers=headers).status_code == 503
+    (late,) = sink.pending
+    if on_the_topic:  # the stalled broker wrote it when it resumed
+        sink.written.append(sink.sent[0])
+    gave_up = PossiblyWrittenError("Local: Message timed out", "retail.orders", 0, 1)
+    late.get_loop().call_soon_threadsafe(late.set_exception, gave_up)
+    sink.hang = False
+    retry = client.post("/webhooks/shopify", content=body, headers=headers)
+    assert retry.status_code == 200 and retry.json()["status"] == status
+    assert len(sink.sent) == copies

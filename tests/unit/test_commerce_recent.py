@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from producers.commerce.recent import RecentDeliveries
+from retailsync.publisher import PossiblyWrittenError
 
 pytestmark = pytest.mark.unit
 
@@ -124,5 +125,22 @@ def test_a_delivery_in_flight_outlives_the_window_and_the_entry_limit() -> None:
         stalled.set_result(None)
         await asyncio.sleep(0)
         assert recent.acknowledged(slow)  # remembered from its acknowledgement on
+
+    asyncio.run(scenario())
+
+
+def test_a_record_librdkafka_gave_up_after_sending_is_kept_as_possibly_written() -> None:
+    async def scenario() -> None:
+        recent = RecentDeliveries(60, 10)
+        event_id = uuid.uuid4()
+        delivered = asyncio.get_running_loop().create_future()
+        recent.add(event_id, delivered)
+        where = PossiblyWrittenError("Local: Message timed out", "retail.orders", 3, 1_700_000)
+        delivered.set_exception(where)
+        await asyncio.sleep(0)
+        assert recent.possibly_written(event_id) is where
+        assert not recent.acknowledged(event_id) and recent.in_flight(event_id) is None
+        recent.acknowledge(event_id)  # found on the topic
+        assert recent.acknowledged(event_id) and recent.possibly_written(event_id) is None
 
     asyncio.run(scenario())
