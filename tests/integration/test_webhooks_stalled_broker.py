@@ -15,6 +15,7 @@ import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from producers.commerce import WebhookSettings
 from producers.commerce.app import receiver_app
 from retailsync import headers as h
 from retailsync.broker import LocalCluster, free_port_block
@@ -67,11 +68,8 @@ def _retried_until_answered(
 def test_a_retry_after_a_stalled_broker_leaves_the_event_on_the_topic_once(
     stallable: LocalCluster, unique: str, delivery: dict[str, float]
 ) -> None:
-    settings = load_settings(
-        bootstrap_servers=stallable.bootstrap_servers,
-        **receiver_settings(),
-        webhook_ack_timeout_s=_ACK_TIMEOUT_S,
-    )
+    settings = load_settings(bootstrap_servers=stallable.bootstrap_servers)
+    webhook = WebhookSettings(**receiver_settings(), webhook_ack_timeout_s=_ACK_TIMEOUT_S)
     pipeline = make_pipeline(
         settings, AdminClient(settings.admin_config()), unique, template=COMMERCE_TOPOLOGY
     )
@@ -79,7 +77,7 @@ def test_a_retry_after_a_stalled_broker_leaves_the_event_on_the_topic_once(
     order = sample("shopify", "orders_create")
     order_headers = shopify_request("orders/create", order, event_id="5550001")
     pid = int(stallable.node(1).pid_file.read_text())
-    app = receiver_app(settings, pipeline.topology, pipeline.serde, **delivery)
+    app = receiver_app(settings, webhook, pipeline.topology, pipeline.serde, **delivery)
     server = LoopbackServer(app, name="receiver", lifespan="on")
     with server.running(), httpx.Client(base_url=server.url, timeout=60) as client:
         # The producer is connected and knows the partition leaders before the stall.

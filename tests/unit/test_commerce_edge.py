@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from producers.commerce import WebhookSettings
 from producers.commerce.app import build_app
 from retailsync.delivery import DeliveryError
 from retailsync.events import OrderCreated, PaymentCaptured
 from retailsync.publisher import PossiblyWrittenError
-from retailsync.settings import Settings
 from tests.commerce import (
     generic_request,
     receiver_settings,
@@ -38,7 +38,7 @@ def sink() -> FakeSink:
 
 @pytest.fixture
 def client(sink: FakeSink) -> Iterator[TestClient]:
-    settings = Settings(**receiver_settings(), webhook_ack_timeout_s=0.2)
+    settings = WebhookSettings(**receiver_settings(), webhook_ack_timeout_s=0.2)
     with TestClient(build_app(settings, sink), raise_server_exceptions=False) as test_client:
         yield test_client
 

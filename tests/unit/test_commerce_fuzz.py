@@ -16,10 +16,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from producers.commerce import WebhookSettings
 from producers.commerce.app import build_app
 from retailsync.events import Event, OrderCreated, load_catalogue
 from retailsync.serde import EventSerde, SingleObjectSerde
-from retailsync.settings import Settings
 from tests.commerce import (
     SHOPIFY_SAMPLES,
     WOO_SAMPLES,
@@ -92,7 +92,7 @@ def sink() -> FakeSink:
 
 @pytest.fixture(scope="module")
 def client(sink: FakeSink) -> Iterator[TestClient]:
-    settings = Settings(**receiver_settings(), webhook_ack_timeout_s=0.5)
+    settings = WebhookSettings(**receiver_settings(), webhook_ack_timeout_s=0.5)
     # A server error must come back as a 500 for the assertion, not as an exception.
     with TestClient(build_app(settings, sink), raise_server_exceptions=False) as test_client:
         yield test_client

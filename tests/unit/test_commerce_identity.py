@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
+from producers.commerce import WebhookSettings
 from producers.commerce.app import build_app
 from retailsync.events import RefundIssued
-from retailsync.settings import Settings
 from tests.commerce import (
     generic_request,
     receiver_settings,
@@ -31,7 +31,7 @@ def sink() -> FakeSink:
 
 @pytest.fixture
 def client(sink: FakeSink) -> Iterator[TestClient]:
-    settings = Settings(**receiver_settings(), webhook_ack_timeout_s=0.2)
+    settings = WebhookSettings(**receiver_settings(), webhook_ack_timeout_s=0.2)
     with TestClient(build_app(settings, sink)) as test_client:
         yield test_client
 
