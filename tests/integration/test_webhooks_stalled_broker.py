@@ -43,6 +43,15 @@ def stallable(tmp_path: Path) -> Iterator[LocalCluster]:
         yield cluster
 
 
+def _wait_stopped(pid: int) -> None:
+    """Until every thread of ``pid`` has stopped: on a busy machine that takes a while."""
+    deadline = time.monotonic() + 30
+    stat = Path(f"/proc/{pid}/stat")
+    while stat.read_text().rpartition(")")[2].split()[0] != "T":
+        assert time.monotonic() < deadline, "the broker did not stop"
+        time.sleep(0.01)
+
+
 def _retried_until_answered(
     client: httpx.Client, body: bytes, headers: dict[str, str]
 ) -> dict[str, str]:
@@ -85,6 +94,7 @@ def test_a_retry_after_a_stalled_broker_leaves_the_event_on_the_topic_once(
         os.kill(pid, signal.SIGSTOP)
         stopped_at = time.monotonic()
         try:
+            _wait_stopped(pid)
             stalled = client.post("/webhooks/shopify", content=order, headers=order_headers)
             time.sleep(max(0.0, stopped_at + _STALL_S - time.monotonic()))
         finally:
