@@ -7,10 +7,14 @@
     ├── UsageError ................ our own code called the runtime wrongly: a bug, never a
     │                               record's fault; a consumer service stops
     ├── BrokerError ............... the local Kafka launcher could not start, stop or resolve Kafka
+    ├── DeferredError ............. a webhook body that holds nothing to publish yet: answered
+    │                               200 (producers.commerce)
     ├── TransientError ............ worth retrying: HTTP 5xx, lock conflicts, anything unmapped
     │   ├── DeliveryError ......... the brokers did not acknowledge records in time
-    │   │   └── NotDurableError ... a webhook's event was not acknowledged: answer 503
-    │   │                           (producers.commerce)
+    │   │   ├── NotDurableError ... a webhook's event was not acknowledged: answer 503
+    │   │   │                       (producers.commerce)
+    │   │   └── PossiblyWrittenError  librdkafka gave up on a record it may have sent
+    │   │                           (retailsync.publisher)
     │   ├── OdooTransientError .... a conflict with a concurrent Odoo transaction (retailsync.odoo)
     │   └── TargetUnavailableError  the downstream system is down or throttling: no connection,
     │       │                       timeouts, HTTP 429/502/503/504; consumers pause, not retry
@@ -20,7 +24,9 @@
         ├── DeserializationError .. bytes that are not a record we can read
         ├── SerializationError .... an event that does not fit its own schema
         ├── InvalidInputError ..... foreign data refused where it entered: names the field
-        │   └── BadDeliveryError .. a webhook request without what its channel always sends
+        │   ├── BadDeliveryError .. a webhook request without what its channel always sends
+        │   │                       (producers.commerce)
+        │   └── UnfitEventError ... a mapped webhook event that breaks the edge rules
         │                           (producers.commerce)
         ├── SignatureError ........ a webhook not signed by a secret we hold (producers.commerce)
         ├── RefusedError .......... a webhook answered 4xx with its reason (producers.commerce)

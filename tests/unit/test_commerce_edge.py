@@ -14,7 +14,7 @@ from starlette.testclient import TestClient
 
 from producers.commerce import WebhookSettings
 from producers.commerce.app import build_app
-from retailsync.delivery import DeliveryError
+from retailsync.errors import DeliveryError
 from retailsync.events import OrderCreated, PaymentCaptured
 from retailsync.publisher import PossiblyWrittenError
 from tests.commerce import (

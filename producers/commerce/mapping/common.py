@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
+from retailsync.errors import RetailsyncError
 from retailsync.events import Envelope, Event, Source, derive_event_id
 from retailsync.events.fields import MONEY_SCALE
 
@@ -32,7 +33,7 @@ def events_of(mapped: Mapped) -> tuple[Event, ...]:
     return () if mapped is None else (mapped,)
 
 
-class DeferredError(Exception):
+class DeferredError(RetailsyncError):
     """A body the platform legitimately sends that holds nothing to publish yet; a later
     delivery carries the change. Answered 2xx, so the platform keeps the webhook."""
 

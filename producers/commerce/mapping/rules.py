@@ -14,13 +14,14 @@ from decimal import Decimal
 from pydantic import BaseModel
 
 from producers.commerce.payloads.base import MAX_CODE_CHARS
+from retailsync.errors import InvalidInputError
 from retailsync.events import Event, OrderLine
 
 # String fields that identify something, besides every "*_ref".
 _IDENTITIES = frozenset({"sku", "instance", "channel", "event_type"})
 
 
-class UnfitEventError(ValueError):
+class UnfitEventError(InvalidInputError):
     """The event breaks an edge rule; ``problems`` name the field paths, never the values."""
 
     def __init__(self, problems: list[str]) -> None:
