@@ -68,7 +68,10 @@ class Acknowledger:
             event_id = event.envelope.event_id
             delivered = self._recent.in_flight(event_id)
             if delivered is None:
-                if self._recent.acknowledged(event_id) or await self._written(event_id):
+                if self._recent.acknowledged(event_id):
+                    continue
+                where = self._recent.possibly_written(event_id)
+                if where is not None and await self._found(event_id, where):
                     continue
                 ack = Ack.PUBLISHED
                 try:
@@ -92,11 +95,8 @@ class Acknowledger:
                 raise NotDurableError(str(failure))
         return ack
 
-    async def _written(self, event_id: uuid.UUID) -> bool:
-        """True when a record of ``event_id`` that librdkafka gave up on was written."""
-        where = self._recent.possibly_written(event_id)
-        if where is None:
-            return False
+    async def _found(self, event_id: uuid.UUID, where: PossiblyWrittenError) -> bool:
+        """True when the record of ``event_id`` that librdkafka gave up on was written."""
         try:
             written = await self._sink.holds(event_id, where, self._timeout_s)
         except DeliveryError as exc:
