@@ -129,7 +129,7 @@ def build_app(
     )
     retry_after = [(b"retry-after", str(settings.webhook_retry_after_s).encode())]
     webhooks = {
-        f"/webhooks/{channel.name}": WebhookRoute(
+        f"/webhooks/{channel.name}": WebhookEndpoint(
             channel, acknowledger, settings.webhook_max_body_bytes, retry_after
         )
         for channel in channels or channels_from(settings)
@@ -166,7 +166,7 @@ def build_app(
     return app
 
 
-class WebhookRoute:
+class WebhookEndpoint:
     """``POST /webhooks/<channel>`` as an ASGI app: reads, verifies, publishes and answers."""
 
     def __init__(
