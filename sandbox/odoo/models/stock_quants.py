@@ -5,6 +5,12 @@ counted ``inventory_quantity`` (on the existing quant if there is one), and
 ``action_apply_inventory`` applies it through a done move from the inventory-adjustment
 location. Only internal locations hold quants; the sandbox reserves and takes stock from
 the move's own location, not its children.
+
+An emptied quant stays, at quantity 0, until Odoo's quant tasks delete it: ``_quant_tasks``
+(merge duplicates, clean reservations, ``_unlink_zero_quants``) runs with the stock
+scheduler and whenever a user opens the Physical Inventory (``action_view_inventory``), so a
+quant may vanish before anyone read its last write. The sandbox keeps one quant per product
+and location and reserves exactly, so of those tasks only the unlink has work to do.
 """
 
 from __future__ import annotations
@@ -13,6 +19,9 @@ from typing import Any
 
 from sandbox.odoo.exceptions import ValidationError
 from sandbox.odoo.orm import Env, Model, ValsList, api_model, fields, vals_list_of
+
+# What keeps a quant from Odoo's unlink of zero quants: stock on hand, reserved or counted.
+_HELD = ("quantity", "reserved_quantity", "inventory_quantity")
 
 
 class Quant(Model):
@@ -78,6 +87,35 @@ class Quant(Model):
                 )
                 move._action_done()
             quant.write({"inventory_quantity": 0.0, "inventory_quantity_set": False})
+
+    @api_model
+    def action_view_inventory(self) -> dict[str, Any]:
+        """The Physical Inventory view's action; Odoo runs its quant tasks first."""
+        self._quant_tasks()
+        return {
+            "name": "Inventory Adjustments",
+            "view_mode": "list",
+            "res_model": "stock.quant",
+            "type": "ir.actions.act_window",
+            "context": {**self.env.context, "no_at_date": True},
+            "domain": [["location_id.usage", "in", ["internal", "transit"]]],
+            "views": [[False, "list"]],
+        }
+
+    @api_model
+    def _quant_tasks(self) -> None:
+        self._unlink_zero_quants()
+
+    @api_model
+    def _unlink_zero_quants(self) -> None:
+        """Delete every quant with nothing on hand, reserved or counted, as Odoo does."""
+        rows = self.search([])._values(_HELD)
+        # Compared at 6 digits, as Odoo does (twice the precision of Units).
+        empty = self.browse(
+            [row["id"] for row in rows if not any(round(row[n] or 0.0, 6) for n in _HELD)]
+        )
+        if empty:
+            empty.unlink()
 
     def _compute_inventory_diff(self) -> dict[int, Any]:
         rows = self._values(["quantity", "inventory_quantity", "inventory_quantity_set"])

@@ -77,6 +77,58 @@ def test_applying_inventory_is_public_but_its_worker_is_private(
     assert caught.value.odoo_name == "odoo.exceptions.AccessError"
 
 
+def test_an_emptied_quant_stays_at_zero_until_the_quant_tasks_delete_it(
+    client: OdooClient, unique: str
+) -> None:
+    wh = main_warehouse(client)
+    product = new_product(client, unique)
+    quant = count_stock(client, product, wh.stock_id, 5)
+    assert count_stock(client, product, wh.stock_id, 0) == quant
+    [emptied] = client.read("stock.quant", [quant], ["quantity", "reserved_quantity"])
+    assert (emptied["quantity"], emptied["reserved_quantity"]) == (0, 0)
+
+    # Opening Physical Inventory runs Odoo's quant tasks, as its stock scheduler does. They
+    # delete every zero quant of the database, which Odoo itself does at any time.
+    action = client.call("stock.quant", "action_view_inventory")
+
+    assert (action["type"], action["res_model"]) == ("ir.actions.act_window", "stock.quant")
+    assert client.read("stock.quant", [quant], ["quantity"]) == []
+    assert stock_at(client, product, wh.stock_id) == (0, 0)
+
+
+def test_done_moves_tell_which_locations_a_product_left_and_entered(
+    client: OdooClient, unique: str
+) -> None:
+    wh = main_warehouse(client)
+    product = new_product(client, unique)
+    count_stock(client, product, wh.stock_id, 5)
+    count_stock(client, product, wh.stock_id, 0)
+    client.call("stock.quant", "action_view_inventory")
+
+    # The change capture's domain: done moves that touched a location holding stock.
+    moves = client.search_read(
+        "stock.move",
+        [
+            ("product_id", "=", product),
+            ("state", "=", "done"),
+            "|",
+            ("location_id.usage", "in", ["internal", "transit"]),
+            ("location_dest_id.usage", "in", ["internal", "transit"]),
+        ],
+        ["product_id", "location_id", "location_dest_id", "state", "date", "write_date"],
+        order="write_date asc, id asc",
+    )
+
+    assert [(m["location_id"][0], m["location_dest_id"][0]) for m in moves] == [
+        (wh.inventory_id, wh.stock_id),
+        (wh.stock_id, wh.inventory_id),
+    ]
+    assert all(m["product_id"][0] == product and m["state"] == "done" for m in moves)
+    # Whole seconds, UTC, as every datetime Odoo answers.
+    assert all(len(m["date"]) == len(m["write_date"]) == 19 for m in moves)
+    assert moves[0]["write_date"] <= moves[1]["write_date"]
+
+
 def test_a_return_receipt_brings_stock_back(client: OdooClient, unique: str) -> None:
     wh = main_warehouse(client)
     product = new_product(client, unique)
