@@ -4,7 +4,11 @@ A feed watches one or more models by ``(write_date, id)`` and builds events from
 current state of what changed, reading the related records it needs in a few batched
 calls per page. Feeds, by name (``RETAILSYNC_ODOO_MODELS`` picks among them):
 
-- ``stock.quant``: inventory_adjusted, the stock of each product@location a quant changed;
+- ``stock.quant``: inventory_adjusted, the stock of each product@location that a quant or
+  a done move changed. Odoo deletes an emptied quant (its quant tasks, run by the stock
+  scheduler or when someone opens Physical Inventory), often before a poll read its last
+  write; the done move that emptied it still names the product and both locations, so the
+  level is read again and published as 0;
 - ``stock.picking``: done deliveries (shipment_dispatched) and done returns of deliveries
   (return_received);
 - ``sale.order``: cancelled orders (order_cancelled);
@@ -36,12 +40,18 @@ _ALL = {"active_test": False}
 
 @dataclass(frozen=True, slots=True)
 class Watch:
-    """One model polled by ``(write_date, id)``: the fields a page needs, and a filter."""
+    """One model polled by ``(write_date, id)``: the fields a page needs, and a filter.
+
+    ``starts_with``: while this watch has no cursor of its own, it starts from the cursor of
+    that model of the same feed, so that a watch whose past the other's current state
+    already tells (and one added to a running feed) does not replay its whole history.
+    """
 
     model: str
     fields: tuple[str, ...] = ()
     domain: Domain = ()
     context: Context | None = None
+    starts_with: str | None = None
 
 
 Builder = Callable[[OdooClient, Source, str, Sequence[Record]], list[Event]]
@@ -56,19 +66,27 @@ class Feed:
     build: Builder
 
 
+# Locations whose quants make a stock level (Odoo keeps quants elsewhere too).
+_STOCKED = ["internal", "transit"]
+
+
 def _stock_levels(
-    odoo: OdooClient, source: Source, _model: str, quants: Sequence[Record]
+    odoo: OdooClient, source: Source, model: str, changed: Sequence[Record]
 ) -> list[Event]:
+    # A quant is one level; a done move changed two, where it took from and where it put.
+    sides = ("location_id", "location_dest_id") if model == "stock.move" else ("location_id",)
     as_of: dict[tuple[int, int], str] = {}
-    for quant in quants:
-        pair = (quant["product_id"][0], quant["location_id"][0])
-        as_of[pair] = max(as_of.get(pair, ""), quant["write_date"])
+    for row in changed:
+        for side in sides:
+            pair = (row["product_id"][0], row[side][0])
+            as_of[pair] = max(as_of.get(pair, ""), row["write_date"])
     products = _by_id(
         _read(odoo, "product.product", {p for p, _ in as_of}, "default_code", "uom_id")
     )
-    locations = _by_id(
-        _read(odoo, "stock.location", {loc for _, loc in as_of}, "complete_name", "warehouse_id")
+    every_location = _read(
+        odoo, "stock.location", {loc for _, loc in as_of}, "complete_name", "warehouse_id", "usage"
     )
+    locations = _by_id(loc for loc in every_location if loc["usage"] in _STOCKED)
     codes = _warehouse_codes(odoo, (ref_id(loc["warehouse_id"]) for loc in locations.values()))
     levels: dict[tuple[int, int], list[Record]] = defaultdict(list)
     fields = ["product_id", "location_id", "quantity", "reserved_quantity", "write_date"]
@@ -236,7 +254,20 @@ FEEDS: dict[str, Feed] = {
                 Watch(
                     "stock.quant",
                     ("product_id", "location_id"),
-                    (("location_id.usage", "in", ["internal", "transit"]),),
+                    (("location_id.usage", "in", _STOCKED),),
+                ),
+                Watch(
+                    "stock.move",
+                    ("product_id", "location_id", "location_dest_id"),
+                    (
+                        ("state", "=", "done"),
+                        "|",
+                        ("location_id.usage", "in", _STOCKED),
+                        ("location_dest_id.usage", "in", _STOCKED),
+                    ),
+                    # The quants read first give every level that has stock; the moves
+                    # matter from then on.
+                    starts_with="stock.quant",
                 ),
             ),
             _stock_levels,

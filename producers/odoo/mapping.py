@@ -139,7 +139,7 @@ def stock_level(source: Source, stock: StockAt) -> InventoryAdjusted | None:
         reserved=reserved,
         available=on_hand - reserved,
         unit_of_measure=ref_name(product.get("uom_id")) or "Units",
-        # Odoo keeps no reason on a quant; the moves that changed it are not read.
+        # Odoo keeps no reason on a quant, and a level may sum several moves of any kind.
         reason=AdjustmentReason.UNKNOWN,
     )
 

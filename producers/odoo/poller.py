@@ -131,11 +131,17 @@ class Poller:
     def _poll_watch(self, feed: Feed, watch: Watch) -> int:
         started = self.lag.now()
         published = 0
+        cursors = self._checkpoint(feed).cursors
+        since = cursors.get(watch.model)
+        start = cursors.get(watch.starts_with) if watch.starts_with else None
+        if since is None and start is not None:
+            # From the start of its second: the cursor's id is another model's.
+            since = ChangeCursor(start.write_date, 0)
         pages = iter_changes(
             self._odoo,
             watch.model,
             watch.fields,
-            since=self._checkpoint(feed).cursors.get(watch.model),
+            since=since,
             domain=watch.domain,
             overlap_s=self._capture.odoo_overlap_s,
             page_size=self._capture.odoo_page_size,

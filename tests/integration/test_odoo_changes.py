@@ -213,6 +213,79 @@ def test_polling_again_or_restarting_repeats_nothing_and_versions_only_grow(
     assert len({e.envelope.event_id for e in levels}) == 3
 
 
+@pytest.mark.parametrize("emptied_by", ["delivery", "count"])
+def test_a_level_that_falls_to_zero_is_published_although_odoo_deleted_the_empty_quant(
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline, emptied_by: str
+) -> None:
+    wh = main_warehouse(client)
+    product = new_product(client, f"tray-{emptied_by}")
+    count_stock(client, product, wh.stock_id, 5)
+    with started_poller(settings, pipeline) as poller:
+        # The product and its level, once although both its quant and its move changed.
+        assert poller.poll() == 2
+        [before] = only(InventoryAdjusted, events(pipeline, "inventory", expect=1))
+        assert before.on_hand == 5
+
+        if emptied_by == "delivery":
+            order = new_order(client, new_customer(client, "tray"), product, 5, "tray")
+            client.call("sale.order", "action_confirm", [order])
+            [row] = client.read("sale.order", [order], ["picking_ids"])
+            assert client.call("stock.picking", "button_validate", row["picking_ids"]) is True
+        else:
+            count_stock(client, product, wh.stock_id, 0)
+        # Odoo's quant tasks (the scheduler, or anyone opening Physical Inventory) delete the
+        # emptied quant before the next poll: no quant is left to show the drop.
+        client.call("stock.quant", "action_view_inventory")
+        assert client.search_read("stock.quant", [("product_id", "=", product)], ["id"]) == []
+        # The level (and the delivery's shipment), then nothing new on a re-read.
+        assert poller.poll() == (2 if emptied_by == "delivery" else 1)
+        assert poller.poll() == 0
+
+    levels = only(InventoryAdjusted, events(pipeline, "inventory", expect=2))
+    assert [(e.sku, e.location, e.on_hand, e.reserved, e.available) for e in levels] == [
+        (before.sku, "WH/Stock", Decimal(5), Decimal(0), Decimal(5)),
+        (before.sku, "WH/Stock", Decimal(0), Decimal(0), Decimal(0)),
+    ]
+    assert (levels[1].envelope.source_version or 0) > (before.envelope.source_version or 0)
+
+
+def test_the_first_round_follows_moves_from_the_quants_on_and_replays_no_older_ones(
+    client: OdooClient, kafka_settings: Settings, odoo: SandboxOdoo, pipeline: Pipeline, unique: str
+) -> None:
+    # No re-read window, so that "older" is anything before the quants' second.
+    settings = odoo_settings(kafka_settings, odoo, unique, odoo_overlap_s=0.0)
+    wh = main_warehouse(client)
+    past = new_product(client, "past")
+    count_stock(client, past, wh.stock_id, 5)
+    count_stock(client, past, wh.stock_id, 0)
+    client.call("stock.quant", "action_view_inventory")
+    [moved] = client.search_read(
+        "stock.move", [("product_id", "=", past)], ["write_date"], order="write_date desc", limit=1
+    )
+    current = new_product(client, "current")
+
+    def odoo_clock() -> str:
+        client.write("product.product", [current], {"list_price": 12.5})
+        [row] = client.read("product.product", [current], ["write_date"])
+        return str(row["write_date"])
+
+    pipeline.wait(lambda: odoo_clock() > moved["write_date"], 10, "Odoo's next second")
+    count_stock(client, current, wh.stock_id, 3)
+
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+        # A done move after the quants' cursor is followed.
+        count_stock(client, current, wh.stock_id, 0)
+        client.call("stock.quant", "action_view_inventory")
+        poller.poll()
+
+    levels = only(InventoryAdjusted, events(pipeline, "inventory", expect=2))
+    assert [(e.sku, e.on_hand) for e in levels] == [
+        ("SKU-current", Decimal(3)),
+        ("SKU-current", Decimal(0)),
+    ]
+
+
 def test_the_webhook_makes_it_poll_at_once_and_wants_the_token(
     client: OdooClient, kafka_settings: Settings, odoo: SandboxOdoo, pipeline: Pipeline, unique: str
 ) -> None:
