@@ -70,39 +70,53 @@ class Feed:
 _STOCKED = ["internal", "transit"]
 
 
-def _stock_levels(
-    odoo: OdooClient, source: Source, model: str, changed: Sequence[Record]
-) -> list[Event]:
-    # A quant is one level; a done move changed two, where it took from and where it put.
+def _changed_levels(model: str, changed: Sequence[Record]) -> dict[tuple[int, int], str]:
+    """Each (product, location) whose stock ``changed`` changed, and its latest write_date.
+
+    A quant is one level; a done move changed two, where it took from and where it put.
+    """
     sides = ("location_id", "location_dest_id") if model == "stock.move" else ("location_id",)
     as_of: dict[tuple[int, int], str] = {}
     for row in changed:
         for side in sides:
             pair = (row["product_id"][0], row[side][0])
             as_of[pair] = max(as_of.get(pair, ""), row["write_date"])
-    products = _by_id(
-        _read(odoo, "product.product", {p for p, _ in as_of}, "default_code", "uom_id")
-    )
+    return as_of
+
+
+def _stock_levels(
+    odoo: OdooClient, source: Source, model: str, changed: Sequence[Record]
+) -> list[Event]:
+    as_of = _changed_levels(model, changed)
     every_location = _read(
         odoo, "stock.location", {loc for _, loc in as_of}, "complete_name", "warehouse_id", "usage"
     )
     locations = _by_id(loc for loc in every_location if loc["usage"] in _STOCKED)
-    codes = _warehouse_codes(odoo, (ref_id(loc["warehouse_id"]) for loc in locations.values()))
+    as_of = {pair: when for pair, when in as_of.items() if pair[1] in locations}
     levels: dict[tuple[int, int], list[Record]] = defaultdict(list)
     fields = ["product_id", "location_id", "quantity", "reserved_quantity", "write_date"]
     domain = [
-        ("product_id", "in", sorted(products)),
-        ("location_id", "in", sorted(locations)),
+        ("product_id", "in", sorted({p for p, _ in as_of})),
+        ("location_id", "in", sorted({loc for _, loc in as_of})),
     ]
-    for quant in odoo.search_read("stock.quant", domain, fields):
+    for quant in odoo.search_read("stock.quant", domain, fields) if as_of else ():
         levels[(quant["product_id"][0], quant["location_id"][0])].append(quant)
+    if model == "stock.move":
+        # A level that still has a quant is the quant watch's: the move wrote that quant in
+        # its own transaction, so the quant watch sees that write. Only a move tells of a
+        # level whose quants Odoo deleted.
+        as_of = {pair: when for pair, when in as_of.items() if pair not in levels}
+    products = _by_id(
+        _read(odoo, "product.product", {p for p, _ in as_of}, "default_code", "uom_id")
+    )
+    codes = _warehouse_codes(odoo, (ref_id(locations[loc]["warehouse_id"]) for _, loc in as_of))
     return _made(
         (
             mapping.stock_level_ref(product, location),
             partial(mapping.stock_level, source, stock),
         )
         for (product, location), when in as_of.items()
-        if product in products and location in locations
+        if product in products
         for stock in [
             mapping.StockAt(
                 products[product],
