@@ -249,6 +249,43 @@ def test_a_level_that_falls_to_zero_is_published_although_odoo_deleted_the_empty
     assert (levels[1].envelope.source_version or 0) > (before.envelope.source_version or 0)
 
 
+def test_an_internal_transfer_publishes_the_emptied_source_and_the_filled_destination(
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline
+) -> None:
+    wh = main_warehouse(client)
+    product = new_product(client, "crate")
+    count_stock(client, product, wh.stock_id, 5)
+    [shelf] = client.create(
+        "stock.location", [{"name": "Shelf 2", "location_id": wh.stock_id, "usage": "internal"}]
+    )
+    [internal] = client.create(
+        "stock.picking.type",
+        [{"name": "Internal Transfers", "code": "internal", "sequence_code": "INT"}],
+    )
+    [transfer] = client.create(
+        "stock.picking",
+        [
+            {
+                "picking_type_id": internal,
+                "location_id": wh.stock_id,
+                "location_dest_id": shelf,
+                "move_ids": [[0, 0, {"name": "to shelf", "product_id": product,
+                                     "product_uom_qty": 5}]],
+            }
+        ],
+    )  # fmt: skip
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+        client.call("stock.picking", "action_confirm", [transfer])
+        assert client.call("stock.picking", "button_validate", [transfer]) is True
+        client.call("stock.quant", "action_view_inventory")
+        poller.poll()
+
+    levels = only(InventoryAdjusted, events(pipeline, "inventory", expect=3))
+    latest = {level.location: level.on_hand for level in levels}
+    assert latest == {"WH/Stock": Decimal(0), "WH/Stock/Shelf 2": Decimal(5)}
+
+
 def test_the_first_round_follows_moves_from_the_quants_on_and_replays_no_older_ones(
     client: OdooClient, kafka_settings: Settings, odoo: SandboxOdoo, pipeline: Pipeline, unique: str
 ) -> None:

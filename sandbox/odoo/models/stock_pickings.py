@@ -68,7 +68,7 @@ class Picking(Model):
                 vals.setdefault("location_id", kind.default_location_src_id)
                 vals.setdefault("location_dest_id", kind.default_location_dest_id)
                 if vals.get("name", "/") == "/":
-                    warehouse = self.env["stock.warehouse"].browse(kind.warehouse_id)
+                    warehouse = self.env["stock.warehouse"].browse(kind.warehouse_id or [])
                     prefix = (
                         f"{warehouse.code}/{kind.sequence_code}"
                         if warehouse
