@@ -40,6 +40,9 @@ class Serde(Protocol):
     def knows_writer(self, event_type: str, version: int) -> bool:
         """True when encoding this version needs no call to another service."""
 
+    def resolve_writer(self, event_type: str, version: int) -> None:
+        """Fetch what encoding this version needs, unless known; blocks on I/O."""
+
     def resolve_writers(self) -> None:
         """Fetch what encoding each event type's newest version needs; blocks on I/O."""
 
@@ -146,6 +149,11 @@ class FramedSerde:
     def knows_writer(self, event_type: str, version: int) -> bool:
         """True when encoding this version needs no call to another service (it is cached)."""
         return (event_type, version) in self._writers
+
+    def resolve_writer(self, event_type: str, version: int) -> None:
+        """Fetch and cache what encoding this version needs, unless known; blocks on I/O."""
+        if (event_type, version) not in self._writers:
+            self._new_writer(event_type, version)
 
     def _reading(self, value: bytes, origin: RecordOrigin) -> Reading:
         return self._readings.get(value[: self.header_size]) or self._new_reading(value, origin)

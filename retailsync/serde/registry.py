@@ -118,9 +118,7 @@ class RegistrySerde(FramedSerde):
         """
         for event_type in self._topics:
             if event_type in self.catalogue.event_types:
-                latest = self.catalogue.latest(event_type)
-                if not self.knows_writer(event_type, latest.version):
-                    self._new_writer(event_type, latest.version)
+                self.resolve_writer(event_type, self.catalogue.latest(event_type).version)
 
     def close(self) -> None:
         """Close the registry client (its HTTP connections); the serde is unusable after."""

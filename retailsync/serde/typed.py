@@ -31,6 +31,10 @@ class EventSerde:
         """True when encoding ``event`` needs no call to another service (a registry)."""
         return self.serde.knows_writer(event.envelope.event_type, event.envelope.schema_version)
 
+    def resolve_writer(self, event: Event) -> None:
+        """Fetch what encoding ``event`` needs, unless known; blocks on I/O."""
+        self.serde.resolve_writer(event.envelope.event_type, event.envelope.schema_version)
+
     def resolve_writers(self) -> None:
         """Fetch what encoding each event type's newest version needs; blocks on I/O, so
         call it off an event loop. TargetUnavailableError while a registry is unreachable."""
