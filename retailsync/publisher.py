@@ -157,7 +157,10 @@ class AsyncPublisher:
         self._not_ready: str | None = None
 
     async def start(self) -> None:
-        """Start producing; fetch the writers (a registry's ids) without blocking the loop."""
+        """Start producing; fetch the writers (a registry's ids) without blocking the loop.
+
+        Raises ConfigError when the registry answers that a schema is not registered.
+        """
         self._loop = asyncio.get_running_loop()
         try:
             await self._all_writers()
