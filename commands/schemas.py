@@ -104,11 +104,11 @@ def register(
         _print_report(report, catalogue, topology.compatibility)
         typer.echo("not registering: fix the problems above first")
         raise typer.Exit(1)
-    client = registry_client(settings.schema_registry_url)
-    for done in register_catalogue(
-        client, catalogue, topology, set_compatibility=not skip_compatibility
-    ):
-        typer.echo(
-            f"{done.subject}: {done.schema.label} is schema id {done.schema_id}, "
-            f"subject version {done.subject_version}"
-        )
+    with registry_client(settings.schema_registry_url) as client:
+        for done in register_catalogue(
+            client, catalogue, topology, set_compatibility=not skip_compatibility
+        ):
+            typer.echo(
+                f"{done.subject}: {done.schema.label} is schema id {done.schema_id}, "
+                f"subject version {done.subject_version}"
+            )

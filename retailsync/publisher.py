@@ -12,13 +12,14 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
-from retailsync.errors import ConfigError, DeliveryError
+from retailsync.errors import ConfigError, DeliveryError, RetailsyncError, TransientError
 from retailsync.events import Event
 from retailsync.headers import (
     CONTENT_TYPE,
@@ -116,6 +117,12 @@ class AsyncPublisher:
     one it had sent fails with ``PossiblyWrittenError``, and ``holds`` tells whether the
     brokers wrote it after all. Use ``start`` and ``close`` from the event loop that awaits
     the futures.
+
+    With a schema registry, the event loop never waits for it: ``start`` fetches every event
+    type's writer schema id in a worker thread, a writer still unknown is fetched there too
+    (once for all requests that need it) and its events fail with TargetUnavailableError
+    while the registry cannot be reached; ``ready`` is False until every writer is known.
+    The publisher owns the serde: ``close`` closes it (its registry client).
     """
 
     _POLL_S = 0.1
@@ -143,9 +150,23 @@ class AsyncPublisher:
         self._reports_due: list[tuple[asyncio.Future[None], DeliveryError | None]] = []
         # flush() in close serves reports on another thread than the reports thread.
         self._reports_lock = threading.Lock()
+        # Registry calls in flight, by what they fetch, shared by everyone who needs it.
+        self._fetching: dict[tuple[str, int] | None, asyncio.Future[None]] = {}
+        self._sending: set[asyncio.Task[None]] = set()
+        self._writers_known = False
+        self._not_ready: str | None = None
 
     async def start(self) -> None:
+        """Start producing; fetch the writers (a registry's ids) without blocking the loop.
+
+        Raises ConfigError when the registry answers that a schema is not registered.
+        """
         self._loop = asyncio.get_running_loop()
+        try:
+            await self._all_writers()
+        except TransientError as exc:
+            # Serve anyway: events are answered 503 until the registry answers again.
+            log.warning("%s: not ready until it answers", exc)
         self._producer = KafkaProducer(self._settings, name="webhooks", options=self._options)
         self._reports = threading.Thread(
             target=self._serve_reports, name="delivery-reports", daemon=True
@@ -156,20 +177,29 @@ class AsyncPublisher:
         """Queue ``event``; raises DeliveryError at once when librdkafka cannot take it."""
         if self._producer is None or self._loop is None:
             raise RuntimeError("start the publisher first")
-        record = event_record(event, self._topology, self._serde)
         future: asyncio.Future[None] = self._loop.create_future()
-        # The report of a failed record has no timestamp; a read-back starts from this one.
-        sent_ms = int(time.time() * 1000) - 1
-        self._producer.produce(
-            record.topic, key=record.key, value=record.value, headers=record.headers,
-            on_delivery=partial(self._on_delivery, future, sent_ms), wait_for_room=False,
-        )  # fmt: skip
+        if self._serde.knows_writer(event):
+            self._produce(event, future)
+        else:
+            task = self._loop.create_task(self._send_unknown_writer(event, future))
+            self._sending.add(task)
+            task.add_done_callback(self._sending.discard)
         return future
 
     async def ready(self, timeout_s: float) -> bool:
-        """True when a broker answered a metadata request within ``timeout_s``."""
+        """True when every writer is known (fetching the missing ones) and a broker answered
+        a metadata request, each within ``timeout_s``."""
         if self._producer is None:
             return False
+        try:
+            await asyncio.wait_for(self._all_writers(), timeout_s)
+        except (TimeoutError, RetailsyncError) as exc:
+            reason = str(exc) or f"the schema registry did not answer within {timeout_s}s"
+            if reason != self._not_ready:  # once per cause, not once per probe
+                log.warning("not ready: %s", reason)
+            self._not_ready = reason
+            return False
+        self._not_ready = None
         return await asyncio.to_thread(self._producer.reachable, timeout_s)
 
     async def holds(
@@ -209,13 +239,54 @@ class AsyncPublisher:
         )
 
     async def close(self, timeout_s: float = 10.0) -> None:
-        """Wait up to ``timeout_s`` for records in flight, then stop serving reports."""
+        """Wait up to ``timeout_s`` for records in flight, then stop serving reports and
+        close the serde."""
+        for task in self._sending:
+            task.cancel()
         if self._producer is not None:
             # close() serves reports on this worker thread; they are handed over below.
             await asyncio.to_thread(self._producer.close, timeout_s)
         self._stopping.set()
         if self._reports is not None:
             await asyncio.to_thread(self._reports.join)
+        self._serde.close()
+
+    async def _send_unknown_writer(self, event: Event, future: asyncio.Future[None]) -> None:
+        """Fetch ``event``'s writer off the loop, then send it; any failure fails ``future``."""
+        try:
+            envelope = event.envelope
+            await self._fetch(
+                (envelope.event_type, envelope.schema_version),
+                partial(self._serde.resolve_writer, event),
+            )
+            self._produce(event, future)
+        except Exception as exc:  # the request waiting for ``future`` answers it
+            if not future.done():
+                future.set_exception(exc)
+
+    def _produce(self, event: Event, future: asyncio.Future[None]) -> None:
+        assert self._producer is not None
+        record = event_record(event, self._topology, self._serde)
+        # The report of a failed record has no timestamp; a read-back starts from this one.
+        sent_ms = int(time.time() * 1000) - 1
+        self._producer.produce(
+            record.topic, key=record.key, value=record.value, headers=record.headers,
+            on_delivery=partial(self._on_delivery, future, sent_ms), wait_for_room=False,
+        )  # fmt: skip
+
+    async def _all_writers(self) -> None:
+        if not self._writers_known:
+            await self._fetch(None, self._serde.resolve_writers)
+            self._writers_known = True
+
+    async def _fetch(self, what: tuple[str, int] | None, fetch: Callable[[], None]) -> None:
+        """Run ``fetch`` in a worker thread, once at a time for ``what`` (None: every
+        writer): a registry that hangs holds one thread, not one per request."""
+        fetching = self._fetching.get(what)
+        if fetching is None or fetching.done():
+            fetching = self._fetching[what] = asyncio.ensure_future(asyncio.to_thread(fetch))
+        # shield: a request that gives up does not cancel the call the others wait for.
+        await asyncio.shield(fetching)
 
     def _serve_reports(self) -> None:
         assert self._producer is not None

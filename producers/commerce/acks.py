@@ -11,7 +11,7 @@ from functools import partial
 from typing import Protocol
 
 from producers.commerce.recent import RecentDeliveries
-from retailsync.errors import DeliveryError
+from retailsync.errors import DeliveryError, TransientError
 from retailsync.events import Event
 from retailsync.publisher import PossiblyWrittenError
 
@@ -76,7 +76,7 @@ class Acknowledger:
                 ack = Ack.PUBLISHED
                 try:
                     delivered = self._sink.send(event)
-                except DeliveryError as exc:
+                except TransientError as exc:  # the brokers, or a schema registry, cannot take it
                     raise NotDurableError(str(exc)) from None
                 self._recent.add(event_id, delivered)
                 sent.append((event_id, delivered))

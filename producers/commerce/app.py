@@ -9,10 +9,12 @@
   oversized header; 422 for a payload that does not fit or holds an impossible value
   (negative money, a line of no units, a number beyond the event's decimal, an id too long),
   with the field paths; 413 for a body over the limit;
-- 503 with ``Retry-After`` when Kafka did not acknowledge the events in time.
+- 503 with ``Retry-After`` when Kafka did not acknowledge the events in time, or the schema
+  registry could not be reached for an event's writer schema.
 
 ``GET /healthz`` answers 200 while the process serves; ``GET /readyz`` 200 when a broker
-answers, else 503.
+answers and every writer schema is known (fetched from the registry, when one is
+configured), else 503.
 
 A webhook POST goes straight to its channel's handler, a plain ASGI app, without Starlette's
 middleware, router, ``Request`` and ``Response``: those were a sixth of the receiver's CPU per
@@ -141,7 +143,10 @@ def build_app(
     async def readyz(_request: Request) -> Response:
         if await sink.ready(_READY_TIMEOUT_S):
             return JSONResponse({"status": "ready"})
-        return JSONResponse({"status": "kafka unreachable"}, HTTPStatus.SERVICE_UNAVAILABLE)
+        return JSONResponse(
+            {"status": "kafka or the schema registry unreachable"},
+            HTTPStatus.SERVICE_UNAVAILABLE,
+        )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

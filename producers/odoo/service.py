@@ -47,13 +47,15 @@ def run_change_capture(
             settings.schemas_dir or default_schemas_dir(settings.topology_file)
         )
         odoo = stack.enter_context(OdooClient.from_settings(odoo_settings))
+        serde = EventSerde(serde_for(settings, catalogue, topology))
+        stack.callback(serde.close)  # after the poller's close: the stack unwinds in reverse
         poller = Poller(
             settings,
             capture,
             odoo=odoo,
             instance=odoo_settings.instance,
             topology=topology,
-            serde=EventSerde(serde_for(settings, catalogue, topology)),
+            serde=serde,
         )
         stack.callback(poller.close)
         poller.start()

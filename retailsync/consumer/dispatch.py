@@ -75,7 +75,7 @@ class Dispatcher:
         decoder: Decoder,
         retry_path: RetryPath,
         chains: dict[PartitionId, KeyChains],
-        breakers: Mapping[str, CircuitBreaker],
+        breakers: dict[str, CircuitBreaker],
         retrying: Retrying,
         ordered: bool,
         clock: Callable[[], float],
@@ -88,6 +88,8 @@ class Dispatcher:
         self._retrying = retrying
         self._ordered = ordered
         self._clock = clock
+        # The breaker of what the decoder depends on (a schema registry), while it is open.
+        self._decoding_down: CircuitBreaker | None = None
 
     def dispatch(self, records: list[ConsumedRecord]) -> Outcome:
         outcome = Outcome()
@@ -100,7 +102,14 @@ class Dispatcher:
             # With key ordering, a key's earlier outcome (perhaps parking it) comes first.
             if self._ordered and run.has_key(record.key) and not self._flush(run, outcome, records):
                 return outcome
-            ready = self._prepare(index, record, outcome, held)
+            try:
+                ready = self._prepare(index, record, outcome, held)
+            except TargetUnavailableError as error:
+                # The decoder could not reach what it reads schemas from: no record is at
+                # fault, so nothing goes to the retry topics; pause until it answers.
+                self._decoding_down = self._trip(error.target or "decoder", error)
+                outcome.unhandled = [r.record for r in run.ready] + records[index:]
+                return outcome
             if ready is None:
                 continue
             if not run.accepts(ready) and not self._flush(run, outcome, records):
@@ -132,10 +141,15 @@ class Dispatcher:
             return None
         try:
             decoded = decode(self._decoder, self._handlers, record)
+        except TargetUnavailableError:
+            raise
         except RetailsyncError as error:
             self._route_failure(record, position, error)
             outcome.handled[partition] = record.offset
             return None
+        if self._decoding_down is not None:
+            self._decoding_down.close()
+            self._decoding_down = None
         if decoded.spec is None:
             self._settle(record, position)
             outcome.handled[partition] = record.offset
@@ -150,19 +164,12 @@ class Dispatcher:
         spec = ready[0].spec
         items = [Item(r.event, self._context(r.record, r.position)) for r in ready]
         errors = call(spec, items, group=self._retry_path.group.name, retrying=self._retrying)
-        breaker = self._breakers[spec.target]
         unavailable = next((e for e in errors if isinstance(e, TargetUnavailableError)), None)
         if unavailable is not None:
-            breaker.trip(self._clock())
-            log.warning(
-                "%s is unavailable (%s); pausing %s",
-                spec.target,
-                unavailable,
-                self._retry_path.group.name,
-            )
+            self._trip(spec.target, unavailable)
             outcome.unhandled = [r.record for r in ready] + records[ready[-1].index + 1 :]
             return False
-        breaker.close()
+        self._breakers[spec.target].close()
         for item, error in zip(ready, errors, strict=True):
             if isinstance(error, ConfigError | UsageError):
                 raise error  # every record would fail alike: stop, do not dead-letter them all
@@ -172,6 +179,17 @@ class Dispatcher:
                 self._route_failure(item.record, item.position, error)
             outcome.handled[(item.record.topic, item.record.partition)] = item.record.offset
         return True
+
+    def _trip(self, target: str, error: TargetUnavailableError) -> CircuitBreaker:
+        """Open ``target``'s breaker (made on first need), which pauses the service."""
+        breaker = self._breakers.get(target)
+        if breaker is None:
+            breaker = self._breakers[target] = CircuitBreaker(target)
+        breaker.trip(self._clock())
+        log.warning(
+            "%s is unavailable (%s); pausing %s", target, error, self._retry_path.group.name
+        )
+        return breaker
 
     def _waits(
         self, chains: KeyChains, record: ConsumedRecord, key: bytes, position: Position

@@ -26,9 +26,15 @@ _MAX_WAIT_S = 1.0
 
 
 class Decoder(Protocol):
+    """Reads record values into events (``EventSerde``); a ``TargetUnavailableError`` from
+    ``decode`` (its schema registry is down) pauses the service like a handler's."""
+
     def decode(
         self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
     ) -> Any: ...
+
+    def close(self) -> None:
+        """Release the decoder's clients; the runner calls it when it stops."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,7 +51,10 @@ class RunnerOptions:
 
 
 class ServiceRunner:
-    """Runs one ConsumerService until ``stop`` is set (or SIGTERM/SIGINT arrives)."""
+    """Runs one ConsumerService until ``stop`` is set (or SIGTERM/SIGINT arrives).
+
+    The runner owns ``decoder``: it closes it (a schema registry client) when it stops.
+    """
 
     def __init__(
         self,
@@ -294,6 +297,7 @@ class ServiceRunner:
             self._main.close()
             self._retry.close()
             self._producer.close(max(0.0, deadline - time.monotonic()))
+            self._decoder.close()
 
     @contextmanager
     def _signals(self) -> Iterator[None]:

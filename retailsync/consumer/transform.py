@@ -36,7 +36,8 @@ _BACKOFF_S = (0.1, 5.0)
 
 
 class TransformStage:
-    """Runs ``transform`` for the consumer group ``name`` until ``stop``."""
+    """Runs ``transform`` for the consumer group ``name`` until ``stop``; closes ``serde``
+    (a schema registry client) when it stops, as ``ServiceRunner`` does."""
 
     def __init__(
         self,
@@ -94,6 +95,7 @@ class TransformStage:
         finally:
             consumer.close()
             producer.close()
+            self._serde.close()
 
     def _commit_batch(
         self, producer: KafkaProducer, consumer: Consumer, messages: list[Message]

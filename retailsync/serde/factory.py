@@ -12,10 +12,23 @@ from retailsync.serde.single_object import SingleObjectSerde
 from retailsync.settings import Settings
 from retailsync.topology import Topology
 
+# The client's own retries are for a blip (one more try, 0.1 to 0.5 s later); an outage is
+# handled by whoever asked: a consumer pauses behind its breaker, the receiver answers 503.
+# Its defaults (3 retries from 1 s, no timeout of its own) held a caller for 2 to 3.5 s.
+_REGISTRY_OPTIONS = {
+    "timeout": 5,
+    "max.retries": 1,
+    "retries.wait.ms": 100,
+    "retries.max.wait.ms": 500,
+}
+
 
 def registry_client(url: str) -> SchemaRegistryClient:
-    """A registry client; ``mock://…`` gives confluent-kafka's in-memory registry (tests)."""
-    return SchemaRegistryClient.new_client({"url": url})
+    """A registry client; ``mock://…`` gives confluent-kafka's in-memory registry (tests).
+
+    The caller owns it: ``close()`` it (or the serde holding it) when done.
+    """
+    return SchemaRegistryClient.new_client({"url": url, **_REGISTRY_OPTIONS})
 
 
 def serde_for(settings: Settings, catalogue: Catalogue, topology: Topology) -> Serde:

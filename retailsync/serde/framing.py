@@ -37,6 +37,18 @@ class Serde(Protocol):
         self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
     ) -> dict[str, Any]: ...
 
+    def knows_writer(self, event_type: str, version: int) -> bool:
+        """True when encoding this version needs no call to another service."""
+
+    def resolve_writer(self, event_type: str, version: int) -> None:
+        """Fetch what encoding this version needs, unless known; blocks on I/O."""
+
+    def resolve_writers(self) -> None:
+        """Fetch what encoding each event type's newest version needs; blocks on I/O."""
+
+    def close(self) -> None:
+        """Release the clients the serde holds."""
+
 
 @dataclass(frozen=True, slots=True)
 class Writer:
@@ -133,6 +145,15 @@ class FramedSerde:
                 f"{extra} byte(s) left after a {reading.label} record", origin
             )
         return datum
+
+    def knows_writer(self, event_type: str, version: int) -> bool:
+        """True when encoding this version needs no call to another service (it is cached)."""
+        return (event_type, version) in self._writers
+
+    def resolve_writer(self, event_type: str, version: int) -> None:
+        """Fetch and cache what encoding this version needs, unless known; blocks on I/O."""
+        if (event_type, version) not in self._writers:
+            self._new_writer(event_type, version)
 
     def _reading(self, value: bytes, origin: RecordOrigin) -> Reading:
         return self._readings.get(value[: self.header_size]) or self._new_reading(value, origin)

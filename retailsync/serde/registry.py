@@ -3,7 +3,10 @@ id, then the Avro body; subjects follow the topic-record naming strategy,
 ``{topic}-{record full name}``.
 
 The registry is asked once per schema version written (its id) and once per schema id read
-(its writer schema); records cost no registry call after that.
+(its writer schema); records cost no registry call after that. A registry that cannot be
+reached (no connection, a timeout, 408, 429 or 5xx) is a target being unavailable
+(``TargetUnavailableError``, target ``schema-registry``): a consumer pauses behind its
+circuit breaker, the webhook receiver answers 503; it is never a record's fault.
 """
 
 from __future__ import annotations
@@ -21,10 +24,20 @@ from confluent_kafka.schema_registry import (
     SchemaRegistryError,
     topic_record_subject_name_strategy,
 )
+
+# The HTTP library the registry client itself uses (httpx2 where installed, else httpx),
+# so that its transport errors are the ones caught.
+from confluent_kafka.schema_registry.common._httpx_compat import httpx as registry_http
 from confluent_kafka.serialization import MessageField, SerializationContext
 from fastavro.schema import fingerprint, to_parsing_canonical_form
 
-from retailsync.errors import ConfigError, DeserializationError, RecordOrigin, TransientError
+from retailsync.errors import (
+    ConfigError,
+    DeserializationError,
+    RecordOrigin,
+    TargetUnavailableError,
+    TransientError,
+)
 from retailsync.events.catalogue import Catalogue, SchemaVersion
 from retailsync.serde.framing import FramedSerde, Reading, Writer, reading_for, unknown_version
 from retailsync.serde.single_object import MAGIC as SINGLE_OBJECT_MAGIC
@@ -35,6 +48,7 @@ MAGIC = b"\x00"
 HEADER_SIZE = len(MAGIC) + 4
 CONTENT_TYPE = "avro/binary; encoding=confluent"
 _SOURCE = "schema registry"
+SCHEMA_REGISTRY = "schema-registry"  # the target a consumer's circuit breaker is named after
 _T = TypeVar("_T")
 
 
@@ -49,20 +63,27 @@ class _NotFoundError(Exception):
 
 
 def _ask(action: Callable[[], _T], what: str) -> _T:
-    """Call the registry; sort its failures into not found, configuration, or transient."""
+    """Call the registry; sort its failures into not found, configuration, unavailable or
+    transient."""
     try:
         return action()
     except SchemaRegistryError as exc:
         status = exc.http_status_code
         if status == 404:
             raise _NotFoundError(str(exc)) from exc
+        # A registry answers 5xx when its own store (a Kafka topic) is out of reach: like
+        # throttling (429) and a timeout (408), the registry cannot serve anyone now.
         if status in (408, 429) or status >= 500:
-            raise TransientError(f"{_SOURCE}: {what}: {exc}") from exc
+            raise TargetUnavailableError(f"{_SOURCE}: {what}: {exc}", SCHEMA_REGISTRY) from exc
         raise ConfigError(_SOURCE, what, str(exc)) from exc
-    except Exception as exc:
-        # The client raises its HTTP library's own errors (httpx or httpx2) for a registry
-        # it cannot reach; they are all worth a retry.
-        raise TransientError(f"{_SOURCE}: {what}: unreachable: {exc!r}") from exc
+    except (registry_http.TransportError, OSError) as exc:
+        # No answer at all (refused, reset, timed out, name not resolved): confluent-kafka's
+        # client raises its HTTP library's errors once its own short retries are used up.
+        raise TargetUnavailableError(
+            f"{_SOURCE}: {what}: unreachable: {exc!r}", SCHEMA_REGISTRY
+        ) from exc
+    except Exception as exc:  # an answer the client could not read: worth a retry
+        raise TransientError(f"{_SOURCE}: {what}: {exc!r}") from exc
 
 
 class RegistrySerde(FramedSerde):
@@ -87,6 +108,21 @@ class RegistrySerde(FramedSerde):
         self._topics = dict(topics)
         self._auto_register = auto_register
         self._single_object = SingleObjectSerde(catalogue)
+
+    def resolve_writers(self) -> None:
+        """Ask the registry for the id of each event type's newest version not yet known.
+
+        Blocks for the registry's answers: call it off an event loop. Raises
+        TargetUnavailableError while the registry cannot be reached, ConfigError for a
+        schema that is not registered.
+        """
+        for event_type in self._topics:
+            if event_type in self.catalogue.event_types:
+                self.resolve_writer(event_type, self.catalogue.latest(event_type).version)
+
+    def close(self) -> None:
+        """Close the registry client (its HTTP connections); the serde is unusable after."""
+        self._client.close()
 
     def _new_writer(self, event_type: str, version: int) -> Writer:
         schema = self.catalogue.get(event_type, version)
@@ -199,6 +235,11 @@ def _register(client: SchemaRegistryClient, subject: str, schema: SchemaVersion)
     text = Schema(schema.to_json(), "AVRO")
     try:
         registered: Any = _ask(lambda: client.register_schema_full_response(subject, text), subject)
+        version = registered.version
+        if version is None:
+            # A registry answers a registration with the id alone ({"id": N}); the subject
+            # version is a lookup away.
+            version = _ask(lambda: client.lookup_schema(subject, text).version, subject)
     except _NotFoundError as exc:
         raise ConfigError(_SOURCE, subject, str(exc)) from None
-    return Registration(subject, schema, int(registered.schema_id), registered.version)
+    return Registration(subject, schema, int(registered.schema_id), version)

@@ -32,6 +32,12 @@ class SingleObjectSerde(FramedSerde):
                 schema.parsed, schema.fingerprint, schema.name, catalogue, HEADER_SIZE
             )
 
+    def resolve_writers(self) -> None:
+        """Nothing to fetch: every writer is known from the catalogue."""
+
+    def close(self) -> None:
+        """Nothing to release: no client."""
+
     def _new_writer(self, event_type: str, version: int) -> Writer:
         # Every version of the catalogue is cached, so a miss is a version it lacks.
         raise unknown_version(self.catalogue, event_type, version)

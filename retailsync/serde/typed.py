@@ -27,6 +27,23 @@ class EventSerde:
     def encode(self, event: Event) -> bytes:
         return self.serde.encode(event.model_dump())
 
+    def knows_writer(self, event: Event) -> bool:
+        """True when encoding ``event`` needs no call to another service (a registry)."""
+        return self.serde.knows_writer(event.envelope.event_type, event.envelope.schema_version)
+
+    def resolve_writer(self, event: Event) -> None:
+        """Fetch what encoding ``event`` needs, unless known; blocks on I/O."""
+        self.serde.resolve_writer(event.envelope.event_type, event.envelope.schema_version)
+
+    def resolve_writers(self) -> None:
+        """Fetch what encoding each event type's newest version needs; blocks on I/O, so
+        call it off an event loop. TargetUnavailableError while a registry is unreachable."""
+        self.serde.resolve_writers()
+
+    def close(self) -> None:
+        """Release the serde's clients (a registry client's connections)."""
+        self.serde.close()
+
     def decode(
         self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
     ) -> Event:

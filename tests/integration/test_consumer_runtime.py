@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import closing
+from dataclasses import replace
 
 import pytest
 from confluent_kafka import Producer
@@ -14,9 +16,11 @@ from confluent_kafka.admin import AdminClient
 from retailsync import headers as h
 from retailsync.consumer import ConsumerService, HandlerContext, Item
 from retailsync.errors import ConfigError, PermanentError, TargetUnavailableError, TransientError
-from retailsync.events import OrderCreated
+from retailsync.events import OrderCreated, load_catalogue
+from retailsync.serde import EventSerde, RegistrySerde, registry_client, serde_for
 from retailsync.settings import Settings
-from tests.integration.harness import Pipeline, Sink, make_pipeline, order
+from tests.integration.harness import SCHEMAS, Pipeline, Sink, make_pipeline, order
+from tests.registry import FakeRegistry, connections_to
 
 pytestmark = pytest.mark.integration
 
@@ -303,3 +307,35 @@ def test_a_configuration_error_stops_the_service_instead_of_dead_lettering(
             time.sleep(0.05)
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
     assert pipeline.committed(pipeline.group, pipeline.topic) == 0
+
+
+def test_a_schema_registry_outage_pauses_the_service_instead_of_retrying(
+    pipeline: Pipeline,
+) -> None:
+    registry = FakeRegistry()
+    catalogue = load_catalogue(SCHEMAS)
+    sink = Sink()
+    with registry.server.running():
+        topics = {name: route.topic for name, route in pipeline.topology.events.items()}
+        writing = RegistrySerde(
+            catalogue, registry_client(registry.url), topics, auto_register=True
+        )
+        with closing(EventSerde(writing)) as writer:
+            replace(pipeline, serde=writer).publish(*(order(f"shop:{n % 5}", n) for n in range(20)))
+        registry.server.faults.down()  # connection refused
+        reader = EventSerde(
+            serde_for(Settings(schema_registry_url=registry.url), catalogue, pipeline.topology)
+        )
+        consuming = replace(pipeline, serde=reader)
+        with consuming.running(consuming.service(lambda event, _: sink.add(event))) as runner:
+            consuming.wait(
+                lambda: runner.paused_by == {"schema-registry"}, what="a pause for the registry"
+            )
+            assert sink.count() == 0
+            registry.server.faults.up()
+            consuming.wait(lambda: sink.count() == 20, timeout_s=60, what="the backlog to drain")
+            consuming.wait(lambda: not runner.paused_by, what="the breaker to close")
+        # The runner closed its decoder, and with it the registry client's connections.
+        assert connections_to(registry.server.port) == 0
+    assert sorted(sequence for _, sequence in sink.applied) == list(range(20))
+    assert [pipeline.size(topic) for topic in retry_and_dead_letter_topics(pipeline)] == [0, 0, 0]

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import closing
 from decimal import Decimal
+from pathlib import Path
 
 import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
+from producers.odoo.service import run_change_capture
 from producers.odoo.trigger import TriggerServer, trigger_app
 from retailsync.events import (
     InventoryAdjusted,
@@ -18,9 +21,11 @@ from retailsync.events import (
     ProductUpserted,
     ReturnReceived,
     ShipmentDispatched,
+    load_catalogue,
 )
 from retailsync.odoo import OdooClient
-from retailsync.settings import Settings
+from retailsync.serde import RegistrySerde, registry_client
+from retailsync.settings import Settings, load_settings
 from sandbox.odoo import SandboxOdoo
 from tests.contract.odoo.helpers import (
     count_stock,
@@ -29,7 +34,7 @@ from tests.contract.odoo.helpers import (
     new_order,
     new_product,
 )
-from tests.integration.harness import Pipeline, make_pipeline
+from tests.integration.harness import SCHEMAS, Pipeline, make_pipeline
 from tests.integration.odoo_changes_support import (
     TOPOLOGY,
     CaptureSettings,
@@ -38,6 +43,7 @@ from tests.integration.odoo_changes_support import (
     only,
     started_poller,
 )
+from tests.registry import FakeRegistry, connections_to
 
 pytestmark = pytest.mark.integration
 
@@ -353,3 +359,36 @@ def test_the_webhook_makes_it_poll_at_once_and_wants_the_token(
             poller.stop()
             thread.join(30)
             server.stop()
+
+
+def test_the_change_capture_closes_its_schema_registry_client(
+    client: OdooClient,
+    settings: CaptureSettings,
+    pipeline: Pipeline,
+    tmp_path: Path,
+) -> None:
+    registry = FakeRegistry()
+    topology_file = tmp_path / "topology.yaml"
+    topology_file.write_text(pipeline.text, encoding="utf-8")
+    delivered_order(client, "registry", "shop:2001")
+    said: list[str] = []
+    with registry.server.running():
+        topics = {name: route.topic for name, route in pipeline.topology.events.items()}
+        with closing(
+            RegistrySerde(
+                load_catalogue(SCHEMAS), registry_client(registry.url), topics, auto_register=True
+            )
+        ) as registering:
+            registering.resolve_writers()  # what `retailsync schemas register` would have done
+        kafka = load_settings(
+            bootstrap_servers=settings.kafka.bootstrap_servers,
+            topology_file=topology_file,
+            schemas_dir=SCHEMAS,
+            schema_registry_url=registry.url,
+        )
+
+        run_change_capture(kafka, settings.odoo, settings.capture, once=True, say=said.append)
+
+        assert registry.calls["lookup"] > 0  # it wrote through the registry
+        assert connections_to(registry.server.port) == 0
+    assert said[0].startswith("published ") and not said[0].startswith("published 0 ")

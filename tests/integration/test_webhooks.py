@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -14,6 +17,8 @@ from confluent_kafka.admin import AdminClient
 from producers.commerce import WebhookSettings
 from producers.commerce.app import receiver_app
 from retailsync import headers as h
+from retailsync.events import load_catalogue
+from retailsync.serde import EventSerde, RegistrySerde, registry_client, serde_for
 from retailsync.settings import Settings, load_settings
 from sandbox.http import LoopbackServer
 from sandbox.storefront import SandboxStorefront, WebhookEmitter, shopify_delivery
@@ -29,7 +34,8 @@ from tests.commerce import (
     shopify_request,
     woo_request,
 )
-from tests.integration.harness import Pipeline, make_pipeline
+from tests.integration.harness import SCHEMAS, Pipeline, make_pipeline
+from tests.registry import FakeRegistry, connections_to
 
 pytestmark = pytest.mark.integration
 
@@ -170,3 +176,69 @@ def test_a_broker_that_is_down_gets_503_with_retry_after_and_no_event(pipeline: 
     assert reply.status_code == 503 and reply.headers["Retry-After"] == "30"
     assert ready.status_code == 503
     assert pipeline.records(topic(pipeline, "orders"), timeout_s=2) == []
+
+
+def test_a_schema_registry_outage_is_503_and_never_stalls_the_receiver(pipeline: Pipeline) -> None:
+    registry = FakeRegistry()
+    catalogue = load_catalogue(SCHEMAS)
+    body = sample("shopify", "orders_create")
+    order_request = shopify_request("orders/create", body)
+    with registry.server.running():
+        topics = {name: route.topic for name, route in pipeline.topology.events.items()}
+        with closing(
+            RegistrySerde(catalogue, registry_client(registry.url), topics, auto_register=True)
+        ) as registering:
+            registering.resolve_writers()  # what `retailsync schemas register` would have done
+        registry.server.faults.down()  # connection refused, from before the receiver starts
+        serde = EventSerde(
+            serde_for(Settings(schema_registry_url=registry.url), catalogue, pipeline.topology)
+        )
+        receiver = serve(
+            replace(pipeline, serde=serde),
+            pipeline.settings.bootstrap_servers,
+            webhook_ack_timeout_s=1.0,
+            webhook_retry_after_s=30,
+        )
+        with receiver.running() as server, httpx.Client(base_url=server.url, timeout=20) as client:
+            refused = client.post("/webhooks/shopify", content=body, headers=order_request)
+            assert refused.status_code == 503 and refused.headers["Retry-After"] == "30"
+            assert client.get("/readyz").status_code == 503
+
+            # A registry that hangs (4 s an answer) holds a worker thread, never the loop.
+            registry.server.faults.up()
+            registry.server.faults.slow(4.0)
+            answers: list[httpx.Response] = []
+            posting = threading.Thread(
+                target=lambda: answers.append(
+                    client.post("/webhooks/shopify", content=body, headers=order_request)
+                )
+            )
+            posting.start()
+            health_s: list[float] = []
+            while posting.is_alive():
+                started = time.monotonic()
+                assert client.get("/healthz").status_code == 200
+                health_s.append(time.monotonic() - started)
+            posting.join()
+            assert answers[0].status_code == 503 and answers[0].headers["Retry-After"] == "30"
+            assert health_s and max(health_s) < 0.5, health_s
+
+            registry.server.faults.clear()
+            # The event answered 503 is published once its writer arrives; the platform's
+            # retry is then a duplicate: nothing lost, nothing twice.
+            assert len(event_ids(pipeline, "orders", 1)) == 1
+            retried = client.post("/webhooks/shopify", content=body, headers=order_request)
+            assert retried.status_code == 200, retried.text
+            assert retried.json()["status"] == "duplicate"
+            assert client.get("/readyz").status_code == 200
+            # Every writer is known now: the receiver no longer needs the registry.
+            registry.server.faults.down()
+            paid = sample("shopify", "orders_paid")
+            answer = client.post(
+                "/webhooks/shopify", content=paid, headers=shopify_request("orders/paid", paid)
+            )
+            assert answer.status_code == 200 and answer.json()["status"] == "published"
+            registry.server.faults.up()
+        # The receiver's shutdown closed the serde's registry client.
+        assert connections_to(registry.server.port) == 0
+    assert len(event_ids(pipeline, "orders", 2)) == 2

@@ -13,7 +13,7 @@ from starlette.testclient import TestClient
 
 from producers.commerce import WebhookSettings
 from producers.commerce.app import build_app
-from retailsync.errors import DeliveryError
+from retailsync.errors import DeliveryError, TargetUnavailableError
 from retailsync.events import Event
 from retailsync.publisher import PossiblyWrittenError
 from tests.commerce import (
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.unit
 
 
 class FakeSink:
-    """Acknowledges at once, or never (``hang``), or refuses (``refuse``)."""
+    """Acknowledges at once, or never (``hang``), or refuses (``refuse``, ``unavailable``)."""
 
     def __init__(self) -> None:
         self.sent: list[Event] = []
@@ -39,6 +39,7 @@ class FakeSink:
         self.written: list[Event] = []  # on the topic though not acknowledged
         self.hang = False
         self.refuse = False
+        self.unavailable = False
         self.reachable = True
 
     async def start(self) -> None:
@@ -47,6 +48,8 @@ class FakeSink:
     def send(self, event: Event) -> asyncio.Future[None]:
         if self.refuse:
             raise DeliveryError("the producer queue is full")
+        if self.unavailable:
+            raise TargetUnavailableError("schema registry: unreachable", "schema-registry")
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.sent.append(event)
         if self.hang:
@@ -230,6 +233,15 @@ def test_a_full_producer_queue_is_503(client: TestClient, sink: FakeSink) -> Non
         "/webhooks/shopify", content=body, headers=shopify_request("orders/paid", body)
     )
     assert reply.status_code == 503 and "Retry-After" in reply.headers
+
+
+def test_a_schema_registry_outage_is_503_not_500(client: TestClient, sink: FakeSink) -> None:
+    sink.unavailable = True
+    body = sample("shopify", "orders_create")
+    reply = client.post(
+        "/webhooks/shopify", content=body, headers=shopify_request("orders/create", body)
+    )
+    assert reply.status_code == 503 and reply.headers["Retry-After"] == "10"
 
 
 def test_an_unmapped_topic_and_the_woocommerce_ping_are_acknowledged_without_events(

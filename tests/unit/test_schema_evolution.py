@@ -29,6 +29,7 @@ from retailsync.serde import (
     registry_client,
 )
 from retailsync.topology import Topology, load_topology
+from tests.registry import FakeRegistry
 
 pytestmark = pytest.mark.unit
 
@@ -359,6 +360,23 @@ def test_register_puts_every_version_under_its_topic_record_subject(
         "schema id"
     ) in result.stdout
     assert result.stdout.count("subject version 1") == 11
+
+
+@pytest.mark.usefixtures("cli_env")
+def test_register_prints_the_subject_version_a_real_registry_answers_with_the_id_alone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry = FakeRegistry()  # answers a registration with {"id": N}, as Confluent's does
+    with registry.server.running():
+        monkeypatch.setenv("RETAILSYNC_SCHEMA_REGISTRY_URL", registry.url)
+        result = _run("register", "--schemas", str(ROOT / "schemas"))
+        again = _run("register", "--schemas", str(ROOT / "schemas"))
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout.count("subject version 1") == 11
+    assert "None" not in result.stdout
+    assert again.stdout.count("subject version 1") == 11
+    assert set(registry.compatibility.values()) == {"BACKWARD"}
 
 
 @pytest.mark.usefixtures("cli_env")

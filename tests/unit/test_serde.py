@@ -4,6 +4,8 @@ DeserializationError that carries the whole record."""
 from __future__ import annotations
 
 import itertools
+import socket
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from retailsync.errors import (
     DeserializationError,
     RecordOrigin,
     SerializationError,
+    TargetUnavailableError,
     TransientError,
 )
 from retailsync.events import EVENT_MODELS, Catalogue, load_catalogue
@@ -31,12 +34,14 @@ from retailsync.serde import (
     RegistrySerde,
     Serde,
     SingleObjectSerde,
+    register_catalogue,
     registry_client,
     serde_for,
     subject_name,
 )
 from retailsync.settings import Settings
 from retailsync.topology import Topology, load_topology
+from tests.registry import FakeRegistry, connections_to
 from tests.unit.schema_strategies import records
 
 pytestmark = pytest.mark.unit
@@ -332,6 +337,51 @@ def test_a_registry_outage_is_transient_not_a_dead_letter(
         _decode(serde, value)
 
 
+@pytest.fixture
+def fake_registry() -> Iterator[FakeRegistry]:
+    registry = FakeRegistry()
+    with registry.server.running():
+        yield registry
+
+
+def _dead_url() -> str:
+    with socket.socket() as probe:  # a port where nothing listens once it is closed
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+# A timeout takes the same branch as a refused connection (a transport error), at 10 s a call.
+@pytest.mark.parametrize("fault", ["refused", "503", "500", "429"])
+def test_a_registry_that_cannot_serve_is_an_unavailable_target_when_reading_and_writing(
+    catalogue: Catalogue, topology: Topology, fake_registry: FakeRegistry, fault: str
+) -> None:
+    writer = serde_for(Settings(schema_registry_url=fake_registry.url), catalogue, topology)
+    with registry_client(fake_registry.url) as client:
+        registering = RegistrySerde(catalogue, client, _topics(topology), auto_register=True)
+        value = registering.encode(EXAMPLES["order_created"].model_dump())
+    url = fake_registry.url
+    if fault == "refused":
+        url = _dead_url()
+    else:
+        fake_registry.server.faults.fail(int(fault))
+    reader = serde_for(Settings(schema_registry_url=url), catalogue, topology)
+    if fault == "refused":
+        writer = reader
+
+    with pytest.raises(TargetUnavailableError) as reading:
+        _decode(reader, value)
+    with pytest.raises(TargetUnavailableError) as writing:
+        writer.encode(EXAMPLES["refund_issued"].model_dump())
+
+    assert reading.value.target == writing.value.target == "schema-registry"
+    assert "schema registry" in str(reading.value)
+    if fault != "refused":  # the same registry, back
+        fake_registry.server.faults.clear()
+        assert _decode(reader, value)["envelope"]["event_type"] == "order_created"
+    reader.close()
+    writer.close()
+
+
 def test_a_record_that_breaks_its_model_is_a_deserialization_error(
     serdes: dict[str, Serde],
 ) -> None:
@@ -398,3 +448,43 @@ def test_many_records_share_one_registry_lookup(catalogue: Catalogue, topology: 
         _decode(serde, serde.encode(record))
 
     assert next(calls) == 1
+
+
+def test_a_registry_is_asked_once_per_writer_and_once_per_schema_id(
+    catalogue: Catalogue, topology: Topology, fake_registry: FakeRegistry
+) -> None:
+    with registry_client(fake_registry.url) as client:
+        list(register_catalogue(client, catalogue, topology))
+    serde = serde_for(Settings(schema_registry_url=fake_registry.url), catalogue, topology)
+    fake_registry.calls.clear()
+    kinds = ("order_created", "refund_issued")
+
+    values = [serde.encode(EXAMPLES[kind].model_dump()) for kind in kinds for _ in range(5)]
+    decoded = [_decode(serde, value) for value in values]
+
+    assert [d["envelope"]["event_type"] for d in decoded] == [k for k in kinds for _ in range(5)]
+    assert fake_registry.calls == {"lookup": 2, "by_id": 2}
+    fake_registry.server.faults.down()  # what is cached needs no registry
+    assert [serde.encode(EXAMPLES[kind].model_dump()) for kind in kinds] == values[::5]
+    assert _decode(serde, values[-1]) == decoded[-1]
+    fake_registry.server.faults.up()
+    serde.resolve_writers()  # the other event types' newest versions, once each
+    serde.resolve_writers()
+    assert fake_registry.calls["lookup"] == len(catalogue.event_types)
+    assert all(serde.knows_writer(kind, 1) for kind in catalogue.event_types)
+    serde.close()
+
+
+def test_closing_a_serde_closes_its_registry_connections(
+    catalogue: Catalogue, topology: Topology, fake_registry: FakeRegistry
+) -> None:
+    serde = EventSerde(
+        serde_for(Settings(schema_registry_url=fake_registry.url), catalogue, topology)
+    )
+    with pytest.raises(ConfigError, match="not registered"):
+        serde.resolve_writers()  # one request, and a connection kept for the next
+    assert connections_to(fake_registry.server.port) == 1
+
+    serde.close()
+
+    assert connections_to(fake_registry.server.port) == 0
