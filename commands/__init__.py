@@ -8,7 +8,9 @@ import sys
 import typer
 
 from commands import broker, schemas, serve, topology
+from commands.audit import audit
 from commands.consume import consume
+from commands.lag import lag
 from commands.run import run
 from retailsync.errors import RetailsyncError
 from retailsync.settings import load_settings
@@ -25,6 +27,8 @@ app.add_typer(schemas.app, name="schemas")
 app.add_typer(serve.app, name="serve")
 app.command()(run)
 app.command()(consume)
+app.command()(lag)
+app.command()(audit)
 
 
 def main() -> None:
