@@ -12,6 +12,7 @@ from commands.audit import audit
 from commands.consume import consume
 from commands.lag import lag
 from commands.run import run
+from commands.tail import tail
 from retailsync.errors import RetailsyncError
 from retailsync.settings import load_settings
 
@@ -29,6 +30,7 @@ app.command()(run)
 app.command()(consume)
 app.command()(lag)
 app.command()(audit)
+app.command()(tail)
 
 
 def main() -> None:
