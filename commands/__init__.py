@@ -11,6 +11,7 @@ from commands import broker, schemas, serve, topology
 from commands.audit import audit
 from commands.consume import consume
 from commands.lag import lag
+from commands.replay import replay
 from commands.run import run
 from commands.tail import tail
 from retailsync.errors import RetailsyncError
@@ -31,6 +32,7 @@ app.command()(consume)
 app.command()(lag)
 app.command()(audit)
 app.command()(tail)
+app.command()(replay)
 
 
 def main() -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NoReturn
 
-from confluent_kafka import ConsumerGroupTopicPartitions, KafkaException, TopicPartition
+from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from retailsync.errors import TransientError
 from retailsync.operate.positions import PartitionId
@@ -53,6 +55,10 @@ def active_members(admin: AdminClient, group: str) -> list[Member]:
     ]
 
 
+class _CoordinatorMovingError(Exception):
+    """The group's coordinator is loading or moved: asking again answers."""
+
+
 def alter_offsets(admin: AdminClient, group: str, offsets: Mapping[PartitionId, int]) -> None:
     """Commit ``offsets`` for ``group``; the broker refuses while the group has members."""
     request = [
@@ -60,13 +66,39 @@ def alter_offsets(admin: AdminClient, group: str, offsets: Mapping[PartitionId, 
             group, [TopicPartition(p.topic, p.partition, o) for p, o in offsets.items()]
         )
     ]
+    for attempt in Retrying(
+        retry=retry_if_exception_type(_CoordinatorMovingError),
+        stop=stop_after_delay(_TIMEOUT_S),
+        wait=wait_exponential(multiplier=0.1, max=1.0),
+        reraise=True,
+    ):
+        with attempt:
+            _alter_once(admin, group, request)
+
+
+def _alter_once(
+    admin: AdminClient, group: str, request: list[ConsumerGroupTopicPartitions]
+) -> None:
     future = admin.alter_consumer_group_offsets(request, request_timeout=_TIMEOUT_S)[group]
     try:
         answer = future.result(timeout=_TIMEOUT_S)
     except KafkaException as exc:
-        raise TransientError(f"the broker refused to move {group}: {exc.args[0].str()}") from None
+        _raise(group, exc.args[0], "")
     for tp in answer.topic_partitions:
         if tp.error is not None:
-            raise TransientError(
-                f"the broker refused to move {group} on {tp.topic}[{tp.partition}]: {tp.error}"
-            )
+            _raise(group, tp.error, f" on {tp.topic}[{tp.partition}]")
+
+
+def _raise(group: str, error: KafkaError, where: str) -> NoReturn:
+    if error.code() in _COORDINATOR_MOVING:
+        raise _CoordinatorMovingError(error.str())
+    raise TransientError(f"the broker refused to move {group}{where}: {error.str()}")
+
+
+_COORDINATOR_MOVING = frozenset(
+    {
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+    }
+)
