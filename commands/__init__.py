@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from commands import broker, schemas, serve, topology
+from commands import broker, dlt, schemas, serve, topology
 from commands.audit import audit
 from commands.consume import consume
 from commands.lag import lag
@@ -27,6 +27,7 @@ app.add_typer(broker.app, name="broker")
 app.add_typer(topology.app, name="topology")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(serve.app, name="serve")
+app.add_typer(dlt.app, name="dlt")
 app.command()(run)
 app.command()(consume)
 app.command()(lag)

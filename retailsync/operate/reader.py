@@ -74,11 +74,17 @@ class TopicReader:
         return int(found.offset) if found.offset >= 0 else None
 
     def read(
-        self, ranges: Mapping[PartitionId, Range], *, first_only: bool = False
+        self,
+        ranges: Mapping[PartitionId, Range],
+        *,
+        first_only: bool = False,
+        through_open_transactions: bool = False,
     ) -> Iterator[ConsumedRecord]:
         """The committed records in ``ranges``, each partition in offset order.
 
         ``first_only``: only the first committed record of each range.
+        ``through_open_transactions``: wait for transactions open before a range's end to
+        finish, instead of ending at the first of them.
         """
         pending = {partition: end for partition, (start, end) in ranges.items() if start < end}
         if not pending:
@@ -102,8 +108,9 @@ class TopicReader:
                     if error is not None:
                         _raise_unless_eof(error)
                         # The end of what is committed: an open transaction's records and
-                        # markers past it are not records to read.
-                        del pending[partition]
+                        # markers past it are not records to read, unless waited for.
+                        if not through_open_transactions or self._position(partition) >= end:
+                            del pending[partition]
                         continue
                     record = ConsumedRecord.of(message)
                     if record.offset >= end:
@@ -114,6 +121,10 @@ class TopicReader:
                         del pending[partition]
         finally:
             self._consumer.unassign()
+
+    def _position(self, partition: PartitionId) -> int:
+        (tp,) = self._consumer.position([TopicPartition(*partition)])
+        return int(tp.offset)
 
     def follow(self, starts: Mapping[PartitionId, int]) -> Iterator[ConsumedRecord]:
         """Every record from ``starts`` on, waiting for new ones; ends only when closed."""

@@ -14,7 +14,9 @@ from typing import Any
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
+from retailsync.consumer.record import ConsumedRecord
 from retailsync.events import Event
+from retailsync.operate.reader import TopicReader
 from retailsync.publisher import event_record
 from retailsync.settings import Settings
 from tests.integration.harness import SCHEMAS, Pipeline, make_pipeline
@@ -88,6 +90,11 @@ class Operated:
 
     def json(self, *arguments: str) -> Any:
         return json.loads(self.cli(*arguments, "--json").stdout)
+
+    def committed_records(self, topic: str) -> list[ConsumedRecord]:
+        """The committed records of ``topic`` (aborted ones and markers left out)."""
+        with TopicReader(self.pipeline.settings) as reader:
+            return list(reader.read({p: reader.watermarks(p) for p in reader.partitions(topic)}))
 
     def publish_transactionally(self, *events: Event, per_transaction: int = 5) -> None:
         """Publish ``events`` in transactions of ``per_transaction``: each leaves a marker."""
