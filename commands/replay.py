@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
@@ -14,14 +15,16 @@ from commands.operating import (
     ActorOption,
     ExecuteOption,
     JsonOption,
+    Operator,
     argv,
     operator,
     print_json,
     table,
 )
 from retailsync.operate.audit import AuditRecord
+from retailsync.operate.key_replay import KeySelection, execute_key_replay, plan_key_replay
 from retailsync.operate.offsets import Target, read_plan_file
-from retailsync.operate.positions import PartitionId
+from retailsync.operate.positions import PartitionId, position
 from retailsync.operate.reader import TopicReader
 from retailsync.operate.replay import (
     ReplayPlan,
@@ -33,6 +36,7 @@ from retailsync.operate.replay import (
 )
 from retailsync.operate.times import duration_ms, instant_ms
 from retailsync.operate.writer import ChangeWriter
+from retailsync.topology import ConsumerGroup
 
 TopicOption = Annotated[
     list[str] | None,
@@ -57,6 +61,14 @@ def replay(
     from_file: Annotated[
         Path | None, typer.Option("--from-file", help="Kafka's CSV: topic,partition,offset")
     ] = None,
+    key: Annotated[
+        str | None, typer.Option(help="Copy this key's records to the group's retry path")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="With --key or alone: records since (ISO 8601 or 2h)")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Records before (ISO 8601 or 30m)")] = None,
+    event_type: Annotated[str | None, typer.Option(help="Only this event type")] = None,
     with_retries: Annotated[
         RetryChoice | None,
         typer.Option(help="What becomes of records parked in the group's retry topics"),
@@ -68,10 +80,17 @@ def replay(
     actor: ActorOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Plan (and with --execute apply) new offsets for GROUP; exactly one target."""
+    """Plan (and with --execute apply) new offsets for GROUP, with exactly one target; or,
+    with --key/--since/--until/--event-type, copy those records to GROUP's retry path."""
     context = operator()
     consumer = context.group(group)
     now = int(time.time() * 1000)
+    if key is not None or since is not None or until is not None or event_type is not None:
+        selection = _key_selection(key, since, until, event_type, now)
+        scopes = [t.partition(":")[0] for t in topic] if topic else list(consumer.subscriptions)
+        _replay_records(context, consumer, scopes, selection, execute=execute, actor=actor,
+                        as_json=as_json)  # fmt: skip
+        return
     try:
         chosen = [
             Target("earliest") if to_earliest else None,
@@ -109,6 +128,64 @@ def replay(
     with ChangeWriter(context.settings, group, context.operate.audit_topic) as writer:
         done = execute_replay(plan, context.admin, writer, audit, with_retries)
     typer.echo(f"Moved {group}; audit record {done.id}", err=as_json)
+
+
+def _key_selection(
+    key: str | None, since: str | None, until: str | None, event_type: str | None, now: int
+) -> KeySelection:
+    try:
+        return KeySelection(
+            key=key,
+            since_ms=instant_ms(since, now) if since else None,
+            until_ms=instant_ms(until, now) if until else None,
+            event_type=event_type,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _replay_records(
+    context: Operator,
+    consumer: ConsumerGroup,
+    topics: list[str],
+    selection: KeySelection,
+    *,
+    execute: bool,
+    actor: str | None,
+    as_json: bool,
+) -> None:
+    with context.reader() as reader:
+        plan = plan_key_replay(reader, consumer, topics, selection)
+    if as_json:
+        print_json(
+            {
+                "group": consumer.name,
+                "records": [
+                    {"position": position(r.topic, r.partition, r.offset), "key": r.text_key}
+                    for r in plan.records
+                ],
+                "per_event_type": dict(plan.per_event_type),
+            }
+        )
+    else:
+        for r in plan.records:
+            typer.echo(f"copy {position(r.topic, r.partition, r.offset)}  key {r.text_key}")
+        listed = ", ".join(f"{n:,} {kind}" for kind, n in plan.per_event_type.most_common())
+        typer.echo(f"This replays {listed or 'nothing'} to {consumer.name} only.")
+    if not execute or not plan.records:
+        if not as_json:
+            typer.echo("Plan only: nothing changed. Add --execute to apply it.")
+        return
+    audit = AuditRecord.new(
+        "replay key",
+        argv(),
+        {"group": consumer.name, "topics": topics, **asdict(selection)},
+        actor,
+    )
+    with ChangeWriter(context.settings, consumer.name, context.operate.audit_topic) as writer:
+        done = execute_key_replay(plan, writer, audit, int(time.time() * 1000))
+    typer.echo(f"Copied {len(plan.records)} records to {consumer.name}; audit record {done.id}",
+               err=as_json)  # fmt: skip
 
 
 def _file_target(path: Path, group: str) -> Target:

@@ -10,6 +10,7 @@ import pytest
 from retailsync.consumer.record import ConsumedRecord
 from retailsync.events import CustomerUpserted, OrderCreated, load_catalogue
 from retailsync.events.examples import example_events
+from retailsync.kafka.partitioner import murmur2, partition_for
 from retailsync.operate.listing import Filter, Lister, parse_where
 from retailsync.operate.personal import PersonalData
 from retailsync.operate.times import duration_ms, instant_ms
@@ -73,3 +74,14 @@ def test_filters_by_key_type_and_decoded_fields() -> None:
     assert not selection.keeps({"order_ref": "shop:1", "envelope": {"source_version": 4}})
     with pytest.raises(ValueError, match="field=value"):
         parse_where(["nothing"])
+
+
+def test_murmur2_gives_kafkas_own_hashes() -> None:
+    # The expected values are those of Kafka's UtilsTest for Utils.murmur2.
+    assert murmur2(b"21") == -973932308
+    assert murmur2(b"foobar") == -790332482
+    assert murmur2(b"a-little-bit-long-string") == -985981536
+    assert murmur2(b"a-little-bit-longer-string") == -1486304829
+    assert murmur2(b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8") == -58897971
+    assert murmur2(b"abc") == 479470107
+    assert partition_for(b"foobar", 12) == (-790332482 & 0x7FFFFFFF) % 12
