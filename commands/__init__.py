@@ -6,6 +6,7 @@ import logging
 import sys
 
 import typer
+from confluent_kafka import KafkaException
 
 from commands import broker, dlt, schemas, serve, topology
 from commands.audit import audit
@@ -48,4 +49,8 @@ def main() -> None:
         app()
     except RetailsyncError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except KafkaException as exc:
+        # What the brokers answered, as one line: the operator acts on it, not on a trace.
+        typer.secho(f"error: Kafka: {exc.args[0].str()}", err=True, fg=typer.colors.RED)
         sys.exit(2)

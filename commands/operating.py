@@ -37,7 +37,8 @@ PersonalOption = Annotated[
     bool, typer.Option("--show-personal-data", help="Print personal fields unmasked")
 ]
 
-console = Console(soft_wrap=True)
+# Piped output (a file, a pager, a script) is not cut to 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 200)
 
 
 @dataclass
@@ -102,7 +103,7 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) 
     """A rich table, one row per item."""
     grid = Table(title=title, title_justify="left")
     for name in columns:
-        grid.add_column(name)
+        grid.add_column(name, overflow="fold")
     for row in rows:
         grid.add_row(*("" if cell is None else str(cell) for cell in row))
     console.print(grid)

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping
 from types import TracebackType
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from retailsync.consumer.record import ConsumedRecord
 from retailsync.errors import ConfigError, TransientError
@@ -60,9 +61,17 @@ class TopicReader:
 
     def watermarks(self, partition: PartitionId) -> Range:
         """The partition's first offset and its end (the next offset to be written)."""
-        low, high = self._consumer.get_watermark_offsets(
-            TopicPartition(*partition), timeout=_TIMEOUT_S, cached=False
-        )
+        for attempt in Retrying(
+            # A topic created a moment ago may not have its leader yet.
+            retry=retry_if_exception(_retriable),
+            stop=stop_after_delay(_TIMEOUT_S),
+            wait=wait_exponential(multiplier=0.1, max=1.0),
+            reraise=True,
+        ):
+            with attempt:
+                low, high = self._consumer.get_watermark_offsets(
+                    TopicPartition(*partition), timeout=_TIMEOUT_S, cached=False
+                )
         return int(low), int(high)
 
     def offset_at(self, partition: PartitionId, timestamp_ms: int) -> int | None:
@@ -136,6 +145,10 @@ class TopicReader:
                     yield ConsumedRecord.of(message)
                 else:
                     _raise_unless_eof(error)
+
+
+def _retriable(error: BaseException) -> bool:
+    return isinstance(error, KafkaException) and bool(error.args[0].retriable())
 
 
 def _raise_unless_eof(error: KafkaError) -> None:
