@@ -33,7 +33,7 @@ from retailsync.headers import (
     text_header,
 )
 from retailsync.operate.audit import AuditRecord
-from retailsync.operate.positions import position
+from retailsync.operate.positions import position, positions_by_partition
 from retailsync.operate.reader import TopicReader
 from retailsync.operate.writer import ChangeWriter
 from retailsync.topology import ConsumerGroup
@@ -143,24 +143,27 @@ def selected(
     return chosen
 
 
-def redrive_copy(
-    group: ConsumerGroup, dead: ConsumedRecord, audit_id: str, now_ms: int
-) -> tuple[str, OutgoingHeaders]:
-    """The first retry topic and the headers of the copy that redrives ``dead``."""
+def first_retry_topic(group: ConsumerGroup, dead: ConsumedRecord) -> str:
+    """Where a redrive of ``dead`` goes: the group's first retry topic for its source."""
+    if not group.retry.delays_ms:
+        raise ConfigError("topology", f"consumers.{group.name}.retry.delays", "no retry topic")
     source = text_header(dead.headers, ORIGINAL_TOPIC) or dead.topic.removesuffix(
         f".{group.name}.dlt"
     )
-    if not group.retry.delays_ms:
-        raise ConfigError("topology", f"consumers.{group.name}.retry.delays", "no retry topic")
+    return group.retry_topic(source, group.retry.delays_ms[0])
+
+
+def redrive_headers(dead: ConsumedRecord, audit_id: str, now_ms: int) -> OutgoingHeaders:
+    """The dead letter's headers, due now, attempt reset, one more redrive counted."""
     replaced = {ATTEMPT, DUE, REDRIVES, REPLAY}
     headers: OutgoingHeaders = [(k, v) for k, v in dead.headers if k not in replaced]
-    headers += [
+    return [
+        *headers,
         (ATTEMPT, b"1"),
         (DUE, str(now_ms).encode()),
         (REDRIVES, str((int_header(dead.headers, REDRIVES) or 0) + 1).encode()),
         (REPLAY, audit_id.encode()),
     ]
-    return group.retry_topic(source, group.retry.delays_ms[0]), headers
 
 
 def mark(
@@ -180,23 +183,28 @@ def redrive(
 ) -> AuditRecord:
     """Copy ``records`` to the group's first retry topic, ``rate_per_s`` per second."""
     batch = rate_per_s or max(len(records), 1)
-    changes: list[dict[str, Any]] = []
+    topics = {dead.topic: first_retry_topic(group, dead) for dead in records}
+    done = audit.with_changes(
+        [{"redriven": entry, "to": sorted(set(topics.values()))} for entry in _positions(records)]
+    )
     for start in range(0, len(records), batch):
         began = time.monotonic()
         writer.begin()
         for dead in records[start : start + batch]:
             now_ms = int(time.time() * 1000)
-            topic, headers = redrive_copy(group, dead, audit.id, now_ms)
             writer.produce(
-                topic, key=dead.key, value=dead.value, headers=headers, partition=dead.partition
+                topics[dead.topic],
+                key=dead.key,
+                value=dead.value,
+                headers=redrive_headers(dead, audit.id, now_ms),
+                partition=dead.partition,
             )
             mark(writer, state_topic, dead, {"state": "redriven", "audit": audit.id, "at": now_ms})
-            changes.append({"redriven": where(dead), "to": f"{topic}[{dead.partition}]"})
         last = start + batch >= len(records)
-        writer.commit(audit.with_changes(changes) if last else None)
+        writer.commit(done if last else None)
         if rate_per_s is not None and not last:
             time.sleep(max(0.0, 1.0 - (time.monotonic() - began)))  # the rate limit
-    return audit.with_changes(changes)
+    return done
 
 
 def discard(
@@ -212,6 +220,10 @@ def discard(
     for dead in records:
         state = {"state": "discarded", "audit": audit.id, "at": now_ms, "reason": reason}
         mark(writer, state_topic, dead, state)
-    done = audit.with_changes([{"discarded": where(dead)} for dead in records])
+    done = audit.with_changes([{"discarded": entry} for entry in _positions(records)])
     writer.commit(done)
     return done
+
+
+def _positions(records: list[ConsumedRecord]) -> list[dict[str, str | int]]:
+    return positions_by_partition((r.topic, r.partition, r.offset) for r in records)

@@ -18,7 +18,7 @@ from retailsync.errors import ConfigError
 from retailsync.headers import EVENT_TYPE, REPLAY, Failure, replace_failure, text_header
 from retailsync.kafka.partitioner import partition_for
 from retailsync.operate.audit import AuditRecord
-from retailsync.operate.positions import PartitionId, position
+from retailsync.operate.positions import PartitionId, positions_by_partition
 from retailsync.operate.reader import Range, TopicReader
 from retailsync.operate.writer import ChangeWriter
 from retailsync.topology import ConsumerGroup
@@ -83,7 +83,6 @@ def execute_key_replay(
 ) -> AuditRecord:
     """Write the copies and the audit record in one transaction."""
     group = plan.group
-    changes = []
     writer.begin()
     for record in plan.records:
         topic = group.retry_topic(record.topic, group.retry.delays_ms[0])
@@ -103,10 +102,7 @@ def execute_key_replay(
         writer.produce(
             topic, key=record.key, value=record.value, headers=headers, partition=record.partition
         )
-        changes.append(
-            {"replayed": position(record.topic, record.partition, record.offset),
-             "to": f"{topic}[{record.partition}]"}
-        )  # fmt: skip
-    done = audit.with_changes(changes)
+    replayed = positions_by_partition((r.topic, r.partition, r.offset) for r in plan.records)
+    done = audit.with_changes([{"replayed": entry} for entry in replayed])
     writer.commit(done)
     return done

@@ -17,7 +17,7 @@ from retailsync.operate.audit import AuditRecord
 from retailsync.operate.groups import Member, active_members, alter_offsets
 from retailsync.operate.lag import Parked, parked_records
 from retailsync.operate.offsets import Move, Target, plan_moves
-from retailsync.operate.positions import PartitionId
+from retailsync.operate.positions import PartitionId, positions_by_partition
 from retailsync.operate.reader import Range, TopicReader
 from retailsync.operate.writer import ChangeWriter
 from retailsync.topology import ConsumerGroup
@@ -113,10 +113,8 @@ def execute_replay(
             p = PartitionId(record.topic, record.partition)
             ends[p] = max(ends.get(p, 0), record.offset + 1)
         alter_offsets(admin, f"{plan.group.name}.retry", ends)
-        changes += [
-            {"dropped": f"{r.topic}[{r.partition}] {r.offset}", "key": r.text_key}
-            for r in plan.parked.records
-        ]
+        dropped = ((r.topic, r.partition, r.offset) for r in plan.parked.records)
+        changes += [{"dropped": entry} for entry in positions_by_partition(dropped)]
     done = audit.with_changes(changes)
     writer.begin()
     writer.commit(done)

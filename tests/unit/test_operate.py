@@ -13,6 +13,7 @@ from retailsync.events.examples import example_events
 from retailsync.kafka.partitioner import murmur2, partition_for
 from retailsync.operate.listing import Filter, Lister, parse_where
 from retailsync.operate.personal import PersonalData
+from retailsync.operate.positions import offset_ranges, positions_by_partition
 from retailsync.operate.times import duration_ms, instant_ms
 from retailsync.serde import SingleObjectSerde
 
@@ -85,3 +86,12 @@ def test_murmur2_gives_kafkas_own_hashes() -> None:
     assert murmur2(b"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8") == -58897971
     assert murmur2(b"abc") == 479470107
     assert partition_for(b"foobar", 12) == (-790332482 & 0x7FFFFFFF) % 12
+
+
+def test_audit_positions_are_runs_per_partition() -> None:
+    assert offset_ranges([9, 3, 4, 5, 7, 12, 13, 4]) == "3-5,7,9,12-13"
+    entries = positions_by_partition([("t", 1, 5), ("t", 0, 2), ("t", 1, 6), ("t", 1, 8)])
+    assert entries == [
+        {"partition": "t[0]", "offsets": "2", "records": 1},
+        {"partition": "t[1]", "offsets": "5-6,8", "records": 3},
+    ]
