@@ -44,6 +44,12 @@ def test_dead_letters_are_listed_discarded_and_redriven_once(operated: Operated)
         pipeline.wait(lambda: pipeline.size(dead_letter_topic) == 4, what="4 dead letters")
 
         (listed,) = operated.json("dlt", "list", pipeline.group)
+        shown = operated.cli("dlt", "show", pipeline.group, "--key", "shop:1").stdout
+        assert f"{dead_letter_topic}[" in shown
+        assert f"retailsync.original.topic: {pipeline.topic}" in shown
+        assert "retailsync.error.message: unknown SKU 'X-1'" in shown
+        address = order("shop:1", 1).shipping_address
+        assert address is not None and address.line1 not in shown  # personal data masked
         assert listed["error_class"] == "retailsync.errors.PermanentError"
         assert listed["pattern"] == "unknown SKU '…'"  # alike messages group together
         assert (listed["open"], listed["redriven"], listed["discarded"]) == (4, 0, 0)

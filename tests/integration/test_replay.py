@@ -135,3 +135,34 @@ def test_a_replay_is_refused_while_the_group_runs_and_audited_when_executed(
 
     with pipeline.running(pipeline.service(lambda event, _context: sink.add(event))):
         pipeline.wait(lambda: sink.count() == 12, what="the 6 orders re-delivered")
+
+
+def test_records_parked_in_retry_topics_are_listed_and_dropped_only_when_asked(
+    operated: Operated, admin: AdminClient
+) -> None:
+    pipeline = operated.pipeline
+    pipeline.publish(*[order(f"shop:{n}", n) for n in range(1, 4)])
+    retry_1s = f"{pipeline.topic}.{pipeline.group}.retry.1s"
+    producer = Producer(pipeline.settings.producer_config())
+    due_ms = int(time.time() * 1000) + 3_600_000
+    for _ in range(3):  # parked as the runtime parks them
+        producer.produce(retry_1s, key=b"shop:parked", value=b"x", partition=1,
+                         headers=[("retailsync.due", str(due_ms).encode())])  # fmt: skip
+    assert producer.flush(10) == 0
+
+    plan = operated.json("replay", pipeline.group, "--to-earliest")
+    assert plan["parked"]["by_key"] == {"shop:parked": 3}
+    assert plan["redelivered"] == {}  # the group never committed: it starts at the beginning
+    refused = operated.cli("replay", pipeline.group, "--to-earliest", "--execute", check=False)
+    assert refused.returncode == 2
+    assert "--with-retries" in refused.stderr
+
+    operated.cli("replay", pipeline.group, "--to-earliest", "--with-retries", "drop", "--execute")
+    (after,) = operated.json("lag", pipeline.group)
+    assert after["in_retry"] == 0
+    retry_offsets = committed_offsets(admin, f"{pipeline.group}.retry",
+                                      [PartitionId(retry_1s, 1)])  # fmt: skip
+    assert retry_offsets == {PartitionId(retry_1s, 1): 3}
+    (audit,) = operated.json("audit")
+    dropped = [c["dropped"] for c in audit["changes"] if "dropped" in c]
+    assert dropped == [{"partition": f"{retry_1s}[1]", "offsets": "0-2", "records": 3}]

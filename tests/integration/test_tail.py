@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -56,3 +59,33 @@ def test_personal_data_is_masked_unless_asked_for(operated: Operated) -> None:
     assert "***" in masked
     shown = operated.cli("tail", pipeline.topic, "--json", "--show-personal-data").stdout
     assert address_line in shown
+
+
+def test_tail_follow_prints_records_as_they_arrive(operated: Operated) -> None:
+    pipeline = operated.pipeline
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "commands", "tail", pipeline.topic, "--from", "latest",
+         "--follow", "--limit", "2"],
+        env=operated.environment(), cwd=operated.directory,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        # Publish until the follower has seen two records: it may still be starting up
+        # when the first ones arrive, and --from latest skips what came before it.
+        deadline = time.monotonic() + 60
+        sequence = 0
+        while follower.poll() is None and time.monotonic() < deadline:
+            sequence += 1
+            pipeline.publish(order("shop:live", sequence))
+            try:
+                follower.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                continue
+        out, err = follower.communicate(timeout=10)
+    finally:
+        if follower.poll() is None:
+            follower.kill()
+    assert follower.returncode == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2
+    assert all("shop:live" in line for line in lines)
