@@ -15,8 +15,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from confluent_kafka import Producer
-
 from retailsync.operate.reader import TopicReader
 
 
@@ -53,11 +51,6 @@ class AuditRecord:
     @classmethod
     def from_json(cls, value: bytes) -> AuditRecord:
         return cls(**json.loads(value))
-
-
-def produce_audit(producer: Producer, topic: str, record: AuditRecord) -> None:
-    """Queue ``record`` on ``producer`` (the caller flushes or commits its transaction)."""
-    producer.produce(topic, key=record.id.encode(), value=record.to_json())
 
 
 def read_audit(reader: TopicReader, topic: str) -> Iterator[AuditRecord]:

@@ -10,27 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from types import TracebackType
 
-from confluent_kafka import KafkaException, Producer
+from confluent_kafka import KafkaException
 
-from retailsync.errors import TransientError
+from retailsync.errors import DeliveryError, TransientError
 from retailsync.headers import OutgoingHeaders
-from retailsync.kafka.security import raise_on_security_error
-from retailsync.operate.audit import AuditRecord, produce_audit
+from retailsync.kafka.producer import ANY_PARTITION, KafkaProducer
+from retailsync.operate.audit import AuditRecord
 from retailsync.settings import Settings
-
-_TIMEOUT_S = 30.0
 
 
 class ChangeWriter:
     """A transactional producer owned by one operator command for one group."""
 
     def __init__(self, settings: Settings, group: str, audit_topic: str) -> None:
-        config = settings.producer_config(transactional_id=f"retailsync-operator.{group}")
-        config.update(error_cb=raise_on_security_error, log_level=0)
-        self._producer = Producer(config)
+        self._producer = KafkaProducer(
+            settings,
+            name=f"operator {group}",
+            transactional_id=f"retailsync-operator.{group}",
+            options={"log_level": 0},
+        )
         self._group = group
         self._audit_topic = audit_topic
-        self._call(lambda: self._producer.init_transactions(_TIMEOUT_S))
+        self._call(self._producer.init_transactions)
 
     def __enter__(self) -> ChangeWriter:
         return self
@@ -41,7 +42,7 @@ class ChangeWriter:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        self._producer.flush(_TIMEOUT_S)
+        self._producer.close()
 
     def begin(self) -> None:
         self._call(self._producer.begin_transaction)
@@ -53,30 +54,26 @@ class ChangeWriter:
         key: bytes | None,
         value: bytes | None,
         headers: OutgoingHeaders | None = None,
-        partition: int = -1,
+        partition: int = ANY_PARTITION,
     ) -> None:
         self._call(
             lambda: self._producer.produce(
                 topic, key=key, value=value, headers=headers or [], partition=partition
             )
         )
-        self._producer.poll(0)
 
     def commit(self, audit: AuditRecord | None = None) -> None:
         """Write ``audit`` with the transaction's records and commit them all."""
         if audit is not None:
-            self._call(lambda: produce_audit(self._producer, self._audit_topic, audit))
-        self._call(lambda: self._producer.commit_transaction(_TIMEOUT_S))
-
-    def abort(self) -> None:
-        self._call(lambda: self._producer.abort_transaction(_TIMEOUT_S))
+            self.produce(self._audit_topic, key=audit.id.encode(), value=audit.to_json())
+        self._call(self._producer.commit_transaction)
 
     def _call(self, action: Callable[[], object]) -> None:
         try:
             action()
-        except KafkaException as exc:
-            error = exc.args[0]
+        except (KafkaException, DeliveryError) as exc:
+            reason = exc.args[0].str() if isinstance(exc, KafkaException) else str(exc)
             raise TransientError(
-                f"writing the change for {self._group} failed ({error.str()}); nothing of this "
+                f"writing the change for {self._group} failed ({reason}); nothing of this "
                 "transaction was written. Another operator may be changing the group now."
             ) from None
