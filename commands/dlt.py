@@ -67,6 +67,7 @@ def list_(
             [
                 {
                     "group": name,
+                    "topic": g.topic,
                     "error_class": g.error_class,
                     "pattern": g.pattern,
                     "open": g.open,
@@ -81,7 +82,17 @@ def list_(
         return
     table(
         "dead letters",
-        ["group", "error class", "message", "open", "redriven", "discarded", "oldest", "newest"],
+        [
+            "group",
+            "dead-letter topic",
+            "error class",
+            "message",
+            "open",
+            "redriven",
+            "discarded",
+            "oldest",
+            "newest",
+        ],
         [
             (
                 name,

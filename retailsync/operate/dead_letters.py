@@ -63,8 +63,9 @@ class Selection:
 
 @dataclass
 class Group:
-    """Dead letters of one error class and message pattern."""
+    """Dead letters of one dead-letter topic, error class and message pattern."""
 
+    topic: str
     error_class: str
     pattern: str
     open: int = 0
@@ -105,12 +106,12 @@ def read_states(reader: TopicReader, state_topic: str) -> States:
 
 
 def summarize(records: Iterable[ConsumedRecord], states: States) -> list[Group]:
-    """Dead letters grouped by error class and message pattern."""
-    groups: dict[tuple[str, str], Group] = {}
+    """Dead letters grouped by topic, error class and message pattern."""
+    groups: dict[tuple[str, str, str], Group] = {}
     for record in records:
         kind = error_class(record) or "unknown"
         text = pattern(text_header(record.headers, ERROR_MESSAGE))
-        group = groups.setdefault((kind, text), Group(kind, text))
+        group = groups.setdefault((record.topic, kind, text), Group(record.topic, kind, text))
         state = states.get(where(record), {}).get("state")
         if state == "redriven":
             group.redriven += 1

@@ -50,6 +50,7 @@ def test_dead_letters_are_listed_discarded_and_redriven_once(operated: Operated)
         assert "retailsync.error.message: unknown SKU 'X-1'" in shown
         address = order("shop:1", 1).shipping_address
         assert address is not None and address.line1 not in shown  # personal data masked
+        assert listed["topic"] == dead_letter_topic
         assert listed["error_class"] == "retailsync.errors.PermanentError"
         assert listed["pattern"] == "unknown SKU '…'"  # alike messages group together
         assert (listed["open"], listed["redriven"], listed["discarded"]) == (4, 0, 0)
