@@ -6,7 +6,7 @@ import importlib
 
 # Each module has a main() that prints its figures. Benchmarks that need a broker or the
 # network are run on their own (python -m bench.<name>).
-BENCHMARKS = ("bench.serde",)
+BENCHMARKS = ("bench.serde", "bench.tail")
 
 
 def main() -> None:

@@ -6,10 +6,15 @@ import logging
 import sys
 
 import typer
+from confluent_kafka import KafkaException
 
-from commands import broker, schemas, serve, topology
+from commands import broker, dlt, schemas, serve, topology
+from commands.audit import audit
 from commands.consume import consume
+from commands.lag import lag
+from commands.replay import replay
 from commands.run import run
+from commands.tail import tail
 from retailsync.errors import RetailsyncError
 from retailsync.settings import load_settings
 
@@ -23,8 +28,13 @@ app.add_typer(broker.app, name="broker")
 app.add_typer(topology.app, name="topology")
 app.add_typer(schemas.app, name="schemas")
 app.add_typer(serve.app, name="serve")
+app.add_typer(dlt.app, name="dlt")
 app.command()(run)
 app.command()(consume)
+app.command()(lag)
+app.command()(audit)
+app.command()(tail)
+app.command()(replay)
 
 
 def main() -> None:
@@ -39,4 +49,8 @@ def main() -> None:
         app()
     except RetailsyncError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        sys.exit(2)
+    except KafkaException as exc:
+        # What the brokers answered, as one line: the operator acts on it, not on a trace.
+        typer.secho(f"error: Kafka: {exc.args[0].str()}", err=True, fg=typer.colors.RED)
         sys.exit(2)

@@ -25,6 +25,10 @@ ERROR_CLASS = "retailsync.error.class"
 ERROR_MESSAGE = "retailsync.error.message"
 FIRST_FAILURE = "retailsync.first_failure"
 DUE = "retailsync.due"
+# Set by operators' copies: the audit id of the replay or redrive that wrote the record, and
+# how many times a dead letter was redriven. They survive later hops.
+REPLAY = "retailsync.replay"
+REDRIVES = "retailsync.redrives"
 
 FAILURE_HEADERS = frozenset(
     {ORIGINAL_TOPIC, ORIGINAL_PARTITION, ORIGINAL_OFFSET, ORIGINAL_TIMESTAMP, GROUP, ATTEMPT,

@@ -27,7 +27,7 @@ from retailsync.errors import (
     TargetUnavailableError,
     UsageError,
 )
-from retailsync.headers import DUE, TRACEPARENT, int_header, text_header
+from retailsync.headers import DUE, REPLAY, TRACEPARENT, header, int_header, text_header
 
 log = logging.getLogger("retailsync.consumer")
 
@@ -204,6 +204,12 @@ class Dispatcher:
             self._retry_path.to_retry(record, level, _ParkedError(), self._now_ms())
             return True
         entry = chains.find(key, offset)
+        if entry is None and header(record.headers, REPLAY) is not None:
+            # An operator's replay or redrive enters the retry path unannounced: it starts
+            # its key's chain, or is handled at once while the key waits on another record.
+            if not chains.parked(key):
+                chains.add(key, offset, position.level)
+            return False
         if entry is None or entry.level > position.level:
             return True  # a copy left behind by a move before a crash
         if chains.is_head(key, offset):
