@@ -141,8 +141,8 @@ class Dispatcher:
             return None
         try:
             decoded = decode(self._decoder, self._handlers, record)
-        except TargetUnavailableError:
-            raise
+        except (TargetUnavailableError, ConfigError):
+            raise  # the registry is down (pause), or refuses our credentials (stop)
         except RetailsyncError as error:
             self._route_failure(record, position, error)
             outcome.handled[partition] = record.offset

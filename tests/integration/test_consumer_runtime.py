@@ -339,3 +339,29 @@ def test_a_schema_registry_outage_pauses_the_service_instead_of_retrying(
         assert connections_to(registry.server.port) == 0
     assert sorted(sequence for _, sequence in sink.applied) == list(range(20))
     assert [pipeline.size(topic) for topic in retry_and_dead_letter_topics(pipeline)] == [0, 0, 0]
+
+
+def test_a_schema_registry_refusing_our_credentials_stops_the_service(pipeline: Pipeline) -> None:
+    registry = FakeRegistry()
+    catalogue = load_catalogue(SCHEMAS)
+    with registry.server.running():
+        topics = {name: route.topic for name, route in pipeline.topology.events.items()}
+        writing = RegistrySerde(
+            catalogue, registry_client(registry.url), topics, auto_register=True
+        )
+        with closing(EventSerde(writing)) as writer:
+            replace(pipeline, serde=writer).publish(order("shop:1", 1))
+        registry.server.faults.fail(401)
+        reader = EventSerde(
+            serde_for(Settings(schema_registry_url=registry.url), catalogue, pipeline.topology)
+        )
+        consuming = replace(pipeline, serde=reader)
+        with (
+            pytest.raises(ConfigError, match="schema registry"),
+            consuming.running(consuming.service(lambda _event, _context: None)),
+        ):
+            deadline = time.monotonic() + 30
+            while not consuming.failures and time.monotonic() < deadline:
+                time.sleep(0.05)
+    assert [pipeline.size(topic) for topic in retry_and_dead_letter_topics(pipeline)] == [0, 0, 0]
+    assert pipeline.committed(pipeline.group, pipeline.topic) == 0
