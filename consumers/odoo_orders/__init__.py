@@ -22,7 +22,7 @@ def make_service(odoo: Callable[[], OdooClient], name: str = NAME) -> ConsumerSe
     """The service, with ``odoo`` giving the client to use (called on every event)."""
     service = ConsumerService(name)
 
-    @service.batch_handler("order_created", target="odoo", max_items=200)
+    @service.batch_handler("order_created", target="odoo", max_items=200, overtakes=True)
     def create_orders(items: Sequence[Item]) -> Mapping[int, BaseException]:
         return OrderBook(odoo()).create([item.event for item in items])
 

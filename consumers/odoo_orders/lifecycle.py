@@ -2,12 +2,18 @@
 
 Payments and refunds are posted in the order's chatter, where Odoo users read them on the
 order's form; the note names the event id, so a re-delivered event posts nothing twice.
+
+A payment, refund or cancellation can arrive before its order (a platform sends its
+webhooks in no promised order): the order missing is a TransientError, so the key-ordered
+retry path parks the event and the later events of its order wait behind it, while the
+order_created overtakes them (its handler is registered with ``overtakes``); the retry then
+finds the order. An order that never comes ends in the dead-letter topic with that reason.
 """
 
 from __future__ import annotations
 
 from consumers.odoo_orders.orders import ORDER
-from retailsync.errors import PermanentError
+from retailsync.errors import TransientError
 from retailsync.events import (
     OrderCancelled,
     PaymentAuthorized,
@@ -18,6 +24,13 @@ from retailsync.events import (
 from retailsync.odoo import OdooClient
 
 MoneyEvent = PaymentAuthorized | PaymentCaptured | RefundIssued
+
+
+class OrderNotYetError(TransientError):
+    """The event's order is not in Odoo yet: retried until its order_created was applied."""
+
+    def __init__(self, order_ref: str) -> None:
+        super().__init__(f"the order {order_ref} is not in Odoo yet")
 
 
 def post_money_note(odoo: OdooClient, event: MoneyEvent) -> None:
@@ -37,7 +50,7 @@ def cancel(odoo: OdooClient, event: OrderCancelled) -> None:
         return  # Odoo's own cancellation, published by the change capture: already done
     rows = odoo.search_read(ORDER, [("client_order_ref", "=", event.order_ref)], ["state"])
     if not rows:
-        raise PermanentError(f"no Odoo order has the ref {event.order_ref}")
+        raise OrderNotYetError(event.order_ref)
     if rows[0]["state"] != "cancel":
         # Odoo 17+ asks for confirmation in a wizard unless told not to.
         odoo.call(
@@ -51,7 +64,7 @@ def cancel(odoo: OdooClient, event: OrderCancelled) -> None:
 def _order_id(odoo: OdooClient, order_ref: str) -> int:
     rows = odoo.search_read(ORDER, [("client_order_ref", "=", order_ref)], ["id"])
     if not rows:
-        raise PermanentError(f"no Odoo order has the ref {order_ref}")
+        raise OrderNotYetError(order_ref)
     return int(str(rows[0]["id"]))
 
 

@@ -27,7 +27,15 @@ from retailsync.errors import (
     TargetUnavailableError,
     UsageError,
 )
-from retailsync.headers import DUE, REPLAY, TRACEPARENT, header, int_header, text_header
+from retailsync.headers import (
+    DUE,
+    EVENT_TYPE,
+    REPLAY,
+    TRACEPARENT,
+    header,
+    int_header,
+    text_header,
+)
 
 log = logging.getLogger("retailsync.consumer")
 
@@ -194,10 +202,14 @@ class Dispatcher:
     def _waits(
         self, chains: KeyChains, record: ConsumedRecord, key: bytes, position: Position
     ) -> bool:
-        """Park or move a record that must wait for an earlier one of its key."""
+        """Park or move a record that must wait for an earlier one of its key; a record whose
+        handler overtakes never waits (a failed one keeps its place in the chain, so the
+        records behind it still wait for it)."""
         offset = source_offset(record, position)
+        spec = self._handlers.get(text_header(record.headers, EVENT_TYPE) or "")
+        overtakes = spec is not None and spec.overtakes
         if position.level is None:
-            if not chains.parked(key):
+            if overtakes or not chains.parked(key):
                 return False
             level = chains.tail_level(key)
             chains.add(key, offset, level)
@@ -212,7 +224,7 @@ class Dispatcher:
             return False
         if entry is None or entry.level > position.level:
             return True  # a copy left behind by a move before a crash
-        if chains.is_head(key, offset):
+        if overtakes or chains.is_head(key, offset):
             return False
         entry.level = max(chains.level_ahead(key, offset), position.level)
         self._retry_path.to_retry(record, entry.level, _ParkedError(), self._now_ms())

@@ -50,6 +50,9 @@ class HandlerSpec:
     target: str
     batch: bool = False
     max_items: int = 1
+    # With key ordering: handled at once even while earlier records of its key are parked,
+    # for an event the parked ones may be waiting for (an order that a cancellation needs).
+    overtakes: bool = False
 
 
 class ConsumerService:
@@ -65,27 +68,41 @@ class ConsumerService:
     A batch handler gets up to ``max_items`` consecutive events of its types from one
     consumer batch, and reports failures by position. With key ordering a batch never holds
     two events of one key; without it, it may, in order, so that the handler can coalesce.
+
+    ``overtakes=True`` lets the handler's events pass the parked records of their key (key
+    ordering): for an event that those records wait for, such as the creation of an order
+    whose early cancellation is parked until the order exists. Such an event must be
+    idempotent and never undo what a later one did.
     """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._handlers: dict[str, HandlerSpec] = {}
 
-    def handler(self, *event_types: str, target: str = "default") -> Callable[[_H], _H]:
+    def handler(
+        self, *event_types: str, target: str = "default", overtakes: bool = False
+    ) -> Callable[[_H], _H]:
         def register(handler: _H) -> _H:
-            self._add(event_types, HandlerSpec(handler, target))
+            self._add(event_types, HandlerSpec(handler, target, overtakes=overtakes))
             return handler
 
         return register
 
     def batch_handler(
-        self, *event_types: str, target: str = "default", max_items: int = 200
+        self,
+        *event_types: str,
+        target: str = "default",
+        max_items: int = 200,
+        overtakes: bool = False,
     ) -> Callable[[_B], _B]:
         if max_items < 1:
             raise UsageError("max_items must be at least 1")
 
         def register(handler: _B) -> _B:
-            self._add(event_types, HandlerSpec(handler, target, batch=True, max_items=max_items))
+            spec = HandlerSpec(
+                handler, target, batch=True, max_items=max_items, overtakes=overtakes
+            )
+            self._add(event_types, spec)
             return handler
 
         return register

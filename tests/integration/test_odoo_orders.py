@@ -198,3 +198,34 @@ def test_an_order_write_that_commits_after_the_timeout_makes_no_second_order(
     assert proxy.late_status == 200
     assert orders_of(client, [ref]) == {ref: ["sale"]}
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
+
+
+def test_a_cancellation_and_payment_before_their_order_wait_for_it(
+    pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient, applier: ConsumerService
+) -> None:
+    [sku] = new_skus(client, 1)
+    ref = f"shop:{uuid.uuid4().hex[:8]}"
+    paid, cancelled = example(PaymentCaptured), example(OrderCancelled)
+    assert isinstance(paid, PaymentCaptured) and isinstance(cancelled, OrderCancelled)
+    payment = paid.model_copy(update={"order_ref": ref})
+    cancellation = cancelled.model_copy(update={"order_ref": ref})
+    # Published before their order, as webhooks delivered out of order are.
+    pipeline.publish(payment, cancellation, created(ref, sku))
+    with pipeline.running(applier):
+        pipeline.wait(
+            lambda: orders_of(client, [ref]) == {ref: ["cancel"]},
+            timeout_s=60,
+            what="the order created, then cancelled",
+        )
+        [order] = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["id"])
+        pipeline.wait(
+            lambda: (
+                client.search_count(
+                    "mail.message", [("model", "=", "sale.order"), ("res_id", "=", order["id"])]
+                )
+                == 1
+            ),
+            timeout_s=60,
+            what="the payment noted",
+        )
+    assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
