@@ -28,6 +28,7 @@ from pydantic import SecretStr
 
 from commands.services import CONSUMER_SERVICES, PRODUCER_SERVICES
 from commands.traffic import SKUS, Traffic, seed_odoo
+from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_inventory.settings import InventorySettings
 from producers.commerce import WebhookSettings
 from retailsync.broker import LocalCluster
@@ -58,6 +59,7 @@ class _Wiring:
     storefront: StorefrontSettings
     inventory: InventorySettings
     webhook: WebhookSettings
+    orders: OrdersSettings
     sandbox_odoo: SandboxOdoo | None = None
     sandbox_shop: SandboxStorefront | None = None
 
@@ -67,7 +69,7 @@ class _Wiring:
         variables = {
             name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)
         }
-        wired = (self.core, self.odoo, self.storefront, self.inventory, self.webhook)
+        wired = (self.core, self.odoo, self.storefront, self.inventory, self.webhook, self.orders)
         # The other parts' settings go to the services as the operator gave them.
         others = [part.load() for part in registered_parts() if part not in map(type, wired)]
         for part in (*wired, *others):
@@ -87,6 +89,7 @@ def run(
         storefront=StorefrontSettings.load(),
         inventory=InventorySettings.load(),
         webhook=WebhookSettings.load(),
+        orders=OrdersSettings.load(),
     )
     topology = load_topology(wiring.core.topology_file)
     stop = threading.Event()
@@ -147,6 +150,8 @@ def _start_missing(wiring: _Wiring, stack: ExitStack) -> None:
         wiring.inventory = wiring.inventory.model_copy(
             update={"storefront_locations": dict(shop.locations)}
         )
+        # The sandbox's orders are test orders (as a development store's are): apply them.
+        wiring.orders = wiring.orders.model_copy(update={"odoo_orders_apply_test_orders": True})
         typer.echo(
             f"RETAILSYNC_STOREFRONT_URL is not set: started a sandbox storefront at {shop.url}"
         )

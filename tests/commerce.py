@@ -30,6 +30,7 @@ WOO_SITE = "https://woo.example.com/"
 # (fixture, topic) of every sample payload, per platform
 SHOPIFY_SAMPLES = [
     ("orders_create", "orders/create", "order_created"),
+    ("orders_updated", "orders/updated", "order_edited"),
     ("orders_paid", "orders/paid", "payment_captured"),
     ("orders_cancelled", "orders/cancelled", "order_cancelled"),
     ("refunds_create", "refunds/create", "refund_issued"),

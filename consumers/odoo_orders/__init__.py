@@ -1,4 +1,9 @@
-"""odoo-orders: storefront orders, payments, refunds and cancellations applied to Odoo.
+"""odoo-orders: storefront orders, edits, payments, refunds and cancellations applied to Odoo.
+
+Test orders (``test`` on order_created and order_edited) are skipped unless
+``RETAILSYNC_ODOO_ORDERS_APPLY_TEST_ORDERS`` is set: a skipped order's later payments and
+cancellation find no order and end in the dead-letter topic after the retry topics, with
+the reason that the order is not in Odoo.
 
 ``service`` is what ``retailsync consume odoo-orders`` runs; its Odoo client is built from
 the settings on first use, never at import.
@@ -9,22 +14,49 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 
+from consumers.odoo_orders.edits import apply_edit
 from consumers.odoo_orders.lifecycle import cancel, post_money_note
 from consumers.odoo_orders.orders import OrderBook
+from consumers.odoo_orders.settings import OrdersSettings
 from retailsync.consumer import ConsumerService, HandlerContext, Item
-from retailsync.events import OrderCancelled, PaymentAuthorized, PaymentCaptured, RefundIssued
+from retailsync.events import (
+    OrderCancelled,
+    OrderCreated,
+    OrderEdited,
+    PaymentAuthorized,
+    PaymentCaptured,
+    RefundIssued,
+)
 from retailsync.odoo import OdooClient, OdooSettings
 
 NAME = "odoo-orders"
 
 
-def make_service(odoo: Callable[[], OdooClient], name: str = NAME) -> ConsumerService:
-    """The service, with ``odoo`` giving the client to use (called on every event)."""
+def make_service(
+    odoo: Callable[[], OdooClient],
+    name: str = NAME,
+    settings: Callable[[], OrdersSettings] = OrdersSettings.load,
+) -> ConsumerService:
+    """The service, with ``odoo`` giving the client to use (called on every event) and
+    ``settings`` its own settings (read on first use)."""
     service = ConsumerService(name)
+    own = cache(settings)
 
+    def applies(event: OrderCreated | OrderEdited) -> bool:
+        return not event.test or own().odoo_orders_apply_test_orders
+
+    # Overtakes: the payments, edits and cancellation of an order that arrived before it
+    # are parked until it exists, so it must not wait behind them.
     @service.batch_handler("order_created", target="odoo", max_items=200, overtakes=True)
     def create_orders(items: Sequence[Item]) -> Mapping[int, BaseException]:
-        return OrderBook(odoo()).create([item.event for item in items])
+        positions = [index for index, item in enumerate(items) if applies(item.event)]
+        failures = OrderBook(odoo()).create([items[index].event for index in positions])
+        return {positions[index]: error for index, error in failures.items()}
+
+    @service.handler("order_edited", target="odoo")
+    def edit_order(event: OrderEdited, _: HandlerContext) -> None:
+        if applies(event):
+            apply_edit(odoo(), event)
 
     @service.handler("payment_authorized", "payment_captured", "refund_issued", target="odoo")
     def note_money(

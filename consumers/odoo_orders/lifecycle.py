@@ -15,6 +15,7 @@ from __future__ import annotations
 from consumers.odoo_orders.orders import ORDER
 from retailsync.errors import TransientError
 from retailsync.events import (
+    Event,
     OrderCancelled,
     PaymentAuthorized,
     PaymentCaptured,
@@ -34,7 +35,12 @@ class OrderNotYetError(TransientError):
 
 
 def post_money_note(odoo: OdooClient, event: MoneyEvent) -> None:
-    order_id = _order_id(odoo, event.order_ref)
+    post_once(odoo, _order_id(odoo, event.order_ref), event, _note(event))
+
+
+def post_once(odoo: OdooClient, order_id: int, event: Event, text: str) -> None:
+    """Post ``text`` in the order's chatter, naming the event, unless an earlier delivery
+    of the event did."""
     marker = str(event.envelope.event_id)
     posted = odoo.search_count(
         "mail.message",
@@ -42,7 +48,8 @@ def post_money_note(odoo: OdooClient, event: MoneyEvent) -> None:
     )
     if posted:
         return
-    odoo.call(ORDER, "message_post", [order_id], body=_note(event, marker), message_type="comment")
+    body = f"<p>{text}</p><p>retailsync event {marker}</p>"
+    odoo.call(ORDER, "message_post", [order_id], body=body, message_type="comment")
 
 
 def cancel(odoo: OdooClient, event: OrderCancelled) -> None:
@@ -68,11 +75,11 @@ def _order_id(odoo: OdooClient, order_ref: str) -> int:
     return int(str(rows[0]["id"]))
 
 
-def _note(event: MoneyEvent, marker: str) -> str:
+def _note(event: MoneyEvent) -> str:
     if isinstance(event, RefundIssued):
         what = f"Refund {event.refund_ref} issued ({event.reason.value.lower()})"
     elif isinstance(event, PaymentCaptured):
         what = f"Payment {event.payment_ref} captured via {event.gateway}"
     else:
         what = f"Payment {event.payment_ref} authorized via {event.gateway}"
-    return f"<p>{what}: {event.amount} {event.currency}</p><p>retailsync event {marker}</p>"
+    return f"{what}: {event.amount} {event.currency}"

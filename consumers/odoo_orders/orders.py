@@ -74,7 +74,7 @@ class OrderBook:
     def create(self, orders: Sequence[OrderCreated]) -> dict[int, BaseException]:
         """Create and confirm ``orders`` not in Odoo yet; failures by position."""
         existing = self.find(order.order_ref for order in orders)
-        products = self._products({line.sku for order in orders for line in order.lines})
+        products = self.products({line.sku for order in orders for line in order.lines})
         failures: dict[int, BaseException] = {}
         fresh: list[tuple[int, OrderCreated]] = []
         # A draft is what a crash between create and confirm leaves behind.
@@ -144,7 +144,8 @@ class OrderBook:
     def _load(self, model: str, fields: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
         return self._odoo.load(model, fields, rows, context=CREATE_ONCE)
 
-    def _products(self, skus: set[str]) -> dict[str, int]:
+    def products(self, skus: set[str]) -> dict[str, int]:
+        """The Odoo product ids of these SKUs, by SKU; an unknown SKU is absent."""
         if not skus:
             return {}
         rows = self._odoo.search_read(
@@ -213,14 +214,17 @@ def _order_rows(order: OrderCreated, products: Mapping[str, int], partner: int) 
 
 
 def _line_cells(line: OrderLine, product: int) -> list[str]:
-    gross = line.unit_price * line.quantity
-    # The storefront gives the line's discount as an amount; Odoo keeps a percentage.
-    discount = (line.discount / gross * 100) if gross else Decimal(0)
     return [
         str(product),
         # An empty cell imports as no value, and Odoo requires a line's description.
         line.title or line.sku,
         str(line.quantity),
         str(line.unit_price),
-        str(round(discount, 4)),
+        str(discount_percent(line)),
     ]
+
+
+def discount_percent(line: OrderLine) -> Decimal:
+    """The line's discount as Odoo keeps it, a percentage; the storefront gives an amount."""
+    gross = line.unit_price * line.quantity
+    return round(line.discount / gross * 100, 4) if gross else Decimal(0)

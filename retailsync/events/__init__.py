@@ -27,6 +27,7 @@ from retailsync.events.orders import (
     CancelReason,
     OrderCancelled,
     OrderCreated,
+    OrderEdited,
     OrderLine,
     PaymentState,
 )
@@ -45,6 +46,7 @@ EVENT_MODELS: dict[str, type[Event]] = {
     model.EVENT_TYPE: model
     for model in (
         OrderCreated,
+        OrderEdited,
         OrderCancelled,
         PaymentAuthorized,
         PaymentCaptured,
@@ -73,6 +75,7 @@ __all__ = [
     "ItemCondition",
     "OrderCancelled",
     "OrderCreated",
+    "OrderEdited",
     "OrderLine",
     "PaymentAuthorized",
     "PaymentCaptured",

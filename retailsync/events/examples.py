@@ -14,6 +14,7 @@ from retailsync.events.orders import (
     CancelReason,
     OrderCancelled,
     OrderCreated,
+    OrderEdited,
     OrderLine,
     PaymentState,
 )
@@ -87,6 +88,29 @@ def example_events() -> tuple[Event, ...]:
             shipping_address=_ADDRESS,
             shipping_method="standard",
             payment_state=PaymentState.AUTHORIZED,
+        ),
+        OrderEdited(
+            envelope=_from_shop(OrderEdited, "gid://shopify/Order/1001"),
+            order_ref=ORDER_REF,
+            currency="EUR",
+            prices_include_tax=True,
+            lines=(
+                OrderLine(
+                    line_ref="9001",
+                    sku="MUG-GREEN",
+                    title="Grüne Tasse ☕",
+                    quantity=Decimal(3),
+                    unit_price=Decimal("12.90"),
+                    discount=Decimal("3.87"),
+                    tax=Decimal("5.56"),
+                    total=Decimal("34.83"),
+                ),
+            ),
+            subtotal=Decimal("34.83"),
+            shipping_total=Decimal("4.90"),
+            discount_total=Decimal("3.87"),
+            tax_total=Decimal("6.34"),
+            total=Decimal("39.73"),
         ),
         OrderCancelled(
             envelope=_from_shop(OrderCancelled, "gid://shopify/Order/1002"),

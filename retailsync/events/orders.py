@@ -1,4 +1,4 @@
-"""Order events: placed and cancelled (payments are in ``payments``)."""
+"""Order events: placed, edited and cancelled (payments are in ``payments``)."""
 
 from __future__ import annotations
 
@@ -46,9 +46,10 @@ class OrderLine(Record):
 
 
 class OrderCreated(Event):
-    """A customer placed an order on a selling channel."""
+    """A customer placed an order on a selling channel; ``test`` marks a test order (v2)."""
 
     EVENT_TYPE = "order_created"
+    SCHEMA_VERSION = 2
 
     order_ref: Ref
     order_number: str | None = None
@@ -64,6 +65,24 @@ class OrderCreated(Event):
     shipping_address: Address | None = Field(None, repr=False)
     shipping_method: str | None = None
     payment_state: PaymentState
+    test: bool = False
+
+
+class OrderEdited(Event):
+    """An order's lines after a change: its whole set of lines and totals, not a difference."""
+
+    EVENT_TYPE = "order_edited"
+
+    order_ref: Ref
+    currency: Currency
+    prices_include_tax: bool
+    lines: tuple[OrderLine, ...]
+    subtotal: Money
+    shipping_total: Money
+    discount_total: Money
+    tax_total: Money
+    total: Money
+    test: bool = False
 
 
 class OrderCancelled(Event):

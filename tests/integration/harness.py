@@ -33,6 +33,7 @@ topics:
   NS.orders: {}
 events:
   order_created: {topic: NS.orders, key: "{order_ref}"}
+  order_edited: {topic: NS.orders, key: "{order_ref}"}
   order_cancelled: {topic: NS.orders, key: "{order_ref}"}
   payment_captured: {topic: NS.orders, key: "{order_ref}"}
 consumers:

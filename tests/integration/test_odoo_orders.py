@@ -1,6 +1,7 @@
 """odoo-orders against the real broker and the sandbox Odoo: orders exactly once (even when
-a write commits after its timeout), payments in the chatter, cancellations, unknown SKUs
-dead-lettered, and back-pressure when Odoo is down."""
+a write commits after its timeout), edits, test orders only when configured, payments in
+the chatter, cancellations (also before their order), unknown SKUs dead-lettered, and
+back-pressure when Odoo is down."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from decimal import Decimal
 import pytest
 from confluent_kafka.admin import AdminClient
 
+from commands.traffic import seed_odoo
 from consumers.odoo_orders import make_service
+from consumers.odoo_orders.settings import OrdersSettings
 from retailsync import headers as h
 from retailsync.consumer import ConsumerService
-from retailsync.events import OrderCancelled, OrderCreated, PaymentCaptured
+from retailsync.events import OrderCancelled, OrderCreated, OrderEdited, PaymentCaptured
 from retailsync.events.examples import AT, SHOP, example_events
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.settings import Settings
@@ -82,6 +85,47 @@ def created(ref: str, sku: str, sequence: int = 1) -> OrderCreated:
             "lines": (line,),
         }
     )
+
+
+def edited(ref: str, quantities: dict[str, int], sequence: int = 2) -> OrderEdited:
+    """The order ``ref`` edited to ``quantities`` by SKU."""
+    template = example(OrderEdited)
+    assert isinstance(template, OrderEdited)
+    envelope = OrderEdited.new_envelope(
+        source=SHOP, source_ref=ref, occurred_at=AT, source_version=sequence
+    )
+    lines = tuple(
+        template.lines[0].model_copy(
+            update={
+                "line_ref": sku,
+                "sku": sku,
+                "quantity": Decimal(quantity),
+                "discount": Decimal(0),
+                "total": template.lines[0].unit_price * quantity,
+            }
+        )
+        for sku, quantity in quantities.items()
+    )
+    return template.model_copy(update={"envelope": envelope, "order_ref": ref, "lines": lines})
+
+
+def lines_of(client: OdooClient, ref: str) -> dict[str, float]:
+    """The order's quantity per SKU, lines of no quantity left out."""
+    [order] = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["id"])
+    lines = client.search_read(
+        "sale.order.line", [("order_id", "=", order["id"])], ["product_id", "product_uom_qty"]
+    )
+    products = client.search_read(
+        "product.product",
+        [("id", "in", [line["product_id"][0] for line in lines])],
+        ["default_code"],
+    )
+    skus = {product["id"]: product["default_code"] for product in products}
+    quantities: dict[str, float] = {}
+    for line in lines:
+        sku = skus[line["product_id"][0]]
+        quantities[sku] = quantities.get(sku, 0.0) + line["product_uom_qty"]
+    return {sku: quantity for sku, quantity in quantities.items() if quantity}
 
 
 def orders_of(client: OdooClient, refs: list[str]) -> dict[str, list[str]]:
@@ -229,3 +273,78 @@ def test_a_cancellation_and_payment_before_their_order_wait_for_it(
             what="the payment noted",
         )
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
+
+
+def test_an_edit_changes_the_lines_of_an_order_not_delivered_yet(
+    pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient, applier: ConsumerService
+) -> None:
+    first, second = new_skus(client, 2)
+    ref = f"shop:{uuid.uuid4().hex[:8]}"
+    edit = edited(ref, {first: 1, second: 3})
+    # The edit once more, as a re-delivery: it finds nothing left to change.
+    pipeline.publish(created(ref, first), edit, edit)
+    with pipeline.running(applier):
+        pipeline.wait(
+            lambda: pipeline.committed(pipeline.group, pipeline.topic) == 3, what="all handled"
+        )
+    assert orders_of(client, [ref]) == {ref: ["sale"]}
+    assert lines_of(client, ref) == {first: 1.0, second: 3.0}
+    assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
+
+
+def test_an_edit_after_a_delivery_is_posted_for_a_person_not_applied(
+    pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient, applier: ConsumerService
+) -> None:
+    [sku] = new_skus(client, 1)
+    seed_odoo(client, skus=(f"{sku}-stocked",), on_hand=10)
+    stocked = f"{sku}-stocked"
+    ref = f"shop:{uuid.uuid4().hex[:8]}"
+    pipeline.publish(created(ref, stocked))
+    with pipeline.running(applier):
+        pipeline.wait(lambda: orders_of(client, [ref]) == {ref: ["sale"]}, what="the order")
+        [order] = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["id"])
+        [picking] = client.search_read(
+            "stock.picking", [("sale_id", "=", order["id"]), ("state", "=", "assigned")], ["id"]
+        )
+        client.call("stock.picking", "button_validate", [picking["id"]], context={"skip_sms": True})
+        edit = edited(ref, {stocked: 1})
+        pipeline.publish(edit)
+        pipeline.wait(
+            lambda: (
+                client.search_count(
+                    "mail.message",
+                    [
+                        ("model", "=", "sale.order"),
+                        ("res_id", "=", order["id"]),
+                        ("body", "ilike", str(edit.envelope.event_id)),
+                    ],
+                )
+                == 1
+            ),
+            what="the edit noted on the order",
+        )
+    assert lines_of(client, ref) == {stocked: 2.0}
+    assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
+
+
+def test_a_test_order_is_applied_only_when_configured(
+    pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient, applier: ConsumerService
+) -> None:
+    [sku] = new_skus(client, 1)
+    test, real, allowed = (f"shop:{uuid.uuid4().hex[:8]}" for _ in range(3))
+    pipeline.publish(created(test, sku).model_copy(update={"test": True}), created(real, sku))
+    with pipeline.running(applier):
+        pipeline.wait(
+            lambda: pipeline.committed(pipeline.group, pipeline.topic) == 2, what="both handled"
+        )
+    assert orders_of(client, [test, real]) == {real: ["sale"]}
+    settings = OdooSettings(odoo_url=odoo.url, odoo_db=odoo.db, odoo_api_key=odoo.api_key)
+    with OdooClient.from_settings(settings) as own:
+        configured = make_service(
+            lambda: own,
+            name=pipeline.group,
+            settings=lambda: OrdersSettings(odoo_orders_apply_test_orders=True),
+        )
+        pipeline.publish(created(allowed, sku).model_copy(update={"test": True}))
+        with pipeline.running(configured):
+            pipeline.wait(lambda: allowed in orders_of(client, [allowed]), what="the test order")

@@ -249,7 +249,7 @@ def test_an_unmapped_topic_and_the_woocommerce_ping_are_acknowledged_without_eve
 ) -> None:
     body = sample("shopify", "orders_create")
     reply = client.post(
-        "/webhooks/shopify", content=body, headers=shopify_request("orders/updated", body)
+        "/webhooks/shopify", content=body, headers=shopify_request("orders/fulfilled", body)
     )
     assert reply.status_code == 200 and reply.json() == {"status": "ignored"}
     ping = client.post(

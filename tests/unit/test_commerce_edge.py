@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from producers.commerce import WebhookSettings
 from producers.commerce.app import build_app
 from retailsync.errors import DeliveryError
-from retailsync.events import OrderCreated, PaymentCaptured
+from retailsync.events import OrderCreated, OrderEdited, PaymentCaptured
 from retailsync.publisher import PossiblyWrittenError
 from tests.commerce import (
     generic_request,
@@ -179,14 +179,15 @@ def test_a_woocommerce_order_created_before_its_lines_is_deferred_then_created_b
     # The update that carries the lines (here with the payment) creates the order first.
     paid = _woo(client, "order.updated", sample_json("woocommerce", "order_updated"))
     assert paid["status"] == "published"
-    created, captured = sink.sent
+    created, edited, captured = sink.sent
     assert isinstance(created, OrderCreated) and isinstance(captured, PaymentCaptured)
+    assert isinstance(edited, OrderEdited) and edited.lines == created.lines
     assert created.order_ref == captured.order_ref == "woo:727" and len(created.lines) == 2
-    assert paid["event_ids"] == [str(created.envelope.event_id), str(captured.envelope.event_id)]
-    # A later update of the same order does not publish the order again.
+    assert paid["event_ids"] == [str(event.envelope.event_id) for event in sink.sent]
+    # A later update of the same order, lines unchanged, publishes neither again.
     shipped = sample_json("woocommerce", "order_updated") | {"transaction_id": "tx-1"}
     _woo(client, "order.updated", shipped)
-    assert [type(e) for e in sink.sent[2:]] == [PaymentCaptured]
+    assert [type(e) for e in sink.sent[3:]] == [PaymentCaptured]
 
 
 def test_a_refusal_log_names_channel_topic_and_delivery_but_no_values(

@@ -45,6 +45,7 @@ SERDE = EventSerde(SingleObjectSerde(load_catalogue(Path(__file__).parents[2] / 
 SAMPLES = [
     *(("shopify", name, topic) for name, topic, _ in SHOPIFY_SAMPLES),
     *(("woocommerce", name, topic) for name, topic, _ in WOO_SAMPLES),
+    ("shopify", "orders_edited", "orders/edited"),
     ("generic", "order_created", ""),
 ]
 # Every email, phone number and street of the samples: none may reach a log line or an answer.

@@ -10,6 +10,7 @@ import pydantic
 import pytest
 
 from producers.commerce.mapping import (
+    DeferredError,
     Delivery,
     events_of,
     generic_event,
@@ -23,6 +24,7 @@ from retailsync.events import (
     CustomerUpserted,
     OrderCancelled,
     OrderCreated,
+    OrderEdited,
     PaymentCaptured,
     PaymentState,
     RefundIssued,
@@ -153,9 +155,11 @@ def test_a_woocommerce_update_maps_to_what_its_state_shows(
     change: dict[str, object], event_type: str | None
 ) -> None:
     body = json.dumps(sample_json("woocommerce", "order_updated") | change).encode()
-    # The order itself first: it may be the first delivery that carries its lines.
-    created, *changes = events_of(woocommerce.order_updated(WOO, body))
+    # The order itself first: it may be the first delivery that carries its lines; then
+    # its lines as they are now, in case an edit changed them.
+    created, edited, *changes = events_of(woocommerce.order_updated(WOO, body))
     assert isinstance(created, OrderCreated) and created.order_ref == "woo:727"
+    assert isinstance(edited, OrderEdited) and edited.lines == created.lines
     event = changes[0] if changes else None
     assert (event.envelope.event_type if event else None) == event_type
     if isinstance(event, RefundIssued):
@@ -182,3 +186,46 @@ def test_an_order_without_lines_is_invalid_and_says_where() -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
         shopify.order_created(SHOPIFY, body)
     assert caught.value.errors()[0]["loc"] == ("lines",)
+
+
+def test_a_shopify_order_update_is_the_order_edited_to_its_current_lines() -> None:
+    event = shopify.order_edited(SHOPIFY, sample("shopify", "orders_updated"))
+    assert isinstance(event, OrderEdited)
+    assert event.order_ref == "shop-eu:820982911946154508"
+    # The edit removed one of two mugs: the line's discount and tax follow in proportion.
+    (line,) = event.lines
+    assert (line.sku, line.quantity) == ("MUG-GREEN", Decimal(1))
+    assert (line.discount, line.tax, line.total) == (
+        Decimal("1.29"),
+        Decimal("1.855"),
+        Decimal("11.61"),
+    )
+    assert (event.subtotal, event.total) == (Decimal("11.61"), Decimal("16.51"))
+    updated = datetime(2025, 3, 14, 10, 2, 10, tzinfo=UTC)
+    assert event.envelope.source_version == micros(updated)
+    assert event.test
+
+
+def test_a_line_an_edit_removed_is_absent_from_the_edited_order() -> None:
+    body = sample_json("shopify", "orders_updated")
+    body["line_items"][0]["current_quantity"] = 0
+    event = shopify.order_edited(SHOPIFY, json.dumps(body).encode())
+    assert isinstance(event, OrderEdited) and event.lines == ()
+
+
+def test_a_shopify_order_edit_of_deltas_is_deferred_to_its_order_update() -> None:
+    with pytest.raises(DeferredError, match="orders/updated"):
+        shopify.TOPICS["orders/edited"](SHOPIFY, sample("shopify", "orders_edited"))
+    with pytest.raises(pydantic.ValidationError):
+        shopify.TOPICS["orders/edited"](SHOPIFY, b'{"order_edit": {}}')
+
+
+@pytest.mark.parametrize(("test", "marked"), [(True, True), (False, False), (None, False)])
+def test_a_shopify_test_order_is_marked_as_one(test: bool | None, marked: bool) -> None:
+    body = sample_json("shopify", "orders_create")
+    if test is None:
+        del body["test"]
+    else:
+        body["test"] = test
+    event = shopify.order_created(SHOPIFY, json.dumps(body).encode())
+    assert isinstance(event, OrderCreated) and event.test is marked

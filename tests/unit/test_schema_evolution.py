@@ -282,7 +282,7 @@ def test_check_passes_on_the_shipped_schemas_and_says_what_it_checked() -> None:
     result = _run("check", "--schemas", str(ROOT / "schemas"))
 
     assert result.exit_code == 0, result.output
-    assert "checked 11 versions of 11 event types and 2 shared types" in result.stdout
+    assert "checked 13 versions of 12 event types and 2 shared types" in result.stdout
     assert "under BACKWARD" in result.stdout
     assert "inventory_adjusted v1 (inventory_adjusted.v1.avsc): house rules ok" in result.stdout
     assert result.stdout.rstrip().endswith("all schemas ok")
@@ -359,7 +359,9 @@ def test_register_puts_every_version_under_its_topic_record_subject(
         "retail.inventory-io.retailsync.events.InventoryAdjusted: inventory_adjusted v1 is "
         "schema id"
     ) in result.stdout
-    assert result.stdout.count("subject version 1") == 11
+    assert result.stdout.count("subject version 1") == 12
+    assert "order_created v2 is schema id" in result.stdout
+    assert result.stdout.count("subject version 2") == 1
 
 
 @pytest.mark.usefixtures("cli_env")
@@ -405,7 +407,7 @@ def test_register_catalogue_registers_versions_in_order_and_idempotently(
         "retail.inventory-io.retailsync.events.InventoryAdjusted"
     }
     assert [r.schema_id for r in again] == [r.schema_id for r in first]
-    assert len({r.schema_id for r in first}) == len(first) == 12
+    assert len({r.schema_id for r in first}) == len(first) == 14
 
 
 def test_check_catalogue_reports_a_topology_key_field_the_schema_lacks(

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT_TYPES = {
-    "order_created", "order_cancelled", "payment_authorized", "payment_captured",
+    "order_created", "order_edited", "order_cancelled", "payment_authorized", "payment_captured",
     "refund_issued", "inventory_adjusted", "shipment_dispatched", "return_received",
     "product_upserted", "price_changed", "customer_upserted",
 }  # fmt: skip
@@ -30,6 +30,8 @@ RELEASED = {
     "inventory_adjusted v1": "589b94b566f01d53",
     "order_cancelled v1": "4face90089cc06cd",
     "order_created v1": "6b9df6a618cf6331",
+    "order_created v2": "33ff8b3077c24c20",
+    "order_edited v1": "2e05a06b2acfb6f1",
     "payment_authorized v1": "f1eb0904be2cc421",
     "payment_captured v1": "48210f093f793d40",
     "price_changed v1": "29b43e8f86c6d835",
@@ -91,7 +93,7 @@ def test_a_shared_type_used_twice_is_defined_once_then_named(schemas: Path) -> N
         billing = {**_field(document, "shipping_address"), "name": "billing_address"}
         document["fields"].append(billing)
 
-    _edit(schemas, "order_created.v1", bill_too)
+    _edit(schemas, "order_created.v2", bill_too)
     fields = load_catalogue(schemas).latest("order_created").definition["fields"]
 
     assert _field({"fields": fields}, "shipping_address")["type"][1]["name"] == "Address"
@@ -208,8 +210,8 @@ def _copy_as(schemas: Path, source: str, target: str) -> dict[str, Any]:
 BAD_FILES: dict[str, tuple[Callable[[Path], object], str]] = {
     "file name": (lambda s: _write(s, "OrderCreated.avsc", "{}"), "name schema files"),
     "version gap": (
-        lambda s: _copy_as(s, "order_created.v1.avsc", "order_created.v3.avsc"),
-        "without gaps (found [1, 3])",
+        lambda s: _copy_as(s, "order_created.v1.avsc", "order_created.v4.avsc"),
+        "without gaps (found [1, 2, 4])",
     ),
     "not json": (lambda s: _write(s, "order_created.v2.avsc", '{"type":\n'), "line 2: not JSON"),
     "not a record": (lambda s: _write(s, "order_created.v2.avsc", '"string"'), "one record schema"),

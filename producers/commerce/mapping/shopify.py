@@ -1,15 +1,26 @@
-"""Shopify webhooks to events, by the ``X-Shopify-Topic`` header."""
+"""Shopify webhooks to events, by the ``X-Shopify-Topic`` header.
+
+Order edits: orders/updated carries the order's whole state after any change, with each
+line's ``current_quantity`` (what an edit left of it), and maps to order_edited, versioned
+by the order's ``updated_at``; odoo-orders changes the Odoo order only where its lines
+differ. orders/edited carries only the edit's deltas (units added and removed per line),
+which cannot be applied idempotently, and Shopify sends an orders/updated with the new state
+for the same edit: orders/edited is answered ``deferred``. A test order (``test: true``)
+keeps its mark on order_created and order_edited.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 
-from producers.commerce.mapping.common import Delivery, micros, money, total
+from producers.commerce.mapping.common import DeferredError, Delivery, micros, money, total
 from producers.commerce.payloads.shopify import (
     LineItem,
     ShopifyAddress,
     ShopifyCustomer,
     ShopifyOrder,
+    ShopifyOrderEdit,
     ShopifyRefund,
 )
 from retailsync.events import (
@@ -19,6 +30,7 @@ from retailsync.events import (
     Event,
     OrderCancelled,
     OrderCreated,
+    OrderEdited,
     OrderLine,
     PaymentCaptured,
     PaymentState,
@@ -59,6 +71,40 @@ def order_created(delivery: Delivery, body: bytes) -> Event:
         shipping_address=_address(order.shipping_address),
         shipping_method=(shipping.code or shipping.title) if shipping else None,
         payment_state=_PAYMENT_STATES.get(order.financial_status or "", PaymentState.UNKNOWN),
+        test=order.test,
+    )
+
+
+def order_edited(delivery: Delivery, body: bytes) -> Event:
+    order = ShopifyOrder.model_validate_json(body)
+    changed_at = order.updated_at or order.created_at
+    lines = tuple(
+        _line(item, item.current_quantity)
+        for item in order.line_items
+        if item.current_quantity != 0  # removed by an edit
+    )
+    return OrderEdited(
+        envelope=delivery.envelope(
+            OrderEdited, _order_gid(order.id), changed_at, source_version=micros(changed_at)
+        ),
+        order_ref=delivery.ref(order.id),
+        currency=order.currency,
+        prices_include_tax=order.taxes_included,
+        lines=lines,
+        subtotal=_current(order.current_subtotal_price, order.subtotal_price),
+        shipping_total=total(line.discounted_price or line.price for line in order.shipping_lines),
+        discount_total=_current(order.current_total_discounts, order.total_discounts),
+        tax_total=_current(order.current_total_tax, order.total_tax),
+        total=_current(order.current_total_price, order.total_price),
+        test=order.test,
+    )
+
+
+def order_edit_deltas(_: Delivery, body: bytes) -> Event:
+    ShopifyOrderEdit.model_validate_json(body)
+    raise DeferredError(
+        "orders/edited carries only the edit's deltas: the orders/updated of the same edit "
+        "carries the order's new lines"
     )
 
 
@@ -166,6 +212,8 @@ def customer_upserted(delivery: Delivery, body: bytes) -> Event:
 
 TOPICS: dict[str, Callable[[Delivery, bytes], Event]] = {
     "orders/create": order_created,
+    "orders/updated": order_edited,
+    "orders/edited": order_edit_deltas,
     "orders/paid": payment_captured,
     "orders/cancelled": order_cancelled,
     "refunds/create": refund_issued,
@@ -186,18 +234,29 @@ def _sku(item: LineItem) -> str:
     )
 
 
-def _line(item: LineItem) -> OrderLine:
+def _line(item: LineItem, quantity: int | None = None) -> OrderLine:
+    """The order line of ``item``; with ``quantity``, of what an edit left of it, its
+    discount and tax in proportion."""
     discount = item.total_discount or total(a.amount for a in item.discount_allocations)
+    tax = total(tax.price for tax in item.tax_lines)
+    units = item.quantity if quantity is None else quantity
+    if units != item.quantity:
+        discount = money(discount * units / item.quantity)
+        tax = money(tax * units / item.quantity)
     return OrderLine(
         line_ref=str(item.id),
         sku=_sku(item),
         title=item.title,
-        quantity=item.quantity,
+        quantity=units,
         unit_price=item.price,
         discount=discount,
-        tax=total(tax.price for tax in item.tax_lines),
-        total=money(item.price * item.quantity - discount),
+        tax=tax,
+        total=money(item.price * units - discount),
     )
+
+
+def _current(after_edits: Decimal | None, as_placed: Decimal) -> Decimal:
+    return as_placed if after_edits is None else after_edits
 
 
 def _address(address: ShopifyAddress | None) -> Address | None:

@@ -1,10 +1,13 @@
 """WooCommerce webhooks to events, by the ``X-WC-Webhook-Topic`` header.
 
 order.updated carries the order's whole state, not what changed: it maps to the order's
-creation (when it has lines) followed by the most specific event the state shows
-(cancelled, then the newest refund, then the payment), if any. Consumers key on the natural
-refs (order_ref, payment_ref, refund_ref), so the same state seen again in a later update
-changes nothing downstream.
+creation and its lines as they are now (order_created, then order_edited, when it has
+lines) followed by the most specific event the state shows (cancelled, then the newest
+refund, then the payment), if any. Consumers key on the natural refs (order_ref,
+payment_ref, refund_ref), so the same state seen again in a later update changes nothing
+downstream. One body cannot tell whether the lines changed since the last one: every
+order_edited is versioned by the order's ``date_modified_gmt`` and odoo-orders changes the
+Odoo order only where its lines differ.
 
 An order.created without line items is deferred (answered 200, nothing published):
 WooCommerce fires its new-order hook before it saves the lines, so such a body really
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
 from producers.commerce.mapping.common import DeferredError, Delivery, Mapped, micros, money, total
 from producers.commerce.payloads.woocommerce import WooAddress, WooCustomer, WooLineItem, WooOrder
@@ -28,6 +32,7 @@ from retailsync.events import (
     Event,
     OrderCancelled,
     OrderCreated,
+    OrderEdited,
     OrderLine,
     PaymentCaptured,
     PaymentState,
@@ -56,36 +61,53 @@ def order_created(delivery: Delivery, body: bytes) -> Event:
 
 def order_updated(delivery: Delivery, body: bytes) -> Mapped:
     order = WooOrder.model_validate_json(body)
-    created = (_created(delivery, order),) if order.line_items else ()
+    placed = (_created(delivery, order), _edited(delivery, order)) if order.line_items else ()
     change = _change(delivery, order)
-    return (*created, change) if change is not None else created
+    return (*placed, change) if change is not None else placed
 
 
 def _created(delivery: Delivery, order: WooOrder) -> OrderCreated:
     # Named after the order's creation, not the delivery: the same order seen again in a
     # later order.updated keeps its id, and is answered from memory or dropped downstream.
     creation = replace(delivery, delivery_id=f"{_source_ref(order)}/created")
+    return OrderCreated(
+        envelope=creation.envelope(OrderCreated, _source_ref(order), order.date_created_gmt),
+        order_number=order.number,
+        customer_ref=delivery.ref(order.customer_id) if order.customer_id else None,
+        shipping_address=_address(order.shipping),
+        shipping_method=order.shipping_lines[0].method_id if order.shipping_lines else None,
+        payment_state=_payment_state(order),
+        **_contents(delivery, order),
+    )
+
+
+def _edited(delivery: Delivery, order: WooOrder) -> OrderEdited:
+    changed_at = order.date_modified_gmt or order.date_created_gmt
+    return OrderEdited(
+        envelope=delivery.envelope(
+            OrderEdited, _source_ref(order), changed_at, source_version=micros(changed_at)
+        ),
+        **_contents(delivery, order),
+    )
+
+
+def _contents(delivery: Delivery, order: WooOrder) -> dict[str, Any]:
+    """What order_created and order_edited both say: the order's lines and totals."""
     gross = order.prices_include_tax
     # WooCommerce keeps line amounts net of tax; with gross pricing the event says gross.
     shipping = total(line.total + (line.total_tax if gross else 0) for line in order.shipping_lines)
     lines = tuple(_line(item, gross=gross) for item in order.line_items)
-    return OrderCreated(
-        envelope=creation.envelope(OrderCreated, _source_ref(order), order.date_created_gmt),
-        order_ref=delivery.ref(order.id),
-        order_number=order.number,
-        customer_ref=delivery.ref(order.customer_id) if order.customer_id else None,
-        currency=order.currency,
-        prices_include_tax=gross,
-        lines=lines,
-        subtotal=total(line.total for line in lines),
-        shipping_total=shipping,
-        discount_total=order.discount_total + (order.discount_tax if gross else 0),
-        tax_total=order.total_tax,
-        total=order.total,
-        shipping_address=_address(order.shipping),
-        shipping_method=order.shipping_lines[0].method_id if order.shipping_lines else None,
-        payment_state=_payment_state(order),
-    )
+    return {
+        "order_ref": delivery.ref(order.id),
+        "currency": order.currency,
+        "prices_include_tax": gross,
+        "lines": lines,
+        "subtotal": total(line.total for line in lines),
+        "shipping_total": shipping,
+        "discount_total": order.discount_total + (order.discount_tax if gross else 0),
+        "tax_total": order.total_tax,
+        "total": order.total,
+    }
 
 
 def _change(delivery: Delivery, order: WooOrder) -> Event | None:

@@ -1,6 +1,7 @@
-"""Shopify's webhook payloads (REST Admin API resources): orders/create, orders/paid and
-orders/cancelled carry an Order, refunds/create a Refund, customers/create and
-customers/update a Customer."""
+"""Shopify's webhook payloads (REST Admin API resources): orders/create, orders/updated,
+orders/paid and orders/cancelled carry an Order, orders/edited an OrderEdit, refunds/create
+a Refund, customers/create and customers/update a Customer, customers/redact a redaction
+request."""
 
 from __future__ import annotations
 
@@ -45,6 +46,8 @@ class LineItem(Payload):
     sku: Code | None = None
     title: str
     quantity: Count
+    # What is left of the line after order edits removed units; absent in older payloads.
+    current_quantity: RefundCount | None = None
     price: Amount
     total_discount: Amount = Decimal(0)
     discount_allocations: tuple[DiscountAllocation, ...] = ()
@@ -121,6 +124,11 @@ class ShopifyOrder(Payload):
     subtotal_price: Amount
     total_tax: Amount
     total_discounts: Amount = Decimal(0)
+    # After order edits; absent in older payloads, where the amounts above still hold.
+    current_subtotal_price: Amount | None = None
+    current_total_price: Amount | None = None
+    current_total_tax: Amount | None = None
+    current_total_discounts: Amount | None = None
     taxes_included: bool
     financial_status: Code | None = None
     payment_gateway_names: tuple[Code, ...] = ()
@@ -129,6 +137,18 @@ class ShopifyOrder(Payload):
     shipping_address: ShopifyAddress | None = Field(None, repr=False)
     customer: CustomerId | None = None
     refunds: tuple[ShopifyRefund, ...] = ()
+    # A test order: placed in test mode or through a test gateway.
+    test: bool = False
+
+
+class OrderEditBody(Payload):
+    order_id: PlatformId
+
+
+class ShopifyOrderEdit(Payload):
+    """orders/edited: what an order edit added and removed, as deltas of line items."""
+
+    order_edit: OrderEditBody
 
 
 class MarketingConsent(Payload):
