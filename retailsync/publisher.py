@@ -60,9 +60,11 @@ class EventRecord:
 
 
 def event_record(event: Event, topology: Topology, serde: EventSerde) -> EventRecord:
-    """The record ``event`` is published as: topic and key from topology.yaml, standard headers."""
+    """The record ``event`` is published as: topic and key from topology.yaml, standard
+    headers; an erasure is a tombstone (no value) on the topic of the type it erases."""
     event_type = event.envelope.event_type
-    destination = topology.destination(event_type)
+    erases = event.TOMBSTONE_OF
+    destination = topology.destination(erases or event_type)
     key = destination.key_for({name: getattr(event, name) for name in destination.key_fields})
     headers: OutgoingHeaders = [
         (EVENT_TYPE, event_type.encode()),
@@ -70,7 +72,8 @@ def event_record(event: Event, topology: Topology, serde: EventSerde) -> EventRe
         (CONTENT_TYPE, serde.content_type.encode()),
         (TRACEPARENT, current_traceparent().encode()),
     ]
-    return EventRecord(destination.topic, key.encode(), serde.encode(event), headers)
+    value = None if erases else serde.encode(event)
+    return EventRecord(destination.topic, key.encode(), value, headers)
 
 
 class Publisher:

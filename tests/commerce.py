@@ -36,6 +36,7 @@ SHOPIFY_SAMPLES = [
     ("refunds_create", "refunds/create", "refund_issued"),
     ("customers_create", "customers/create", "customer_upserted"),
     ("customers_update", "customers/update", "customer_upserted"),
+    ("customers_redact", "customers/redact", "customer_erased"),
 ]
 WOO_SAMPLES = [
     ("order_created", "order.created", "order_created"),
@@ -182,6 +183,7 @@ topics:
   NS.shipments: {}
 events:
   order_created: {topic: NS.orders, key: "{order_ref}"}
+  order_edited: {topic: NS.orders, key: "{order_ref}"}
   order_cancelled: {topic: NS.orders, key: "{order_ref}"}
   payment_authorized: {topic: NS.orders, key: "{order_ref}"}
   payment_captured: {topic: NS.orders, key: "{order_ref}"}
@@ -195,5 +197,8 @@ consumers:
     retry: {in_process_attempts: 2, delays: [1s], ordering: none}
   GROUP-fulfillment:
     subscriptions: [NS.shipments]
+    retry: {in_process_attempts: 2, delays: [1s], ordering: key}
+  GROUP-customers:
+    subscriptions: [NS.customers]
     retry: {in_process_attempts: 2, delays: [1s], ordering: key}
 """

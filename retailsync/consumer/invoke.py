@@ -50,6 +50,8 @@ def decode(
     event_type = text_header(record.headers, EVENT_TYPE)
     if event_type is not None and event_type not in handlers:
         return Decoded(None, None)  # not this service's concern: skip without decoding
+    if record.value is None:
+        return Decoded(None, None)  # a tombstone (an erasure on a compacted topic): no event
     try:
         event = decoder.decode(
             record.value or b"",

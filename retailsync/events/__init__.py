@@ -12,7 +12,7 @@ from retailsync.events.catalogue import (
     default_schemas_dir,
     load_catalogue,
 )
-from retailsync.events.customers import CustomerUpserted
+from retailsync.events.customers import CustomerErased, CustomerUpserted
 from retailsync.events.envelope import (
     EVENT_ID_NAMESPACE,
     Envelope,
@@ -59,7 +59,10 @@ EVENT_MODELS: dict[str, type[Event]] = {
         CustomerUpserted,
     )
 }
-"""The model of each event type, by its name in the catalogue and in topology.yaml."""
+"""The model of each event type, by its name in the catalogue and in topology.yaml.
+
+``CustomerErased`` is not among them: it is published as a tombstone of customer_upserted
+and has no schema of its own."""
 
 __all__ = [
     "EVENT_ID_NAMESPACE",
@@ -68,6 +71,7 @@ __all__ = [
     "AdjustmentReason",
     "CancelReason",
     "Catalogue",
+    "CustomerErased",
     "CustomerUpserted",
     "Envelope",
     "Event",

@@ -26,3 +26,18 @@ class CustomerUpserted(Event):
     locale: str | None = None
     accepts_marketing: bool
     default_address: Address | None = Field(None, repr=False)
+
+
+class CustomerErased(Event):
+    """A customer's personal data must go (GDPR erasure, e.g. Shopify's customers/redact).
+
+    Published as a tombstone of customer_upserted: the customer ref as key and no value, on
+    the compacted customers topic. Compaction then removes every earlier record of the key,
+    and the tombstone itself after the topic's ``delete.retention.ms``; consumers skip it.
+    Only its headers (event type and id) travel with it: it has no schema.
+    """
+
+    EVENT_TYPE = "customer_erased"
+    TOMBSTONE_OF = CustomerUpserted.EVENT_TYPE
+
+    customer_ref: Ref

@@ -83,6 +83,9 @@ class Event(Record):
     SCHEMA_VERSION: ClassVar[int] = 1
     # State events on compacted topics: a consumer cannot tell a stale one without it.
     REQUIRES_SOURCE_VERSION: ClassVar[bool] = False
+    # An erasure names the event type whose records it erases: it is published as a
+    # tombstone (the key, no value) on that type's compacted topic, and has no schema.
+    TOMBSTONE_OF: ClassVar[str | None] = None
 
     envelope: Envelope
 

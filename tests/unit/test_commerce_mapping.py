@@ -21,6 +21,7 @@ from producers.commerce.mapping import (
 from producers.commerce.payloads import GenericPayload
 from retailsync.events import (
     CancelReason,
+    CustomerErased,
     CustomerUpserted,
     OrderCancelled,
     OrderCreated,
@@ -229,3 +230,12 @@ def test_a_shopify_test_order_is_marked_as_one(test: bool | None, marked: bool) 
         body["test"] = test
     event = shopify.order_created(SHOPIFY, json.dumps(body).encode())
     assert isinstance(event, OrderCreated) and event.test is marked
+
+
+def test_a_shopify_redaction_is_the_customers_erasure_without_personal_data() -> None:
+    event = shopify.TOPICS["customers/redact"](SHOPIFY, sample("shopify", "customers_redact"))
+    assert isinstance(event, CustomerErased)
+    assert event.customer_ref == "shop-eu:706405506930370084"
+    assert event.TOMBSTONE_OF == "customer_upserted"
+    said = event.model_dump_json()
+    assert "customer@example.com" not in said and "+15555550100" not in said

@@ -7,11 +7,15 @@ differ. orders/edited carries only the edit's deltas (units added and removed pe
 which cannot be applied idempotently, and Shopify sends an orders/updated with the new state
 for the same edit: orders/edited is answered ``deferred``. A test order (``test: true``)
 keeps its mark on order_created and order_edited.
+
+customers/redact (GDPR) maps to customer_erased, a tombstone of the customer's key on the
+compacted customers topic.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from producers.commerce.mapping.common import DeferredError, Delivery, micros, money, total
@@ -21,11 +25,13 @@ from producers.commerce.payloads.shopify import (
     ShopifyCustomer,
     ShopifyOrder,
     ShopifyOrderEdit,
+    ShopifyRedaction,
     ShopifyRefund,
 )
 from retailsync.events import (
     Address,
     CancelReason,
+    CustomerErased,
     CustomerUpserted,
     Event,
     OrderCancelled,
@@ -210,6 +216,19 @@ def customer_upserted(delivery: Delivery, body: bytes) -> Event:
     )
 
 
+def customer_erased(delivery: Delivery, body: bytes) -> Event:
+    redaction = ShopifyRedaction.model_validate_json(body)
+    customer = redaction.customer.id
+    # No version: the delivery id names the request, and a re-delivery keeps it. No time
+    # either: Shopify's trigger time, when sent, is used before the time of receipt.
+    return CustomerErased(
+        envelope=delivery.envelope(
+            CustomerErased, f"gid://shopify/Customer/{customer}", datetime.now(UTC)
+        ),
+        customer_ref=delivery.ref(customer),
+    )
+
+
 TOPICS: dict[str, Callable[[Delivery, bytes], Event]] = {
     "orders/create": order_created,
     "orders/updated": order_edited,
@@ -219,6 +238,7 @@ TOPICS: dict[str, Callable[[Delivery, bytes], Event]] = {
     "refunds/create": refund_issued,
     "customers/create": customer_upserted,
     "customers/update": customer_upserted,
+    "customers/redact": customer_erased,
 }
 """The Shopify topics the receiver maps, each to the function that makes its event."""
 

@@ -22,11 +22,13 @@ from retailsync.events import Source
 
 GenericType = Literal[
     "order_created",
+    "order_edited",
     "order_cancelled",
     "payment_authorized",
     "payment_captured",
     "refund_issued",
     "customer_upserted",
+    "customer_erased",
 ]
 
 

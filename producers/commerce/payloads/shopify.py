@@ -166,3 +166,14 @@ class ShopifyCustomer(Payload):
     accepts_marketing: bool | None = None
     email_marketing_consent: MarketingConsent | None = None
     default_address: ShopifyAddress | None = Field(None, repr=False)
+
+
+class RedactedCustomer(Payload):
+    id: PlatformId
+
+
+class ShopifyRedaction(Payload):
+    """customers/redact (a GDPR compliance webhook): erase the customer's personal data.
+    Its email, phone and ``orders_to_redact`` are not read."""
+
+    customer: RedactedCustomer
