@@ -30,6 +30,7 @@ from pydantic import SecretStr
 
 from commands.traffic import seed_odoo
 from consumers.odoo_orders import make_service
+from consumers.odoo_orders.settings import OrdersSettings
 from producers.commerce import WebhookSettings, receiver_app
 from retailsync.broker import LocalCluster, free_port_block
 from retailsync.consumer import ServiceRunner
@@ -50,6 +51,10 @@ TRACED = tuple(str(ROOT / package) + "/" for package in ("retailsync", "producer
 # Where the runner's producer flush lives (retailsync/delivery.py before the Kafka wrapper).
 FLUSHED_IN = ("retailsync/kafka/producer.py", "retailsync/delivery.py")
 SECRET = "order-path-secret"
+
+
+def _applying_test_orders() -> OrdersSettings:
+    return OrdersSettings(odoo_orders_apply_test_orders=True)
 
 
 @dataclass
@@ -161,7 +166,9 @@ def main() -> None:
                     "orders/create", order_payload(order), secret=SECRET,
                     shop_domain=shop.shop_domain,
                 )  # fmt: skip
-                runner = ServiceRunner(make_service(lambda: client), settings, topology, serde)
+                # The sandbox's orders are test orders: applied, as `retailsync run` does.
+                service = make_service(lambda: client, settings=_applying_test_orders)
+                runner = ServiceRunner(service, settings, topology, serde)
                 consumer = threading.Thread(target=runner.run, name="odoo-orders")
                 tracer.on = True
                 answer = httpx.post(
