@@ -375,9 +375,10 @@ def test_register_prints_the_subject_version_a_real_registry_answers_with_the_id
         again = _run("register", "--schemas", str(ROOT / "schemas"))
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.count("subject version 1") == 11
+    assert result.stdout.count("subject version 1") == 12
+    assert result.stdout.count("subject version 2") == 1
     assert "None" not in result.stdout
-    assert again.stdout.count("subject version 1") == 11
+    assert again.stdout.count("subject version 1") == 12
     assert set(registry.compatibility.values()) == {"BACKWARD"}
 
 
