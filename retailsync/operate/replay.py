@@ -103,7 +103,7 @@ def execute_replay(
     if plan.parked.records and with_retries is None:
         raise TransientError(
             f"{len(plan.parked.records)} records of {plan.group.name} wait in its retry topics; "
-            "say --with-retries drop (skip them) or keep (deliver them after the replay)"
+            "say --with-retries drop (skip them) or keep (leave them to be delivered when due)"
         )
     changes: list[dict[str, object]] = list(plan.changes)
     alter_offsets(admin, plan.group.name, {m.partition: m.target for m in plan.moves})
