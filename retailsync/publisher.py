@@ -181,7 +181,8 @@ class AsyncPublisher:
         if self._producer is None or self._loop is None:
             raise RuntimeError("start the publisher first")
         future: asyncio.Future[None] = self._loop.create_future()
-        if self._serde.knows_writer(event):
+        # A tombstone has no value, so no writer schema to know.
+        if event.TOMBSTONE_OF is not None or self._serde.knows_writer(event):
             self._produce(event, future)
         else:
             task = self._loop.create_task(self._send_unknown_writer(event, future))

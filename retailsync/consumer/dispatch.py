@@ -206,10 +206,8 @@ class Dispatcher:
         handler overtakes never waits (a failed one keeps its place in the chain, so the
         records behind it still wait for it)."""
         offset = source_offset(record, position)
-        spec = self._handlers.get(text_header(record.headers, EVENT_TYPE) or "")
-        overtakes = spec is not None and spec.overtakes
         if position.level is None:
-            if overtakes or not chains.parked(key):
+            if not chains.parked(key) or self._overtakes(record):
                 return False
             level = chains.tail_level(key)
             chains.add(key, offset, level)
@@ -224,11 +222,17 @@ class Dispatcher:
             return False
         if entry is None or entry.level > position.level:
             return True  # a copy left behind by a move before a crash
-        if overtakes or chains.is_head(key, offset):
+        if chains.is_head(key, offset) or self._overtakes(record):
             return False
         entry.level = max(chains.level_ahead(key, offset), position.level)
         self._retry_path.to_retry(record, entry.level, _ParkedError(), self._now_ms())
         return True
+
+    def _overtakes(self, record: ConsumedRecord) -> bool:
+        """Whether the record's handler lets it pass the parked records of its key; asked
+        only of a record whose key is parked, so the common path reads no header."""
+        spec = self._handlers.get(text_header(record.headers, EVENT_TYPE) or "")
+        return spec is not None and spec.overtakes
 
     def _settle(self, record: ConsumedRecord, position: Position) -> None:
         chains = self._chains_of(record, position)
