@@ -158,6 +158,7 @@ class Bench:
             "header_size": 10,
             "poll_timeout_s": 0.1,
             "scratch": str(self.scratch),
+            "max_seconds": self.args.max_seconds,
             **extra,
         }
 
@@ -220,7 +221,7 @@ class Bench:
         topic = f"bench.latency-{rate}"
         spec = self.spec(
             "retailsync-handler", group=f"bench-latency-{rate}", topic=topic, count=total,
-            latency=True,
+            latency=True, max_seconds=self.args.latency_seconds + 60,
         )  # fmt: skip
         (event,) = events(1)
         value = self.serde.encode(event)
@@ -294,6 +295,10 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=100_000, help="events per run")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds")
     parser.add_argument("--latency-seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--max-seconds", type=float, default=60.0,
+        help="a run ends after this long; its rate is over what it handled",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--no-peers", action="store_true", help="skip Quix and FastStream")
     args = parser.parse_args()
