@@ -7,7 +7,6 @@ import re
 import types
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC
-from decimal import Decimal
 from enum import Enum
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -19,7 +18,7 @@ from retailsync.errors import DeserializationError, RecordOrigin
 from retailsync.events import EVENT_MODELS, Event, fields
 from retailsync.serde.framing import Serde
 
-# Turns an Avro value into the value a model field holds; None: the value as it is.
+# Turns an Avro value into the value a model field holds (None: it does not fit).
 Convert = Callable[[Any], Any]
 _set = object.__setattr__
 
@@ -141,27 +140,25 @@ def _builder(model: type[BaseModel]) -> Callable[[Any], Any]:
     digits). None when the record does not pass them or its fields are not the model's:
     then the caller validates, which names the field."""
     try:
-        plan = _plan(model)
+        converts, checks = _plan(model)
     except _UnsupportedError:
         return lambda _datum: None
-    fields, steps = plan
+    fields = frozenset(model.model_fields)
 
     def build(datum: Any) -> Any:
         if datum.keys() != fields:
             return None
         values = dict(datum)
-        for name, convert, checks in steps:
+        for name, convert in converts:
             value = values[name]
-            if value is None:
-                continue
-            if convert is not None:
-                value = convert(value)
+            if value is not None:
+                value = values[name] = convert(value)
                 if value is None:
                     return None
-                values[name] = value
-            for check in checks:
-                if not check(value):
-                    return None
+        for name, check in checks:
+            value = values[name]
+            if value is not None and not check(value):
+                return None
         instance = model.__new__(model)
         _set(instance, "__dict__", values)
         _set(instance, "__pydantic_fields_set__", set(fields))
@@ -173,17 +170,25 @@ def _builder(model: type[BaseModel]) -> Callable[[Any], Any]:
 
 
 Check = Callable[[Any], bool]
-_Step = tuple[str, Convert | None, list[Check]]
 
 
-def _plan(model: type[BaseModel]) -> tuple[frozenset[str], list[_Step]]:
-    steps = []
+def _plan(model: type[BaseModel]) -> tuple[list[tuple[str, Convert]], list[tuple[str, Check]]]:
+    """The fields to convert, and the fields to check (one predicate each)."""
+    converts, checks = [], []
     for name, field in model.model_fields.items():
-        convert, checks = _converter(field.annotation)
-        checks = _checks(field.metadata) + checks
-        if convert is not None or checks:
-            steps.append((name, convert, checks))
-    return frozenset(model.model_fields), steps
+        convert, field_checks = _converter(field.annotation)
+        field_checks = _checks(field.metadata) + field_checks
+        if convert is not None:
+            converts.append((name, convert))
+        if len(field_checks) == 1:
+            checks.append((name, field_checks[0]))
+        elif field_checks:
+            checks.append((name, _all(field_checks)))
+    return converts, checks
+
+
+def _all(checks: list[Check]) -> Check:
+    return lambda value: all(check(value) for check in checks)
 
 
 def _converter(annotation: Any) -> tuple[Convert | None, list[Check]]:
@@ -207,7 +212,8 @@ def _converter(annotation: Any) -> tuple[Convert | None, list[Check]]:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return _builder(annotation), []
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        return annotation, []
+        # A symbol the enum lacks gives None: the record is then validated.
+        return {member.value: member for member in annotation}.get, []
     return None, []
 
 
@@ -295,8 +301,8 @@ def _below(bound: Any) -> Check:
 
 
 def _digits(integral: int) -> Check:
-    limit = Decimal(10) ** integral
-    return lambda value: -limit < value < limit
+    # At most ``integral`` digits left of the point: the leading digit's exponent is below.
+    return lambda value: value.adjusted() < integral
 
 
 # The validators of retailsync.events.fields normalise values; what they would change, fastavro
