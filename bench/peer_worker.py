@@ -38,6 +38,8 @@ class Tally:
         self.count = 0
         self.began = 0.0
         self.ended = 0.0
+        self.cpu_began = 0.0
+        self.cpu_ended = 0.0
         self.latency = latency
         self.latencies_us: list[int] = []
 
@@ -45,6 +47,7 @@ class Tally:
         """Record ``handled`` records; True once every expected record was handled."""
         if not self.began:
             self.began = time.perf_counter()
+            self.cpu_began = time.process_time()
         if self.latency and headers is not None:
             self.latencies_us.append(time.time_ns() // 1000 - _sent_us(headers))
         self.count += handled
@@ -54,6 +57,7 @@ class Tally:
         # A slow system is measured on what it handled in max_seconds, not waited for.
         if self.count >= self.expected or now - self.began > self.max_seconds:
             self.ended = now
+            self.cpu_ended = time.process_time()
         return bool(self.ended)
 
     def report(self) -> dict[str, Any]:
@@ -62,6 +66,9 @@ class Tally:
             "events": self.count,
             "seconds": seconds,
             "rate": self.count / seconds,
+            # CPU time of the whole process (every thread) per event: on a shared machine
+            # less at the mercy of the neighbours than the rate.
+            "cpu_us": (self.cpu_ended - self.cpu_began) / max(self.count, 1) * 1e6,
             "rss_mb": _peak_rss_mb(),
         }
         if self.latency:

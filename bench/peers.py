@@ -6,7 +6,9 @@ on a 6-partition topic; every system reads all of them with a no-op handler and
 at-least-once offsets, each as its own process with a fresh consumer group, interleaved over
 ROUNDS rounds (the order rotates each round), so that drift on a shared machine hits all
 alike. Figures: min and median events/s, the median's ratio to the raw floor
-(confluent-kafka consume(500) + fastavro decode + store_offsets), and peak RSS.
+(confluent-kafka consume(500) + fastavro decode + store_offsets), the median CPU time per
+event (the whole process, every thread) and its ratio to the floor's (on a shared machine
+the steadier figure), and peak RSS.
 
 The peers (Quix Streams, FastStream on confluent-kafka and on aiokafka) run in a virtual
 environment of their own, ``.bench-venv/``, created here on first use from PyPI: they are
@@ -269,11 +271,14 @@ def _quantile(ordered: list[int], q: float) -> float:
 
 def _summary(results: dict[str, list[dict[str, Any]]], floor: str) -> dict[str, dict[str, float]]:
     medians = {s: statistics.median(r["rate"] for r in rs) for s, rs in results.items()}
+    cpu = {s: statistics.median(r["cpu_us"] for r in rs) for s, rs in results.items()}
     return {
         system: {
             "min": min(r["rate"] for r in rs),
             "median": medians[system],
             "ratio": medians[system] / medians[floor],
+            "cpu_us": cpu[system],
+            "cpu_ratio": cpu[floor] / cpu[system],
             "rss_mb": max(r["rss_mb"] for r in rs),
         }
         for system, rs in results.items()
@@ -282,11 +287,15 @@ def _summary(results: dict[str, list[dict[str, Any]]], floor: str) -> dict[str, 
 
 def _print_table(title: str, names: dict[str, str], summary: dict[str, dict[str, float]]) -> None:
     print(f"\n{title}")
-    print(f"  {'system':<62} {'min/s':>9} {'median/s':>9} {'vs floor':>8} {'RSS MB':>7}")
+    print(
+        f"  {'system':<62} {'min/s':>8} {'median/s':>9} {'vs floor':>8} "
+        f"{'CPU us/ev':>9} {'vs floor':>8} {'RSS MB':>6}"
+    )
     for system, figures in summary.items():
         print(
-            f"  {names[system]:<62} {figures['min']:>9,.0f} {figures['median']:>9,.0f} "
-            f"{figures['ratio']:>7.2f}x {figures['rss_mb']:>7.0f}"
+            f"  {names[system]:<62} {figures['min']:>8,.0f} {figures['median']:>9,.0f} "
+            f"{figures['ratio']:>7.2f}x {figures['cpu_us']:>9.1f} {figures['cpu_ratio']:>7.2f}x "
+            f"{figures['rss_mb']:>6.0f}"
         )
 
 
