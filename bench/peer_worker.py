@@ -138,7 +138,11 @@ def raw(spec: dict[str, Any], tally: Tally, *, models: bool = False) -> None:
     done = False
     try:
         while not done:
-            messages = consumer.consume(500, spec["poll_timeout_s"])
+            messages = consumer.consume(500, 0 if spec.get("latency") else spec["poll_timeout_s"])
+            if not messages and spec.get("latency"):
+                # For latency, wait for the first record only, as retailsync's runner does.
+                first = consumer.poll(spec["poll_timeout_s"])
+                messages = [] if first is None else [first, *consumer.consume(499, 0)]
             for message in messages:
                 if message.error() is not None:
                     continue
