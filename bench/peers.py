@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -99,7 +99,7 @@ def _latency_topic(system: str, rate: int) -> str:
     return f"bench.latency.{system}.{rate}"
 
 
-def _topology_text(groups: list[tuple[str, str]]) -> str:
+def _topology_text(groups: list[tuple[str, str]], partitions: int = 6) -> str:
     consumers = "".join(
         f"  {group}:\n    subscriptions: [{topic}]\n"
         "    retry: {in_process_attempts: 3, delays: [10s, 1m], ordering: key}\n"
@@ -111,7 +111,7 @@ def _topology_text(groups: list[tuple[str, str]]) -> str:
         for rate in LATENCY_RATES
     )
     return (
-        "namespace: bench\ndefaults: {partitions: 6}\n"
+        f"namespace: bench\ndefaults: {{partitions: {partitions}}}\n"
         f"topics:\n  {TOPIC}: {{}}\n  {PUBLISH_TOPIC}: {{}}\n{latency_topics}"
         f'events:\n  {EVENT_TYPE}: {{topic: {TOPIC}, key: "{{order_ref}}"}}\n'
         f"consumers:\n{consumers}"
@@ -136,7 +136,15 @@ def _peers_python() -> Path:
 class Bench:
     """One broker, its topology, and the processes that run each system against it."""
 
-    def __init__(self, bootstrap: str, scratch: Path, args: argparse.Namespace) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        scratch: Path,
+        args: argparse.Namespace,
+        *,
+        groups: Sequence[str] = (),
+        partitions: int = 6,
+    ) -> None:
         self.bootstrap = bootstrap
         self.scratch = scratch
         self.args = args
@@ -154,7 +162,8 @@ class Bench:
             for rate in LATENCY_RATES
         ]
         self.topology_file = scratch / "topology.yaml"
-        self.topology_file.write_text(_topology_text(self.groups))
+        self.groups += [(group, TOPIC) for group in groups]
+        self.topology_file.write_text(_topology_text(self.groups, partitions))
         self.topology = parse_topology(self.topology_file.read_text(), source="bench")
         self.settings = load_settings(bootstrap_servers=bootstrap)
         admin = AdminClient(self.settings.admin_config())
