@@ -104,7 +104,9 @@ class ServiceRunner:
 
     def run(self) -> None:
         """Consume until stopped; on the way out, finish the batch, commit and close."""
-        self._producer = KafkaProducer(self._settings, name=f"{self.group.name} retry path")
+        self._producer = KafkaProducer(
+            self._settings, name=f"{self.group.name} retry path", failures_only=True
+        )
         self._retry_path = RetryPath(self.group, self._producer)
         self._dispatcher = Dispatcher(
             handlers=self.service.handlers,
