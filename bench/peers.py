@@ -279,7 +279,9 @@ class Bench:
             producer.flush(30)
             out, _ = process.communicate(timeout=120)
         result = dict(json.loads(out.strip().splitlines()[-1]))
-        latencies = sorted(result.pop("latencies_us")[rate:])
+        measured = result.pop("latencies_us")
+        # Leave out the first second (or quarter, of a short run).
+        latencies = sorted(measured[min(rate, len(measured) // 4) :])
         result.update(
             system=system,
             rate_asked=rate,
