@@ -5,7 +5,8 @@ fetch``); it starts its own single-node broker on free loopback ports and stops 
 Receiver: one ``retailsync serve webhooks`` process (uvicorn, signature check, durable
 ``acks=all`` acknowledgement) on loopback; this process is the load: CONNECTIONS keep-alive
 connections (two runs) posting signed Shopify orders/create deliveries, each with its own event id,
-REQUESTS in all or for DURATION_S at most, after a warm-up. Figures: requests/s, p50/p99.
+REQUESTS in all or for DURATION_S at most, after a warm-up. Figures: requests/s, p50/p99,
+and the receiver's CPU time per request (user + system, all its threads).
 
 Coalescing: a burst of inventory_adjusted (SKUS SKUs, UPDATES levels each, interleaved) on
 Kafka, applied by the storefront-inventory applier through the consumer runtime to the
@@ -132,8 +133,14 @@ async def _load(
     return time.perf_counter() - began, latencies, statuses
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def _receiver(bootstrap: str) -> Iterator[int]:
+def _receiver(bootstrap: str) -> Iterator[tuple[int, int]]:
     port = free_port_block(1)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RETAILSYNC_")},
@@ -149,7 +156,7 @@ def _receiver(bootstrap: str) -> Iterator[int]:
     ):
         try:
             _wait_ready(f"http://127.0.0.1:{port}", process)
-            yield port
+            yield port, process.pid
         finally:
             process.terminate()
             process.wait(30)
@@ -168,14 +175,18 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def receiver_figures(bootstrap: str) -> None:
-    with _receiver(bootstrap) as port:
+    with _receiver(bootstrap) as (port, pid):
         uvloop.run(_load(port, _requests(WARM_UP, "warm"), 30.0, CONNECTIONS[0]))
         for connections in CONNECTIONS:
             run = f"run-{connections}"
+            requests = _requests(REQUESTS, run)
+            cpu_before = _cpu_seconds(pid)
             elapsed, latencies, statuses = uvloop.run(
-                _load(port, _requests(REQUESTS, run), DURATION_S, connections)
+                _load(port, requests, DURATION_S, connections)
             )
+            cpu = _cpu_seconds(pid) - cpu_before
             _report(connections, elapsed, latencies, statuses)
+            print(f"  receiver CPU {cpu / max(1, len(latencies)) * 1e6:.0f} us per request")
 
 
 def _report(

@@ -85,7 +85,7 @@ class Publisher:
     def __init__(self, settings: Settings, topology: Topology, serde: EventSerde) -> None:
         self._topology = topology
         self._serde = serde
-        self._producer = KafkaProducer(settings, name="publisher")
+        self._producer = KafkaProducer(settings, name="publisher", failures_only=True)
 
     def publish(self, event: Event) -> None:
         """Queue ``event``; its delivery is confirmed by the next ``flush``."""

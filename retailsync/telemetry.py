@@ -1,7 +1,8 @@
 """OpenTelemetry in one place: spans with the standard ``messaging.kafka.*`` attributes,
 and gauges.
 
-Without an SDK configured by the deployment these are no-ops and cost next to nothing.
+Without an SDK configured by the deployment these are no-ops; hot paths ask ``tracing()``
+first and skip even building a no-op span (a few microseconds a record).
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 _tracer = trace.get_tracer("retailsync")
 _meter = metrics.get_meter("retailsync")
 _propagator = TraceContextTextMapPropagator()
+
+
+def tracing() -> bool:
+    """True once the deployment configured a tracer provider (an OpenTelemetry SDK)."""
+    return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
 @contextmanager

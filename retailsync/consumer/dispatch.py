@@ -36,6 +36,7 @@ from retailsync.headers import (
     int_header,
     text_header,
 )
+from retailsync.telemetry import tracing
 
 log = logging.getLogger("retailsync.consumer")
 
@@ -62,15 +63,26 @@ class _Ready:
 @dataclass(slots=True)
 class _Run:
     ready: list[_Ready] = field(default_factory=list)
+    keys: set[bytes | None] = field(default_factory=set)
 
     def has_key(self, key: bytes | None) -> bool:
-        return any(ready.record.key == key for ready in self.ready)
+        return key in self.keys
 
     def accepts(self, ready: _Ready) -> bool:
         if not self.ready:
             return True
         spec = self.ready[0].spec
         return ready.spec is spec and spec.batch and len(self.ready) < spec.max_items
+
+    def add(self, ready: _Ready) -> None:
+        self.ready.append(ready)
+        self.keys.add(ready.record.key)
+
+    def take(self) -> list[_Ready]:
+        """The run's records, leaving it empty."""
+        ready, self.ready = self.ready, []
+        self.keys.clear()
+        return ready
 
 
 class Dispatcher:
@@ -98,9 +110,11 @@ class Dispatcher:
         self._clock = clock
         # The breaker of what the decoder depends on (a schema registry), while it is open.
         self._decoding_down: CircuitBreaker | None = None
+        self._traced = False
 
     def dispatch(self, records: list[ConsumedRecord]) -> Outcome:
         outcome = Outcome()
+        self._traced = tracing()
         held: set[PartitionId] = set()
         run = _Run()
         for index, record in enumerate(records):
@@ -122,7 +136,7 @@ class Dispatcher:
                 continue
             if not run.accepts(ready) and not self._flush(run, outcome, records):
                 return outcome
-            run.ready.append(ready)
+            run.add(ready)
             if not ready.spec.batch and not self._flush(run, outcome, records):
                 return outcome
         self._flush(run, outcome, records)
@@ -133,9 +147,8 @@ class Dispatcher:
     ) -> _Ready | None:
         """A record ready for its handler, or None when it was dealt with here."""
         position = self._retry_path.position(record.topic)
-        now_ms = self._now_ms()
         partition = (record.topic, record.partition)
-        if position.level is not None and (int_header(record.headers, DUE) or 0) > now_ms:
+        if position.level is not None and (int_header(record.headers, DUE) or 0) > self._now_ms():
             held.add(partition)
             outcome.not_due.append(record)
             return None
@@ -168,24 +181,31 @@ class Dispatcher:
         """Call the run's handler and settle each record; False if its target went down."""
         if not run.ready:
             return True
-        ready, run.ready = run.ready, []
+        ready = run.take()
         spec = ready[0].spec
         items = [Item(r.event, self._context(r.record, r.position)) for r in ready]
-        errors = call(spec, items, group=self._retry_path.group.name, retrying=self._retrying)
-        unavailable = next((e for e in errors if isinstance(e, TargetUnavailableError)), None)
+        errors = call(
+            spec, items, group=self._retry_path.group.name, retrying=self._retrying,
+            traced=self._traced,
+        )  # fmt: skip
+        unavailable = None
+        if any(errors):
+            unavailable = next((e for e in errors if isinstance(e, TargetUnavailableError)), None)
         if unavailable is not None:
             self._trip(spec.target, unavailable)
             outcome.unhandled = [r.record for r in ready] + records[ready[-1].index + 1 :]
             return False
         self._breakers[spec.target].close()
+        handled = outcome.handled
         for item, error in zip(ready, errors, strict=True):
-            if isinstance(error, ConfigError | UsageError):
-                raise error  # every record would fail alike: stop, do not dead-letter them all
+            record = item.record
             if error is None:
-                self._settle(item.record, item.position)
+                self._settle(record, item.position)
+            elif isinstance(error, ConfigError | UsageError):
+                raise error  # every record would fail alike: stop, do not dead-letter them all
             else:
-                self._route_failure(item.record, item.position, error)
-            outcome.handled[(item.record.topic, item.record.partition)] = item.record.offset
+                self._route_failure(record, item.position, error)
+            handled[(record.topic, record.partition)] = record.offset
         return True
 
     def _trip(self, target: str, error: TargetUnavailableError) -> CircuitBreaker:
@@ -235,8 +255,11 @@ class Dispatcher:
         return spec is not None and spec.overtakes
 
     def _settle(self, record: ConsumedRecord, position: Position) -> None:
+        # Only a record read from a retry topic can be in a chain.
+        if position.level is None or record.key is None:
+            return
         chains = self._chains_of(record, position)
-        if chains is not None and record.key is not None and position.level is not None:
+        if chains is not None:
             chains.remove(record.key, source_offset(record, position))
 
     def _route_failure(
@@ -260,7 +283,11 @@ class Dispatcher:
     def _chains_of(self, record: ConsumedRecord, position: Position) -> KeyChains | None:
         if not self._ordered:
             return None
-        return self._chains.setdefault((position.source_topic, record.partition), KeyChains())
+        partition = (position.source_topic, record.partition)
+        chains = self._chains.get(partition)
+        if chains is None:
+            chains = self._chains[partition] = KeyChains()
+        return chains
 
     def _context(self, record: ConsumedRecord, position: Position) -> HandlerContext:
         return HandlerContext(

@@ -8,8 +8,7 @@ target's circuit breaker at once, which pauses the service and probes with backo
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
@@ -37,8 +36,7 @@ class Decoder(Protocol):
         """Release the decoder's clients; the runner calls it when it stops."""
 
 
-@dataclass(frozen=True, slots=True)
-class Decoded:
+class Decoded(NamedTuple):
     spec: HandlerSpec | None  # None: no handler for this event type, so nothing to do
     event: Any
 
@@ -82,31 +80,66 @@ class _SomeFailedError(TransientError):
 
 
 def call(
-    spec: HandlerSpec, items: Sequence[Item], *, group: str, retrying: Retrying
+    spec: HandlerSpec, items: Sequence[Item], *, group: str, retrying: Retrying, traced: bool
 ) -> list[RetailsyncError | None]:
     """Run ``spec``'s handler on ``items``; the outcome of each, None for success.
 
     Items that fail transiently are tried again, alone, until ``retrying`` gives up; none
     is once an item found its target unavailable (the breaker decides when to try again).
+    With ``traced`` (``telemetry.tracing()``, asked once per consumer batch) the call is a
+    span continuing the first item's trace.
     """
-    outcomes: list[RetailsyncError | None] = [None] * len(items)
-    pending = list(range(len(items)))
+    if not traced:
+        return _call(spec, items, retrying)
     first = items[0].context
     with process_span(first.topic, first.partition, first.offset, group, first.traceparent):
-        try:
-            for attempt in retrying:
-                with attempt:
-                    failures = _call_once(spec, [items[i] for i in pending])
-                    for position, index in enumerate(pending):
-                        outcomes[index] = failures.get(position)
-                    pending = [i for i in pending if isinstance(outcomes[i], TransientError)]
-                    if any(isinstance(outcomes[i], TargetUnavailableError) for i in pending):
-                        break
-                    if pending:
-                        raise _SomeFailedError(f"{len(pending)} of {len(items)} failed")
-        except _SomeFailedError:
-            pass  # the outcomes say which, and why
+        return _call(spec, items, retrying)
+
+
+def _call(
+    spec: HandlerSpec, items: Sequence[Item], retrying: Retrying
+) -> list[RetailsyncError | None]:
+    outcomes: list[RetailsyncError | None] = [None] * len(items)
+    # The first attempt runs bare: the retry machinery is built only when it failed.
+    pending = _attempt(spec, items, range(len(items)), outcomes)
+    if not pending:
+        return outcomes
+    first_round = True
+    try:
+        for attempt in retrying:
+            with attempt:
+                # Round one is the attempt already made: ``retrying`` counts it and waits
+                # after it, as if it had made it itself.
+                if not first_round:
+                    pending = _attempt(spec, [items[i] for i in pending], pending, outcomes)
+                first_round = False
+                if pending:
+                    raise _SomeFailedError(f"{len(pending)} of {len(items)} failed")
+    except _SomeFailedError:
+        pass  # the outcomes say which, and why
     return outcomes
+
+
+def _attempt(
+    spec: HandlerSpec,
+    items: Sequence[Item],
+    indexes: Sequence[int],
+    outcomes: list[RetailsyncError | None],
+) -> list[int]:
+    """Call the handler on ``items`` (at ``indexes`` of the whole call) and record their
+    outcomes; the indexes worth another try: the transient failures, none once the target
+    was found unavailable."""
+    failures = _call_once(spec, items)
+    if not failures:
+        for index in indexes:
+            outcomes[index] = None
+        return []
+    for position, index in enumerate(indexes):
+        outcomes[index] = failures.get(position)
+    again = [i for i in indexes if isinstance(outcomes[i], TransientError)]
+    if any(isinstance(outcomes[i], TargetUnavailableError) for i in again):
+        return []
+    return again
 
 
 def _call_once(spec: HandlerSpec, items: Sequence[Item]) -> dict[int, RetailsyncError]:

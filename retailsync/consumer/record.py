@@ -25,20 +25,19 @@ class ConsumedRecord:
 
     @classmethod
     def of(cls, message: Message) -> ConsumedRecord:
-        raw = message.headers() or []
-        pairs = raw.items() if isinstance(raw, dict) else raw
+        # librdkafka hands keys, values and header values over as bytes and headers as a
+        # list of (str, bytes) pairs: kept as they are, which is what a Headers sequence is.
         key = message.key()
         value = message.value()
+        headers: Headers = message.headers() or ()  # type: ignore[assignment]
         return cls(
-            topic=message.topic() or "",
-            partition=message.partition() or 0,
-            offset=message.offset() or 0,
-            key=key.encode() if isinstance(key, str) else key,
-            value=value.encode() if isinstance(value, str) else value,
-            headers=tuple(
-                (name, item.encode() if isinstance(item, str) else item) for name, item in pairs
-            ),
-            timestamp_ms=message.timestamp()[1],
+            message.topic() or "",
+            message.partition() or 0,
+            message.offset() or 0,
+            key.encode() if isinstance(key, str) else key,
+            value.encode() if isinstance(value, str) else value,
+            headers,
+            message.timestamp()[1],
         )
 
     @property

@@ -7,9 +7,10 @@ hand, for every source partition the instance owns, the same partition of each o
 group's retry topics, and keeps its offsets under ``{name}.retry``; so the instance that
 owns a source partition also owns every parked record of its keys.
 
-A batch is: consume, handle each record in order, flush the retry/dead-letter producer
-(every routed record acknowledged by the brokers), then store the offsets of the handled
-records; stored offsets are committed every few seconds, on revocation and on shutdown.
+A batch is: consume what is there (waiting only for the first record), handle each record
+in order, flush the retry/dead-letter producer (every routed record acknowledged by the
+brokers), then store the offsets of the handled records; stored offsets are committed
+every few seconds, on revocation and on shutdown.
 A crash anywhere re-delivers records after the last commit, never loses one.
 """
 
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from retailsync.consumer.breaker import CircuitBreaker
 from retailsync.consumer.chains import KeyChains
@@ -103,7 +104,9 @@ class ServiceRunner:
 
     def run(self) -> None:
         """Consume until stopped; on the way out, finish the batch, commit and close."""
-        self._producer = KafkaProducer(self._settings, name=f"{self.group.name} retry path")
+        self._producer = KafkaProducer(
+            self._settings, name=f"{self.group.name} retry path", failures_only=True
+        )
         self._retry_path = RetryPath(self.group, self._producer)
         self._dispatcher = Dispatcher(
             handlers=self.service.handlers,
@@ -147,10 +150,7 @@ class ServiceRunner:
         now = self._clock()
         self._resume_due(now)
         self._probe_breakers(now)
-        messages = [
-            *self._main.consume(self._options.batch_size, self._options.poll_timeout_s),
-            *self._retry.consume(self._options.batch_size, 0),
-        ]
+        messages = self._consume()
         records = []
         for message in messages:
             error = message.error()
@@ -167,6 +167,19 @@ class ServiceRunner:
             self._pause_all(outcome.unhandled, outcome.handled)
         self._producer.flush(self._options.flush_timeout_s)
         self._store(outcome.handled)
+
+    def _consume(self) -> list[Message]:
+        """The records there are now, up to a batch from each consumer; when there are none,
+        wait up to ``poll_timeout_s`` for the first. A batch is dispatched as soon as records
+        are there: waiting to fill it would only add latency."""
+        size = self._options.batch_size
+        main = self._main.consume(size, 0)
+        retry = self._retry.consume(size, 0)
+        if not main and not retry:
+            first = self._main.poll(self._options.poll_timeout_s)
+            if first is not None:
+                main = [first, *self._main.consume(size - 1, 0)]
+        return [*main, *retry]
 
     # --- pausing ---------------------------------------------------------------------------
 

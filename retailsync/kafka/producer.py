@@ -17,7 +17,7 @@ from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
-from retailsync.errors import DeliveryError
+from retailsync.errors import DeliveryError, UsageError
 from retailsync.headers import OutgoingHeaders
 from retailsync.kafka.security import raise_on_security_error
 from retailsync.settings import KafkaConfig, Settings
@@ -68,7 +68,12 @@ class BrokerWatch:
 class KafkaProducer:
     """An idempotent ``acks=all`` producer (transactional with an id) and its delivery
     reports: ``flush`` raises DeliveryError if any record produced since the last flush was
-    not acknowledged. Use it as a context manager, or ``close`` it."""
+    not acknowledged. Use it as a context manager, or ``close`` it.
+
+    With ``failures_only`` librdkafka reports failed deliveries only: no Python call per
+    acknowledged record, for producers that learn the outcome from ``flush`` (then no
+    record may ask for its own report).
+    """
 
     def __init__(
         self,
@@ -77,16 +82,20 @@ class KafkaProducer:
         name: str = "producer",
         transactional_id: str | None = None,
         options: KafkaConfig | None = None,
+        failures_only: bool = False,
     ) -> None:
         self.watch = BrokerWatch(name)
+        self._failures_only = failures_only
         self._producer = Producer(
             {
                 **settings.producer_config(transactional_id=transactional_id),
                 **(options or {}),
+                **({"delivery.report.only.error": True} if failures_only else {}),
                 **self.watch.config(),
             }
         )
         self._failures: list[str] = []
+        self._produced = False  # since the last flush
 
     def produce(
         self,
@@ -106,6 +115,9 @@ class KafkaProducer:
         Its report goes to ``on_delivery`` when given, else to this producer's own
         bookkeeping, which ``flush`` checks.
         """
+        if on_delivery is not None and self._failures_only:
+            raise UsageError("this producer reports failed deliveries only")
+        self._produced = True
         callback = on_delivery or self._on_delivery
         deadline = time.monotonic() + _ROOM_TIMEOUT_S
         while True:
@@ -139,6 +151,9 @@ class KafkaProducer:
             failures.append(f"{unacknowledged} record(s) unacknowledged after {timeout_s}s")
         if failures:
             raise DeliveryError("; ".join(failures))
+        if self._failures_only and self._produced:
+            self.watch.reachable()  # no report per acknowledged record says so
+        self._produced = False
 
     def reachable(self, timeout_s: float) -> bool:
         """True when a broker answered a metadata request within ``timeout_s``."""

@@ -8,6 +8,7 @@ and the retry and dead-letter topics derived by the naming rule
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Mapping
@@ -228,6 +229,7 @@ def _message(error: Mapping[str, Any]) -> str:
     return f"{message} (got {error['input']!r})" if error["type"] != "missing" else message
 
 
+@functools.cache  # asked for every published event; a topology has a handful of templates
 def _template_fields(template: str) -> tuple[str, ...]:
     return tuple(name for _, name, _, _ in string.Formatter().parse(template) if name)
 

@@ -393,6 +393,64 @@ def test_a_record_that_breaks_its_model_is_a_deserialization_error(
     assert error.origin == RecordOrigin(value=value, **ORIGIN)
 
 
+@pytest.mark.parametrize("event_type", sorted(EXAMPLES))
+def test_decoded_events_are_constructed_equal_to_validated_ones(
+    serdes: dict[str, Serde], event_type: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serde = serdes["single-object"]
+    event = EXAMPLES[event_type]
+    value = EventSerde(serde).encode(event)
+    validated = type(event).model_validate(_decode(serde, value))
+
+    def no_validation(*_args: Any, **_kwargs: Any) -> Any:
+        raise AssertionError("an event of our own schema was validated again")
+
+    monkeypatch.setattr(type(event), "model_validate", no_validation)
+    constructed = _decode(EventSerde(serde), value)
+
+    assert constructed == validated == event
+    assert type(constructed) is type(validated)
+    assert repr(constructed) == repr(validated)
+    assert constructed.model_dump() == validated.model_dump()
+    assert constructed.model_dump_json() == validated.model_dump_json()
+    assert constructed.model_fields_set == validated.model_fields_set
+
+
+@pytest.mark.parametrize("wire", FORMATS)
+@pytest.mark.parametrize("event_type", sorted(EXAMPLES))
+def test_an_event_encodes_to_the_bytes_of_its_model_dump(
+    serdes: dict[str, Serde], wire: str, event_type: str
+) -> None:
+    event = EXAMPLES[event_type]
+
+    assert EventSerde(serdes[wire]).encode(event) == serdes[wire].encode(event.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("event_type", "change", "field"),
+    [
+        ("order_created", {"order_ref": ""}, "order_ref"),
+        ("order_created", {"currency": "EUR\n"}, "currency"),
+        ("order_created", {"lines": []}, "lines"),
+        ("inventory_adjusted", {"sku": ""}, "sku"),
+        ("price_changed", {"envelope": {"source_version": -1}}, "source_version"),
+        ("price_changed", {"envelope": {"source_version": None}}, "source_version"),
+    ],
+)
+def test_a_record_of_our_schema_that_breaks_its_model_is_still_refused_by_name(
+    serdes: dict[str, Serde], event_type: str, change: dict[str, Any], field: str
+) -> None:
+    record = EXAMPLES[event_type].model_dump()
+    for name, new in change.items():
+        record[name] = {**record[name], **new} if isinstance(new, dict) else new
+    serde = serdes["single-object"]
+    value = serde.encode(record)
+    error = _failure(EventSerde(serde), value)
+
+    assert field in error.reason
+    assert error.origin == RecordOrigin(value=value, **ORIGIN)
+
+
 # --- what cannot be encoded ---------------------------------------------------------------
 
 
