@@ -1,0 +1,142 @@
+"""The whole pipeline, wired as ``retailsync run`` wires it, under steady traffic and faults:
+every service SIGKILLed at random moments and restarted with its instance id, the sandbox
+Odoo and storefront flaky, down and slow. A history checker then compares what the
+storefront sent with what Odoo and the storefront applied: nothing lost, nothing twice,
+nothing out of order; and a restarted consumer resumes within 5 s."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from sandbox.http import Faults
+from tests.faults.stack import Stack, load_on, running_stack, wait_for
+from tests.faults.table import ROWS, Row
+
+pytestmark = pytest.mark.faults
+
+KILLS = 3  # per service
+RESUME_WITHIN_S = 5.0
+FAULT_S = 8.0  # how long each sandbox fault lasts
+SETTLE_S = 300.0
+
+
+def sinks(stack: Stack) -> dict[str, Callable[[], int]]:
+    """Per consumer service, how many effects its sink holds (grows as it applies)."""
+    return {
+        "odoo-orders": lambda: sum(stack.odoo_orders().values()),
+        "storefront-fulfillment": lambda: sum(stack.fulfilments().values()),
+        "storefront-inventory": lambda: len(stack.shop.store.quantities_set),
+    }
+
+
+def grew(effects: Callable[[], int], beyond: int) -> Callable[[], bool]:
+    return lambda: effects() > beyond
+
+
+def test_nothing_is_lost_duplicated_or_reordered_under_faults(
+    kafka_bootstrap: str, unique: str, tmp_path: Path
+) -> None:
+    moments = random.Random(10)  # fault timing
+    problems: list[str] = []
+    with running_stack(kafka_bootstrap, unique, tmp_path) as stack, ExitStack() as scope:
+        wait_for(stack.ready, "the webhook receiver to be ready", 120)
+        load = load_on(stack, scope)
+        load.placing.set()
+        applied = sinks(stack)
+        for name, effects in applied.items():
+            wait_for(grew(effects, 0), f"{name} to apply a first effect", 180)
+
+        for name, effects in applied.items():
+            resumed = []
+            for _ in range(KILLS):
+                time.sleep(moments.uniform(0.5, 3.0))  # a random moment under load
+                stack.kill(name)
+                before = effects()
+                resumed.append(
+                    wait_for(
+                        grew(effects, before),
+                        f"{name} to apply again after its restart",
+                        120,
+                    )
+                )
+            print(f"SIGKILL {name}: resumed after {', '.join(f'{s:.1f}s' for s in resumed)}")
+            if max(resumed) > RESUME_WITHIN_S:
+                problems.append(f"{name} took {max(resumed):.1f}s to resume after a SIGKILL")
+            ROWS.append(Row(f"SIGKILL {name}, restarted", KILLS, recover_s=resumed))
+
+        back = []
+        for _ in range(2):
+            time.sleep(moments.uniform(0.5, 3.0))
+            stack.kill("webhooks")
+            back.append(wait_for(stack.ready, "the restarted receiver to be ready", 120))
+        ROWS.append(Row("SIGKILL webhooks receiver, restarted", 2, recover_s=back))
+
+        odoo_effects, shop_effects = applied["odoo-orders"], applied["storefront-fulfillment"]
+        target_faults: list[tuple[str, Faults, Callable[[], int], Callable[[Faults], None]]] = [
+            ("Odoo 500/503/429 at random (30 %)", stack.odoo.faults, odoo_effects,
+             lambda f: f.flaky(0.3, seed=1)),
+            ("storefront 500/503/429 at random (30 %)", stack.shop.faults, shop_effects,
+             lambda f: f.flaky(0.3, seed=2)),
+            ("Odoo down", stack.odoo.faults, odoo_effects, Faults.down),
+            ("storefront down", stack.shop.faults, shop_effects, Faults.down),
+            ("Odoo slow (5 s per call)", stack.odoo.faults, odoo_effects,
+             lambda f: f.slow(5.0)),
+            ("storefront slow (5 s per call)", stack.shop.faults, shop_effects,
+             lambda f: f.slow(5.0)),
+        ]  # fmt: skip
+        for label, faults, effects, inject in target_faults:
+            inject(faults)
+            time.sleep(FAULT_S)  # the outage itself
+            faults.clear()
+            before = effects()
+            recovered = wait_for(
+                grew(effects, before),
+                f"the pipeline to apply again after {label}",
+                180,
+            )
+            ROWS.append(Row(f"{label} for {FAULT_S:.0f}s", 1, recover_s=[recovered]))
+
+        load.placing.clear()
+        traffic = load.traffic
+        try:
+            wait_for(
+                lambda: (
+                    set(traffic.placed) <= traffic.shipped
+                    and not stack.verdict(traffic.placed, traffic.shipped).lost
+                ),
+                "every order applied in Odoo, shipped, fulfilled and its stock level set",
+                SETTLE_S,
+            )
+        except AssertionError as timeout:
+            problems.append(str(timeout))
+        verdict = stack.verdict(traffic.placed, traffic.shipped)
+        lost, duplicated, reordered = verdict.counts()
+        dead_lettered = stack.dead_lettered()
+        orders, fulfilments = stack.odoo_orders(), stack.fulfilments()
+        ROWS.append(
+            Row(
+                "total (orders, shipments, stock levels)",
+                sum(stack.restarts.values()) + len(target_faults),
+                sent=f"{len(traffic.placed)} orders, {len(traffic.shipped)} shipped",
+                applied=f"{orders.total()} Odoo orders, {fulfilments.total()} fulfilments",
+                lost=lost,
+                duplicated=duplicated,
+                reordered=reordered,
+                dead_lettered=dead_lettered,
+            )
+        )
+        if not verdict.ok:
+            problems.append(f"history: {verdict}")
+        if dead_lettered:
+            problems.append(f"{dead_lettered} good records were dead-lettered")
+        if dead := stack.dead():
+            problems.extend(
+                f"{name} exited with {code}:\n{stack.log_tail(name)}" for name, code in dead.items()
+            )
+    assert not problems, "\n".join(problems)
