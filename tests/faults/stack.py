@@ -69,12 +69,12 @@ class Stack:
 
     def start(self, name: str) -> None:
         command = dict(SERVICES)[name]
-        log = (self.log_dir / f"{name}.log").open("ab")
-        self.services[name] = subprocess.Popen(
-            [sys.executable, "-m", "commands", *command],
-            env={**self.environment, "RETAILSYNC_INSTANCE_ID": f"{name}-0"},
-            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-        )  # fmt: skip
+        with (self.log_dir / f"{name}.log").open("ab") as log:  # the child keeps its own copy
+            self.services[name] = subprocess.Popen(
+                [sys.executable, "-m", "commands", *command],
+                env={**self.environment, "RETAILSYNC_INSTANCE_ID": f"{name}-0"},
+                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+            )  # fmt: skip
 
     def kill(self, name: str) -> None:
         """SIGKILL ``name`` and start it again at once, as a supervisor would."""
@@ -91,6 +91,11 @@ class Stack:
             for name, process in self.services.items()
             if (code := process.poll()) is not None
         }
+
+    def assignments(self, name: str) -> int:
+        """How many times ``name`` logged that it was assigned partitions."""
+        log = (self.log_dir / f"{name}.log").read_text(errors="replace")
+        return sum(f"{name} assigned " in line for line in log.splitlines())
 
     def log_tail(self, name: str, lines: int = 30) -> str:
         return "\n".join(

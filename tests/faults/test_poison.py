@@ -18,7 +18,7 @@ from retailsync.events.examples import example_events
 from tests.faults.stack import Stack, load_on, running_stack, wait_for
 from tests.faults.table import ROWS, Row
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(600)]
 
 # The broker's default max.message.bytes (1 MiB + 12), less room for the record's framing.
 SIZE_LIMIT = 1_048_588 - 1_024
