@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help install kafka format lint typecheck test unit contract integration e2e run bench clean
+.PHONY: help install kafka format lint typecheck test unit contract integration e2e faults run bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ integration: kafka ## the integration tier only (starts a real broker)
 
 e2e: kafka ## the whole pipeline as `retailsync run` starts it
 	$(BIN)/pytest -m e2e
+
+faults: kafka ## the fault suite: the whole pipeline under faults, then its table (< 15 min)
+	$(BIN)/pytest -m faults tests/faults
 
 run: kafka ## start the local broker and apply topology.yaml to it
 	$(BIN)/retailsync run

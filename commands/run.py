@@ -40,7 +40,7 @@ from retailsync.topology import load_topology
 from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import make_plan, read_cluster
 from sandbox.odoo import SandboxOdoo
-from sandbox.storefront import SandboxStorefront
+from sandbox.storefront import SandboxStorefront, WebhookEmitter
 
 SERVICES = (
     *((name, ("serve", name)) for name in PRODUCER_SERVICES),
@@ -81,6 +81,10 @@ def run(
     traffic: Annotated[bool, typer.Option(help="Send orders through the sandboxes")] = True,
     orders: Annotated[int, typer.Option(help="Stop sending after this many orders (0: never)")] = 0,
     interval: Annotated[float, typer.Option(help="Seconds between orders")] = 5.0,
+    webhook_speedup: Annotated[
+        float,
+        typer.Option(help="Run the storefront's webhook retry schedule this many times faster"),
+    ] = 1.0,
 ) -> None:
     """Run the whole pipeline until Ctrl-C, starting Kafka and the sandboxes if not configured."""
     wiring = _Wiring(
@@ -108,7 +112,7 @@ def run(
         }
         stack.callback(_terminate, children)
         typer.echo(f"running {', '.join(children)}; Ctrl-C stops them")
-        generator = _traffic(wiring, stack) if traffic else None
+        generator = _traffic(wiring, stack, webhook_speedup) if traffic else None
         sent = 0
         while not stop.wait(interval if generator is not None else 1.0):
             _check_alive(children)
@@ -162,7 +166,7 @@ def _start_missing(wiring: _Wiring, stack: ExitStack) -> None:
         )
 
 
-def _traffic(wiring: _Wiring, stack: ExitStack) -> Traffic | None:
+def _traffic(wiring: _Wiring, stack: ExitStack, webhook_speedup: float) -> Traffic | None:
     webhook = wiring.webhook
     if wiring.sandbox_odoo is None or wiring.sandbox_shop is None:
         return None  # traffic only goes through systems this run owns
@@ -174,7 +178,9 @@ def _traffic(wiring: _Wiring, stack: ExitStack) -> Traffic | None:
     receiver = f"{base}/webhooks/shopify"
     secret = webhook.shopify_webhook_secrets.get_secret_value().split(",")[0]
     typer.echo(f"traffic: orders through {receiver}, shipments out of the sandbox Odoo")
-    return Traffic(wiring.sandbox_shop, odoo, receiver, secret, channel=webhook.shopify_channel)
+    # Shopify's real retry schedule (8 retries over 4 hours), unless sped up.
+    webhooks = stack.enter_context(WebhookEmitter(receiver, speedup=webhook_speedup))
+    return Traffic(wiring.sandbox_shop, odoo, webhooks, secret, channel=webhook.shopify_channel)
 
 
 def _wait_ready(url: str) -> None:

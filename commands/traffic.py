@@ -1,7 +1,9 @@
 """Traffic for the sandboxes, so that ``make run`` shows the whole loop at work.
 
-Each tick places an order on the sandbox storefront and delivers its signed orders/create
-webhook to the receiver; the pipeline makes it a confirmed Odoo order. Once Odoo has it
+Each tick places an order on the sandbox storefront and queues its signed orders/create
+webhook on the storefront's emitter, which retries it on Shopify's schedule (so an order
+placed while the receiver restarts arrives once it is back); the pipeline makes it a
+confirmed Odoo order. Once Odoo has it
 confirmed, the warehouse ships it: its delivery gets a tracking number and is validated, so
 the change capture publishes shipment_dispatched and the stock level, which the storefront
 appliers turn into a fulfilment and a new available quantity.
@@ -11,10 +13,11 @@ from __future__ import annotations
 
 import logging
 import random
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from retailsync.odoo import OdooClient
-from sandbox.storefront import SandboxStorefront, WebhookEmitter, shopify_delivery
+from sandbox.storefront import Attempt, SandboxStorefront, WebhookEmitter, shopify_delivery
 from sandbox.storefront.payloads import order_payload
 
 log = logging.getLogger("retailsync.traffic")
@@ -73,7 +76,7 @@ class Traffic:
 
     storefront: SandboxStorefront
     odoo: OdooClient
-    receiver_url: str
+    webhooks: WebhookEmitter  # the storefront's, posting to the receiver
     secret: str
     channel: str = "shopify"
     skus: tuple[str, ...] = SKUS
@@ -92,10 +95,11 @@ class Traffic:
             secret=self.secret,
             shop_domain=self.storefront.shop_domain,
         )
-        [attempt] = WebhookEmitter(self.receiver_url, retries=5).deliver([delivery])
         ref = f"{self.channel}:{order.id}"
         self.placed.append(ref)
-        log.info("placed %s on the storefront: webhook answered %s", ref, attempt.status)
+        log.info("placed %s on the storefront", ref)
+        [outcome] = self.webhooks.send([delivery])
+        outcome.add_done_callback(lambda done: _log_delivery(ref, done))
         return ref
 
     def ship_confirmed(self) -> list[str]:
@@ -125,3 +129,11 @@ class Traffic:
             shipped.append(ref)
             log.info("shipped %s from Odoo", ref)
         return shipped
+
+
+def _log_delivery(ref: str, outcome: Future[Attempt]) -> None:
+    if outcome.cancelled():
+        log.warning("the orders/create webhook of %s was abandoned at shutdown", ref)
+        return
+    attempt = outcome.result()
+    log.info("webhook of %s answered %s after %d tries", ref, attempt.status, attempt.tries)

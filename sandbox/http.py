@@ -5,6 +5,7 @@ Usage::
     server = LoopbackServer(app, name="sandbox-odoo")
     server.start()           # an ephemeral port unless one is given; server.url
     server.faults.down()     # connection refused until server.faults.up()
+    server.faults.flaky(0.3) # 30 % of the requests answer 500, 503 or 429 at random
     server.stop()
 
 uvicorn runs the app in its own thread and event loop. ``down`` closes the listener and the
@@ -14,6 +15,7 @@ open connections; ``up`` listens again on the same port, so clients see a real o
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -43,6 +45,9 @@ class Faults:
         self.is_down = False
         self.delay_s = 0.0
         self.status: HTTPStatus | None = None
+        self.flaky_rate = 0.0
+        self.flaky_statuses: tuple[HTTPStatus, ...] = ()
+        self._random = random.Random(0)  # noqa: S311 (fault injection, not crypto)
 
     def down(self) -> None:
         if not self.is_down:
@@ -62,9 +67,27 @@ class Faults:
         """Answer every request with ``status`` (a proxy's plain-text page), as a gateway would."""
         self.status = HTTPStatus(status)
 
+    def flaky(
+        self,
+        rate: float,
+        statuses: tuple[int, ...] = (500, 503, 429),
+        seed: int = 0,
+    ) -> None:
+        """Answer a share ``rate`` of the requests, at random, with one of ``statuses``."""
+        self._random.seed(seed)
+        self.flaky_statuses = tuple(HTTPStatus(status) for status in statuses)
+        self.flaky_rate = rate
+
+    def failing_status(self) -> HTTPStatus | None:
+        """The status this request gets instead of the app's answer, if any."""
+        if self.status is None and self.flaky_rate and self._random.random() < self.flaky_rate:
+            return self._random.choice(self.flaky_statuses)
+        return self.status
+
     def clear(self) -> None:
         self.delay_s = 0.0
         self.status = None
+        self.flaky_rate = 0.0
         self.up()
 
 
@@ -79,7 +102,7 @@ class FaultMiddleware:
         if scope["type"] == "http":
             if self._faults.delay_s:
                 await asyncio.sleep(self._faults.delay_s)
-            status = self._faults.status
+            status = self._faults.failing_status()
             if status is not None:
                 page = PlainTextResponse(
                     f"{status.value} {status.phrase}", status_code=status.value

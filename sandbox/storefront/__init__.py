@@ -3,12 +3,23 @@ cost-based throttling and faults, and a webhook emitter that signs and delivers.
 
 from sandbox.storefront.server import SandboxStorefront
 from sandbox.storefront.throttle import LeakyBucket
-from sandbox.storefront.webhooks import Attempt, Delivery, WebhookEmitter, shopify_delivery
+from sandbox.storefront.webhooks import (
+    SHOPIFY_RETRIES,
+    WOOCOMMERCE_RETRIES,
+    Attempt,
+    Delivery,
+    RetrySchedule,
+    WebhookEmitter,
+    shopify_delivery,
+)
 
 __all__ = [
+    "SHOPIFY_RETRIES",
+    "WOOCOMMERCE_RETRIES",
     "Attempt",
     "Delivery",
     "LeakyBucket",
+    "RetrySchedule",
     "SandboxStorefront",
     "WebhookEmitter",
     "shopify_delivery",

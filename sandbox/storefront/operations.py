@@ -110,6 +110,8 @@ def inventory_set_quantities(store: Store, arguments: Mapping[str, Any]) -> dict
             level[name] += delta
             if name == "available":
                 level["on_hand"] += delta  # on hand follows what is available to sell
+            sku = next(sku for sku, item in store.items.items() if item == entry["inventoryItemId"])
+            store.quantities_set.append((sku, entry["locationId"], name, level[name]))
             changes.append(
                 {"name": name, "delta": delta, "quantityAfterChange": level[name],
                  "item": {"id": entry["inventoryItemId"]}, "location": {"id": entry["locationId"]}}

@@ -73,6 +73,9 @@ class Store:
         self.levels: dict[tuple[str, str], dict[str, int]] = {}
         self.orders: dict[str, Order] = {}  # order gid -> order
         self.mutations: list[str] = []  # root fields of the mutations applied, in order
+        # every quantity set, in order: (sku, location id, name, quantity after), so that a
+        # test can tell a stale level applied after a newer one
+        self.quantities_set: list[tuple[str, str, str, int]] = []
 
     @contextmanager
     def locked(self) -> Iterator[Store]:

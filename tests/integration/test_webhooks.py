@@ -47,11 +47,13 @@ def pipeline(kafka_settings: Settings, admin: AdminClient, unique: str) -> Pipel
     return make_pipeline(kafka_settings, admin, unique, template=COMMERCE_TOPOLOGY)
 
 
-def serve(pipeline: Pipeline, bootstrap_servers: str, **overrides: object) -> LoopbackServer:
+def serve(
+    pipeline: Pipeline, bootstrap_servers: str, port: int = 0, **overrides: object
+) -> LoopbackServer:
     settings = load_settings(bootstrap_servers=bootstrap_servers)
     webhook = WebhookSettings(**{**receiver_settings(), **overrides})
     app = receiver_app(settings, webhook, pipeline.topology, pipeline.serde)
-    return LoopbackServer(app, name="receiver", lifespan="on")
+    return LoopbackServer(app, name="receiver", port=port, lifespan="on")
 
 
 @pytest.fixture
@@ -117,12 +119,12 @@ def test_duplicated_reordered_and_retried_deliveries_give_one_event_each(
                     shop_domain=shop.shop_domain,
                 )
             )
-    emitter = WebhookEmitter(
-        f"{receiver.url}/webhooks/shopify", duplicates=2, reorder=True, retries=6, seed=7
-    )
     receiver.faults.fail(502)  # a gateway in front of the receiver fails for a while
     threading.Timer(0.3, receiver.faults.clear).start()
-    attempts = emitter.deliver(deliveries)
+    with WebhookEmitter(
+        f"{receiver.url}/webhooks/shopify", duplicates=2, reorder=True, speedup=3600, seed=7
+    ) as emitter:  # Shopify's schedule, 4 hours in 4 seconds
+        attempts = emitter.deliver(deliveries)
     assert len(attempts) == 30 and all(a.status == 200 for a in attempts)
     assert max(a.tries for a in attempts) > 1  # the first ones were retried
     on_kafka = event_ids(pipeline, "orders", 10)
@@ -289,3 +291,32 @@ def test_a_redaction_is_a_tombstone_of_the_customer_that_consumers_skip(
         pipeline.wait(both_handled, what="both handled")
     assert applied == [(upserted.key or b"").decode()]
     assert pipeline.size(f"{customers}.{service.name}.dlt") == 0
+
+
+def test_orders_placed_while_the_receiver_restarts_are_published_once_it_is_back(
+    pipeline: Pipeline, receiver: LoopbackServer
+) -> None:
+    shop = SandboxStorefront(skus=["MUG-GREEN"])
+    receiver.stop()  # the service is gone: connection refused until a new one listens
+    # Shopify's schedule, 4 hours in 144 s: its retries span the 3 s the receiver is away,
+    # and a broker slow to take the first records on a loaded machine.
+    with WebhookEmitter(f"{receiver.url}/webhooks/shopify", speedup=100) as emitter:
+        outcomes = []
+        for n in range(5):
+            order = shop.store.place_order([("MUG-GREEN", 1 + n, "12.90")])
+            delivery = shopify_delivery(
+                "orders/create",
+                order_payload(order),
+                secret=SHOPIFY_SECRET,
+                shop_domain=shop.shop_domain,
+            )
+            outcomes.extend(emitter.send([delivery]))  # the storefront is never blocked
+        assert not any(outcome.done() for outcome in outcomes)
+        time.sleep(3.0)  # the restart takes this long: the fault itself, not a wait
+        restarted = serve(pipeline, pipeline.settings.bootstrap_servers, port=receiver.port)
+        with restarted.running():
+            attempts = [outcome.result(timeout=180) for outcome in outcomes]
+    assert all(a.status == 200 and a.tries > 1 for a in attempts), attempts
+    on_kafka = event_ids(pipeline, "orders", 5)
+    assert len(on_kafka) == len(set(on_kafka)) == 5
+    assert pipeline.size(topic(pipeline, "orders")) == 5

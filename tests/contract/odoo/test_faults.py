@@ -69,3 +69,19 @@ def test_a_client_that_never_reached_odoo_reports_it_down(
     settings = odoo_target.settings(protocol, odoo_timeout_s=TIMEOUT_S)
     with OdooClient.from_settings(settings) as odoo, pytest.raises(OdooUnavailableError):
         odoo.search_count("res.partner", [])
+
+
+def test_a_flaky_odoo_fails_some_calls_with_transient_errors_and_answers_the_rest(
+    quick_client: OdooClient, sandbox: SandboxOdoo
+) -> None:
+    sandbox.faults.flaky(0.5, seed=3)
+    outcomes = []
+    for _ in range(20):
+        try:
+            outcomes.append(quick_client.search_count("res.partner", []) > 0)
+        except TransientError as error:
+            assert error.status in (500, 503, 429)  # type: ignore[attr-defined]
+            outcomes.append(False)
+    sandbox.faults.clear()
+    assert 0 < sum(outcomes) < 20  # some answered, some refused
+    assert quick_client.search_count("res.partner", []) > 0

@@ -1,0 +1,34 @@
+"""Static membership (RETAILSYNC_INSTANCE_ID) across a change of subscription."""
+
+from __future__ import annotations
+
+import pytest
+from confluent_kafka.admin import AdminClient
+
+from retailsync.settings import Settings
+from tests.integration.harness import TOPOLOGY, Sink, make_pipeline, order
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="found by the fault suite: a static member that rejoins under its instance id gets "
+    "its cached assignment back, so a service restarted with new subscriptions (a changed "
+    "topology.yaml) keeps reading its old topics",
+)
+def test_a_service_restarted_with_new_subscriptions_reads_its_new_topics(
+    kafka_settings: Settings, admin: AdminClient, unique: str
+) -> None:
+    settings = kafka_settings.model_copy(update={"instance_id": f"{unique}-0"})
+    template = TOPOLOGY.replace("GROUP", f"g{unique}")  # one group for both topologies
+    before = make_pipeline(settings, admin, f"{unique}a", template=template)
+    after = make_pipeline(settings, admin, f"{unique}b", template=template)
+
+    applied = Sink()
+    with before.running(before.service(applied.add)):
+        before.publish(order(f"{unique}a:1", 1))
+        before.wait(lambda: applied.count() == 1, 60, "the first topology's order")
+    with after.running(after.service(applied.add)):
+        after.publish(order(f"{unique}b:1", 1))
+        after.wait(lambda: applied.count() == 2, 60, "the order on the new subscription")
