@@ -180,6 +180,8 @@ def _is_number(value: object) -> bool:
 def _mutate(document: Any, data: st.DataObject) -> None:
     """One change: a number to an edge value, any place to any value, or a key or item gone."""
     paths = list(_paths(document))
+    if not paths:
+        return  # an earlier mutation emptied the document: nothing is left to change
     numbers = [path for path in paths if _is_number(_at(document, path))]
     how = data.draw(st.sampled_from(["number", "number", "value", "delete"]), label="how")
     if how == "number" and numbers:
