@@ -14,7 +14,7 @@ PODMAN ?= podman
 
 .DEFAULT_GOAL := help
 .PHONY: help install kafka format lint typecheck test unit contract integration e2e faults run bench clean \
-	wheels base-image image test-containers
+	wheels base-image image test-containers deploy-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -99,3 +99,13 @@ image: wheels $(if $(filter localhost/retailsync-base%,$(BASE_IMAGE)),base-image
 
 test-containers: image kafka ## run the pipeline from the image with podman and check it
 	RETAILSYNC_TEST_IMAGE=$(IMAGE) $(BIN)/pytest -m containers
+
+DEPLOY_TOOLS := build/deploy-tools
+$(DEPLOY_TOOLS)/.installed: deploy/check-requirements.txt
+	$(PYTHON) -m venv $(DEPLOY_TOOLS)
+	$(DEPLOY_TOOLS)/bin/pip install --quiet --upgrade pip
+	$(DEPLOY_TOOLS)/bin/pip install --quiet -r deploy/check-requirements.txt
+	touch $@
+
+deploy-check: $(DEPLOY_TOOLS)/.installed ## validate compose.yaml and the Kubernetes overlays, scan them
+	deploy/check.sh
