@@ -1,4 +1,5 @@
-"""One trace from a storefront's webhook through Kafka to the Odoo call that applies it."""
+"""One trace from a storefront's webhook through Kafka to the Odoo call that applies it, and
+from an Odoo change poll to the storefront call that applies the change."""
 
 from __future__ import annotations
 
@@ -13,18 +14,23 @@ from opentelemetry.trace import SpanKind
 
 from commands.traffic import SKUS, seed_odoo
 from consumers.odoo_orders import make_service
+from consumers.storefront_inventory.applier import InventoryApplier
 from producers.commerce import WebhookSettings
 from producers.commerce.app import receiver_app
 from retailsync import telemetry
+from retailsync.consumer import ConsumerService
 from retailsync.health import ok, with_endpoints
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.settings import Settings
+from retailsync.storefront import TARGET, StorefrontClient, StorefrontSettings
 from sandbox.http import LoopbackServer
 from sandbox.odoo import SandboxOdoo
 from sandbox.storefront import SandboxStorefront, shopify_delivery
 from sandbox.storefront.payloads import order_payload
 from tests.commerce import SHOPIFY_SECRET, receiver_settings
 from tests.integration.harness import make_pipeline
+from tests.integration.odoo_changes_support import TOPOLOGY as CAPTURE_TOPOLOGY
+from tests.integration.odoo_changes_support import odoo_settings, started_poller
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +47,12 @@ consumers:
   GROUP:
     subscriptions: [NS.orders]
     retry: {in_process_attempts: 2, delays: [1s], ordering: key}
+"""
+
+INVENTORY_GROUP = """consumers:
+  GROUP:
+    subscriptions: [NS.inventory]
+    retry: {in_process_attempts: 2, delays: [1s], ordering: none}
 """
 
 
@@ -115,3 +127,42 @@ def test_one_trace_runs_from_the_webhook_to_the_odoo_write(
     [root] = [s for s in in_trace if s.parent is None]
     assert root.kind is SpanKind.CLIENT
     assert request.parent is not None and request.parent.span_id == root.context.span_id
+
+
+def test_one_trace_runs_from_the_odoo_poll_to_the_storefront_call(
+    spans: InMemorySpanExporter, kafka_settings: Settings, admin: AdminClient, unique: str
+) -> None:
+    pipeline = make_pipeline(
+        kafka_settings, admin, unique, template=CAPTURE_TOPOLOGY + INVENTORY_GROUP
+    )
+    with (
+        SandboxOdoo.running() as odoo,
+        SandboxStorefront.running(skus=SKUS) as shop,
+        StorefrontClient.from_settings(
+            StorefrontSettings(storefront_url=shop.url, storefront_access_token=shop.access_token)
+        ) as storefront,
+    ):
+        with OdooClient.from_settings(
+            OdooSettings(odoo_url=odoo.url, odoo_db=odoo.db, odoo_api_key=odoo.api_key)
+        ) as client:
+            seed_odoo(client, skus=SKUS[:1])
+        applier = InventoryApplier(storefront, shop.locations, {})
+        service = ConsumerService(pipeline.group)
+        service.batch_handler("inventory_adjusted", target=TARGET)(applier.apply)
+        capture = odoo_settings(kafka_settings, odoo, unique)
+        with started_poller(capture, pipeline) as poller, pipeline.running(service):
+            assert poller.poll() > 0
+            pipeline.wait(lambda: applier.counts.sent > 0, timeout_s=60, what="a level sent")
+
+    finished = spans.get_finished_spans()
+    polls = {s.context.trace_id for s in finished if s.name == "poll stock.quant"}
+    assert polls
+    storefront_calls = [
+        s
+        for s in finished
+        if s.kind is SpanKind.CLIENT
+        and str((s.attributes or {}).get("http.url", "")).endswith("/graphql.json")
+        and s.context.trace_id in polls
+    ]
+    # The level's mutation to the storefront is in the trace of the poll that read it.
+    assert storefront_calls
