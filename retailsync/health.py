@@ -27,6 +27,7 @@ from prometheus_client import REGISTRY
 from prometheus_client.exposition import choose_encoder
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from retailsync.errors import ConfigError
 from retailsync.metrics import HTTP_SERVER_DURATION
 from retailsync.telemetry import server_span
 
@@ -59,6 +60,7 @@ class HealthServer:
     """``/healthz``, ``/readyz`` and ``/metrics`` from a daemon thread; port 0 takes a free one."""
 
     def __init__(self, host: str, port: int, *, live: Check, ready: Check) -> None:
+        """Bind ``host:port`` now; ConfigError naming RETAILSYNC_HTTP_PORT if it is taken."""
         checks = {"/healthz": (live, "ok"), "/readyz": (ready, "ready")}
 
         class Handler(BaseHTTPRequestHandler):
@@ -81,7 +83,12 @@ class HealthServer:
             def log_message(self, format: str, *args: object) -> None:
                 """Probes every few seconds would drown the service's own lines."""
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        try:
+            self._server = ThreadingHTTPServer((host, port), Handler)
+        except OSError as exc:
+            raise ConfigError(
+                "environment", "RETAILSYNC_HTTP_PORT", f"cannot listen on {host}:{port}: {exc}"
+            ) from None
         self._server.daemon_threads = True
         self.host, self.port = host, self._server.server_address[1]
         self._thread = threading.Thread(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from retailsync.errors import ConfigError
 from retailsync.health import HealthServer, consumer_checks, ok, with_endpoints
 
 pytestmark = pytest.mark.unit
@@ -68,3 +70,12 @@ def test_the_wrapper_adds_the_endpoints_and_leaves_the_rest_to_the_app() -> None
     assert client.get("/readyz").status_code == 503
     assert client.get("/metrics").status_code == 200
     assert client.get("/unknown").status_code == 404
+
+
+def test_a_port_in_use_is_a_config_error_naming_the_setting() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        with pytest.raises(ConfigError) as raised:
+            HealthServer("127.0.0.1", taken.getsockname()[1], live=ok, ready=ok)
+    assert raised.value.key == "RETAILSYNC_HTTP_PORT"
