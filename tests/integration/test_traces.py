@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -60,8 +61,14 @@ INVENTORY_GROUP = """consumers:
 def spans() -> Iterator[InMemorySpanExporter]:
     exporter = InMemorySpanExporter()
     telemetry.configure("trace-test", span_processor=SimpleSpanProcessor(exporter))
+    httpx_spans = HTTPXClientInstrumentor()
+    if not httpx_spans.is_instrumented_by_opentelemetry:
+        httpx_spans.instrument()  # configure did it once; an earlier test's teardown undid it
     yield exporter
     exporter.shutdown()
+    # The tracer provider stays (OpenTelemetry sets it once per process), but later tests'
+    # HTTP calls go uninstrumented again: some of them count real time between calls.
+    httpx_spans.uninstrument()
 
 
 def test_one_trace_runs_from_the_webhook_to_the_odoo_write(
