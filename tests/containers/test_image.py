@@ -112,6 +112,8 @@ def containers(
         "RETAILSYNC_ODOO_DB": odoo.db,
         "RETAILSYNC_ODOO_API_KEY": odoo.api_key,
         "RETAILSYNC_ODOO_POLL_INTERVAL_S": "1",
+        # The sandbox storefront's orders are test orders.
+        "RETAILSYNC_ODOO_ORDERS_APPLY_TEST_ORDERS": "true",
         "RETAILSYNC_ODOO_TRIGGER_PORT": str(running.ports["odoo-changes"]),
         "RETAILSYNC_WEBHOOK_PORT": str(running.ports["webhooks"]),
         "RETAILSYNC_SHOPIFY_WEBHOOK_SECRETS": SECRET,

@@ -105,6 +105,8 @@ def services(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
             "RETAILSYNC_ODOO_DB": odoo.db,
             "RETAILSYNC_ODOO_API_KEY": odoo.api_key,
             "RETAILSYNC_ODOO_POLL_INTERVAL_S": "1",
+            # The sandbox storefront's orders are test orders.
+            "RETAILSYNC_ODOO_ORDERS_APPLY_TEST_ORDERS": "true",
             "RETAILSYNC_ODOO_CHECKPOINT_TOPIC": f"{namespace}.odoo-changes.checkpoints",
             "RETAILSYNC_ODOO_PRODUCER_ID": f"odoo-changes-{namespace}",
             "RETAILSYNC_ODOO_TRIGGER_PORT": str(ports["odoo-changes"]),

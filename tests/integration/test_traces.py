@@ -15,6 +15,7 @@ from opentelemetry.trace import SpanKind
 
 from commands.traffic import SKUS, seed_odoo
 from consumers.odoo_orders import make_service
+from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_inventory.applier import InventoryApplier
 from producers.commerce import WebhookSettings
 from producers.commerce.app import receiver_app
@@ -92,7 +93,14 @@ def test_one_trace_runs_from_the_webhook_to_the_odoo_write(
             OdooSettings(odoo_url=odoo.url, odoo_db=odoo.db, odoo_api_key=odoo.api_key)
         ) as client,
         LoopbackServer(receiver, name="receiver", lifespan="on").running() as server,
-        pipeline.running(make_service(lambda: client, name=pipeline.group)),
+        pipeline.running(
+            make_service(
+                lambda: client,
+                name=pipeline.group,
+                # The sandbox storefront's orders are test orders.
+                settings=lambda: OrdersSettings(odoo_orders_apply_test_orders=True),
+            )
+        ),
     ):
         seed_odoo(client)
         order = shop.store.place_order([(SKUS[0], 1, "19.90")])
