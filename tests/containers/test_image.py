@@ -26,7 +26,7 @@ from retailsync.broker import free_port_block
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.storefront import StorefrontClient, StorefrontSettings
 from sandbox.odoo import SandboxOdoo
-from sandbox.storefront import SandboxStorefront
+from sandbox.storefront import SandboxStorefront, WebhookEmitter
 
 pytestmark = pytest.mark.containers
 
@@ -199,9 +199,11 @@ def test_orders_become_confirmed_odoo_orders_and_fulfilments(
     with (
         OdooClient.from_settings(odoo_settings) as client,
         StorefrontClient.from_settings(shop_settings) as storefront,
+        # Shopify's retry schedule, sped up: a retry comes within seconds, not hours.
+        WebhookEmitter(running.url("webhooks", "/webhooks/shopify"), speedup=1000) as webhooks,
     ):
         seed_odoo(client)
-        traffic = Traffic(shop, client, running.url("webhooks", "/webhooks/shopify"), SECRET)
+        traffic = Traffic(shop, client, webhooks, SECRET)
         refs = [traffic.place_order() for _ in range(ORDERS)]
 
         def all_shipped() -> bool:
