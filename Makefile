@@ -4,9 +4,17 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The container image; BASE_IMAGE is made here from Debian's packages (make base-image), as
+# base images cannot be pulled everywhere. BASE_IMAGE=docker.io/library/python:3.11-slim
+# builds on the official one instead.
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml)
+IMAGE ?= localhost/retailsync:$(VERSION)
+BASE_IMAGE ?= localhost/retailsync-base:bookworm
+PODMAN ?= podman
 
 .DEFAULT_GOAL := help
-.PHONY: help install kafka format lint typecheck test unit contract integration e2e faults run bench clean
+.PHONY: help install kafka format lint typecheck test unit contract integration e2e faults run bench clean \
+	wheels base-image image test-containers deploy-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -62,3 +70,42 @@ bench: $(STAMP) ## benchmarks; they print figures
 clean: ## stop the local broker and remove its data
 	-$(BIN)/retailsync broker stop
 	rm -rf .retailsync
+
+wheels: $(STAMP) ## build the wheels of retailsync and its dependencies into build/wheels
+	rm -rf build/wheels
+	$(BIN)/pip wheel --quiet --wheel-dir build/wheels .
+
+# merged-usr: /usr merged by the hook, not by the usrmerge package, which needs all of Perl;
+# no docs, locales or glibc iconv modules (Python brings its own codecs).
+base-image: ## a Debian 12 base image (Python 3.11, tini) made with mmdebstrap, once
+	$(PODMAN) image exists $(BASE_IMAGE) || { \
+	  mkdir -p build && rm -f build/rootfs.tar && \
+	  mmdebstrap --variant=minbase --include=python3,python3-venv,ca-certificates,tini \
+	    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
+	    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
+	    --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+	    --dpkgopt='path-exclude=/usr/share/locale/*' \
+	    --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/gconv/*' \
+	    bookworm build/rootfs.tar && \
+	  $(PODMAN) import --change 'CMD ["/bin/bash"]' build/rootfs.tar $(BASE_IMAGE) && \
+	  rm build/rootfs.tar; }
+
+image: wheels $(if $(filter localhost/retailsync-base%,$(BASE_IMAGE)),base-image) ## build the container image with podman
+	$(PODMAN) build --file deploy/Containerfile --tag $(IMAGE) \
+	  --build-arg BASE_IMAGE=$(BASE_IMAGE) --build-arg VERSION=$(VERSION) \
+	  --build-arg REVISION=$$(git rev-parse --short HEAD 2>/dev/null || echo unknown) \
+	  --build-arg CREATED=$$(date -u +%Y-%m-%dT%H:%M:%SZ) .
+	@$(PODMAN) image inspect $(IMAGE) --format 'image $(IMAGE): {{.Size}} bytes'
+
+test-containers: image kafka ## run the pipeline from the image with podman and check it
+	RETAILSYNC_TEST_IMAGE=$(IMAGE) $(BIN)/pytest -m containers
+
+DEPLOY_TOOLS := build/deploy-tools
+$(DEPLOY_TOOLS)/.installed: deploy/check-requirements.txt
+	$(PYTHON) -m venv $(DEPLOY_TOOLS)
+	$(DEPLOY_TOOLS)/bin/pip install --quiet --upgrade pip
+	$(DEPLOY_TOOLS)/bin/pip install --quiet -r deploy/check-requirements.txt
+	touch $@
+
+deploy-check: $(DEPLOY_TOOLS)/.installed ## validate compose.yaml and the Kubernetes overlays, scan them
+	deploy/check.sh

@@ -16,6 +16,7 @@ from commands.replay import replay
 from commands.run import run
 from commands.tail import tail
 from retailsync.errors import RetailsyncError
+from retailsync.logs import configure_logging
 from retailsync.settings import load_settings
 
 app = typer.Typer(
@@ -45,7 +46,8 @@ def main() -> None:
     # One line per HTTP request to Odoo or the storefront buries what matters.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        logging.getLogger().setLevel(load_settings().log_level)
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_format)
         app()
     except RetailsyncError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)

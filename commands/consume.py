@@ -8,9 +8,12 @@ from typing import Annotated
 import typer
 
 from commands.services import CONSUMER_SERVICES
+from retailsync import telemetry
 from retailsync.consumer import ConsumerService, ServiceRunner
 from retailsync.errors import ConfigError
 from retailsync.events import default_schemas_dir, load_catalogue
+from retailsync.health import HealthServer, consumer_checks
+from retailsync.logs import identify
 from retailsync.serde import EventSerde, serde_for
 from retailsync.settings import load_settings
 from retailsync.topology import load_topology
@@ -25,7 +28,9 @@ def consume(
         ),
     ] = None,
 ) -> None:
-    """Run SERVICE until SIGTERM or Ctrl-C; it then finishes its batch, commits and exits."""
+    """Run SERVICE until SIGTERM or Ctrl-C; it then finishes its batch, commits and exits.
+
+    /healthz, /readyz and /metrics answer on RETAILSYNC_HTTP_HOST:RETAILSYNC_HTTP_PORT."""
     settings = load_settings()
     topology = load_topology(settings.topology_file)
     if service not in topology.consumers:
@@ -37,7 +42,12 @@ def consume(
         raise ConfigError(app or service, "name", f"the service is named {definition.name!r}")
     catalogue = load_catalogue(settings.schemas_dir or default_schemas_dir(settings.topology_file))
     decoder = EventSerde(serde_for(settings, catalogue, topology))
-    ServiceRunner(definition, settings, topology, decoder).run()
+    telemetry.configure(service)
+    identify(service, group=service)
+    runner = ServiceRunner(definition, settings, topology, decoder)
+    live, ready = consumer_checks(runner, settings.liveness_timeout_s)
+    with HealthServer(settings.http_host, settings.http_port, live=live, ready=ready):
+        runner.run()
 
 
 def _shipped(name: str) -> ConsumerService:

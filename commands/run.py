@@ -107,7 +107,14 @@ def run(
         # A stable instance id per service process (static membership), as a StatefulSet or
         # a supervisor's slot gives: a restarted service takes its partitions back at once.
         children = {
-            name: _spawn(command, {**environment, "RETAILSYNC_INSTANCE_ID": f"{name}-0"})
+            name: _spawn(
+                command,
+                {
+                    **environment,
+                    "RETAILSYNC_INSTANCE_ID": f"{name}-0",
+                    **_http_port(wiring.core, name),
+                },
+            )
             for name, command in SERVICES
         }
         stack.callback(_terminate, children)
@@ -200,6 +207,13 @@ def _spawn(command: tuple[str, ...], environment: dict[str, str]) -> subprocess.
     return subprocess.Popen(
         [sys.executable, "-m", "commands", *command], env=environment, stdin=subprocess.DEVNULL
     )
+
+
+def _http_port(core: Settings, service: str) -> dict[str, str]:
+    """One health and metrics port per consumer service, from RETAILSYNC_HTTP_PORT up."""
+    if service not in CONSUMER_SERVICES:
+        return {}  # the producers answer on their own port
+    return {f"{ENV_PREFIX}HTTP_PORT": str(core.http_port + list(CONSUMER_SERVICES).index(service))}
 
 
 def _check_alive(children: dict[str, subprocess.Popen[bytes]]) -> None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
+import yaml
 from confluent_kafka.admin import AdminClient
 
 from retailsync.kafka.security import check_connection
 from retailsync.settings import load_settings
 from retailsync.topology import Topology, load_topology
 from retailsync.topology.apply import apply_plan
+from retailsync.topology.export import strimzi_topics
 from retailsync.topology.plan import Plan, make_plan, read_cluster
 
 app = typer.Typer(help="Show and apply the differences between topology.yaml and the cluster.")
@@ -66,3 +69,23 @@ def apply(
     admin, topology, current_plan = _plan(file)
     _print(current_plan)
     apply_plan(admin, topology, current_plan, allow_data_loss=allow_data_loss, report=typer.echo)
+
+
+class ExportFormat(StrEnum):
+    strimzi = "strimzi"
+
+
+@app.command()
+def export(
+    output_format: Annotated[
+        ExportFormat, typer.Option("--format", help="strimzi: KafkaTopic resources")
+    ] = ExportFormat.strimzi,
+    cluster: Annotated[
+        str, typer.Option(help="the Strimzi Kafka cluster (label strimzi.io/cluster)")
+    ] = "retail",
+    file: TopologyFile = None,
+) -> None:
+    """Print every topic of topology.yaml as resources for another tool; needs no cluster."""
+    settings = load_settings()
+    topology = load_topology(file or settings.topology_file)
+    typer.echo(yaml.safe_dump_all(strimzi_topics(topology, cluster), sort_keys=False), nl=False)

@@ -29,6 +29,7 @@ from retailsync.headers import (
     OutgoingHeaders,
 )
 from retailsync.kafka.producer import KafkaProducer
+from retailsync.metrics import EVENTS_PUBLISHED
 from retailsync.serde import EventSerde
 from retailsync.settings import Settings
 from retailsync.telemetry import current_traceparent
@@ -72,6 +73,7 @@ def event_record(event: Event, topology: Topology, serde: EventSerde) -> EventRe
         (CONTENT_TYPE, serde.content_type.encode()),
         (TRACEPARENT, current_traceparent().encode()),
     ]
+    EVENTS_PUBLISHED.add(1, {"event_type": event_type, "topic": destination.topic})
     value = None if erases else serde.encode(event)
     return EventRecord(destination.topic, key.encode(), value, headers)
 

@@ -166,6 +166,15 @@ class Settings(PartSettings):
     broker_data_dir: Path = Path(".retailsync/kafka")
     cache_dir: Path = _default_cache_dir()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    # json: one JSON object per line, for a log collector; human: one readable line.
+    log_format: Literal["human", "json"] = "human"
+    # Where a consumer service answers /healthz, /readyz and /metrics (the producers answer
+    # them on their own port: RETAILSYNC_WEBHOOK_PORT, RETAILSYNC_ODOO_TRIGGER_PORT).
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(9464, ge=0, le=65535)
+    # /healthz fails once the poll loop has not turned for this long: longer than the
+    # slowest batch (a handler call with its in-process retries).
+    liveness_timeout_s: float = Field(120.0, gt=0)
 
     @field_validator("bootstrap_servers")
     @classmethod

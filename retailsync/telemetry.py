@@ -1,17 +1,31 @@
-"""OpenTelemetry in one place: spans with the standard ``messaging.kafka.*`` attributes,
-and gauges.
+"""OpenTelemetry in one place: the process's providers, spans with the standard
+``messaging.kafka.*`` attributes, and gauges.
 
-Without an SDK configured by the deployment these are no-ops; hot paths ask ``tracing()``
-first and skip even building a no-op span (a few microseconds a record).
+``configure`` (called once by each service's command) installs the SDK: metrics for
+Prometheus (retailsync.metrics), and a tracer whose W3C ``traceparent`` travels in every
+record's headers, so a webhook, the events it caused and the Odoo or storefront calls they
+made share one trace id, in the spans and in the logs. Spans are exported over OTLP when the
+standard ``OTEL_EXPORTER_OTLP_ENDPOINT`` (or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``) is set,
+with the other standard ``OTEL_*`` variables; else they only correlate the logs.
+Without ``configure`` (a library user's own process) all of this is a no-op; hot paths ask
+``tracing()`` first and skip even building a no-op span (a few microseconds a record).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 
 from opentelemetry import metrics, trace
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.exporter.prometheus import PrometheusMetricReader
+from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 from opentelemetry.metrics import CallbackOptions, Observation
+from opentelemetry.sdk.metrics import MeterProvider
+from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.trace import SpanKind
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
@@ -19,6 +33,56 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 _tracer = trace.get_tracer("retailsync")
 _meter = metrics.get_meter("retailsync")
 _propagator = TraceContextTextMapPropagator()
+_configured: list[str] = []
+_OTLP_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+
+
+def configure(service: str, *, span_processor: SpanProcessor | None = None) -> None:
+    """Install the OpenTelemetry SDK for this process, named ``service`` (unless
+    ``OTEL_SERVICE_NAME`` names it): Prometheus metrics, traces, httpx instrumentation.
+
+    ``span_processor`` replaces the OTLP export (tests give an in-memory one). OpenTelemetry's
+    providers are set once per process: a later call only adds its ``span_processor``.
+    """
+    if _configured:
+        current = trace.get_tracer_provider()
+        if span_processor is not None and isinstance(current, TracerProvider):
+            current.add_span_processor(span_processor)
+        return
+    _configured.append(service)
+    attributes = {} if os.environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: service}
+    resource = Resource.create(attributes)
+    metrics.set_meter_provider(
+        MeterProvider(metric_readers=[PrometheusMetricReader()], resource=resource)
+    )
+    tracer_provider = TracerProvider(resource=resource)
+    if span_processor is not None:
+        tracer_provider.add_span_processor(span_processor)
+    elif any(os.environ.get(name) for name in _OTLP_VARIABLES):
+        exporter: SpanExporter = OTLPSpanExporter()
+        tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(tracer_provider)
+    # Every Odoo and storefront call becomes a client span, and carries traceparent.
+    HTTPXClientInstrumentor().instrument()
+
+
+@contextmanager
+def span(name: str, attributes: Mapping[str, str]) -> Iterator[trace.Span]:
+    """A span of our own work, e.g. one change-capture poll: the root of the events' traces."""
+    with _tracer.start_as_current_span(name, attributes=attributes) as current:
+        yield current
+
+
+@contextmanager
+def server_span(
+    name: str, traceparent: str | None, attributes: Mapping[str, str]
+) -> Iterator[trace.Span]:
+    """A server span for one HTTP request, continuing the caller's trace if it sent one."""
+    parent = _propagator.extract({"traceparent": traceparent}) if traceparent else None
+    with _tracer.start_as_current_span(
+        name, context=parent, kind=SpanKind.SERVER, attributes=attributes
+    ) as current:
+        yield current
 
 
 def tracing() -> bool:

@@ -24,6 +24,7 @@ from producers.odoo.feeds import Feed, Watch, selected
 from producers.odoo.lag import Lag
 from producers.odoo.mapping import MICROS, base_version, changed_at
 from producers.odoo.settings import ChangeCaptureSettings
+from retailsync import telemetry
 from retailsync.errors import TransientError
 from retailsync.events import Event, Source, SourceSystem
 from retailsync.kafka.producer import KafkaProducer
@@ -129,6 +130,11 @@ class Poller:
         )
 
     def _poll_watch(self, feed: Feed, watch: Watch) -> int:
+        # One trace per model and round: its events carry it to the consumers' calls.
+        with telemetry.span(f"poll {watch.model}", {"odoo.model": watch.model}):
+            return self._poll_pages(feed, watch)
+
+    def _poll_pages(self, feed: Feed, watch: Watch) -> int:
         started = self.lag.now()
         published = 0
         cursors = self._checkpoint(feed).cursors

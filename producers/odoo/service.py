@@ -13,6 +13,7 @@ from producers.odoo.settings import ChangeCaptureSettings
 from producers.odoo.trigger import TriggerServer, trigger_app
 from retailsync.errors import ConfigError
 from retailsync.events import default_schemas_dir, load_catalogue
+from retailsync.health import ok, with_endpoints
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.serde import EventSerde, serde_for
 from retailsync.settings import Settings
@@ -69,7 +70,12 @@ def run_change_capture(
             published = poller.poll()
             say(f"published {published} event(s); lag {poller.lag.seconds():.1f} s")
             return
-        app = trigger_app(poller.wake, poller.lag.seconds, capture.odoo_trigger_token)
+        app = with_endpoints(
+            trigger_app(poller.wake, poller.lag.seconds, capture.odoo_trigger_token),
+            routes=("/odoo/webhook", "/lag"),
+            live=ok,
+            ready=ok,  # it serves once the checkpoints are read and the producer is fenced
+        )
         server = TriggerServer(app, capture.odoo_trigger_host, capture.odoo_trigger_port)
         server.start()
         stack.callback(server.stop)

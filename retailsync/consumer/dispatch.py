@@ -9,6 +9,7 @@ is known before the next is looked at.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -36,6 +37,7 @@ from retailsync.headers import (
     int_header,
     text_header,
 )
+from retailsync.metrics import ConsumerMetrics
 from retailsync.telemetry import tracing
 
 log = logging.getLogger("retailsync.consumer")
@@ -99,6 +101,7 @@ class Dispatcher:
         retrying: Retrying,
         ordered: bool,
         clock: Callable[[], float],
+        metrics: ConsumerMetrics,
     ) -> None:
         self._handlers = handlers
         self._decoder = decoder
@@ -111,6 +114,7 @@ class Dispatcher:
         # The breaker of what the decoder depends on (a schema registry), while it is open.
         self._decoding_down: CircuitBreaker | None = None
         self._traced = False
+        self._metrics = metrics
 
     def dispatch(self, records: list[ConsumedRecord]) -> Outcome:
         outcome = Outcome()
@@ -158,6 +162,7 @@ class Dispatcher:
             and record.key is not None
             and self._waits(chains, record, record.key, position)
         ):
+            self._metrics.count(position.source_topic, _event_type(record), "parked")
             outcome.handled[partition] = record.offset
             return None
         try:
@@ -172,6 +177,7 @@ class Dispatcher:
             self._decoding_down.close()
             self._decoding_down = None
         if decoded.spec is None:
+            self._metrics.count(position.source_topic, _event_type(record), "skipped")
             self._settle(record, position)
             outcome.handled[partition] = record.offset
             return None
@@ -184,10 +190,12 @@ class Dispatcher:
         ready = run.take()
         spec = ready[0].spec
         items = [Item(r.event, self._context(r.record, r.position)) for r in ready]
+        started = time.perf_counter()
         errors = call(
             spec, items, group=self._retry_path.group.name, retrying=self._retrying,
             traced=self._traced,
         )  # fmt: skip
+        self._metrics.handled(_event_type(ready[0].record), time.perf_counter() - started)
         unavailable = None
         if any(errors):
             unavailable = next((e for e in errors if isinstance(e, TargetUnavailableError)), None)
@@ -200,6 +208,7 @@ class Dispatcher:
         for item, error in zip(ready, errors, strict=True):
             record = item.record
             if error is None:
+                self._metrics.count(item.position.source_topic, _event_type(record), "ok")
                 self._settle(record, item.position)
             elif isinstance(error, ConfigError | UsageError):
                 raise error  # every record would fail alike: stop, do not dead-letter them all
@@ -214,6 +223,7 @@ class Dispatcher:
         if breaker is None:
             breaker = self._breakers[target] = CircuitBreaker(target)
         breaker.trip(self._clock())
+        self._metrics.paused(target)
         log.warning(
             "%s is unavailable (%s); pausing %s", target, error, self._retry_path.group.name
         )
@@ -271,11 +281,17 @@ class Dispatcher:
             log.warning(
                 "%s[%d] %d to the dead-letter topic: %s",
                 position.source_topic, record.partition, offset, error,
+                extra={"topic": position.source_topic, "partition": record.partition,
+                       "offset": offset},
             )  # fmt: skip
             self._retry_path.to_dead_letter(record, error, self._now_ms())
+            self._metrics.count(position.source_topic, _event_type(record), "dead_lettered")
+            self._metrics.routed(position.source_topic, "dlt")
             self._settle(record, position)
             return
         self._retry_path.to_retry(record, next_level, error, self._now_ms())
+        self._metrics.count(position.source_topic, _event_type(record), "retried")
+        self._metrics.routed(position.source_topic, f"retry.{next_level + 1}")
         chains = self._chains_of(record, position)
         if chains is not None and record.key is not None:
             chains.add(record.key, offset, next_level)
@@ -302,6 +318,10 @@ class Dispatcher:
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
+
+
+def _event_type(record: ConsumedRecord) -> str | None:
+    return text_header(record.headers, EVENT_TYPE)
 
 
 class _ParkedError(Exception):

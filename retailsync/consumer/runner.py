@@ -36,6 +36,7 @@ from retailsync.consumer.retry_path import RetryPath
 from retailsync.consumer.service import ConsumerService
 from retailsync.headers import DUE, int_header
 from retailsync.kafka.producer import BrokerWatch, KafkaProducer
+from retailsync.metrics import ConsumerMetrics
 from retailsync.settings import Settings
 from retailsync.topology import Topology
 
@@ -82,6 +83,12 @@ class ServiceRunner:
         self._not_due: dict[tuple[str, int], float] = {}
         # Replaced, never mutated, so other threads may read it.
         self._assigned: frozenset[tuple[str, int]] = frozenset()
+        self.metrics = ConsumerMetrics(
+            self.group.name, self.group.subscriptions, self._breakers, clock
+        )
+        # For the liveness and readiness probes (retailsync.health), read from another thread.
+        self.last_turn = time.monotonic()
+        self.joined = threading.Event()
         self._retry_config = {
             **settings.consumer_config(f"{self.group.name}.retry"),
             "auto.commit.interval.ms": options.commit_interval_ms,
@@ -114,13 +121,17 @@ class ServiceRunner:
             retry_path=self._retry_path,
             chains=self._chains,
             breakers=self._breakers,
-            retrying=in_process_retrying(self.group.retry.in_process_attempts),
+            retrying=self.metrics.counting_retries(
+                in_process_retrying(self.group.retry.in_process_attempts)
+            ),
+            metrics=self.metrics,
             ordered=self.ordered,
             clock=self._clock,
         )
         main_config = {
             **self._settings.consumer_config(self.group.name),
             "auto.commit.interval.ms": self._options.commit_interval_ms,
+            **self.metrics.kafka_config(),
         }
         if self._settings.instance_id is not None:
             # Static membership for the group consumer only: the retry consumer is assigned
@@ -147,6 +158,7 @@ class ServiceRunner:
     # --- the batch -----------------------------------------------------------------------
 
     def _run_batch(self) -> None:
+        self.last_turn = time.monotonic()
         now = self._clock()
         self._resume_due(now)
         self._probe_breakers(now)
@@ -167,6 +179,7 @@ class ServiceRunner:
             self._pause_all(outcome.unhandled, outcome.handled)
         self._producer.flush(self._options.flush_timeout_s)
         self._store(outcome.handled)
+        self.metrics.batch_done(records)
 
     def _consume(self) -> list[Message]:
         """The records there are now, up to a batch from each consumer; when there are none,
@@ -279,6 +292,7 @@ class ServiceRunner:
             consumer.pause(partitions)
             self._retry.pause(retry)
         self._assigned |= {(tp.topic, tp.partition) for tp in partitions}
+        self.joined.set()
         log.info("%s assigned %s", self.group.name, _names(partitions))
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -307,6 +321,7 @@ class ServiceRunner:
             _commit(self._main)
             _commit(self._retry)
         finally:
+            self.metrics.close()
             self._main.close()
             self._retry.close()
             self._producer.close(max(0.0, deadline - time.monotonic()))

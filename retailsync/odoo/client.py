@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from retailsync.errors import UsageError
+from retailsync.metrics import client_call
 from retailsync.odoo.connection import DEFAULT_MAX_CONNECTIONS, transport_from_settings
 from retailsync.odoo.errors import loaded_ids
 from retailsync.odoo.settings import OdooSettings
@@ -158,4 +159,5 @@ class OdooClient:
     ) -> Any:
         if context:
             params = {**params, "context": dict(context)}
-        return self._transport.call(model, method, None if ids is None else list(ids), params)
+        with client_call("odoo", method):
+            return self._transport.call(model, method, None if ids is None else list(ids), params)

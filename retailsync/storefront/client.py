@@ -14,6 +14,8 @@ service; other 4xx permanent); GraphQL errors -> ``PermanentError``.
 
 from __future__ import annotations
 
+import functools
+import re
 import time
 from collections.abc import Callable, Mapping
 from types import TracebackType
@@ -28,6 +30,7 @@ from retailsync.errors import (
     TransientError,
     status_kind,
 )
+from retailsync.metrics import client_call
 from retailsync.storefront.settings import StorefrontSettings
 
 TARGET = "storefront"
@@ -75,8 +78,10 @@ class StorefrontClient:
     def execute(self, document: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """The ``data`` of ``document`` run with ``variables``."""
         waited = 0.0
+        operation = _operation(document)
         while True:
-            reply = self._post({"query": document, "variables": dict(variables)})
+            with client_call(TARGET, operation):
+                reply = self._post({"query": document, "variables": dict(variables)})
             wait = _throttle_wait(reply)
             if wait is None:
                 return _data(reply)
@@ -126,6 +131,13 @@ class StorefrontClient:
         if not isinstance(reply, dict):
             raise TransientError("the storefront answered something that is not a JSON object")
         return reply
+
+
+@functools.lru_cache(maxsize=64)
+def _operation(document: str) -> str:
+    """The operation's name (``SetAvailable``), the label of its calls in the metrics."""
+    found = re.match(r"\s*(?:query|mutation)\s+(\w+)", document)
+    return found.group(1) if found else "anonymous"
 
 
 def _throttle_wait(reply: Mapping[str, Any]) -> float | None:

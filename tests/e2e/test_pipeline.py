@@ -50,7 +50,7 @@ def pipeline(
 ) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
     topology = tmp_path / "topology.yaml"
     topology.write_text((ROOT / "topology.yaml").read_text().replace("retail", unique))
-    webhook_port = free_port_block(2)
+    webhook_port = free_port_block(5)
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RETAILSYNC_")},
         "RETAILSYNC_BOOTSTRAP_SERVERS": kafka_bootstrap,
@@ -61,6 +61,8 @@ def pipeline(
         "RETAILSYNC_ODOO_POLL_INTERVAL_S": "1",
         "RETAILSYNC_WEBHOOK_PORT": str(webhook_port),
         "RETAILSYNC_ODOO_TRIGGER_PORT": str(webhook_port + 1),
+        # The three consumer services take this port and the next two.
+        "RETAILSYNC_HTTP_PORT": str(webhook_port + 2),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "commands", "run", "--orders", str(ORDERS), "--interval", "0.5"],

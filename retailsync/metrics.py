@@ -1,0 +1,308 @@
+"""The product's metrics: OpenTelemetry instruments, exposed in Prometheus' text format.
+
+Instruments are created on the global meter at import; until ``serve_prometheus`` installs
+a meter provider (once per process, at start) they are no-ops. Names follow OpenTelemetry
+(``retailsync.consumer.events``) and become Prometheus names on the way out
+(``retailsync_consumer_events_total``); durations are in seconds.
+
+The consumer loop's hot path adds to plain dicts and hands them to the instruments once per
+batch (``ConsumerMetrics.batch_done``): an instrument call costs a few microseconds, a dict
+increment a few tens of nanoseconds. Labels are bounded sets (groups, topics, event types,
+outcomes, targets, methods, routes); never a key, an id or any value from a payload.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Literal, Protocol
+
+from opentelemetry import metrics
+from opentelemetry.metrics import CallbackOptions, Observation
+from tenacity import RetryCallState, Retrying
+
+from retailsync.errors import (
+    ConfigError,
+    PermanentError,
+    TargetUnavailableError,
+    TransientError,
+    classify,
+)
+
+_meter = metrics.get_meter("retailsync")
+
+# Seconds, from a fast handler call to a record that waited in the last retry topic.
+_DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+_LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
+
+Outcome = Literal["ok", "retried", "dead_lettered", "parked", "skipped"]
+
+EVENTS_PUBLISHED = _meter.create_counter(
+    "retailsync.events.published", unit="{event}", description="events produced, by type"
+)
+EVENTS_CONSUMED = _meter.create_counter(
+    "retailsync.consumer.events",
+    unit="{event}",
+    description="records a consumer group dealt with, by event type and outcome",
+)
+HANDLER_DURATION = _meter.create_histogram(
+    "retailsync.consumer.handler.duration",
+    unit="s",
+    description="one handler call (a batch handler's call covers its whole batch)",
+    explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+)
+LATENCY = _meter.create_histogram(
+    "retailsync.consumer.latency",
+    unit="s",
+    description="record timestamp to handled, for the oldest source record of each batch",
+    explicit_bucket_boundaries_advisory=_LATENCY_BUCKETS,
+)
+RETRIES = _meter.create_counter(
+    "retailsync.consumer.retries", unit="{retry}", description="in-process handler retries"
+)
+ROUTED = _meter.create_counter(
+    "retailsync.consumer.routed",
+    unit="{record}",
+    description="records sent to a retry topic (destination retry.<delay>) or the dead-letter "
+    "topic (destination dlt); retry.1 is the first retry topic",
+)
+PAUSES = _meter.create_counter(
+    "retailsync.consumer.pauses",
+    unit="{pause}",
+    description="times a consumer group paused because a target was unavailable",
+)
+CLIENT_DURATION = _meter.create_histogram(
+    "retailsync.client.duration",
+    unit="s",
+    description="calls to Odoo and the storefront, by method and outcome",
+    explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+)
+HTTP_SERVER_DURATION = _meter.create_histogram(
+    "http.server.request.duration",
+    unit="s",
+    description="HTTP requests served, by route and status (webhooks: one route per channel)",
+    explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
+)
+
+
+class _Breaker(Protocol):
+    @property
+    def target(self) -> str: ...
+    @property
+    def open(self) -> bool: ...
+
+
+class _Record(Protocol):
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def timestamp_ms(self) -> int: ...
+
+
+class ConsumerMetrics:
+    """The metrics of one consumer group's instance, fed by the consumer loop."""
+
+    def __init__(
+        self,
+        group: str,
+        sources: Iterable[str],
+        breakers: Mapping[str, _Breaker],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.group = group
+        self._sources = frozenset(sources)
+        self._breakers = breakers
+        self._clock = clock
+        self._outcomes: Counter[tuple[str, str, Outcome]] = Counter()
+        self._routed: Counter[tuple[str, str]] = Counter()
+        # Written by the consumer loop (stats_cb runs inside consume), read by the scrape thread.
+        self._lock = threading.Lock()
+        self._lag: dict[tuple[str, int], int] = {}
+        self._last_timestamp: dict[tuple[str, int], float] = {}
+        _LIVE.append(self)
+
+    # --- fed by the dispatcher, per record: plain dict increments ------------------------
+
+    def count(self, topic: str, event_type: str | None, outcome: Outcome) -> None:
+        self._outcomes[(topic, event_type or "unknown", outcome)] += 1
+
+    def routed(self, topic: str, destination: str) -> None:
+        self._routed[(topic, destination)] += 1
+
+    def handled(self, event_type: str | None, seconds: float) -> None:
+        """One handler call took ``seconds``."""
+        HANDLER_DURATION.record(
+            seconds, {"group": self.group, "event_type": event_type or "unknown"}
+        )
+
+    def paused(self, target: str) -> None:
+        PAUSES.add(1, {"group": self.group, "target": target})
+
+    def counting_retries(self, retrying: Retrying) -> Retrying:
+        """``retrying`` that counts each in-process retry."""
+        attributes = {"group": self.group}
+
+        def count(_state: RetryCallState) -> None:
+            RETRIES.add(1, attributes)
+
+        return retrying.copy(before_sleep=count)
+
+    # --- once per batch ------------------------------------------------------------------
+
+    def batch_done(self, records: Sequence[_Record]) -> None:
+        """Hand the batch's counts to the instruments, and note how old its records were."""
+        group = self.group
+        for (topic, event_type, outcome), n in self._outcomes.items():
+            EVENTS_CONSUMED.add(
+                n, {"group": group, "topic": topic, "event_type": event_type, "outcome": outcome}
+            )
+        for (topic, destination), n in self._routed.items():
+            ROUTED.add(n, {"group": group, "topic": topic, "destination": destination})
+        self._outcomes.clear()
+        self._routed.clear()
+        if not records:
+            return
+        oldest: dict[str, int] = {}
+        newest: dict[tuple[str, int], int] = {}
+        for record in records:
+            if record.topic in self._sources:
+                oldest[record.topic] = min(oldest.get(record.topic, record.timestamp_ms),
+                                           record.timestamp_ms)  # fmt: skip
+            newest[(record.topic, record.partition)] = record.timestamp_ms
+        now = self._clock()
+        for topic, timestamp_ms in oldest.items():
+            LATENCY.record(max(0.0, now - timestamp_ms / 1000), {"group": group, "topic": topic})
+        with self._lock:
+            for partition, timestamp_ms in newest.items():
+                self._last_timestamp[partition] = timestamp_ms / 1000
+
+    # --- lag, from librdkafka's statistics -----------------------------------------------
+
+    def kafka_config(self, interval_ms: int = 10_000) -> dict[str, Any]:
+        """librdkafka properties that report the group consumer's lag here."""
+        return {"statistics.interval.ms": interval_ms, "stats_cb": self._on_statistics}
+
+    def _on_statistics(self, document: str) -> None:
+        lag: dict[tuple[str, int], int] = {}
+        for topic, entry in json.loads(document).get("topics", {}).items():
+            for partition, stats in entry.get("partitions", {}).items():
+                # -1 is librdkafka's unassigned pseudo-partition; a lag of -1 is unknown.
+                records = stats.get("consumer_lag", -1)
+                if partition != "-1" and stats.get("fetch_state") != "none" and records >= 0:
+                    lag[(topic, int(partition))] = records
+        with self._lock:
+            self._lag = lag
+
+    def lag(self) -> list[tuple[tuple[str, int], int, float]]:
+        """(topic, partition), records behind, and seconds behind, per assigned partition.
+
+        Seconds behind: zero when caught up, else the age of the last record handled there.
+        """
+        now = self._clock()
+        with self._lock:
+            return [
+                (
+                    partition,
+                    records,
+                    0.0
+                    if records == 0
+                    else max(0.0, now - self._last_timestamp.get(partition, now)),
+                )
+                for partition, records in self._lag.items()
+            ]
+
+    def breaker_states(self) -> list[tuple[str, bool]]:
+        return [(breaker.target, breaker.open) for breaker in self._breakers.values()]
+
+    def close(self) -> None:
+        """Stop reporting this instance's gauges."""
+        if self in _LIVE:
+            _LIVE.remove(self)
+
+
+# Instances whose gauges are reported; a process usually runs one.
+_LIVE: list[ConsumerMetrics] = []
+
+
+def _breaker_gauge(_options: CallbackOptions) -> Iterable[Observation]:
+    return [
+        Observation(int(is_open), {"group": live.group, "target": target})
+        for live in list(_LIVE)
+        for target, is_open in live.breaker_states()
+    ]
+
+
+def _lag_records(_options: CallbackOptions) -> Iterable[Observation]:
+    return [
+        Observation(records, _partition_attributes(live, partition))
+        for live in list(_LIVE)
+        for partition, records, _seconds in live.lag()
+    ]
+
+
+def _lag_seconds(_options: CallbackOptions) -> Iterable[Observation]:
+    return [
+        Observation(seconds, _partition_attributes(live, partition))
+        for live in list(_LIVE)
+        for partition, _records, seconds in live.lag()
+    ]
+
+
+def _partition_attributes(live: ConsumerMetrics, partition: tuple[str, int]) -> dict[str, str]:
+    return {"group": live.group, "topic": partition[0], "partition": str(partition[1])}
+
+
+_meter.create_observable_gauge(
+    "retailsync.consumer.breaker.open",
+    [_breaker_gauge],
+    unit="1",
+    description="1 while the circuit breaker of a target is open (the group is paused)",
+)
+_meter.create_observable_gauge(
+    "retailsync.consumer.lag",
+    [_lag_records],
+    unit="{record}",
+    description="records behind the partition's end (librdkafka statistics, every 10 s)",
+)
+_meter.create_observable_gauge(
+    "retailsync.consumer.lag.age",
+    [_lag_seconds],
+    unit="s",
+    description="age of the last record handled in a partition that is behind; 0 caught up",
+)
+
+
+@contextmanager
+def client_call(target: str, method: str) -> Iterator[None]:
+    """Time one call to ``target`` (odoo, storefront) and count its outcome."""
+    started = time.perf_counter()
+    outcome = "ok"
+    try:
+        yield
+    except BaseException as exc:
+        outcome = _outcome_of(exc)
+        raise
+    finally:
+        CLIENT_DURATION.record(
+            time.perf_counter() - started,
+            {"target": target, "method": method, "outcome": outcome},
+        )
+
+
+def _outcome_of(exc: BaseException) -> str:
+    error = classify(exc)
+    for kind, name in (
+        (TargetUnavailableError, "unavailable"),
+        (TransientError, "transient"),
+        (ConfigError, "config"),
+        (PermanentError, "permanent"),
+    ):
+        if isinstance(error, kind):
+            return name
+    return "error"

@@ -1,0 +1,63 @@
+"""The parts of observability that need no broker: JSON log lines and consumer lag."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+import pytest
+from opentelemetry.sdk.trace import TracerProvider
+
+from retailsync.logs import JsonFormatter, identify
+from retailsync.metrics import ConsumerMetrics
+
+pytestmark = pytest.mark.unit
+
+
+@dataclass
+class Record:
+    topic: str
+    partition: int
+    timestamp_ms: int
+
+
+def statistics(lag: dict[int, int], fetch_state: str = "active") -> str:
+    partitions = {str(p): {"consumer_lag": n, "fetch_state": fetch_state} for p, n in lag.items()}
+    partitions["-1"] = {"consumer_lag": -1, "fetch_state": "none"}
+    return json.dumps({"topics": {"retail.orders": {"partitions": partitions}}})
+
+
+def test_lag_in_records_and_seconds_comes_from_librdkafkas_statistics() -> None:
+    metrics = ConsumerMetrics("odoo-orders", ["retail.orders"], {}, clock=lambda: 1_000.0)
+    metrics.batch_done([Record("retail.orders", 0, 940_000), Record("retail.orders", 1, 990_000)])
+    metrics._on_statistics(statistics({0: 25, 1: 0, 2: -1}))
+    by_partition = {partition: (records, s) for partition, records, s in metrics.lag()}
+    # Behind: the age of the last record handled; caught up: 0; unknown (-1): not reported.
+    assert by_partition == {("retail.orders", 0): (25, 60.0), ("retail.orders", 1): (0, 0.0)}
+    metrics.close()
+
+
+def test_partitions_no_longer_fetched_report_no_lag() -> None:
+    metrics = ConsumerMetrics("odoo-orders", ["retail.orders"], {})
+    metrics._on_statistics(statistics({0: 25}, fetch_state="none"))
+    assert metrics.lag() == []
+    metrics.close()
+
+
+def test_a_json_line_carries_service_trace_and_position() -> None:
+    identify("odoo-orders", group="odoo-orders")
+    tracer = TracerProvider().get_tracer("test")
+    record = logging.LogRecord(
+        "retailsync.consumer", logging.WARNING, __file__, 1, "to the DLT: %s", ("boom",), None
+    )
+    record.topic, record.partition, record.offset = "retail.orders", 3, 42
+    with tracer.start_as_current_span("handle") as span:
+        line = json.loads(JsonFormatter().format(record))
+        context = span.get_span_context()
+    assert line["message"] == "to the DLT: boom"
+    assert line["level"] == "WARNING"
+    assert (line["service"], line["group"]) == ("odoo-orders", "odoo-orders")
+    assert line["trace_id"] == format(context.trace_id, "032x")
+    assert line["span_id"] == format(context.span_id, "016x")
+    assert (line["topic"], line["partition"], line["offset"]) == ("retail.orders", 3, 42)
