@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -221,8 +222,9 @@ class LocalCluster:
 
     @contextmanager
     def running(self) -> Iterator[LocalCluster]:
-        self.start()
         try:
+            # Inside the try: nodes launched before a failed start are stopped too.
+            self.start()
             yield self
         finally:
             self.stop()
@@ -436,12 +438,35 @@ def _accepting(port: int) -> bool:
         return probe.connect_ex((HOST, port)) == 0
 
 
-def free_port_block(size: int, attempts: int = 50) -> int:
-    """A first port ``p`` such that ``p .. p+size-1`` are all free on loopback (for tests)."""
+_LOWEST_TEST_PORT = 20000
+
+
+def free_port_block(size: int, attempts: int = 200) -> int:
+    """A first port ``p`` such that ``p .. p+size-1`` are all free on loopback (for tests).
+
+    The block is drawn below the kernel's ephemeral range: a port in that range can be taken,
+    between this check and the broker's bind, by any outgoing connection, such as one node
+    dialling another's controller."""
+    highest_first = _first_ephemeral_port() - size
     for _ in range(attempts):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind((HOST, 0))
-            first = int(probe.getsockname()[1])
-        if first + size < 65535 and not any(_accepting(first + i) for i in range(size)):
+        # Random, not a secret: it spreads tests that run at once over the range.
+        first = random.randint(_LOWEST_TEST_PORT, highest_first)  # noqa: S311
+        if all(_bindable(first + offset) for offset in range(size)):
             return first
     raise BrokerError(f"found no {size} consecutive free ports on {HOST}")
+
+
+def _first_ephemeral_port() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+    return True
