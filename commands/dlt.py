@@ -164,14 +164,14 @@ def redrive(
     selection = _selection(error_class, key, since)
     per_second = _rate(rate)
     if not execute:
-        chosen = _chosen(context, consumer, selection, again=again, limit=limit)
+        chosen = _redrivable(_chosen(context, consumer, selection, again=again, limit=limit))
         _plan("redrive", chosen)
         return
     audit = AuditRecord.new("dlt redrive", argv(), _selected(group, selection, limit), actor)
     # The writer first: starting it fences any other operator's redrive of this group, so
     # the states read next include everything the other one committed.
     with ChangeWriter(context.settings, group, context.operate.audit_topic) as writer:
-        chosen = _chosen(context, consumer, selection, again=again, limit=limit)
+        chosen = _redrivable(_chosen(context, consumer, selection, again=again, limit=limit))
         if not chosen:
             typer.echo("Nothing to redrive.")
             return
@@ -223,6 +223,17 @@ def _chosen(
         states = dl.read_states(reader, context.operate.dead_letter_state_topic)
         records = list(dl.dead_letters(reader, consumer))
     return dl.selected(records, states, selection, again=again, limit=limit)
+
+
+def _redrivable(chosen: list[ConsumedRecord]) -> list[ConsumedRecord]:
+    """The dead letters a redrive can copy; says how to handle those without a value."""
+    redrivable = []
+    for record in chosen:
+        if (hint := dl.without_value(record)) is not None:
+            typer.echo(f"Not redriven: {hint}")
+        else:
+            redrivable.append(record)
+    return redrivable
 
 
 def _plan(action: str, chosen: list[ConsumedRecord]) -> None:

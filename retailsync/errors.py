@@ -24,6 +24,7 @@
     │           └── OdooTimeoutError  no answer in time; the call may have run
     └── PermanentError ............ retrying cannot help; the record goes to the dead-letter topic
         ├── DeserializationError .. bytes that are not a record we can read
+        ├── MisroutedEventError ... an event of a type the topology sends to another topic
         ├── SerializationError .... an event that does not fit its own schema
         ├── InvalidInputError ..... foreign data refused where it entered: names the field
         │   ├── BadDeliveryError .. a webhook request without what its channel always sends
@@ -125,6 +126,16 @@ class DeserializationError(PermanentError):
         self.origin = origin
         where = f" at {origin.topic}[{origin.partition}] {origin.offset}" if origin else ""
         super().__init__(f"cannot decode record{where}: {reason}")
+
+
+class MisroutedEventError(PermanentError):
+    """A readable event on a topic the topology does not send its type to: a producer's
+    mistake, dead-lettered rather than skipped, so that it is seen."""
+
+    def __init__(self, event_type: str, topic: str) -> None:
+        self.event_type = event_type
+        self.topic = topic
+        super().__init__(f"event type {event_type} does not belong on topic {topic}")
 
 
 class SerializationError(PermanentError):

@@ -29,10 +29,14 @@ DUE = "retailsync.due"
 # how many times a dead letter was redriven. They survive later hops.
 REPLAY = "retailsync.replay"
 REDRIVES = "retailsync.redrives"
+# On a retry or dead-letter copy written without its value, because key, value and headers
+# together would pass the topic's record size limit: the value's length. The value itself
+# stays in the original topic, at the original offset.
+VALUE_CUT = "retailsync.value_cut"
 
 FAILURE_HEADERS = frozenset(
     {ORIGINAL_TOPIC, ORIGINAL_PARTITION, ORIGINAL_OFFSET, ORIGINAL_TIMESTAMP, GROUP, ATTEMPT,
-     ERROR_CLASS, ERROR_MESSAGE, FIRST_FAILURE, DUE}
+     ERROR_CLASS, ERROR_MESSAGE, FIRST_FAILURE, DUE, VALUE_CUT}
 )  # fmt: skip
 _MAX_MESSAGE_CHARS = 2_000
 

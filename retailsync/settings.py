@@ -146,8 +146,9 @@ class Settings(PartSettings):
     # A consumer service's stable group.instance.id (static membership): a restarted
     # instance takes its partitions back at once instead of waiting for the dead member's
     # session to time out. Unique per running instance of a service, e.g. a StatefulSet
-    # pod's name; None: dynamic membership. Kafka's rule for the characters.
-    instance_id: str | None = Field(None, max_length=249, pattern=r"^[A-Za-z0-9._-]+$")
+    # pod's name; None: dynamic membership. Kafka's rule for the characters, and room for
+    # the digest of the subscriptions the runner appends (Kafka allows 249 in all).
+    instance_id: str | None = Field(None, max_length=240, pattern=r"^[A-Za-z0-9._-]+$")
     security_protocol: SecurityProtocol = "PLAINTEXT"
     sasl_mechanism: SaslMechanism | None = None
     sasl_username: str | None = None

@@ -94,6 +94,7 @@ class Dispatcher:
         self,
         *,
         handlers: Mapping[str, HandlerSpec],
+        routed_types: Mapping[str, frozenset[str]],
         decoder: Decoder,
         retry_path: RetryPath,
         chains: dict[PartitionId, KeyChains],
@@ -104,6 +105,8 @@ class Dispatcher:
         metrics: ConsumerMetrics,
     ) -> None:
         self._handlers = handlers
+        # By source topic: the event types the topology sends there; any other is misrouted.
+        self._routed_types = routed_types
         self._decoder = decoder
         self._retry_path = retry_path
         self._chains = chains
@@ -166,7 +169,13 @@ class Dispatcher:
             outcome.handled[partition] = record.offset
             return None
         try:
-            decoded = decode(self._decoder, self._handlers, record)
+            decoded = decode(
+                self._decoder,
+                self._handlers,
+                record,
+                position.source_topic,
+                self._routed_types[position.source_topic],
+            )
         except (TargetUnavailableError, ConfigError):
             raise  # the registry is down (pause), or refuses our credentials (stop)
         except RetailsyncError as error:

@@ -14,7 +14,13 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 
 from retailsync.consumer.record import ConsumedRecord
 from retailsync.consumer.service import HandlerSpec, Item
-from retailsync.errors import RetailsyncError, TargetUnavailableError, TransientError, classify
+from retailsync.errors import (
+    MisroutedEventError,
+    RetailsyncError,
+    TargetUnavailableError,
+    TransientError,
+    classify,
+)
 from retailsync.headers import EVENT_TYPE, text_header
 from retailsync.telemetry import process_span
 
@@ -42,14 +48,23 @@ class Decoded(NamedTuple):
 
 
 def decode(
-    decoder: Decoder, handlers: Mapping[str, HandlerSpec], record: ConsumedRecord
+    decoder: Decoder,
+    handlers: Mapping[str, HandlerSpec],
+    record: ConsumedRecord,
+    source_topic: str,
+    routed_here: frozenset[str],
 ) -> Decoded:
-    """The record's event and its handler; raises the classified error if it cannot be read."""
-    event_type = text_header(record.headers, EVENT_TYPE)
-    if event_type is not None and event_type not in handlers:
-        return Decoded(None, None)  # not this service's concern: skip without decoding
+    """The record's event and its handler; raises the classified error if it cannot be read,
+    or MisroutedEventError if its event type (``routed_here`` lists those the topology
+    sends to ``source_topic``) does not belong there."""
     if record.value is None:
         return Decoded(None, None)  # a tombstone (an erasure on a compacted topic): no event
+    event_type = text_header(record.headers, EVENT_TYPE)
+    if event_type is not None:
+        if event_type not in routed_here:
+            raise MisroutedEventError(event_type, source_topic)
+        if event_type not in handlers:
+            return Decoded(None, None)  # not this service's concern: skip without decoding
     try:
         event = decoder.decode(
             record.value or b"",
@@ -60,7 +75,10 @@ def decode(
         )
     except Exception as exc:  # every failure becomes a dead letter or a retry
         raise classify(exc) from exc
-    return Decoded(handlers.get(event.envelope.event_type), event)
+    decoded_type: str = event.envelope.event_type
+    if decoded_type not in routed_here:
+        raise MisroutedEventError(decoded_type, source_topic)
+    return Decoded(handlers.get(decoded_type), event)
 
 
 def in_process_retrying(attempts: int) -> Retrying:

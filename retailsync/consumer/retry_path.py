@@ -2,10 +2,15 @@
 
 Records keep their partition number on every hop (retry and dead-letter topics have their
 source topic's partition count), so one consumer instance owns a key's whole path.
+
+A copy that would not fit the topic's record size limit (a record at the limit, plus our
+failure headers) goes to the dead-letter topic without its value: refused, it would stop
+the whole service; the value stays readable at its original offset.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from retailsync.consumer.record import ConsumedRecord
@@ -13,12 +18,20 @@ from retailsync.headers import (
     FIRST_FAILURE,
     ORIGINAL_OFFSET,
     ORIGINAL_TIMESTAMP,
+    VALUE_CUT,
     Failure,
+    OutgoingHeaders,
     int_header,
     replace_failure,
 )
 from retailsync.kafka.producer import KafkaProducer
 from retailsync.topology import ConsumerGroup
+
+# The broker's default max.message.bytes: the largest record batch a topic accepts. The
+# retry path's producer is allowed as much (librdkafka's own default is smaller).
+MAX_RECORD_BYTES = 1_048_588
+# Record batch and record framing around key, value and headers, generously.
+_FRAMING_BYTES = 1_024
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +72,11 @@ class RetryPath:
     def to_retry(
         self, record: ConsumedRecord, level: int, error: BaseException, now_ms: int
     ) -> None:
+        """Send ``record`` to retry ``level``, or to the dead-letter topic when a copy of it
+        cannot carry its value (then no later attempt could read it)."""
+        if not _fits(record.key, record.value, record.headers):
+            self.to_dead_letter(record, error, now_ms)
+            return
         position = self.position(record.topic)
         self._send(
             self.group.retry_topic(position.source_topic, self.delays_ms[level]),
@@ -82,13 +100,27 @@ class RetryPath:
         )
 
     def _send(self, topic: str, record: ConsumedRecord, failure: Failure) -> None:
+        value, headers = failure_copy(record, failure)
         self._producer.produce(
-            topic,
-            key=record.key,
-            value=record.value,
-            headers=replace_failure(record.headers, failure),
-            partition=record.partition,
+            topic, key=record.key, value=value, headers=headers, partition=record.partition
         )
+
+
+def failure_copy(record: ConsumedRecord, failure: Failure) -> tuple[bytes | None, OutgoingHeaders]:
+    """The value and headers of a retry or dead-letter copy of ``record``: its value, or none
+    (with the VALUE_CUT header) when the copy would pass the topic's record size limit."""
+    headers = replace_failure(record.headers, failure)
+    if _fits(record.key, record.value, headers):
+        return record.value, headers
+    return None, [*headers, (VALUE_CUT, str(len(record.value or b"")).encode())]
+
+
+def _fits(
+    key: bytes | None, value: bytes | None, headers: Sequence[tuple[str, str | bytes | None]]
+) -> bool:
+    size = len(key or b"") + len(value or b"") + _FRAMING_BYTES
+    size += sum(len(name) + len(content or b"") for name, content in headers)
+    return size <= MAX_RECORD_BYTES
 
 
 def failure_of(

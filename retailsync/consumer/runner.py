@@ -16,11 +16,12 @@ A crash anywhere re-delivers records after the last commit, never loses one.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -32,7 +33,7 @@ from retailsync.consumer.dispatch import Dispatcher
 from retailsync.consumer.invoke import Decoder, in_process_retrying
 from retailsync.consumer.record import ConsumedRecord, PartitionId
 from retailsync.consumer.recovery import rebuild_chains
-from retailsync.consumer.retry_path import RetryPath
+from retailsync.consumer.retry_path import MAX_RECORD_BYTES, RetryPath
 from retailsync.consumer.service import ConsumerService
 from retailsync.headers import DUE, int_header
 from retailsync.kafka.producer import BrokerWatch, KafkaProducer
@@ -41,6 +42,9 @@ from retailsync.settings import Settings
 from retailsync.topology import Topology
 
 log = logging.getLogger("retailsync.consumer")
+
+# Of the subscriptions' digest in a static member id: 32 bits tell topologies apart.
+_DIGEST_CHARS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,14 @@ class ServiceRunner:
     ) -> None:
         self.service = service
         self.group = topology.consumer(service.name)
+        self._routed_types = {
+            topic: frozenset(
+                event_type
+                for event_type, destination in topology.events.items()
+                if destination.topic == topic
+            )
+            for topic in self.group.subscriptions
+        }
         self.ordered = self.group.retry.ordering == "key"
         self._settings = settings
         self._decoder = decoder
@@ -112,11 +124,15 @@ class ServiceRunner:
     def run(self) -> None:
         """Consume until stopped; on the way out, finish the batch, commit and close."""
         self._producer = KafkaProducer(
-            self._settings, name=f"{self.group.name} retry path", failures_only=True
+            self._settings,
+            name=f"{self.group.name} retry path",
+            options={"message.max.bytes": MAX_RECORD_BYTES},
+            failures_only=True,
         )
         self._retry_path = RetryPath(self.group, self._producer)
         self._dispatcher = Dispatcher(
             handlers=self.service.handlers,
+            routed_types=self._routed_types,
             decoder=self._decoder,
             retry_path=self._retry_path,
             chains=self._chains,
@@ -136,7 +152,9 @@ class ServiceRunner:
         if self._settings.instance_id is not None:
             # Static membership for the group consumer only: the retry consumer is assigned
             # by hand and joins no group.
-            main_config["group.instance.id"] = self._settings.instance_id
+            main_config["group.instance.id"] = static_member_id(
+                self._settings.instance_id, self.group.subscriptions
+            )
         self._main_watch = BrokerWatch(self.group.name)
         self._main = Consumer({**main_config, **self._main_watch.config()})
         self._retry = Consumer(
@@ -359,3 +377,11 @@ def _raise_if_fatal(error: KafkaError) -> None:
 
 def _names(partitions: list[TopicPartition]) -> str:
     return ", ".join(f"{tp.topic}[{tp.partition}]" for tp in partitions) or "nothing"
+
+
+def static_member_id(instance_id: str, subscriptions: Iterable[str]) -> str:
+    """The group.instance.id of ``instance_id`` reading ``subscriptions``: with a digest of
+    them, because the broker hands a static member that rejoins under a known id its cached
+    assignment, topics it no longer reads included; a changed subscription joins anew."""
+    digest = hashlib.sha256(",".join(sorted(subscriptions)).encode()).hexdigest()
+    return f"{instance_id}-{digest[:_DIGEST_CHARS]}"

@@ -17,11 +17,16 @@ from collections.abc import Callable, Iterable
 from confluent_kafka import Consumer, Message, TopicPartition
 
 from retailsync.consumer.record import ConsumedRecord
-from retailsync.consumer.retry_path import Position, failure_of
+from retailsync.consumer.retry_path import (
+    MAX_RECORD_BYTES,
+    Position,
+    failure_copy,
+    failure_of,
+)
 from retailsync.consumer.service import HandlerContext
 from retailsync.errors import DeserializationError
 from retailsync.events import Event
-from retailsync.headers import TRACEPARENT, replace_failure, text_header
+from retailsync.headers import TRACEPARENT, text_header
 from retailsync.kafka.producer import BrokerWatch, KafkaProducer
 from retailsync.publisher import EventRecord, event_record
 from retailsync.serde import EventSerde
@@ -67,6 +72,7 @@ class TransformStage:
             self._settings,
             name=self.group.name,
             transactional_id=f"{self.group.name}-{uuid.uuid4()}",
+            options={"message.max.bytes": MAX_RECORD_BYTES},
         )
         consumer = Consumer(
             {
@@ -132,12 +138,8 @@ class TransformStage:
         now_ms = int(time.time() * 1000)
         position = Position(record.topic, None)
         failure = failure_of(record, position, self.group.name, error, now_ms=now_ms, due_ms=0)
-        return EventRecord(
-            self.group.dead_letter_topic(record.topic),
-            record.key,
-            record.value,
-            replace_failure(record.headers, failure),
-        )
+        value, headers = failure_copy(record, failure)
+        return EventRecord(self.group.dead_letter_topic(record.topic), record.key, value, headers)
 
 
 def _rewind(consumer: Consumer) -> None:

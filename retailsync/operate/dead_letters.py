@@ -25,10 +25,15 @@ from retailsync.headers import (
     DUE,
     ERROR_CLASS,
     ERROR_MESSAGE,
+    GROUP,
+    ORIGINAL_OFFSET,
+    ORIGINAL_PARTITION,
     ORIGINAL_TOPIC,
     REDRIVES,
     REPLAY,
+    VALUE_CUT,
     OutgoingHeaders,
+    header,
     int_header,
     text_header,
 )
@@ -86,6 +91,21 @@ def pattern(message: str | None) -> str:
 
 def where(record: ConsumedRecord) -> str:
     return position(record.topic, record.partition, record.offset)
+
+
+def without_value(dead: ConsumedRecord) -> str | None:
+    """For a dead letter written without its value (too large to copy), how to handle it
+    again: from its original offset, since a retry copy could not carry it either."""
+    if header(dead.headers, VALUE_CUT) is None:
+        return None
+    topic = text_header(dead.headers, ORIGINAL_TOPIC)
+    partition = int_header(dead.headers, ORIGINAL_PARTITION)
+    offset = int_header(dead.headers, ORIGINAL_OFFSET)
+    group = text_header(dead.headers, GROUP)
+    return (
+        f"{where(dead)} carries no value (too large to copy); it is read again by "
+        f"`retailsync replay {group} --topic {topic}:{partition} --to-offset {offset}`"
+    )
 
 
 def dead_letters(reader: TopicReader, group: ConsumerGroup) -> Iterator[ConsumedRecord]:

@@ -15,8 +15,10 @@ from confluent_kafka.admin import AdminClient
 
 from retailsync import headers as h
 from retailsync.consumer import ConsumerService, HandlerContext, Item
+from retailsync.consumer.retry_path import MAX_RECORD_BYTES
 from retailsync.errors import ConfigError, PermanentError, TargetUnavailableError, TransientError
 from retailsync.events import OrderCreated, load_catalogue
+from retailsync.events.examples import example_events
 from retailsync.serde import EventSerde, RegistrySerde, registry_client, serde_for
 from retailsync.settings import Settings
 from tests.integration.harness import SCHEMAS, Pipeline, Sink, make_pipeline, order
@@ -139,6 +141,66 @@ def test_permanent_errors_and_garbage_go_straight_to_the_dead_letter_topic(
     assert dead[1].value == b"\xc3\x01not avro at all"
     assert {h.int_header(d.headers, h.ATTEMPT) for d in dead} == {1}
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.retry.1s") == 0
+
+
+def test_a_valid_event_of_a_type_routed_elsewhere_is_dead_lettered_not_skipped(
+    pipeline: Pipeline,
+) -> None:
+    sink = Sink()
+    key = "shop:misrouted"
+    stock = next(e for e in example_events() if e.envelope.event_type == "inventory_adjusted")
+    encoded = pipeline.serde.encode(stock)
+    pipeline.publish(order(key, 1))
+    producer = Producer(
+        {"bootstrap.servers": pipeline.settings.bootstrap_servers, "partitioner": "murmur2_random"}
+    )
+    # With its true type in the header, and without a header (found once decoded).
+    producer.produce(pipeline.topic, key=key.encode(), value=encoded,
+                     headers=[(h.EVENT_TYPE, b"inventory_adjusted")])  # fmt: skip
+    producer.produce(pipeline.topic, key=key.encode(), value=encoded)
+    producer.flush(10)
+    pipeline.publish(order(key, 2))
+
+    with pipeline.running(pipeline.service(lambda event, _c: sink.add(event))):
+        pipeline.wait(lambda: sink.of(key) == [1, 2], what="the orders around the misrouted")
+        dead = pipeline.records(f"{pipeline.topic}.{pipeline.group}.dlt", expect=2)
+    assert len(dead) == 2
+    for record in dead:
+        assert h.text_header(record.headers, h.ERROR_CLASS) == (
+            "retailsync.errors.MisroutedEventError"
+        )
+        assert h.text_header(record.headers, h.ERROR_MESSAGE) == (
+            f"event type inventory_adjusted does not belong on topic {pipeline.topic}"
+        )
+        assert record.value == encoded
+
+
+def test_a_record_at_the_size_limit_is_dead_lettered_without_its_value(
+    pipeline: Pipeline,
+) -> None:
+    sink = Sink()
+    key = "shop:at-the-limit"
+    pipeline.publish(order(key, 1))
+    # Undecodable, and as large as the broker takes: its copy plus our failure headers is not.
+    value = b"\x00" + b"x" * (MAX_RECORD_BYTES - 1_024)
+    producer = Producer(
+        {
+            "bootstrap.servers": pipeline.settings.bootstrap_servers,
+            "partitioner": "murmur2_random",
+            "message.max.bytes": MAX_RECORD_BYTES,
+        }
+    )
+    producer.produce(pipeline.topic, key=key.encode(), value=value)
+    assert producer.flush(10) == 0
+    pipeline.publish(order(key, 2))
+
+    with pipeline.running(pipeline.service(lambda event, _c: sink.add(event))):
+        pipeline.wait(lambda: sink.of(key) == [1, 2], what="the orders around the large record")
+        (dead,) = pipeline.records(f"{pipeline.topic}.{pipeline.group}.dlt", expect=1)
+    assert dead.value is None
+    assert h.int_header(dead.headers, h.VALUE_CUT) == len(value)
+    assert h.text_header(dead.headers, h.ERROR_CLASS) == "retailsync.errors.DeserializationError"
+    assert h.int_header(dead.headers, h.ORIGINAL_OFFSET) == 1
 
 
 def test_a_parked_key_keeps_its_order_across_a_restart_while_other_keys_flow(

@@ -8,10 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
 
 from retailsync import headers as h
 from retailsync.consumer import HandlerContext
+from retailsync.consumer.retry_path import MAX_RECORD_BYTES
 from retailsync.errors import PermanentError
 from retailsync.events import OrderCreated
 from retailsync.settings import Settings
@@ -114,3 +116,30 @@ def test_dead_letters_are_listed_discarded_and_redriven_once(operated: Operated)
     actions = [a["action"] for a in operated.json("audit")]
     assert actions.count("dlt redrive") == 1
     assert actions.count("dlt discard") == 1
+
+
+def test_a_dead_letter_without_its_value_is_not_redriven_and_says_how_to_read_it_again(
+    operated: Operated,
+) -> None:
+    pipeline = operated.pipeline
+    producer = Producer(
+        {"bootstrap.servers": pipeline.settings.bootstrap_servers,
+         "message.max.bytes": MAX_RECORD_BYTES}
+    )  # fmt: skip
+    producer.produce(
+        pipeline.topic, key=b"shop:big", value=b"\x00" * (MAX_RECORD_BYTES - 1_024), partition=0
+    )
+    assert producer.flush(10) == 0
+    dead_letter_topic = f"{pipeline.topic}.{pipeline.group}.dlt"
+    with pipeline.running(pipeline.service(lambda _event, _context: None)):
+        (dead,) = pipeline.records(dead_letter_topic, timeout_s=30, expect=1)
+    assert dead.value is None
+
+    out = operated.cli("dlt", "redrive", pipeline.group, "--execute").stdout
+    assert (
+        f"Not redriven: {dead_letter_topic}[0] 0 carries no value (too large to copy); it is "
+        f"read again by `retailsync replay {pipeline.group} --topic {pipeline.topic}:0 "
+        "--to-offset 0`"
+    ) in out
+    assert "Nothing to redrive." in out
+    assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.retry.1s") == 0
