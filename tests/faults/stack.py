@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from commands.run import SERVICES
 from commands.services import CONSUMER_SERVICES
 from commands.traffic import SKUS, STOCK, Traffic, seed_odoo
+from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_inventory.settings import InventorySettings
 from producers.commerce import WebhookSettings
 from retailsync.broker import free_port_block
@@ -75,6 +76,7 @@ class Stack:
     log_dir: Path
     receiver: str
     kafka: Pipeline  # the topology, and readers of its topics
+    http_ports: dict[str, int]
     services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     restarts: Counter[str] = field(default_factory=Counter)
 
@@ -83,7 +85,12 @@ class Stack:
         with (self.log_dir / f"{name}.log").open("ab") as log:  # the child keeps its own copy
             self.services[name] = subprocess.Popen(
                 [sys.executable, "-m", "commands", *command],
-                env={**self.environment, "RETAILSYNC_INSTANCE_ID": f"{name}-0"},
+                env={
+                    **self.environment,
+                    "RETAILSYNC_INSTANCE_ID": f"{name}-0",
+                    # Each its own health and metrics port, as `retailsync run` gives them.
+                    "RETAILSYNC_HTTP_PORT": str(self.http_ports[name]),
+                },
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
             )  # fmt: skip
 
@@ -224,6 +231,8 @@ def running_stack(bootstrap: str, namespace: str, tmp_path: Path) -> Iterator[St
             StorefrontSettings(**shop.settings()),
             InventorySettings(storefront_locations=dict(shop.locations)),
             WebhookSettings(shopify_webhook_secrets=SecretStr(SECRET), webhook_port=port),
+            # The sandbox's orders are test orders: apply them, as `retailsync run` does.
+            OrdersSettings(odoo_orders_apply_test_orders=True),
         )
         environment = {k: v for k, v in os.environ.items() if not k.startswith("RETAILSYNC_")}
         for part in parts:
@@ -235,8 +244,11 @@ def running_stack(bootstrap: str, namespace: str, tmp_path: Path) -> Iterator[St
             "RETAILSYNC_ODOO_POLL_INTERVAL_S": "1",
             "RETAILSYNC_ODOO_TRIGGER_PORT": str(port + 1),
         }
+        first_http_port = free_port_block(len(SERVICES))
+        http_ports = {name: first_http_port + n for n, (name, _) in enumerate(SERVICES)}
         pipeline = Stack(
-            odoo, shop, odoo_client, environment, tmp_path, f"http://127.0.0.1:{port}", kafka
+            odoo, shop, odoo_client, environment, tmp_path, f"http://127.0.0.1:{port}", kafka,
+            http_ports,
         )  # fmt: skip
         for name, _ in SERVICES:
             pipeline.start(name)

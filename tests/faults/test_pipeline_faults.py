@@ -1,10 +1,11 @@
-"""The whole pipeline, wired as ``retailsync run`` wires it, under steady traffic and faults:
-every service SIGKILLed at random moments and restarted with its instance id, the sandbox
-Odoo and storefront flaky, down and slow, a poison corpus on every partition of every
-subscribed topic (each must end in its group's dead-letter topic with a reason, while the
-orders placed after it are still applied). A history checker then compares what the
-storefront sent with what Odoo and the storefront applied: nothing lost, nothing twice,
-nothing out of order; and a restarted consumer resumes within 5 s."""
+"""The whole pipeline, wired as ``retailsync run`` wires it on a three-node cluster, under
+steady traffic and faults: every service SIGKILLed at random moments and restarted with its
+instance id, the sandbox Odoo and storefront flaky, down and slow, the leader of a busy
+partition SIGKILLed, a broker stalled past every timeout and one restarted, a poison corpus
+on every partition of every subscribed topic (each must end in its group's dead-letter topic
+with a reason, while the orders placed after it are still applied). A history checker then
+compares what the storefront sent with what Odoo and the storefront applied: nothing lost,
+nothing twice, nothing out of order; and a restarted consumer resumes within 5 s."""
 
 from __future__ import annotations
 
@@ -17,12 +18,14 @@ from pathlib import Path
 
 import pytest
 
+from retailsync.broker import LocalCluster
 from sandbox.http import Faults
+from tests.faults.brokers import broker_faults
 from tests.faults.poison import dead_lettered, inject
 from tests.faults.stack import Stack, load_on, process_start_s, running_stack, wait_for
 from tests.faults.table import ROWS, Row
 
-pytestmark = [pytest.mark.faults, pytest.mark.timeout(720)]
+pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 
 KILLS = 3  # per service
 # Without static membership a restarted consumer waits for the dead member's session
@@ -48,11 +51,14 @@ def grew(effects: Callable[[], int], beyond: int) -> Callable[[], bool]:
 
 
 def test_nothing_is_lost_duplicated_or_reordered_under_faults(
-    kafka_bootstrap: str, unique: str, tmp_path: Path
+    cluster: LocalCluster, unique: str, tmp_path: Path
 ) -> None:
     moments = random.Random(10)  # fault timing
     problems: list[str] = []
-    with running_stack(kafka_bootstrap, unique, tmp_path) as stack, ExitStack() as scope:
+    with (
+        running_stack(cluster.bootstrap_servers, unique, tmp_path) as stack,
+        ExitStack() as scope,
+    ):
         wait_for(stack.ready, "the webhook receiver to be ready", 120)
         load = load_on(stack, scope)
         load.placing.set()
@@ -126,6 +132,15 @@ def test_nothing_is_lost_duplicated_or_reordered_under_faults(
             )
             ROWS.append(Row(f"{label} for {FAULT_S:.0f}s", 1, recover_s=[recovered]))
 
+        def applying_again(after: str) -> float:
+            before = odoo_effects()
+            return wait_for(grew(odoo_effects, before), f"Odoo orders again after {after}", 180)
+
+        broker_rows = broker_faults(
+            cluster, stack.kafka.admin, f"{unique}.orders", applying_again, wait_for
+        )
+        ROWS.extend(broker_rows)
+
         # A poison corpus on every partition; the orders placed after it must all be applied.
         poison = inject(stack)
         placed_before = len(load.traffic.placed)
@@ -159,7 +174,10 @@ def test_nothing_is_lost_duplicated_or_reordered_under_faults(
         ROWS.append(
             Row(
                 "total (orders, shipments, stock levels)",
-                sum(stack.restarts.values()) + len(target_faults) + poison.total(),
+                sum(stack.restarts.values())
+                + len(target_faults)
+                + len(broker_rows)
+                + poison.total(),
                 sent=f"{len(traffic.placed)} orders, {len(traffic.shipped)} shipped",
                 applied=f"{orders.total()} Odoo orders, {fulfilments.total()} fulfilments",
                 lost=lost,
