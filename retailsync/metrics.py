@@ -124,6 +124,7 @@ class ConsumerMetrics:
         # Written by the consumer loop (stats_cb runs inside consume), read by the scrape thread.
         self._lock = threading.Lock()
         self._lag: dict[tuple[str, int], int] = {}
+        self._parked: dict[str, int] = {}
         self._last_timestamp: dict[tuple[str, int], float] = {}
         _LIVE.append(self)
 
@@ -189,15 +190,31 @@ class ConsumerMetrics:
         return {"statistics.interval.ms": interval_ms, "stats_cb": self._on_statistics}
 
     def _on_statistics(self, document: str) -> None:
-        lag: dict[tuple[str, int], int] = {}
-        for topic, entry in json.loads(document).get("topics", {}).items():
-            for partition, stats in entry.get("partitions", {}).items():
-                # -1 is librdkafka's unassigned pseudo-partition; a lag of -1 is unknown.
-                records = stats.get("consumer_lag", -1)
-                if partition != "-1" and stats.get("fetch_state") != "none" and records >= 0:
-                    lag[(topic, int(partition))] = records
+        lag = dict(_partition_lags(document))
         with self._lock:
             self._lag = lag
+
+    def retry_kafka_config(
+        self, source_of: Mapping[str, str], interval_ms: int = 10_000
+    ) -> dict[str, Any]:
+        """librdkafka properties that report here, from the retry consumer, how many records
+        wait in the group's retry topics; ``source_of`` maps each retry topic to its source."""
+
+        def on_statistics(document: str) -> None:
+            parked: Counter[str] = Counter()
+            for topic, entry in json.loads(document).get("topics", {}).items():
+                for partition, stats in entry.get("partitions", {}).items():
+                    if partition != "-1" and stats.get("fetch_state") != "none":
+                        parked[source_of.get(topic, topic)] += _unread(stats)
+            with self._lock:
+                self._parked = dict(parked)
+
+        return {"statistics.interval.ms": interval_ms, "stats_cb": on_statistics}
+
+    def parked(self) -> dict[str, int]:
+        """Per source topic, the records waiting in the group's retry topics."""
+        with self._lock:
+            return dict(self._parked)
 
     def lag(self) -> list[tuple[tuple[str, int], int, float]]:
         """(topic, partition), records behind, and seconds behind, per assigned partition.
@@ -224,6 +241,26 @@ class ConsumerMetrics:
         """Stop reporting this instance's gauges."""
         if self in _LIVE:
             _LIVE.remove(self)
+
+
+def _partition_lags(document: str) -> Iterator[tuple[tuple[str, int], int]]:
+    """(topic, partition) and records behind, from a librdkafka statistics document."""
+    for topic, entry in json.loads(document).get("topics", {}).items():
+        for partition, stats in entry.get("partitions", {}).items():
+            # -1 is librdkafka's unassigned pseudo-partition; a lag of -1 is unknown.
+            records = stats.get("consumer_lag", -1)
+            if partition != "-1" and stats.get("fetch_state") != "none" and records >= 0:
+                yield (topic, int(partition)), records
+
+
+def _unread(stats: Mapping[str, Any]) -> int:
+    """Records of a partition past the group's committed offset, or all of them when the
+    group never committed there (its retry consumers start at the earliest record); the
+    last stable offset, as we read committed records only."""
+    end = stats.get("ls_offset", -1)
+    committed = stats.get("committed_offset", -1)
+    start = committed if committed >= 0 else stats.get("lo_offset", -1)
+    return max(0, end - start) if end >= 0 and start >= 0 else 0
 
 
 # Instances whose gauges are reported; a process usually runs one.
@@ -254,6 +291,14 @@ def _lag_seconds(_options: CallbackOptions) -> Iterable[Observation]:
     ]
 
 
+def _parked_records(_options: CallbackOptions) -> Iterable[Observation]:
+    return [
+        Observation(records, {"group": live.group, "topic": topic})
+        for live in list(_LIVE)
+        for topic, records in live.parked().items()
+    ]
+
+
 def _partition_attributes(live: ConsumerMetrics, partition: tuple[str, int]) -> dict[str, str]:
     return {"group": live.group, "topic": partition[0], "partition": str(partition[1])}
 
@@ -269,6 +314,12 @@ _meter.create_observable_gauge(
     [_lag_records],
     unit="{record}",
     description="records behind the partition's end (librdkafka statistics, every 10 s)",
+)
+_meter.create_observable_gauge(
+    "retailsync.consumer.parked",
+    [_parked_records],
+    unit="{record}",
+    description="records of a source topic waiting in the group's retry topics",
 )
 _meter.create_observable_gauge(
     "retailsync.consumer.lag.age",

@@ -157,8 +157,16 @@ class ServiceRunner:
             )
         self._main_watch = BrokerWatch(self.group.name)
         self._main = Consumer({**main_config, **self._main_watch.config()})
+        source_of = {
+            retry: topic for topic in self.group.subscriptions
+            for retry in self.group.retry_topics(topic)
+        }  # fmt: skip
         self._retry = Consumer(
-            {**self._retry_config, **BrokerWatch(f"{self.group.name}.retry").config()}
+            {
+                **self._retry_config,
+                **self.metrics.retry_kafka_config(source_of),
+                **BrokerWatch(f"{self.group.name}.retry").config(),
+            }
         )
         with self._signals():
             self._main.subscribe(

@@ -40,6 +40,7 @@ from sandbox.odoo import SandboxOdoo
 from sandbox.storefront import SandboxStorefront, WebhookEmitter
 from tests.faults.history import Verdict, check_effects, check_levels
 from tests.integration.harness import Pipeline
+from tests.integration.late_commit_proxy import LateCommitProxy
 
 ROOT = Path(__file__).parents[2]
 SECRET = "fault-suite-shopify-secret"
@@ -77,6 +78,8 @@ class Stack:
     receiver: str
     kafka: Pipeline  # the topology, and readers of its topics
     http_ports: dict[str, int]
+    # In front of the sandbox Odoo for odoo-orders: its first order write commits late.
+    late_commit: LateCommitProxy
     services: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     restarts: Counter[str] = field(default_factory=Counter)
 
@@ -90,6 +93,11 @@ class Stack:
                     "RETAILSYNC_INSTANCE_ID": f"{name}-0",
                     # Each its own health and metrics port, as `retailsync run` gives them.
                     "RETAILSYNC_HTTP_PORT": str(self.http_ports[name]),
+                    **(
+                        {"RETAILSYNC_ODOO_URL": self.late_commit.url}
+                        if name == "odoo-orders"
+                        else {}
+                    ),
                 },
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
             )  # fmt: skip
@@ -244,11 +252,12 @@ def running_stack(bootstrap: str, namespace: str, tmp_path: Path) -> Iterator[St
             "RETAILSYNC_ODOO_POLL_INTERVAL_S": "1",
             "RETAILSYNC_ODOO_TRIGGER_PORT": str(port + 1),
         }
+        late_commit = stack.enter_context(LateCommitProxy.running(odoo.url))
         first_http_port = free_port_block(len(SERVICES))
         http_ports = {name: first_http_port + n for n, (name, _) in enumerate(SERVICES)}
         pipeline = Stack(
             odoo, shop, odoo_client, environment, tmp_path, f"http://127.0.0.1:{port}", kafka,
-            http_ports,
+            http_ports, late_commit,
         )  # fmt: skip
         for name, _ in SERVICES:
             pipeline.start(name)

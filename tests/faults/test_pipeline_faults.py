@@ -1,7 +1,8 @@
 """The whole pipeline, wired as ``retailsync run`` wires it on a three-node cluster, under
 steady traffic and faults: every service SIGKILLed at random moments and restarted with its
 instance id, the sandbox Odoo and storefront flaky, down and slow, the leader of a busy
-partition SIGKILLed, a broker stalled past every timeout and one restarted, a poison corpus
+partition SIGKILLed, a broker stalled past every timeout and one restarted, odoo-orders'
+first order write committed after its client timed out (a proxy holds it), a poison corpus
 on every partition of every subscribed topic (each must end in its group's dead-letter topic
 with a reason, while the orders placed after it are still applied). A history checker then
 compares what the storefront sent with what Odoo and the storefront applied: nothing lost,
@@ -171,6 +172,16 @@ def test_nothing_is_lost_duplicated_or_reordered_under_faults(
                 problems.append(f"poison {case}: {count} injected, {dead[case]} dead-lettered")
         unexpected = sum(count for case, count in dead.items() if case not in poison)
         orders, fulfilments = stack.odoo_orders(), stack.fulfilments()
+        late = stack.late_commit
+        if not late.late_write_done.is_set() or late.late_status != 200:
+            problems.append(f"the held order write did not reach Odoo ({late.late_status})")
+        ROWS.append(
+            Row(
+                "an order write committed after odoo-orders timed out (late-commit proxy)",
+                1,
+                duplicated=sum(n - 1 for n in orders.values()),
+            )
+        )
         ROWS.append(
             Row(
                 "total (orders, shipments, stock levels)",

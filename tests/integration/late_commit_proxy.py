@@ -57,7 +57,11 @@ class LateCommitProxy:
             return first
 
     def _forward(self, path: str, headers: dict[str, str], body: bytes) -> httpx.Response:
-        return self._upstream.post(path, content=body, headers=headers)
+        try:
+            return self._upstream.post(path, content=body, headers=headers)
+        except httpx.TransportError as exc:
+            # What a reverse proxy answers when Odoo is down, rather than a dropped connection.
+            return httpx.Response(502, text=f"Bad Gateway: {type(exc).__name__}")
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self

@@ -21,7 +21,7 @@ from retailsync.events import OrderCreated, load_catalogue
 from retailsync.events.examples import example_events
 from retailsync.serde import EventSerde, RegistrySerde, registry_client, serde_for
 from retailsync.settings import Settings
-from tests.integration.harness import SCHEMAS, Pipeline, Sink, make_pipeline, order
+from tests.integration.harness import SCHEMAS, TOPOLOGY, Pipeline, Sink, make_pipeline, order
 from tests.registry import FakeRegistry, connections_to
 
 pytestmark = pytest.mark.integration
@@ -201,6 +201,24 @@ def test_a_record_at_the_size_limit_is_dead_lettered_without_its_value(
     assert h.int_header(dead.headers, h.VALUE_CUT) == len(value)
     assert h.text_header(dead.headers, h.ERROR_CLASS) == "retailsync.errors.DeserializationError"
     assert h.int_header(dead.headers, h.ORIGINAL_OFFSET) == 1
+
+
+def test_records_waiting_in_retry_topics_are_reported_as_parked(
+    kafka_settings: Settings, admin: AdminClient, unique: str
+) -> None:
+    slow_retries = TOPOLOGY.replace("delays: [1s, 2s]", "delays: [5m]")
+    pipeline = make_pipeline(kafka_settings, admin, unique, template=slow_retries)
+
+    def handler(event: OrderCreated, _context: HandlerContext) -> None:
+        if event.order_ref.startswith("shop:failing"):
+            raise TransientError("the shop answered 500")
+
+    pipeline.publish(order("shop:failing-1", 1), order("shop:failing-2", 1), order("shop:ok", 1))
+    with pipeline.running(pipeline.service(handler)) as runner:
+        # librdkafka's statistics come every 10 s.
+        pipeline.wait(
+            lambda: runner.metrics.parked() == {pipeline.topic: 2}, 60, "2 records parked"
+        )
 
 
 def test_a_parked_key_keeps_its_order_across_a_restart_while_other_keys_flow(

@@ -61,3 +61,27 @@ def test_a_json_line_carries_service_trace_and_position() -> None:
     assert line["trace_id"] == format(context.trace_id, "032x")
     assert line["span_id"] == format(context.span_id, "016x")
     assert (line["topic"], line["partition"], line["offset"]) == ("retail.orders", 3, 42)
+
+
+def test_records_parked_in_retry_topics_are_counted_per_source_topic() -> None:
+    metrics = ConsumerMetrics("odoo-orders", ["retail.orders"], {})
+    document = {
+        "topics": {
+            topic: {"partitions": {"0": {**offsets, "fetch_state": "active"},
+                                   "-1": {"ls_offset": -1, "fetch_state": "none"}}}
+            for topic, offsets in (
+                # Committed at 7 of 10; never committed, 4 since the first record retained.
+                ("retail.orders.odoo-orders.retry.1s",
+                 {"lo_offset": 0, "ls_offset": 10, "committed_offset": 7}),
+                ("retail.orders.odoo-orders.retry.1m",
+                 {"lo_offset": 2, "ls_offset": 6, "committed_offset": -1001}),
+            )
+        }
+    }  # fmt: skip
+    source_of = {
+        "retail.orders.odoo-orders.retry.1s": "retail.orders",
+        "retail.orders.odoo-orders.retry.1m": "retail.orders",
+    }
+    metrics.retry_kafka_config(source_of)["stats_cb"](json.dumps(document))
+    assert metrics.parked() == {"retail.orders": 7}
+    metrics.close()
