@@ -20,7 +20,7 @@ _MAGIC = frozenset({"id", "display_name", "create_date", "write_date", "create_u
 
 def create_one(records: Model, vals: dict[str, Any]) -> int:
     model, env = type(records), records.env
-    _check_known(model, vals)
+    _check_known(records, vals)
     for name, field in model._fields.items():
         if name in vals or name in _MAGIC:
             continue
@@ -39,7 +39,7 @@ def create_one(records: Model, vals: dict[str, Any]) -> int:
 
 def write(records: Model, vals: dict[str, Any]) -> None:
     model, env = type(records), records.env
-    _check_known(model, vals)
+    _check_known(records, vals)
     columns, later = _split(records, vals, creating=False)
     columns.update(write_date=env.now, write_uid=env.uid)
     assignments = ", ".join(f'"{name}" = ?' for name in columns)
@@ -93,10 +93,11 @@ def _execute(
         raise
 
 
-def _check_known(model: type[Model], vals: dict[str, Any]) -> None:
+def _check_known(records: Model, vals: dict[str, Any]) -> None:
+    known = records._known_fields()
     for name in vals:
-        if name not in model._fields:
-            raise ValueError(f"Invalid field {name!r} on model {model._name!r}")
+        if name not in known:
+            raise ValueError(f"Invalid field {name!r} on model {records._name!r}")
 
 
 def _split(
