@@ -12,7 +12,8 @@ calls per page. Feeds, by name (``RETAILSYNC_ODOO_MODELS`` picks among them):
 - ``stock.picking``: done deliveries (shipment_dispatched) and done returns of deliveries
   (return_received);
 - ``sale.order``: cancelled orders (order_cancelled);
-- ``product.product``: product_upserted, on a change of a variant or of its template.
+- ``product.product``: product_upserted, on a change of a variant or of its template;
+  services and combos (a delivery fee, a bundle) are not catalogue products.
 """
 
 from __future__ import annotations
@@ -215,6 +216,7 @@ def _cancellations(
 
 
 _PRODUCT_FIELDS = (
+    "type",
     "default_code",
     "barcode",
     "active",

@@ -254,11 +254,17 @@ def cancelled(source: Source, order: Record) -> OrderCancelled | None:
     )
 
 
+# Odoo's product types that are not goods of their own: a service (a delivery fee, a
+# warranty) and a combo (a bundle whose goods are the products it combines).
+NOT_CATALOGUED = frozenset({"service", "combo"})
+
+
 def product(source: Source, variant: Record, template_write_date: str) -> ProductUpserted | None:
-    """One sellable variant, as ``product.product`` reads it (template fields included)."""
+    """One sellable variant, as ``product.product`` reads it (template fields included);
+    None for a service or a combo, and for a variant without SKU."""
     sku = variant.get("default_code")
     currency = ref_name(variant.get("currency_id"))
-    if not sku or not currency:
+    if not sku or not currency or variant.get("type") in NOT_CATALOGUED:
         return None
     weight = variant.get("weight") or 0
     return ProductUpserted(

@@ -195,6 +195,25 @@ def test_returns_cancellations_and_product_changes(
     assert latest.envelope.source_version > first["SKU-vase"].envelope.source_version
 
 
+def test_a_service_never_reaches_the_catalogue_and_a_product_appears_once_per_poll(
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline, unique: str
+) -> None:
+    goods = new_product(client, unique)
+    [fee] = client.create(
+        "product.product",
+        [{"name": "Delivery fee", "default_code": f"FEE-{unique}", "type": "service"}],
+    )
+    # Both the variants and their templates changed: each product matches both watches.
+    templates = client.read("product.product", [goods, fee], ["product_tmpl_id"])
+    client.write("product.template", [t["product_tmpl_id"][0] for t in templates], {"weight": 1})
+
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+
+    catalog = only(ProductUpserted, events(pipeline, "catalog"))
+    assert [(event.sku, event.weight_kg) for event in catalog] == [(f"SKU-{unique}", Decimal(1))]
+
+
 def test_polling_again_or_restarting_repeats_nothing_and_versions_only_grow(
     client: OdooClient, settings: CaptureSettings, pipeline: Pipeline
 ) -> None:

@@ -206,3 +206,10 @@ def test_a_product_is_versioned_by_the_later_of_its_variant_and_template() -> No
 def test_floats_from_odoo_become_exact_decimals() -> None:
     assert mapping.money(0.1 + 0.2) == Decimal("0.3000")
     assert mapping.quantity(1 / 3) == Decimal("0.333333")
+
+
+@pytest.mark.parametrize("kind", ["service", "combo"])
+def test_a_service_or_a_combo_is_no_catalogue_product(kind: str) -> None:
+    # A delivery fee is a service with a SKU: it is sold, never stocked or listed.
+    assert mapping.product(ODOO, {**VARIANT, "type": kind}, AT) is None
+    assert mapping.product(ODOO, {**VARIANT, "type": "consu"}, AT) is not None
