@@ -24,7 +24,7 @@ query OrderFulfillments($id: ID!) {
     fulfillmentOrders(first: 5) {
       nodes {
         id status
-        lineItems(first: 50) { nodes { id remainingQuantity lineItem { sku } } }
+        lineItems(first: 50) { nodes { id remainingQuantity lineItem { id sku } } }
       }
     }
   }
@@ -112,6 +112,13 @@ class FulfillmentApplier:
         return str(created["fulfillment"]["id"])
 
 
+def _wanted_key(shipment: ShipmentDispatched, line_ref: str | None, sku: str) -> str:
+    # A v1 shipment's line_ref is Odoo's line id, not the channel's: those go by SKU.
+    if line_ref and shipment.envelope.schema_version >= 2:
+        return f"item gid://shopify/LineItem/{line_ref}"
+    return f"sku {sku}"
+
+
 def _tracked(order: dict[str, Any], number: str) -> bool:
     return any(
         info.get("number") == number
@@ -121,21 +128,28 @@ def _tracked(order: dict[str, Any], number: str) -> bool:
 
 
 def _allocate(order: dict[str, Any], shipment: ShipmentDispatched) -> list[dict[str, Any]]:
-    """The open fulfilment order lines that cover the shipped quantities, by SKU."""
+    """The open fulfilment order lines that cover the shipped quantities: of the order's line
+    item a shipped line names (its ``line_ref``), else of the shipped SKU."""
     wanted: dict[str, Decimal] = {}
     for line in shipment.lines:
-        wanted[line.sku] = wanted.get(line.sku, Decimal(0)) + line.quantity
+        key = _wanted_key(shipment, line.line_ref, line.sku)
+        wanted[key] = wanted.get(key, Decimal(0)) + line.quantity
     by_order: dict[str, list[dict[str, Any]]] = {}
     for fulfilment_order in order["fulfillmentOrders"]["nodes"]:
         if fulfilment_order["status"] not in _FULFILLABLE:
             continue
         for line in fulfilment_order["lineItems"]["nodes"]:
-            sku = str((line.get("lineItem") or {}).get("sku") or "")
-            take = min(wanted.get(sku, Decimal(0)), Decimal(line["remainingQuantity"]))
-            if take > 0:
-                wanted[sku] -= take
+            item = line.get("lineItem") or {}
+            remaining = Decimal(line["remainingQuantity"])
+            taken = Decimal(0)
+            for key in (f"item {item.get('id')}", f"sku {item.get('sku') or ''}"):
+                take = min(wanted.get(key, Decimal(0)), remaining - taken)
+                if take > 0:
+                    wanted[key] -= take
+                    taken += take
+            if taken > 0:
                 by_order.setdefault(fulfilment_order["id"], []).append(
-                    {"id": line["id"], "quantity": int(take)}
+                    {"id": line["id"], "quantity": int(taken)}
                 )
     return [
         {"fulfillmentOrderId": order_id, "fulfillmentOrderLineItems": lines}

@@ -13,16 +13,19 @@ import pytest
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
+from consumers.odoo_orders.orders import OrderBook
 from producers.odoo.service import run_change_capture
 from producers.odoo.trigger import TriggerServer, trigger_app
 from retailsync.events import (
     InventoryAdjusted,
     OrderCancelled,
+    OrderCreated,
     ProductUpserted,
     ReturnReceived,
     ShipmentDispatched,
     load_catalogue,
 )
+from retailsync.events.examples import AT, SHOP, example_events
 from retailsync.odoo import OdooClient
 from retailsync.serde import RegistrySerde, registry_client
 from retailsync.settings import Settings, load_settings
@@ -49,8 +52,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def odoo() -> Iterator[SandboxOdoo]:
-    with SandboxOdoo.running() as sandbox:
+def odoo(request: pytest.FixtureRequest) -> Iterator[SandboxOdoo]:
+    # Odoo 18 unless a test asks for another version (indirect parametrization).
+    with SandboxOdoo.running(version=getattr(request, "param", "18.0")) as sandbox:
         yield sandbox
 
 
@@ -137,6 +141,52 @@ def test_a_validated_delivery_becomes_shipment_dispatched(
     assert [(line.sku, line.quantity) for line in shipment.lines] == [("SKU-lamp", Decimal(3))]
     [level] = only(InventoryAdjusted, events(pipeline, "inventory", expect=1))
     assert (level.on_hand, level.reserved) == (Decimal(7), Decimal(0))
+
+
+@pytest.mark.parametrize("odoo", ["18.0", "19.0"], indirect=True)
+def test_shipped_lines_carry_the_channel_line_ref_the_order_came_with(
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline, unique: str
+) -> None:
+    wh = main_warehouse(client)
+    count_stock(client, new_product(client, unique), wh.stock_id, 10)
+    template = next(e for e in example_events() if isinstance(e, OrderCreated))
+    ref = f"shop:{unique}"
+    # Two lines of one SKU (one a gift): only the channel's line refs tell them apart.
+    lines = tuple(
+        template.lines[0].model_copy(
+            update={"line_ref": line_ref, "sku": f"SKU-{unique}", "quantity": Decimal(n)}
+        )
+        for line_ref, n in (("gid/1 a", 2), ("gift:2", 1))
+    )
+    order = template.model_copy(
+        update={
+            "envelope": OrderCreated.new_envelope(
+                source=SHOP, source_ref=ref, occurred_at=AT, source_version=1
+            ),
+            "order_ref": ref,
+            "customer_ref": f"{ref}-customer",
+            "lines": lines,
+        }
+    )
+    assert OrderBook(client).create([order]) == {}
+    [row] = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["picking_ids"])
+    assert client.call("stock.picking", "button_validate", row["picking_ids"]) is True
+
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+
+    [shipment] = only(ShipmentDispatched, events(pipeline, "shipments", expect=1))
+    shipped = {line.line_ref: line for line in shipment.lines}
+    assert {ref: line.quantity for ref, line in shipped.items()} == {
+        "gid/1 a": Decimal(2),
+        "gift:2": Decimal(1),
+    }
+    odoo_lines = client.search_read(
+        "sale.order.line", [("order_id.client_order_ref", "=", ref)], ["product_uom_qty"]
+    )
+    assert {line.odoo_line_ref for line in shipment.lines} == {
+        f"sale.order.line/{line['id']}" for line in odoo_lines
+    }
 
 
 def test_returns_cancellations_and_product_changes(

@@ -96,6 +96,7 @@ def transfer(kind: str = "outgoing", **overrides: Any) -> Transfer:
         "skus": {12: "MUG-GREEN"},
         "sale_lines": {9001: {"id": 9001, "price_unit": 12.9, "discount": 10.0}},
         "restocking": {8},
+        "channel_line_refs": {9001: "13579"},
     }
     return Transfer(**{**values, **overrides})
 
@@ -113,10 +114,18 @@ def test_a_done_delivery_is_a_shipment_of_the_moves_with_a_sku() -> None:
         "EX123",
         "https://tracking.example.com/EX123",
     )
-    assert [(line.line_ref, line.sku, line.quantity) for line in event.lines] == [
-        ("9001", "MUG-GREEN", Decimal(2))
-    ]
+    assert [
+        (line.line_ref, line.odoo_line_ref, line.sku, line.quantity) for line in event.lines
+    ] == [("13579", "sale.order.line/9001", "MUG-GREEN", Decimal(2))]
     assert event.envelope.source_ref == "stock.picking/77"
+
+
+def test_a_shipped_line_odoo_keeps_no_channel_ref_for_names_only_odoo_s_line() -> None:
+    # An order made in Odoo, or by the applier before it kept line refs.
+    event = mapping.shipment(ODOO, transfer(channel_line_refs={}))
+    assert event is not None
+    [line] = event.lines
+    assert (line.line_ref, line.odoo_line_ref) == (None, "sale.order.line/9001")
 
 
 def test_a_delivery_without_a_carrier_names_none() -> None:
