@@ -112,13 +112,6 @@ class FulfillmentApplier:
         return str(created["fulfillment"]["id"])
 
 
-def _wanted_key(shipment: ShipmentDispatched, line_ref: str | None, sku: str) -> str:
-    # A v1 shipment's line_ref is Odoo's line id, not the channel's: those go by SKU.
-    if line_ref and shipment.envelope.schema_version >= 2:
-        return f"item gid://shopify/LineItem/{line_ref}"
-    return f"sku {sku}"
-
-
 def _tracked(order: dict[str, Any], number: str) -> bool:
     return any(
         info.get("number") == number
@@ -128,30 +121,53 @@ def _tracked(order: dict[str, Any], number: str) -> bool:
 
 
 def _allocate(order: dict[str, Any], shipment: ShipmentDispatched) -> list[dict[str, Any]]:
-    """The open fulfilment order lines that cover the shipped quantities: of the order's line
-    item a shipped line names (its ``line_ref``), else of the shipped SKU."""
-    wanted: dict[str, Decimal] = {}
-    for line in shipment.lines:
-        key = _wanted_key(shipment, line.line_ref, line.sku)
-        wanted[key] = wanted.get(key, Decimal(0)) + line.quantity
+    """The open fulfilment order lines that cover the shipped quantities: first on the line
+    items the shipped lines name (their ``line_ref``), then, for the rest and for lines
+    without one, on any line item of the shipped SKU."""
+    open_lines = [
+        (fulfilment_order["id"], line, line.get("lineItem") or {})
+        for fulfilment_order in order["fulfillmentOrders"]["nodes"]
+        if fulfilment_order["status"] in _FULFILLABLE
+        for line in fulfilment_order["lineItems"]["nodes"]
+    ]
+    remaining = {line["id"]: Decimal(line["remainingQuantity"]) for _, line, _ in open_lines}
+    taken: dict[str, Decimal] = {}
+
+    def take(quantity: Decimal, field: str, value: object) -> Decimal:
+        """Take ``quantity`` from the open lines whose line item has ``field`` = ``value``;
+        answer what could not be taken."""
+        for _, line, item in open_lines:
+            if quantity <= 0:
+                break
+            if item.get(field) == value:
+                share = min(quantity, remaining[line["id"]])
+                remaining[line["id"]] -= share
+                taken[line["id"]] = taken.get(line["id"], Decimal(0)) + share
+                quantity -= share
+        return quantity
+
+    left_by_sku = [
+        (line.sku, take(line.quantity, "id", item) if item else line.quantity)
+        for line in shipment.lines
+        for item in [_line_item(shipment, line.line_ref)]
+    ]
+    for sku, left in left_by_sku:
+        take(left, "sku", sku)
     by_order: dict[str, list[dict[str, Any]]] = {}
-    for fulfilment_order in order["fulfillmentOrders"]["nodes"]:
-        if fulfilment_order["status"] not in _FULFILLABLE:
-            continue
-        for line in fulfilment_order["lineItems"]["nodes"]:
-            item = line.get("lineItem") or {}
-            remaining = Decimal(line["remainingQuantity"])
-            taken = Decimal(0)
-            for key in (f"item {item.get('id')}", f"sku {item.get('sku') or ''}"):
-                take = min(wanted.get(key, Decimal(0)), remaining - taken)
-                if take > 0:
-                    wanted[key] -= take
-                    taken += take
-            if taken > 0:
-                by_order.setdefault(fulfilment_order["id"], []).append(
-                    {"id": line["id"], "quantity": int(taken)}
-                )
+    for order_id, line, _ in open_lines:
+        if taken.get(line["id"], 0) > 0:
+            by_order.setdefault(order_id, []).append(
+                {"id": line["id"], "quantity": int(taken[line["id"]])}
+            )
     return [
         {"fulfillmentOrderId": order_id, "fulfillmentOrderLineItems": lines}
         for order_id, lines in by_order.items()
     ]
+
+
+def _line_item(shipment: ShipmentDispatched, line_ref: str | None) -> str | None:
+    """The storefront line item a shipped line names; none for a v1 shipment, whose
+    line_ref is Odoo's line id, not the channel's."""
+    if line_ref and shipment.envelope.schema_version >= 2:
+        return f"gid://shopify/LineItem/{line_ref}"
+    return None
