@@ -9,7 +9,14 @@ import pytest
 from retailsync.odoo import OdooClient, OdooError
 
 from .conftest import Target
-from .helpers import INVENTORY_MODE, count_stock, main_warehouse, new_product, stock_at
+from .helpers import (
+    INVENTORY_MODE,
+    count_stock,
+    main_warehouse,
+    move_description,
+    new_product,
+    stock_at,
+)
 
 pytestmark = pytest.mark.contract
 
@@ -135,8 +142,7 @@ def test_done_moves_tell_which_locations_a_product_left_and_entered(
 def test_a_return_receipt_brings_stock_back(
     client: OdooClient, odoo_target: Target, unique: str
 ) -> None:
-    # A move's description is required up to Odoo 18; Odoo 19 has none.
-    described = {"name": "Returned widget"} if odoo_target.major_version < 19 else {}
+    described = move_description(odoo_target.major_version, "Returned widget")
     wh = main_warehouse(client)
     product = new_product(client, unique)
     count_stock(client, product, wh.stock_id, 2)
