@@ -4,7 +4,7 @@ Assumptions, from Odoo 19's ``/json/2`` controller and its exceptions' ``http_st
 body is the method's named arguments plus ``ids`` and ``context``; the reply is the bare
 JSON result (a recordset becomes its ids, so ``create`` always answers a list); an error is
 ``{"name", "message", "arguments", "context", "debug"}`` with status 401 for a missing or
-wrong key, 400 for a body that is not a JSON object, 404 for an unknown model or method or
+wrong key, 400 for a body that is not JSON, 404 for an unknown model or method or
 a missing record, 403 for access errors, 422 for ``UserError``/``ValidationError`` and
 arguments that do not fit, 500 for anything else (``ValueError`` included). An
 ``X-Odoo-Database`` naming another database gets no registry, so the request falls back to

@@ -14,6 +14,7 @@ from sandbox.odoo.orm import fields
 
 Sql = tuple[str, list[Any]]
 NEGATIVE = {"!=": "=", "not in": "in", "not like": "like", "not ilike": "ilike"}
+_SECOND = timedelta(seconds=1)
 
 
 def stored_value(field: fields.Field, value: Any) -> Any:
@@ -81,9 +82,6 @@ def compare_seconds(field: fields.Field, column: str, op: str, value: Any) -> Sq
     return (
         f"NOT {found}" if len(present) != len(values) else f"({column} IS NULL OR NOT {found})"
     ), params
-
-
-_SECOND = timedelta(seconds=1)
 
 
 def _whole_second(value: Any) -> tuple[datetime, timedelta]:
