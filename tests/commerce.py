@@ -129,8 +129,13 @@ def level(
 
 
 def shipment(
-    order_ref: str, lines: dict[str, int], tracking: str | None = "EX123456789DE"
+    order_ref: str,
+    lines: dict[str, int],
+    tracking: str | None = "EX123456789DE",
+    line_refs: dict[str, str] | None = None,
 ) -> ShipmentDispatched:
+    """A shipment of ``lines`` (quantity by SKU); ``line_refs`` names the channel's line of
+    a SKU, else a line goes by its SKU alone."""
     example = next(e for e in example_events() if isinstance(e, ShipmentDispatched))
     envelope = ShipmentDispatched.new_envelope(
         source=ODOO,
@@ -143,7 +148,10 @@ def shipment(
             "envelope": envelope,
             "order_ref": order_ref,
             "tracking_number": tracking,
-            "lines": tuple(ShippedLine(sku=sku, quantity=Decimal(n)) for sku, n in lines.items()),
+            "lines": tuple(
+                ShippedLine(sku=sku, quantity=Decimal(n), line_ref=(line_refs or {}).get(sku))
+                for sku, n in lines.items()
+            ),
         }
     )
 

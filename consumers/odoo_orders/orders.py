@@ -18,6 +18,10 @@ the retry then finds the order. Another key Odoo enforces was not at hand:
 ``client_order_ref`` has no unique constraint, and adding one needs a module on the
 Odoo side.
 
+Each line gets an external id too, naming the channel's line ref
+(``retailsync.odoo.external_ids.sale_line_id``): change capture reads it back to tell
+shipped lines by the channel's ref, with no custom field in Odoo.
+
 Under a backlog a batch of orders costs a handful of calls: one ``search_read`` each for
 existing orders, products and customers, one ``load`` of the missing customers, one of
 the orders, and one ``action_confirm``.
@@ -28,17 +32,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TypeVar
-from urllib.parse import quote
 
 from retailsync.errors import PermanentError
 from retailsync.events import OrderCreated, OrderLine
 from retailsync.odoo import OdooClient
+from retailsync.odoo.external_ids import external_id, sale_line_id
 
 ORDER = "sale.order"
 PRODUCT = "product.product"
 PARTNER = "res.partner"
-# The module part of our external ids: not an Odoo module, so no module update touches them.
-XML_ID_MODULE = "retailsync"
 # Create once: an external id that exists already keeps its record as it is.
 CREATE_ONCE = {"mode": "update", "noupdate": True}
 ORDER_FIELDS = (
@@ -51,6 +53,8 @@ ORDER_FIELDS = (
     "order_line/product_uom_qty",
     "order_line/price_unit",
     "order_line/discount",
+    # Each line's external id keeps the channel's line ref (change capture reads it back).
+    "order_line/id",
 )
 PARTNER_FIELDS = ("id", "ref", "name", "street", "city", "zip", "phone")
 _T = TypeVar("_T")
@@ -186,29 +190,27 @@ def _partner_ref(order: OrderCreated) -> str:
     return order.customer_ref or order.order_ref
 
 
-def _xml_id(kind: str, ref: str) -> str:
-    # Odoo refuses spaces in external ids; quoting keeps distinct refs distinct.
-    return f"{XML_ID_MODULE}.{kind}_{quote(ref, safe=':@')}"
-
-
 def _partner_row(order: OrderCreated) -> list[str]:
     ref = _partner_ref(order)
     address = order.shipping_address
     if address is None:
-        return [_xml_id("res_partner", ref), ref, ref, "", "", "", ""]
+        return [external_id("res_partner", ref), ref, ref, "", "", "", ""]
     cells = (address.name or ref, address.line1, address.city, address.postal_code, address.phone)
-    return [_xml_id("res_partner", ref), ref, *(cell or "" for cell in cells)]
+    return [external_id("res_partner", ref), ref, *(cell or "" for cell in cells)]
 
 
 def _order_rows(order: OrderCreated, products: Mapping[str, int], partner: int) -> list[list[str]]:
     """The order in import format: its cells and first line, then one row per further line."""
     head = [
-        _xml_id("sale_order", order.order_ref),
+        external_id("sale_order", order.order_ref),
         str(partner),
         order.order_ref,
         order.order_number or order.order_ref,
     ]
-    lines = [_line_cells(line, products[line.sku]) for line in order.lines] or [[""] * 5]
+    lines = [
+        [*_line_cells(line, products[line.sku]), sale_line_id(order.order_ref, line.line_ref)]
+        for line in order.lines
+    ] or [[""] * 6]
     blank = [""] * len(head)
     return [head + lines[0]] + [blank + cells for cells in lines[1:]]
 

@@ -24,7 +24,7 @@ query OrderFulfillments($id: ID!) {
     fulfillmentOrders(first: 5) {
       nodes {
         id status
-        lineItems(first: 50) { nodes { id remainingQuantity lineItem { sku } } }
+        lineItems(first: 50) { nodes { id remainingQuantity lineItem { id sku } } }
       }
     }
   }
@@ -121,23 +121,53 @@ def _tracked(order: dict[str, Any], number: str) -> bool:
 
 
 def _allocate(order: dict[str, Any], shipment: ShipmentDispatched) -> list[dict[str, Any]]:
-    """The open fulfilment order lines that cover the shipped quantities, by SKU."""
-    wanted: dict[str, Decimal] = {}
-    for line in shipment.lines:
-        wanted[line.sku] = wanted.get(line.sku, Decimal(0)) + line.quantity
+    """The open fulfilment order lines that cover the shipped quantities: first on the line
+    items the shipped lines name (their ``line_ref``), then, for the rest and for lines
+    without one, on any line item of the shipped SKU."""
+    open_lines = [
+        (fulfilment_order["id"], line, line.get("lineItem") or {})
+        for fulfilment_order in order["fulfillmentOrders"]["nodes"]
+        if fulfilment_order["status"] in _FULFILLABLE
+        for line in fulfilment_order["lineItems"]["nodes"]
+    ]
+    remaining = {line["id"]: Decimal(line["remainingQuantity"]) for _, line, _ in open_lines}
+    taken: dict[str, Decimal] = {}
+
+    def take(quantity: Decimal, field: str, value: object) -> Decimal:
+        """Take ``quantity`` from the open lines whose line item has ``field`` = ``value``;
+        answer what could not be taken."""
+        for _, line, item in open_lines:
+            if quantity <= 0:
+                break
+            if item.get(field) == value:
+                share = min(quantity, remaining[line["id"]])
+                remaining[line["id"]] -= share
+                taken[line["id"]] = taken.get(line["id"], Decimal(0)) + share
+                quantity -= share
+        return quantity
+
+    left_by_sku = [
+        (line.sku, take(line.quantity, "id", item) if item else line.quantity)
+        for line in shipment.lines
+        for item in [_line_item(shipment, line.line_ref)]
+    ]
+    for sku, left in left_by_sku:
+        take(left, "sku", sku)
     by_order: dict[str, list[dict[str, Any]]] = {}
-    for fulfilment_order in order["fulfillmentOrders"]["nodes"]:
-        if fulfilment_order["status"] not in _FULFILLABLE:
-            continue
-        for line in fulfilment_order["lineItems"]["nodes"]:
-            sku = str((line.get("lineItem") or {}).get("sku") or "")
-            take = min(wanted.get(sku, Decimal(0)), Decimal(line["remainingQuantity"]))
-            if take > 0:
-                wanted[sku] -= take
-                by_order.setdefault(fulfilment_order["id"], []).append(
-                    {"id": line["id"], "quantity": int(take)}
-                )
+    for order_id, line, _ in open_lines:
+        if taken.get(line["id"], 0) > 0:
+            by_order.setdefault(order_id, []).append(
+                {"id": line["id"], "quantity": int(taken[line["id"]])}
+            )
     return [
         {"fulfillmentOrderId": order_id, "fulfillmentOrderLineItems": lines}
         for order_id, lines in by_order.items()
     ]
+
+
+def _line_item(shipment: ShipmentDispatched, line_ref: str | None) -> str | None:
+    """The storefront line item a shipped line names; none for a v1 shipment, whose
+    line_ref is Odoo's line id, not the channel's."""
+    if line_ref and shipment.envelope.schema_version >= 2:
+        return f"gid://shopify/LineItem/{line_ref}"
+    return None

@@ -12,14 +12,15 @@ calls per page. Feeds, by name (``RETAILSYNC_ODOO_MODELS`` picks among them):
 - ``stock.picking``: done deliveries (shipment_dispatched) and done returns of deliveries
   (return_received);
 - ``sale.order``: cancelled orders (order_cancelled);
-- ``product.product``: product_upserted, on a change of a variant or of its template.
+- ``product.product``: product_upserted, on a change of a variant or of its template;
+  services and combos (a delivery fee, a bundle) are not catalogue products.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -30,6 +31,7 @@ from producers.odoo.mapping import ref_id
 from retailsync.errors import ConfigError
 from retailsync.events import Event, Source
 from retailsync.odoo import OdooClient, Record
+from retailsync.odoo.external_ids import MODULE, channel_line_ref
 from retailsync.odoo.transport import Context, Domain
 
 log = logging.getLogger("retailsync.odoo_changes")
@@ -179,9 +181,9 @@ def _transfers(
         _read(odoo, "stock.picking.type", _ids(wanted, "picking_type_id"), "warehouse_id")
     )
     codes = _warehouse_codes(odoo, (ref_id(t["warehouse_id"]) for t in types.values()))
-    lines = _by_id(
-        _read(odoo, "sale.order.line", _ids(every_move, "sale_line_id"), "price_unit", "discount")
-    )
+    line_ids = _ids(every_move, "sale_line_id")
+    lines = _by_id(_read(odoo, "sale.order.line", line_ids, "price_unit", "discount", "order_id"))
+    channel_refs = _channel_line_refs(odoo, lines.values(), orders)
     internal = {
         row["id"]
         for row in _read(odoo, "stock.location", _ids(every_move, "location_dest_id"), "usage")
@@ -198,12 +200,41 @@ def _transfers(
             skus=skus,
             sale_lines=lines,
             restocking=internal,
+            channel_line_refs=channel_refs,
         )
         if picking["picking_type_code"] == "outgoing":
             return mapping.shipment(source, transfer)
         return mapping.returned(source, transfer)
 
     return _made((f"stock.picking/{p['id']}", partial(event, p)) for p in wanted)
+
+
+def _channel_line_refs(
+    odoo: OdooClient, lines: Iterable[Record], orders: Mapping[int, Record]
+) -> dict[int, str]:
+    """The channel's line ref of each sale order line the order applier made, by line id:
+    kept in the line's external id (``ir.model.data``), which names the line's order ref."""
+    order_ref: dict[int, str] = {
+        line["id"]: ref
+        for line in lines
+        if (ref := orders.get(ref_id(line["order_id"]) or 0, {}).get("client_order_ref"))
+    }
+    if not order_ref:
+        return {}
+    found = {}
+    for row in odoo.search_read(
+        "ir.model.data",
+        [
+            ("model", "=", "sale.order.line"),
+            ("res_id", "in", sorted(order_ref)),
+            ("module", "=", MODULE),
+        ],
+        ["module", "name", "res_id"],
+    ):
+        ref = channel_line_ref(order_ref[row["res_id"]], row["module"], row["name"])
+        if ref is not None:
+            found[row["res_id"]] = ref
+    return found
 
 
 def _cancellations(
@@ -215,6 +246,7 @@ def _cancellations(
 
 
 _PRODUCT_FIELDS = (
+    "type",
     "default_code",
     "barcode",
     "active",

@@ -148,8 +148,9 @@ def stock_level(source: Source, stock: StockAt) -> InventoryAdjusted | None:
 class Transfer:
     """A done picking and the records its event needs: its order, warehouse and done moves.
 
-    ``skus``, ``sale_lines`` and ``restocking`` (the ids of internal locations) may hold
-    those of other pickings too.
+    ``skus``, ``sale_lines``, ``channel_line_refs`` (the channel's ref of a sale order line,
+    by its id) and ``restocking`` (the ids of internal locations) may hold those of other
+    pickings too.
     """
 
     picking: Record
@@ -159,6 +160,7 @@ class Transfer:
     skus: Mapping[int, str]
     sale_lines: Mapping[int, Record]
     restocking: Collection[int]
+    channel_line_refs: Mapping[int, str]
 
     @property
     def order_ref(self) -> str | None:
@@ -181,10 +183,16 @@ class Transfer:
 
 
 def shipment(source: Source, transfer: Transfer) -> ShipmentDispatched | None:
-    """A done delivery of a storefront order."""
+    """A done delivery of a storefront order; each line names the channel's line ref the
+    order came with (when Odoo keeps one for it) and Odoo's own line."""
     picking = transfer.picking
     lines = tuple(
-        ShippedLine(line_ref=_line_ref(move), sku=sku, quantity=quantity(move["quantity"]))
+        ShippedLine(
+            line_ref=transfer.channel_line_refs.get(_sale_line(move) or 0),
+            sku=sku,
+            quantity=quantity(move["quantity"]),
+            odoo_line_ref=_odoo_line_ref(move),
+        )
         for move, sku in transfer.moved()
     )
     if not transfer.order_ref or not lines:
@@ -254,11 +262,17 @@ def cancelled(source: Source, order: Record) -> OrderCancelled | None:
     )
 
 
+# Odoo's product types that are not goods of their own: a service (a delivery fee, a
+# warranty) and a combo (a bundle whose goods are the products it combines).
+NOT_CATALOGUED = frozenset({"service", "combo"})
+
+
 def product(source: Source, variant: Record, template_write_date: str) -> ProductUpserted | None:
-    """One sellable variant, as ``product.product`` reads it (template fields included)."""
+    """One sellable variant, as ``product.product`` reads it (template fields included);
+    None for a service or a combo, and for a variant without SKU."""
     sku = variant.get("default_code")
     currency = ref_name(variant.get("currency_id"))
-    if not sku or not currency:
+    if not sku or not currency or variant.get("type") in NOT_CATALOGUED:
         return None
     weight = variant.get("weight") or 0
     return ProductUpserted(
@@ -285,6 +299,11 @@ def product(source: Source, variant: Record, template_write_date: str) -> Produc
 def _line_ref(move: Record) -> str | None:
     line = _sale_line(move)
     return str(line) if line is not None else None
+
+
+def _odoo_line_ref(move: Record) -> str | None:
+    line = _sale_line(move)
+    return f"sale.order.line/{line}" if line is not None else None
 
 
 def _sale_line(move: Record) -> int | None:

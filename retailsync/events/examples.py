@@ -172,7 +172,14 @@ def example_events() -> tuple[Event, ...]:
             service="Express",
             tracking_number="EX123456789DE",
             tracking_url="https://tracking.example.com/EX123456789DE",
-            lines=(ShippedLine(line_ref="9001", sku="MUG-GREEN", quantity=Decimal(2)),),
+            lines=(
+                ShippedLine(
+                    line_ref="9001",
+                    sku="MUG-GREEN",
+                    quantity=Decimal(2),
+                    odoo_line_ref="sale.order.line/42",
+                ),
+            ),
         ),
         ReturnReceived(
             envelope=_from_odoo(ReturnReceived, "stock.picking/78"),

@@ -9,17 +9,20 @@ from retailsync.events.fields import Quantity, Ref
 
 
 class ShippedLine(Record):
-    """What one order line contributed to a shipment."""
+    """What one order line contributed to a shipment: the channel's line ref the order came
+    with, and Odoo's own line (v2; v1 carried Odoo's line id as ``line_ref``)."""
 
     line_ref: Ref | None = None
     sku: Ref
     quantity: Quantity
+    odoo_line_ref: Ref | None = None
 
 
 class ShipmentDispatched(Event):
     """A delivery for an order left the warehouse."""
 
     EVENT_TYPE = "shipment_dispatched"
+    SCHEMA_VERSION = 2
 
     order_ref: Ref
     shipment_ref: Ref

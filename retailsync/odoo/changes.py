@@ -1,9 +1,13 @@
 """Reading what changed in Odoo since a cursor, without missing same-second changes.
 
-Odoo answers ``write_date`` truncated to whole seconds while it compares with the stored
-microseconds, so ``write_date > last_seen`` returns the rows of that second again and
-``write_date = value`` matches nothing. The cursor is therefore ``(second, id)`` and pages
-are walked so that their order matches the cursor's:
+Odoo answers ``write_date`` truncated to whole seconds, and many records share a second.
+How a domain compares it depends on the version: Odoo 18 compares with the stored
+microseconds (``write_date > last_seen`` returns the rows of that second again,
+``write_date = value`` matches nothing); Odoo 19 rounds the value to the whole second
+(``>`` X means ``>=`` X + 1 s, ``=`` X the whole second X). Neither ``>`` nor ``=`` resumes
+after a same-second change, so the walk uses only ``>=`` and ``<`` on whole seconds, which
+both versions read alike. The cursor is ``(second, id)`` and pages are walked so that their
+order matches the cursor's:
 
 - rows of one second are read by ``id`` within ``[second, second + 1s)``;
 - the next seconds are read by ``write_date, id``; every second but the page's last is

@@ -3,6 +3,9 @@
 The API key goes in ``Authorization: bearer``; the database, when set, in
 ``X-Odoo-Database``. Each call is its own transaction on the server. The httpx client pools
 keep-alive connections up to the given limits and applies the given timeouts to every call.
+A database the server does not have (or none, on a server with several) is answered with
+Odoo's HTML 404 page for requests without a database: a configuration error naming
+``RETAILSYNC_ODOO_DB``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,15 @@ from typing import Any
 
 import httpx
 
-from retailsync.odoo.errors import OdooTimeoutError, OdooUnavailableError, from_odoo
+from retailsync.odoo.errors import (
+    OdooConfigError,
+    OdooTimeoutError,
+    OdooUnavailableError,
+    from_odoo,
+)
+
+# In ``odoo.http.NOT_FOUND_NODB``, the page a request for an unknown database ends in.
+_NO_DATABASE = "No database is selected"
 
 
 class Json2Transport:
@@ -27,12 +38,14 @@ class Json2Transport:
         timeout: httpx.Timeout,
         limits: httpx.Limits,
         credential_key: str = "RETAILSYNC_ODOO_API_KEY",
+        database_key: str = "RETAILSYNC_ODOO_DB",
         http_transport: httpx.BaseTransport | None = None,
     ) -> None:
         headers = {"Authorization": f"bearer {api_key}", "User-Agent": "retailsync"}
         if database:
             headers["X-Odoo-Database"] = database
         self._credential_key = credential_key
+        self._database, self._database_key = database, database_key
         self._http = httpx.Client(
             base_url=url.rstrip("/"),
             headers=headers,
@@ -60,6 +73,14 @@ class Json2Transport:
         reply = _json(response)
         if response.is_success and reply is not _NOT_JSON:
             return reply
+        if reply is _NOT_JSON and response.status_code == 404 and _NO_DATABASE in response.text:
+            raise OdooConfigError(
+                f"Odoo has no database {self._database!r} (or needs one named)",
+                key=self._database_key,
+                model=model,
+                method=method,
+                status=404,
+            )
         if isinstance(reply, dict) and "name" in reply:
             name, message = str(reply["name"]), str(reply.get("message", ""))
         else:

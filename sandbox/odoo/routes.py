@@ -18,6 +18,16 @@ _INVALID_JSON = (
     "<!doctype html>\n<html lang=en>\n<title>400 Bad Request</title>\n"
     "<h1>Bad Request</h1>\n<p>Invalid JSON data</p>\n"
 )
+# Odoo 19's ``odoo.http.NOT_FOUND_NODB``: the answer to a request for a database it lacks.
+_NOT_FOUND_NODB = """\
+<!DOCTYPE html>
+<title>404 Not Found</title>
+<h1>Not Found</h1>
+<p>No database is selected and the requested URL was not found in the server-wide controllers.</p>
+<p>Please verify the hostname, <a href=/web/login>login</a> and try again.</p>
+
+<!-- Alternatively, use the X-Odoo-Database header. -->
+"""
 
 
 def build_app(services: Services, json2: Json2, version: str) -> Starlette:
@@ -36,10 +46,12 @@ def build_app(services: Services, json2: Json2, version: str) -> Starlette:
         try:
             return _json(reply(payload.get("id"), services.dispatch(payload.get("params") or {})))
         except Exception as exc:  # every application error is an HTTP 200 envelope
-            return _json(error_reply(payload.get("id"), exc))
+            return _json(error_reply(payload.get("id"), exc, services.major_version))
 
     async def json2_route(request: Request) -> Response:
         model, method = request.path_params["model"], request.path_params["method"]
+        if json2.unknown_database(request.headers):
+            return HTMLResponse(_NOT_FOUND_NODB, status_code=404)
         status, body, headers = json2.answer(model, method, request.headers, await request.body())
         return _json(body, status, headers)
 

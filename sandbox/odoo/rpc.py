@@ -2,7 +2,8 @@
 
 Replies keep Odoo's quirks: a method returning None gives an envelope without ``result``,
 a wrong password on ``common.login`` answers ``false``, every application error is HTTP 200
-with ``{"code": 200, "message": "Odoo Server Error", "data": {...}}``.
+with ``{"code": 200, "message": "Odoo Server Error", "data": {...}}``; Odoo 19's
+``JsonRPCDispatcher.handle_error`` says ``"code": 0`` instead.
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ def reply(request_id: Any, result: Any) -> dict[str, Any]:
     return envelope
 
 
-def error_reply(request_id: Any, exc: BaseException) -> dict[str, Any]:
-    error = {"code": 200, "message": "Odoo Server Error", "data": serialize(exc)}
+def error_reply(request_id: Any, exc: BaseException, major_version: int) -> dict[str, Any]:
+    """The envelope of an application error, with the code that Odoo version gives it."""
+    code = 200 if major_version < 19 else 0
+    error = {"code": code, "message": "Odoo Server Error", "data": serialize(exc)}
     return {"jsonrpc": "2.0", "id": request_id, "error": error}
 
 
@@ -45,6 +48,10 @@ class Services:
         self._database = database
         self._credentials = credentials
         self._version = version
+
+    @property
+    def major_version(self) -> int:
+        return self._database.version
 
     def dispatch(self, params: Mapping[str, Any]) -> Any:
         service, method = params.get("service"), params.get("method")

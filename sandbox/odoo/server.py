@@ -24,12 +24,15 @@ from sandbox.odoo.rpc import Services
 from sandbox.odoo.seed import seed
 from sandbox.odoo.store import SUPERUSER_ID, Database
 
+VERSIONS = (18, 19)  # the major versions of Odoo the sandbox can answer as
+
 
 class SandboxOdoo:
     """An Odoo stand-in speaking JSON-RPC (as odoorpc drives it) and JSON-2.
 
     ``port=0`` takes an ephemeral port; ``path`` keeps the database in a SQLite file instead
-    of memory. ``version`` is what ``version_info`` reports.
+    of memory. ``version`` (``"18.0"`` or ``"19.0"``) is the Odoo it answers as: what
+    ``version_info`` reports, and where the two differ, how it behaves (see the README).
     """
 
     def __init__(
@@ -39,12 +42,16 @@ class SandboxOdoo:
         port: int = 0,
         db: str = "sandbox",
         credentials: Credentials | None = None,
-        version: str = "19.0",
+        version: str = "18.0",
         path: str = ":memory:",
     ) -> None:
+        major = int(version.split(".", maxsplit=1)[0])
+        if major not in VERSIONS:
+            raise ValueError(f"the sandbox answers as Odoo 18 or 19, not {version!r}")
         self.db = db
+        self.version = version
         self.credentials = credentials or Credentials()
-        self._database = Database(db, path)
+        self._database = Database(db, path, major)
         with self._database.transaction(SUPERUSER_ID) as env:
             if not env["res.users"].with_context(active_test=False).search_count([]):
                 seed(env, login=self.credentials.login)
@@ -52,6 +59,11 @@ class SandboxOdoo:
         app = build_app(services, Json2(self._database, self.credentials), version)
         self._server = LoopbackServer(app, name="sandbox-odoo", host=host, port=port)
         self.faults = self._server.faults
+
+    @property
+    def major_version(self) -> int:
+        """18 or 19: the Odoo this sandbox answers as."""
+        return self._database.version
 
     @property
     def host(self) -> str:

@@ -20,10 +20,14 @@ SUPERUSER_ID = 1
 
 
 class Database:
-    """An Odoo database of the given ``name``, in memory unless ``path`` names a file."""
+    """An Odoo database of the given ``name``, in memory unless ``path`` names a file.
 
-    def __init__(self, name: str, path: str = ":memory:") -> None:
+    ``version``: the major version of Odoo whose ORM it behaves as (18 or 19).
+    """
+
+    def __init__(self, name: str, path: str = ":memory:", version: int = 18) -> None:
         self.name = name
+        self.version = version
         self._cr = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         for pragma in ("case_sensitive_like = ON", "journal_mode = MEMORY", "synchronous = OFF"):
             self._cr.execute(f"PRAGMA {pragma}")
@@ -55,7 +59,7 @@ class Database:
         now = datetime.now(UTC).strftime(DATETIME_FORMAT)
         self._cr.execute("BEGIN")
         try:
-            yield Env(self._cr, uid, context or {}, now)
+            yield Env(self._cr, uid, context or {}, now, self.version)
         except BaseException:
             self._cr.execute("ROLLBACK")
             raise

@@ -48,9 +48,10 @@ class CaptureSettings:
 
 
 def odoo_settings(
-    base: Settings, odoo: SandboxOdoo, unique: str, **overrides: Any
+    base: Settings, odoo: SandboxOdoo, unique: str, *, jsonrpc: bool = False, **overrides: Any
 ) -> CaptureSettings:
-    """``base`` with the sandbox ``odoo`` and this test's checkpoint topic."""
+    """``base`` with the sandbox ``odoo`` (over JSON-2, or JSON-RPC) and this test's
+    checkpoint topic."""
     capture: dict[str, Any] = {
         "odoo_checkpoint_topic": f"{unique}.checkpoints",
         "odoo_producer_id": f"odoo-changes-{unique}",
@@ -62,8 +63,10 @@ def odoo_settings(
         odoo=OdooSettings(
             odoo_url=odoo.url,
             odoo_db=odoo.db,
-            odoo_protocol="json2",
+            odoo_protocol="jsonrpc" if jsonrpc else "json2",
             odoo_api_key=SecretStr(odoo.api_key),
+            odoo_user=odoo.login,
+            odoo_password=SecretStr(odoo.password),
         ),
         capture=ChangeCaptureSettings(**{**capture, **overrides}),
     )

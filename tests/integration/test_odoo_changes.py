@@ -13,16 +13,19 @@ import pytest
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
+from consumers.odoo_orders.orders import OrderBook
 from producers.odoo.service import run_change_capture
 from producers.odoo.trigger import TriggerServer, trigger_app
 from retailsync.events import (
     InventoryAdjusted,
     OrderCancelled,
+    OrderCreated,
     ProductUpserted,
     ReturnReceived,
     ShipmentDispatched,
     load_catalogue,
 )
+from retailsync.events.examples import AT, SHOP, example_events
 from retailsync.odoo import OdooClient
 from retailsync.serde import RegistrySerde, registry_client
 from retailsync.settings import Settings, load_settings
@@ -30,6 +33,7 @@ from sandbox.odoo import SandboxOdoo
 from tests.contract.odoo.helpers import (
     count_stock,
     main_warehouse,
+    move_description,
     new_customer,
     new_order,
     new_product,
@@ -48,9 +52,10 @@ from tests.registry import FakeRegistry, connections_to
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture
-def odoo() -> Iterator[SandboxOdoo]:
-    with SandboxOdoo.running() as sandbox:
+@pytest.fixture(params=["18.0", "19.0"])
+def odoo(request: pytest.FixtureRequest) -> Iterator[SandboxOdoo]:
+    # Change capture against each Odoo version, each over its own API.
+    with SandboxOdoo.running(version=request.param) as sandbox:
         yield sandbox
 
 
@@ -61,7 +66,8 @@ def pipeline(kafka_settings: Settings, admin: AdminClient, unique: str) -> Pipel
 
 @pytest.fixture
 def settings(kafka_settings: Settings, odoo: SandboxOdoo, unique: str) -> CaptureSettings:
-    return odoo_settings(kafka_settings, odoo, unique)
+    # Odoo 18 has no JSON-2: the capture speaks JSON-RPC to it, as to a real one.
+    return odoo_settings(kafka_settings, odoo, unique, jsonrpc=odoo.major_version < 19)
 
 
 @pytest.fixture
@@ -139,8 +145,53 @@ def test_a_validated_delivery_becomes_shipment_dispatched(
     assert (level.on_hand, level.reserved) == (Decimal(7), Decimal(0))
 
 
+def test_shipped_lines_carry_the_channel_line_ref_the_order_came_with(
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline, unique: str
+) -> None:
+    wh = main_warehouse(client)
+    count_stock(client, new_product(client, unique), wh.stock_id, 10)
+    template = next(e for e in example_events() if isinstance(e, OrderCreated))
+    ref = f"shop:{unique}"
+    # Two lines of one SKU (one a gift): only the channel's line refs tell them apart.
+    lines = tuple(
+        template.lines[0].model_copy(
+            update={"line_ref": line_ref, "sku": f"SKU-{unique}", "quantity": Decimal(n)}
+        )
+        for line_ref, n in (("gid/1 a", 2), ("gift:2", 1))
+    )
+    order = template.model_copy(
+        update={
+            "envelope": OrderCreated.new_envelope(
+                source=SHOP, source_ref=ref, occurred_at=AT, source_version=1
+            ),
+            "order_ref": ref,
+            "customer_ref": f"{ref}-customer",
+            "lines": lines,
+        }
+    )
+    assert OrderBook(client).create([order]) == {}
+    [row] = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["picking_ids"])
+    assert client.call("stock.picking", "button_validate", row["picking_ids"]) is True
+
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+
+    [shipment] = only(ShipmentDispatched, events(pipeline, "shipments", expect=1))
+    shipped = {line.line_ref: line for line in shipment.lines}
+    assert {ref: line.quantity for ref, line in shipped.items()} == {
+        "gid/1 a": Decimal(2),
+        "gift:2": Decimal(1),
+    }
+    odoo_lines = client.search_read(
+        "sale.order.line", [("order_id.client_order_ref", "=", ref)], ["product_uom_qty"]
+    )
+    assert {line.odoo_line_ref for line in shipment.lines} == {
+        f"sale.order.line/{line['id']}" for line in odoo_lines
+    }
+
+
 def test_returns_cancellations_and_product_changes(
-    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline
+    client: OdooClient, odoo: SandboxOdoo, settings: CaptureSettings, pipeline: Pipeline
 ) -> None:
     wh = main_warehouse(client)
     order, delivery = delivered_order(client, "vase", "shop:1003")
@@ -159,7 +210,8 @@ def test_returns_cancellations_and_product_changes(
                 "sale_id": order,
                 "move_ids": [
                     [0, 0, {"product_id": move["product_id"][0], "product_uom_qty": 1,
-                            "sale_line_id": move["sale_line_id"][0], "name": "return"}],
+                            "sale_line_id": move["sale_line_id"][0],
+                            **move_description(odoo.major_version, "return")}],
                 ],
             }
         ],
@@ -193,6 +245,25 @@ def test_returns_cancellations_and_product_changes(
     latest = [e for e in catalog if e.sku == "SKU-vase"][-1]
     assert latest.list_price == Decimal("14")
     assert latest.envelope.source_version > first["SKU-vase"].envelope.source_version
+
+
+def test_a_service_never_reaches_the_catalogue_and_a_product_appears_once_per_poll(
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline, unique: str
+) -> None:
+    goods = new_product(client, unique)
+    [fee] = client.create(
+        "product.product",
+        [{"name": "Delivery fee", "default_code": f"FEE-{unique}", "type": "service"}],
+    )
+    # Both the variants and their templates changed: each product matches both watches.
+    templates = client.read("product.product", [goods, fee], ["product_tmpl_id"])
+    client.write("product.template", [t["product_tmpl_id"][0] for t in templates], {"weight": 1})
+
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+
+    catalog = only(ProductUpserted, events(pipeline, "catalog"))
+    assert [(event.sku, event.weight_kg) for event in catalog] == [(f"SKU-{unique}", Decimal(1))]
 
 
 def test_polling_again_or_restarting_repeats_nothing_and_versions_only_grow(
@@ -256,7 +327,7 @@ def test_a_level_that_falls_to_zero_is_published_although_odoo_deleted_the_empty
 
 
 def test_an_internal_transfer_publishes_the_emptied_source_and_the_filled_destination(
-    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline
+    client: OdooClient, odoo: SandboxOdoo, settings: CaptureSettings, pipeline: Pipeline
 ) -> None:
     wh = main_warehouse(client)
     product = new_product(client, "crate")
@@ -275,8 +346,8 @@ def test_an_internal_transfer_publishes_the_emptied_source_and_the_filled_destin
                 "picking_type_id": internal,
                 "location_id": wh.stock_id,
                 "location_dest_id": shelf,
-                "move_ids": [[0, 0, {"name": "to shelf", "product_id": product,
-                                     "product_uom_qty": 5}]],
+                "move_ids": [[0, 0, {**move_description(odoo.major_version, "to shelf"),
+                                     "product_id": product, "product_uom_qty": 5}]],
             }
         ],
     )  # fmt: skip

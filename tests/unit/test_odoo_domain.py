@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import fnmatch
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sandbox.odoo.orm import Env
+from sandbox.odoo.orm import Env, fields
+from sandbox.odoo.orm.conditions import compare_seconds
 from sandbox.odoo.orm.domain import normalize
+from sandbox.odoo.orm.fields import DATETIME_FORMAT
 from sandbox.odoo.seed import seed
 from sandbox.odoo.store import SUPERUSER_ID, Database
 
@@ -206,3 +211,37 @@ def test_order_puts_empty_values_where_postgresql_does(env: Env) -> None:
     assert [row["email"] for row in rows][-2:] == [False, False] or rows[-1]["email"] is False
     rows = env["res.partner"].search_read([("ref", "=", "domain")], ["email"], order="email desc")
     assert rows[0]["email"] is False
+
+
+_INSTANTS = st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2026, 1, 1, 0, 0, 5))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    stored=st.lists(st.none() | _INSTANTS, min_size=1, max_size=8),
+    op=st.sampled_from(["<", "<=", ">", ">=", "=", "!="]),
+    value=_INSTANTS,
+)
+def test_odoo_19_compares_datetimes_by_the_whole_second(
+    stored: list[datetime | None], op: str, value: datetime
+) -> None:
+    # Odoo 19's _optimize_type_datetime, written independently of the SQL: the value loses
+    # its microseconds; ``>`` and ``<=`` step to the next second; ``=`` is the whole second.
+    start, end = value.replace(microsecond=0), value.replace(microsecond=0) + timedelta(seconds=1)
+    meaning = {
+        "<": lambda d: d is not None and d < start,
+        "<=": lambda d: d is not None and d < end,
+        ">": lambda d: d is not None and d >= end,
+        ">=": lambda d: d is not None and d >= start,
+        "=": lambda d: d is not None and start <= d < end,
+        "!=": lambda d: d is None or not start <= d < end,
+    }[op]
+    sql, params = compare_seconds(fields.Datetime(), "d", op, value.strftime(DATETIME_FORMAT))
+    with closing(sqlite3.connect(":memory:")) as db:
+        db.execute("CREATE TABLE t (n INTEGER, d TEXT)")
+        db.executemany(
+            "INSERT INTO t VALUES (?, ?)",
+            [(n, d and d.strftime(DATETIME_FORMAT)) for n, d in enumerate(stored)],
+        )
+        found = {n for (n,) in db.execute(f"SELECT n FROM t WHERE {sql}", params)}
+    assert found == {n for n, d in enumerate(stored) if meaning(d)}

@@ -162,6 +162,26 @@ def test_json2_error_replies(response: httpx.Response, expected: type[Exception]
         _json2(lambda request: response).call("res.partner", "search", None, {})
 
 
+def test_json2_unknown_database_page_names_the_database_setting() -> None:
+    page = (
+        "<!DOCTYPE html>\n<title>404 Not Found</title>\n<h1>Not Found</h1>\n"
+        "<p>No database is selected and the requested URL was not found in the server-wide "
+        "controllers.</p>\n"
+    )
+    reply = httpx.Response(404, text=page, headers={"Content-Type": "text/html; charset=utf-8"})
+    with pytest.raises(OdooConfigError) as caught:
+        _json2(lambda request: reply).call("res.partner", "search", None, {})
+    assert caught.value.key == "RETAILSYNC_ODOO_DB" and caught.value.status == 404
+    assert "'shop'" in str(caught.value)
+
+
+def test_json2_other_html_404_is_a_permanent_error_not_a_setting() -> None:
+    reply = httpx.Response(404, text="<html>no such page</html>")
+    with pytest.raises(OdooError) as caught:
+        _json2(lambda request: reply).call("res.partner", "search", None, {})
+    assert not isinstance(caught.value, OdooConfigError)
+
+
 @pytest.mark.parametrize(
     ("raised", "expected"),
     [

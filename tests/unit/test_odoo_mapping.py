@@ -96,6 +96,7 @@ def transfer(kind: str = "outgoing", **overrides: Any) -> Transfer:
         "skus": {12: "MUG-GREEN"},
         "sale_lines": {9001: {"id": 9001, "price_unit": 12.9, "discount": 10.0}},
         "restocking": {8},
+        "channel_line_refs": {9001: "13579"},
     }
     return Transfer(**{**values, **overrides})
 
@@ -113,10 +114,18 @@ def test_a_done_delivery_is_a_shipment_of_the_moves_with_a_sku() -> None:
         "EX123",
         "https://tracking.example.com/EX123",
     )
-    assert [(line.line_ref, line.sku, line.quantity) for line in event.lines] == [
-        ("9001", "MUG-GREEN", Decimal(2))
-    ]
+    assert [
+        (line.line_ref, line.odoo_line_ref, line.sku, line.quantity) for line in event.lines
+    ] == [("13579", "sale.order.line/9001", "MUG-GREEN", Decimal(2))]
     assert event.envelope.source_ref == "stock.picking/77"
+
+
+def test_a_shipped_line_odoo_keeps_no_channel_ref_for_names_only_odoo_s_line() -> None:
+    # An order made in Odoo, or by the applier before it kept line refs.
+    event = mapping.shipment(ODOO, transfer(channel_line_refs={}))
+    assert event is not None
+    [line] = event.lines
+    assert (line.line_ref, line.odoo_line_ref) == (None, "sale.order.line/9001")
 
 
 def test_a_delivery_without_a_carrier_names_none() -> None:
@@ -206,3 +215,10 @@ def test_a_product_is_versioned_by_the_later_of_its_variant_and_template() -> No
 def test_floats_from_odoo_become_exact_decimals() -> None:
     assert mapping.money(0.1 + 0.2) == Decimal("0.3000")
     assert mapping.quantity(1 / 3) == Decimal("0.333333")
+
+
+@pytest.mark.parametrize("kind", ["service", "combo"])
+def test_a_service_or_a_combo_is_no_catalogue_product(kind: str) -> None:
+    # A delivery fee is a service with a SKU: it is sold, never stocked or listed.
+    assert mapping.product(ODOO, {**VARIANT, "type": kind}, AT) is None
+    assert mapping.product(ODOO, {**VARIANT, "type": "consu"}, AT) is not None

@@ -39,6 +39,7 @@ RELEASED = {
     "refund_issued v1": "26652e4053e782fb",
     "return_received v1": "e8e986f45729b83c",
     "shipment_dispatched v1": "611549dfb22d36cd",
+    "shipment_dispatched v2": "51fa239feb0a3730",
 }
 
 

@@ -168,6 +168,43 @@ def test_partial_shipments_and_untracked_redeliveries(
     assert order.fulfilment_orders[0].status == "CLOSED"
 
 
+def test_a_shipped_line_is_fulfilled_on_the_line_item_its_channel_ref_names(
+    shop: SandboxStorefront, fulfilment: FulfillmentApplier
+) -> None:
+    # Two line items of one SKU (the second a free gift): the ref says which one shipped.
+    order = shop.store.place_order([("A", 1, "9.00"), ("A", 1, "0.00")])
+    gift = order.lines[1]
+    assert fulfilment.fulfil(
+        shipment(f"shopify:{order.id}", {"A": 1}, line_refs={"A": str(gift.id)})
+    )
+    [paid, free] = order.fulfilment_orders[0].lines
+    assert (paid.remaining, free.remaining) == (1, 0)
+    # Without a ref, the SKU is enough: the other one goes.
+    assert fulfilment.fulfil(shipment(f"shopify:{order.id}", {"A": 1}, tracking="EX2"))
+    assert paid.remaining == 0
+
+
+def test_a_line_ref_the_order_does_not_have_falls_back_to_the_sku(
+    shop: SandboxStorefront, fulfilment: FulfillmentApplier
+) -> None:
+    order = shop.store.place_order([("A", 2, "1.00")])
+    stray = shipment(f"shopify:{order.id}", {"A": 2}, line_refs={"A": "no-such-line"})
+    assert fulfilment.fulfil(stray) is not None
+    assert order.fulfilment_orders[0].lines[0].remaining == 0
+
+
+def test_a_v1_shipment_s_line_ref_is_odoo_s_and_goes_by_sku(
+    shop: SandboxStorefront, fulfilment: FulfillmentApplier
+) -> None:
+    order = shop.store.place_order([("A", 1, "9.00"), ("A", 1, "0.00")])
+    # An Odoo line id that happens to be the second line item's id: v1 did not mean it.
+    v2 = shipment(f"shopify:{order.id}", {"A": 1}, line_refs={"A": str(order.lines[1].id)})
+    v1 = v2.model_copy(update={"envelope": v2.envelope.model_copy(update={"schema_version": 1})})
+    assert fulfilment.fulfil(v1) is not None
+    [first, second] = order.fulfilment_orders[0].lines
+    assert (first.remaining, second.remaining) == (0, 1)
+
+
 def test_other_channels_orders_are_not_this_storefronts(
     shop: SandboxStorefront, fulfilment: FulfillmentApplier
 ) -> None:

@@ -104,11 +104,11 @@ class SaleOrder(Model):
                         0,
                         0,
                         {
-                            "name": line.name,
                             "product_id": product.id,
                             "product_uom_qty": line.product_uom_qty,
                             "sale_line_id": line.id,
                             "origin": self.name,
+                            **self.env["stock.move"]._known_vals(name=line.name),
                         },
                     ]
                 )

@@ -31,7 +31,7 @@ class Move(Model):
     _description = "Stock Move"
     _order = "sequence, id"
 
-    name = fields.Char("Description")
+    name = fields.Char("Description", removed_in=19)  # Odoo 19 describes a move by its product
     sequence = fields.Integer(default=10)
     product_id = fields.Many2one("product.product", "Product", required=True)
     product_uom_qty = fields.Float("Demand", default=0.0)

@@ -157,11 +157,16 @@ class Picking(Model):
         backorder = self.create({**copied, "backorder_id": self.id})
         for move, rest in leftovers:
             row = move._values(
-                ["name", "product_id", "location_id", "location_dest_id", "sale_line_id", "origin"]
+                ["product_id", "location_id", "location_dest_id", "sale_line_id", "origin"]
             )[0]
             row.pop("id")
             self.env["stock.move"].create(
-                {**row, "product_uom_qty": rest, "picking_id": backorder.id}
+                {
+                    **row,
+                    **move._known_vals(name=move.name),
+                    "product_uom_qty": rest,
+                    "picking_id": backorder.id,
+                }
             )
         backorder.action_confirm()
 

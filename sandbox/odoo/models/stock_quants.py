@@ -73,9 +73,10 @@ class Quant(Model):
             if diff:
                 here, there = quant.location_id, loss.id
                 source, dest = (there, here) if diff > 0 else (here, there)
-                move = self.env["stock.move"].create(
+                moves = self.env["stock.move"]
+                move = moves.create(
                     {
-                        "name": "Product Quantity Updated",
+                        **moves._known_vals(name="Product Quantity Updated"),
                         "product_id": quant.product_id,
                         "product_uom_qty": abs(diff),
                         "quantity": abs(diff),

@@ -7,12 +7,14 @@ is empty; ``like``/``ilike`` wrap the value in ``%``, ``=like``/``=ilike`` take 
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from sandbox.odoo.orm import fields
 
 Sql = tuple[str, list[Any]]
 NEGATIVE = {"!=": "=", "not in": "in", "not like": "like", "not ilike": "ilike"}
+_SECOND = timedelta(seconds=1)
 
 
 def stored_value(field: fields.Field, value: Any) -> Any:
@@ -43,6 +45,50 @@ def compare(field: fields.Field, column: str, op: str, value: Any) -> Sql:
     if op in ("like", "ilike", "=like", "=ilike", "not like", "not ilike"):
         return _like(column, op, value)
     return f"{column} {op} ?", [value]
+
+
+def compare_seconds(field: fields.Field, column: str, op: str, value: Any) -> Sql:
+    """A datetime leaf as Odoo 19 compares it, with the value rounded to the whole second.
+
+    As ``odoo.orm.domains._optimize_type_datetime``: ``>`` X means ``>=`` X + 1 s and ``<=``
+    X means ``<`` X + 1 s (a day for a date); ``<`` and ``>=`` drop X's microseconds; ``=``
+    and ``in`` match each value's whole second, ``!=`` and ``not in`` the rest.
+    """
+    if op in ("<", "<=", ">", ">="):
+        if value is False or value is None:
+            return "1=0", []
+        start, step = _whole_second(value)
+        if op in (">", "<="):
+            op, start = (">=" if op == ">" else "<"), start + step
+        return f"{column} {op} ?", [start.strftime(fields.DATETIME_FORMAT)]
+    values = value if isinstance(value, list | tuple) else [value]
+    present = [item for item in values if item is not False and item is not None]
+    if op not in ("=", "!=", "in", "not in") or not present:
+        return compare(field, column, op, stored_value(field, value))
+    params: list[Any] = []
+    spans = []
+    for item in present:
+        start, _ = _whole_second(item)
+        spans.append(f"({column} >= ? AND {column} < ?)")
+        params += [
+            start.strftime(fields.DATETIME_FORMAT),
+            (start + _SECOND).strftime(fields.DATETIME_FORMAT),
+        ]
+    if len(present) != len(values):
+        spans.append(f"{column} IS NULL")
+    found = f"({' OR '.join(spans)})"
+    if op in ("=", "in"):
+        return found, params
+    return (
+        f"NOT {found}" if len(present) != len(values) else f"({column} IS NULL OR NOT {found})"
+    ), params
+
+
+def _whole_second(value: Any) -> tuple[datetime, timedelta]:
+    """``value`` without its microseconds, and the step after it (a day for a date)."""
+    text = str(value)
+    stored = datetime.strptime(fields.normalize_datetime(text), fields.DATETIME_FORMAT)
+    return stored.replace(microsecond=0), (timedelta(days=1) if len(text) == 10 else _SECOND)
 
 
 def _membership(column: str, op: str, values: list[Any]) -> Sql:

@@ -4,7 +4,8 @@ As Odoo's ``expression`` module: implicit ``&`` between terms, negations pushed 
 leaves, dotted paths through many2one and one2many fields, ``child_of``/``parent_of`` along
 the comodel's parent field, a many2one compared with text by its comodel's name. A wrong
 field or operator raises ``ValueError`` as a real server does. What one comparison means
-is in :mod:`sandbox.odoo.orm.conditions`.
+is in :mod:`sandbox.odoo.orm.conditions`. Odoo 19 compares a datetime field with a value
+rounded to the whole second, and knows no field its version removed.
 """
 
 # ruff: noqa: S608  (table and column names come from the model definitions, values are bound)
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sandbox.odoo.orm import fields
-from sandbox.odoo.orm.conditions import NEGATIVE, Sql, compare, stored_value
+from sandbox.odoo.orm.conditions import NEGATIVE, Sql, compare, compare_seconds, stored_value
 from sandbox.odoo.orm.env import REGISTRY
 
 if TYPE_CHECKING:
@@ -58,12 +59,12 @@ def normalize(domain: Sequence[Any]) -> list[Any]:
     return result
 
 
-def where(model: type[Model], domain: Sequence[Any]) -> Sql:
-    """A SQL condition on ``model``'s table for ``domain``."""
+def where(model: type[Model], domain: Sequence[Any], version: int = 18) -> Sql:
+    """A SQL condition on ``model``'s table for ``domain``, as Odoo ``version`` means it."""
     tokens = normalize(domain)
     if not tokens:
         return "1=1", []
-    sql, params, end = _node(model, tokens, 0)
+    sql, params, end = _node(model, tokens, 0, version)
     if end != len(tokens):
         raise ValueError(f"Domain {list(domain)!r} is syntactically not correct.")
     return sql, params
@@ -74,26 +75,28 @@ def mentions(domain: Sequence[Any], name: str) -> bool:
 
 
 def _node(
-    model: type[Model], tokens: list[Any], pos: int, negate: bool = False
+    model: type[Model], tokens: list[Any], pos: int, version: int, negate: bool = False
 ) -> tuple[str, list[Any], int]:
     # Negations are pushed down to the leaves, as Odoo's ``distribute_not`` does, so that
     # ``!`` of ``('email', '=', x)`` keeps the rows without an email, as ``!=`` does.
     item = tokens[pos]
     if item == "!":
-        return _node(model, tokens, pos + 1, not negate)
+        return _node(model, tokens, pos + 1, version, not negate)
     if item in ("&", "|"):
-        left, left_params, mid = _node(model, tokens, pos + 1, negate)
-        right, right_params, end = _node(model, tokens, mid, negate)
+        left, left_params, mid = _node(model, tokens, pos + 1, version, negate)
+        right, right_params, end = _node(model, tokens, mid, version, negate)
         joiner = " AND " if (item == "&") != negate else " OR "
         return f"({left}{joiner}{right})", left_params + right_params, end
     term = tuple(item)
     if negate and term[1] in _NEGATION and term not in (_TRUE_LEAF, _FALSE_LEAF):
         term, negate = (term[0], _NEGATION[term[1]], term[2]), False
-    sql, params = leaf(model, term)
+    sql, params = leaf(model, term, version)
     return (f"NOT ({sql})" if negate else sql), params, pos + 1
 
 
-def leaf(model: type[Model], term: tuple[Any, ...]) -> Sql:  # noqa: PLR0911  (one per leaf kind)
+def leaf(  # noqa: PLR0911  (one return per leaf kind)
+    model: type[Model], term: tuple[Any, ...], version: int
+) -> Sql:
     if term in (_TRUE_LEAF, _FALSE_LEAF):
         return ("1=1" if term == _TRUE_LEAF else "1=0"), []
     path, operator, value = term
@@ -101,15 +104,16 @@ def leaf(model: type[Model], term: tuple[Any, ...]) -> Sql:  # noqa: PLR0911  (o
         raise ValueError(f"Invalid operator {operator!r} in domain term {list(term)!r}")
     name, _, rest = str(path).partition(".")
     field = model._fields.get(name)
-    if field is None:
+    if field is None or not field.exists_in(version):
         raise ValueError(f"Invalid field {name!r} on model {model._name!r}")
     if field.related:
-        return leaf(model, (f"{field.related}.{rest}" if rest else field.related, operator, value))
+        related = f"{field.related}.{rest}" if rest else field.related
+        return leaf(model, (related, operator, value), version)
     if name == "display_name" and model._rec_name != "display_name":
-        return leaf(model, (model._rec_name, operator, value))
+        return leaf(model, (model._rec_name, operator, value), version)
     column = f'"{model._table}"."{name}"'
     if rest or isinstance(field, fields.One2many):
-        return _relational(model, field, rest or "id", operator, value)
+        return _relational(model, field, rest or "id", operator, value, version=version)
     if not field.stored:
         raise ValueError(f"Non-stored field {model._name}.{name} cannot be searched.")
     if operator in ("child_of", "parent_of"):
@@ -117,18 +121,22 @@ def leaf(model: type[Model], term: tuple[Any, ...]) -> Sql:  # noqa: PLR0911  (o
     if isinstance(field, fields.Many2one) and _is_text(value) and operator != "=like":
         comodel = REGISTRY[field.comodel]
         positive = NEGATIVE.get(operator, operator)
-        sub, params = leaf(comodel, (comodel._rec_name, positive, value))
+        sub, params = leaf(comodel, (comodel._rec_name, positive, value), version)
         found = f"{column} IN (SELECT id FROM {comodel._table} WHERE {sub})"
         if positive == operator:
             return found, params
         return f"({column} IS NULL OR NOT {found})", params
+    if version >= 19 and isinstance(field, fields.Datetime):
+        return compare_seconds(field, column, operator, value)
     return compare(field, column, operator, stored_value(field, value))
 
 
-def _relational(model: type[Model], field: fields.Field, rest: str, op: str, value: Any) -> Sql:
+def _relational(
+    model: type[Model], field: fields.Field, rest: str, op: str, value: Any, *, version: int
+) -> Sql:
     if isinstance(field, fields.Many2one):
         comodel = REGISTRY[field.comodel]
-        sub, params = leaf(comodel, (rest, op, value))
+        sub, params = leaf(comodel, (rest, op, value), version)
         return (
             f'"{model._table}"."{field.name}" IN (SELECT id FROM {comodel._table} WHERE {sub})',
             params,
@@ -140,7 +148,7 @@ def _relational(model: type[Model], field: fields.Field, rest: str, op: str, val
             exists = f"EXISTS (SELECT 1 FROM {comodel._table} c WHERE {link})"
             return (f"NOT {exists}" if op == "=" else exists), []
         positive = NEGATIVE.get(op, op) if rest == "id" else op
-        sub, params = leaf(comodel, (rest, positive, value))
+        sub, params = leaf(comodel, (rest, positive, value), version)
         found = (
             f'"{model._table}".id IN (SELECT "{field.inverse}" FROM {comodel._table} WHERE {sub})'
         )

@@ -16,16 +16,23 @@ class Env:
     """What Odoo calls ``self.env``: one per transaction.
 
     ``now`` is fixed when the transaction begins, as PostgreSQL's ``now()`` is: every record
-    a call creates or writes shares one ``write_date``.
+    a call creates or writes shares one ``write_date``. ``version`` is the major version of
+    Odoo the sandbox answers as (18 or 19).
     """
 
     def __init__(
-        self, cr: sqlite3.Connection, uid: int, context: Mapping[str, Any], now: str
+        self,
+        cr: sqlite3.Connection,
+        uid: int,
+        context: Mapping[str, Any],
+        now: str,
+        version: int = 18,
     ) -> None:
         self.cr = cr
         self.uid = uid
         self.context: dict[str, Any] = dict(context)
         self.now = now
+        self.version = version
 
     def __getitem__(self, name: str) -> Model:
         return REGISTRY[name](self, ())
@@ -34,7 +41,7 @@ class Env:
         return name in REGISTRY
 
     def __call__(self, context: Mapping[str, Any]) -> Env:
-        return Env(self.cr, self.uid, context, self.now)
+        return Env(self.cr, self.uid, context, self.now, self.version)
 
     def next_number(self, code: str) -> int:
         """The next number of the sequence ``code`` (``ir.sequence`` in Odoo)."""

@@ -33,6 +33,7 @@ class Field:
         default: Any = None,
         compute: str | None = None,
         related: str | None = None,
+        removed_in: int | None = None,
     ) -> None:
         self.string = string
         self.required = required
@@ -40,6 +41,7 @@ class Field:
         self.default = default
         self.compute = compute
         self.related = related
+        self.removed_in = removed_in
         self.name = ""
 
     def __set_name__(self, owner: object, name: str) -> None:
@@ -50,6 +52,10 @@ class Field:
         if record is None:
             return self
         return record._value(self.name)
+
+    def exists_in(self, version: int) -> bool:
+        """Whether Odoo of that major version has this field (``removed_in``: since when not)."""
+        return self.removed_in is None or version < self.removed_in
 
     @property
     def stored(self) -> bool:

@@ -9,7 +9,9 @@ As Odoo 18's ``BaseModel.load``, ``_extract_records``, ``ir.fields.converter`` a
   one2many's subfield; ``id`` is the row's external id (``module.name``, or
   ``<context module, else __import__>.name``). An unknown field name is a ``ValueError``.
 - A row whose only values are one2many subfields continues the record above it: each such
-  row is one more line. An empty cell is ``False``. Lines become create commands.
+  row is one more line. An empty cell is ``False``. Lines become create commands; a line's
+  ``order_line/id`` that names no record yet is the new line's external id (Odoo keeps it
+  in the line's values, and ``create`` stores it during an import).
 - An external id that exists updates its record, unless the context says ``mode: update``
   and the id was stored with ``noupdate`` (Odoo's rule for module data): then the record is
   left as it is and its id returned. New external ids are stored with the context's
@@ -53,6 +55,7 @@ class _CellError(ValueError):
 def load(model: Model, names: Sequence[str], data: Sequence[Sequence[Any]]) -> dict[str, Any]:
     """``model.load(names, data)`` as Odoo 18 answers it."""
     paths = [_path(name) for name in names]
+    model = model.with_context(_import_current_module=model.env.context.get("module", "__import__"))
     messages: list[dict[str, Any]] = []
     entries: list[Entry] = []
     for index, (raw, rows) in enumerate(_extract(type(model), paths, [list(r) for r in data])):
@@ -185,6 +188,8 @@ def _line(comodel: Model, sub: dict[str | None, Any]) -> list[Any]:
         found = _reference(comodel, refs, missing_ok=True)
         if found:
             return [1, found, writable]  # Odoo links and updates the line it found
+        if "id" in refs:
+            writable["id"] = refs["id"]
     return [0, 0, writable]
 
 
@@ -205,7 +210,7 @@ def _reference(
             return found
         what = "database id"
     else:
-        module, _, name = _qualified(str(value), env.context).partition(".")
+        module, _, name = qualified(str(value), env.context).partition(".")
         row = env.cr.execute(
             f"SELECT d.res_id FROM ir_model_data d JOIN {comodel._table} r ON d.res_id = r.id "
             "WHERE d.module = ? AND d.name = ? AND d.model = ?",
@@ -281,11 +286,11 @@ def _load_records(model: Model, entries: list[Entry]) -> list[int]:
             records[index] = record_id
     for (xml_id, _values, _info), record_id in zip(entries, records, strict=True):
         if xml_id is not None and record_id is not None:
-            _store_xml_id(model, xml_id, record_id, noupdate=noupdate, update=update)
+            store_xml_id(model, xml_id, record_id, noupdate=noupdate, update=update)
     return [record_id for record_id in records if record_id is not None]
 
 
-def _store_xml_id(model: Model, xml_id: str, res_id: int, *, noupdate: bool, update: bool) -> None:
+def store_xml_id(model: Model, xml_id: str, res_id: int, *, noupdate: bool, update: bool) -> None:
     """``_update_xmlids``: insert, or repoint an existing id unless it is ``noupdate``."""
     env = model.env
     module, _, name = xml_id.partition(".")
@@ -302,8 +307,8 @@ def _store_xml_id(model: Model, xml_id: str, res_id: int, *, noupdate: bool, upd
 
 
 def _xml_id(model: Model, value: Any) -> str | None:
-    return _qualified(str(value), model.env.context) if value else None
+    return qualified(str(value), model.env.context) if value else None
 
 
-def _qualified(xml_id: str, context: dict[str, Any]) -> str:
+def qualified(xml_id: str, context: dict[str, Any]) -> str:
     return xml_id if "." in xml_id else f"{context.get('module', '__import__')}.{xml_id}"

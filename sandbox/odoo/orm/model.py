@@ -119,7 +119,7 @@ class Model:
     def read(
         self, fields: Sequence[str] | None = None, load: str = "_classic_read"
     ) -> list[Record]:
-        names = self._check_names(fields) or [n for n in self._fields if n != "id"]
+        names = self._check_names(fields) or [n for n in self._known_fields() if n != "id"]
         return rows.to_wire(self, self._values(names), names)
 
     def write(self, vals: Mapping[str, Any]) -> bool:
@@ -146,7 +146,7 @@ class Model:
         order: str | None = None,
     ) -> Any:
         condition, params = self._where(domain)
-        ordering = order_by(type(self), order)
+        ordering = order_by(type(self), order, self.env.version)
         sql = f"SELECT id FROM {self._table} WHERE {condition} ORDER BY {ordering}"
         if limit is not None or offset:
             sql += " LIMIT ? OFFSET ?"
@@ -179,7 +179,7 @@ class Model:
         self, allfields: Sequence[str] | None = None, attributes: Sequence[str] | None = None
     ) -> dict[str, dict[str, Any]]:
         described = {}
-        for name, field in self._fields.items():
+        for name, field in self._known_fields().items():
             if allfields and name not in allfields:
                 continue
             info = {"name": name, **field.describe()}
@@ -189,15 +189,25 @@ class Model:
     # -- internals --
 
     def _where(self, domain: Sequence[Any]) -> tuple[str, list[Any]]:
-        condition, params = domains.where(type(self), domain)
+        condition, params = domains.where(type(self), domain, self.env.version)
         active = "active" in self._fields and self.env.context.get("active_test", True)
         if active and not domains.mentions(domain, "active"):
             condition = f'({condition}) AND "{self._table}".active = 1'
         return condition, params
 
+    def _known_fields(self) -> dict[str, fields.Field]:
+        """The fields this model has in the Odoo version the sandbox answers as."""
+        version = self.env.version
+        return {name: f for name, f in self._fields.items() if f.exists_in(version)}
+
+    def _known_vals(self, **vals: Any) -> dict[str, Any]:
+        """``vals`` without the fields this Odoo version does not have."""
+        known = self._known_fields()
+        return {name: value for name, value in vals.items() if name in known}
+
     def _check_names(self, names: Sequence[str] | None) -> list[str]:
         for name in names or ():
-            if name not in self._fields:
+            if name not in self._known_fields():
                 raise ValueError(f"Invalid field {name!r} on model {self._name!r}")
         return [name for name in names or () if name != "id"]
 

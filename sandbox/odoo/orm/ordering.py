@@ -8,7 +8,7 @@ if TYPE_CHECKING:
     from sandbox.odoo.orm.model import Model
 
 
-def order_by(model: type[Model], order: str | None) -> str:
+def order_by(model: type[Model], order: str | None, version: int = 18) -> str:
     """``name desc, id`` as SQL, with PostgreSQL's placement of NULLs."""
     parts: list[str] = []
     for item in (order or model._order).split(","):
@@ -18,7 +18,7 @@ def order_by(model: type[Model], order: str | None) -> str:
         name = tokens[0]
         direction = tokens[1].upper() if len(tokens) > 1 else "ASC"
         field = model._fields.get(name)
-        if field is None:
+        if field is None or not field.exists_in(version):
             raise ValueError(f"Invalid field {name!r} on model {model._name!r}")
         if direction not in ("ASC", "DESC") or not field.stored:
             raise ValueError(f"Invalid order {order!r} on model {model._name!r}")

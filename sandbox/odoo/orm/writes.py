@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from sandbox.odoo.exceptions import ValidationError
 from sandbox.odoo.orm import fields
 from sandbox.odoo.orm.env import REGISTRY
+from sandbox.odoo.orm.imports import qualified, store_xml_id
 
 if TYPE_CHECKING:
     from sandbox.odoo.orm.model import Model
@@ -19,8 +20,11 @@ _MAGIC = frozenset({"id", "display_name", "create_date", "write_date", "create_u
 
 
 def create_one(records: Model, vals: dict[str, Any]) -> int:
+    """Insert one record; during an import (``load``), an ``id`` in ``vals`` is its external
+    id, as Odoo's ``create`` takes it for the lines an import creates."""
     model, env = type(records), records.env
-    _check_known(model, vals)
+    xml_id = vals.pop("id", None)
+    _check_known(records, vals)
     for name, field in model._fields.items():
         if name in vals or name in _MAGIC:
             continue
@@ -33,13 +37,18 @@ def create_one(records: Model, vals: dict[str, Any]) -> int:
     names = ", ".join(f'"{name}"' for name in columns)
     sql = f"INSERT INTO {model._table} ({names}) VALUES ({','.join('?' * len(columns))})"
     new_id = int(_execute(records, sql, list(columns.values()), columns).lastrowid or 0)
+    if env.context.get("_import_current_module") and isinstance(xml_id, str) and xml_id:
+        noupdate = bool(env.context.get("noupdate", False))
+        store_xml_id(
+            records, qualified(xml_id, env.context), new_id, noupdate=noupdate, update=False
+        )
     _write_later(records.browse(new_id), later)
     return new_id
 
 
 def write(records: Model, vals: dict[str, Any]) -> None:
     model, env = type(records), records.env
-    _check_known(model, vals)
+    _check_known(records, vals)
     columns, later = _split(records, vals, creating=False)
     columns.update(write_date=env.now, write_uid=env.uid)
     assignments = ", ".join(f'"{name}" = ?' for name in columns)
@@ -93,10 +102,11 @@ def _execute(
         raise
 
 
-def _check_known(model: type[Model], vals: dict[str, Any]) -> None:
+def _check_known(records: Model, vals: dict[str, Any]) -> None:
+    known = records._known_fields()
     for name in vals:
-        if name not in model._fields:
-            raise ValueError(f"Invalid field {name!r} on model {model._name!r}")
+        if name not in known:
+            raise ValueError(f"Invalid field {name!r} on model {records._name!r}")
 
 
 def _split(

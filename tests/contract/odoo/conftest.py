@@ -1,10 +1,11 @@
 """The Odoo these contract tests run against, and a client on each protocol.
 
-By default a session-scoped sandbox Odoo (``sandbox/odoo``) on an ephemeral loopback port.
-With ``ODOO_URL``, ``ODOO_DB`` and ``ODOO_API_KEY`` (JSON-2, Odoo 19+) and/or
-``ODOO_USER``/``ODOO_PASSWORD`` (JSON-RPC) set, the same tests run against that Odoo; they
-create their own uniquely named records and never touch others. Fault-injection tests need
-the sandbox and are skipped against a real server.
+By default a session-scoped sandbox Odoo (``sandbox/odoo``) on an ephemeral loopback port,
+once answering as Odoo 18 (JSON-RPC only, as a real 18) and once as Odoo 19. With
+``ODOO_URL``, ``ODOO_DB`` and ``ODOO_API_KEY`` (JSON-2, Odoo 19+) and/or
+``ODOO_USER``/``ODOO_PASSWORD`` (JSON-RPC) set, the same tests run once against that Odoo;
+they create their own uniquely named records and never touch others. Fault-injection tests
+need the sandbox and are skipped against a real server.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from retailsync.odoo import OdooClient, OdooSettings
 from sandbox.odoo import SandboxOdoo
 
 PROTOCOLS = ("json2", "jsonrpc")
+VERSIONS = ("18.0", "19.0")
+JSON2_SINCE = 19  # the first Odoo with the JSON-2 API
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,7 @@ class Target:
 
     def supports(self, protocol: str) -> bool:
         if protocol == "json2":
-            return self.api_key is not None and self.major_version >= 19
+            return self.api_key is not None and self.major_version >= JSON2_SINCE
         return self.login is not None and (self.password or self.api_key) is not None
 
     def settings(self, protocol: str, **overrides: Any) -> OdooSettings:
@@ -64,8 +67,9 @@ def _major_version(url: str) -> int:
     return int(reply.json()["result"]["server_version_info"][0])
 
 
-@pytest.fixture(scope="session")
-def odoo_target() -> Iterator[Target]:
+# A real Odoo is one version: the tests run once against it, twice against the sandbox.
+@pytest.fixture(scope="session", params=("real",) if os.environ.get("ODOO_URL") else VERSIONS)
+def odoo_target(request: pytest.FixtureRequest) -> Iterator[Target]:
     url = os.environ.get("ODOO_URL")
     if url:
         yield Target(
@@ -77,13 +81,17 @@ def odoo_target() -> Iterator[Target]:
             major_version=_major_version(url.rstrip("/")),
         )
         return
-    with SandboxOdoo.running() as odoo:
-        yield Target(odoo.url, odoo.db, odoo.api_key, odoo.login, odoo.password, 19, sandbox=odoo)
+    with SandboxOdoo.running(version=request.param) as odoo:
+        yield Target(
+            odoo.url, odoo.db, odoo.api_key, odoo.login, odoo.password, odoo.major_version, odoo
+        )
 
 
 @pytest.fixture(params=PROTOCOLS)
 def protocol(request: pytest.FixtureRequest, odoo_target: Target) -> str:
     if not odoo_target.supports(request.param):
+        if request.param == "json2" and odoo_target.major_version < JSON2_SINCE:
+            pytest.skip(f"Odoo {odoo_target.major_version} has no JSON-2 API")
         pytest.skip(f"no {request.param} credentials for this Odoo")
     return str(request.param)
 

@@ -102,3 +102,8 @@ def new_order(
         ],
     )
     return order
+
+
+def move_description(major_version: int, text: str) -> dict[str, str]:
+    """A new stock move's description: required up to Odoo 18, no such field in 19."""
+    return {"name": text} if major_version < 19 else {}

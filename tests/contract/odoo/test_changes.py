@@ -9,6 +9,8 @@ import pytest
 
 from retailsync.odoo import ChangeCursor, ChangePage, OdooClient, Record, iter_changes
 
+from .conftest import Target
+
 pytestmark = pytest.mark.contract
 
 FIELDS = ["name", "ref"]
@@ -33,26 +35,40 @@ def _rows(client: OdooClient, unique: str, **kwargs: Any) -> list[Record]:
     return [row for page in _pages(client, unique, **kwargs) for row in page.records]
 
 
-def test_write_date_is_whole_seconds_and_compares_with_microseconds(
-    client: OdooClient, unique: str
-) -> None:
+def _same_second(client: OdooClient, unique: str) -> tuple[str, set[int], set[int]]:
+    """Twelve contacts: the busiest second they were written in, its contacts, and all."""
     ids = _tagged(client, unique, 12)
     rows = client.search_read("res.partner", [("ref", "=", unique)], ["write_date"], order="id")
-    seconds = Counter(row["write_date"] for row in rows)
-    busiest, count = seconds.most_common(1)[0]
-    assert count >= 2, "the records should share a second for this test to mean anything"
-    same_second = {row["id"] for row in rows if row["write_date"] == busiest}
-    # Odoo compares with the stored microseconds: ``>`` the shown value returns that same
-    # second again, and ``=`` it matches (almost surely) nothing.
-    after = client.search_read(
-        "res.partner", [("ref", "=", unique), ("write_date", ">", busiest)], ["id"]
-    )
-    assert same_second <= {row["id"] for row in after}
-    equal = client.search_read(
-        "res.partner", [("ref", "=", unique), ("write_date", "=", busiest)], ["id"]
-    )
-    assert len(equal) < len(same_second)
     assert set(ids) == {row["id"] for row in rows}
+    busiest, count = Counter(row["write_date"] for row in rows).most_common(1)[0]
+    assert count >= 2, "the records should share a second for this test to mean anything"
+    return busiest, {row["id"] for row in rows if row["write_date"] == busiest}, set(ids)
+
+
+def _ids_where(client: OdooClient, unique: str, operator: str, when: str) -> set[int]:
+    domain = [("ref", "=", unique), ("write_date", operator, when)]
+    return {row["id"] for row in client.search_read("res.partner", domain, ["id"])}
+
+
+def test_write_date_is_whole_seconds_and_domains_compare_it_as_the_version_does(
+    client: OdooClient, odoo_target: Target, unique: str
+) -> None:
+    when, same_second, ids = _same_second(client, unique)
+    assert len(when) == len("2026-11-22 16:17:28")
+    after, equal = _ids_where(client, unique, ">", when), _ids_where(client, unique, "=", when)
+    if odoo_target.major_version < 19:
+        # The database keeps microseconds and Odoo 18 compares with them: ``>`` the shown
+        # value returns that same second again, and ``=`` it matches (almost surely) nothing.
+        assert same_second <= after
+        assert len(equal) < len(same_second)
+        return
+    # Odoo 19 rounds the value to the whole second: ``>`` X means ``>=`` X + 1 s, ``=`` X
+    # the whole second X, ``<=`` X up to X + 1 s.
+    assert not same_second & after
+    assert equal == same_second
+    assert _ids_where(client, unique, "!=", when) == ids - same_second
+    assert same_second <= _ids_where(client, unique, ">=", when)
+    assert same_second <= _ids_where(client, unique, "<=", when)
 
 
 def test_the_cursor_misses_no_same_second_change(client: OdooClient, unique: str) -> None:

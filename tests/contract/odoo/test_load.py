@@ -141,3 +141,29 @@ def test_an_external_id_is_unique(client: OdooClient, unique: str) -> None:
     with pytest.raises(OdooUserError):
         client.create("ir.model.data", [key])
     assert len(_external_ids(client, unique)) == 1
+
+
+def test_a_new_line_s_external_id_is_kept_for_that_line(client: OdooClient, unique: str) -> None:
+    # How the order applier keeps the channel's line ref on a line without custom fields.
+    partner, product = new_customer(client, unique), new_product(client, unique)
+    fields = [*FIELDS, "order_line/id"]
+    rows = [
+        [f"{MODULE}.o_{unique}", str(partner), f"o-{unique}", "O", str(product), "2", "12.5",
+         f"{MODULE}.line_{unique}_a"],
+        ["", "", "", "", str(product), "3", "12.5", f"{MODULE}.line_{unique}_b"],
+    ]  # fmt: skip
+    [order] = client.load("sale.order", fields, rows, context=CREATE_ONCE)
+    [row] = _order(client, f"o-{unique}")
+    assert row["id"] == order
+    lines = client.read("sale.order.line", row["order_line"], ["product_uom_qty"])  # type: ignore[arg-type]
+    quantity = {line["id"]: line["product_uom_qty"] for line in lines}
+    kept = {
+        str(xid["name"]): quantity[int(str(xid["res_id"]))]
+        for xid in _external_ids(client, unique)
+        if xid["model"] == "sale.order.line"
+    }
+    assert kept == {f"line_{unique}_a": 2.0, f"line_{unique}_b": 3.0}
+    # Loading the order again (a re-delivery) leaves it and its lines as they were.
+    assert client.load("sale.order", fields, rows, context=CREATE_ONCE) == [order]
+    [again] = _order(client, f"o-{unique}")
+    assert again["order_line"] == row["order_line"]

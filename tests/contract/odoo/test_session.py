@@ -73,7 +73,8 @@ def test_execute_kw_with_a_wrong_password_is_access_denied(rpc_target: Target) -
         [[]],
     )
     assert "result" not in reply
-    assert reply["error"]["code"] == 200
+    # Odoo 19's JSON-RPC says code 0 for every application error, Odoo 18 said 200.
+    assert reply["error"]["code"] == (200 if rpc_target.major_version < 19 else 0)
     assert reply["error"]["message"] == "Odoo Server Error"
     assert reply["error"]["data"]["name"] == "odoo.exceptions.AccessDenied"
     assert set(reply["error"]["data"]) >= {"name", "debug", "message", "arguments", "context"}
@@ -138,9 +139,38 @@ def test_wrong_credentials_are_a_configuration_error(odoo_target: Target, protoc
     assert caught.value.key in ("RETAILSYNC_ODOO_API_KEY", "RETAILSYNC_ODOO_PASSWORD")
 
 
-def test_an_unknown_database_is_a_configuration_error(rpc_target: Target) -> None:
-    # JSON-RPC only: it names the database at login; JSON-2 has no login to refuse it.
-    settings = rpc_target.settings("jsonrpc", odoo_db="no_such_db")
+def test_an_unknown_database_is_a_configuration_error(odoo_target: Target, protocol: str) -> None:
+    # JSON-RPC refuses it at login; JSON-2 answers the HTML 404 of a request without one.
+    settings = odoo_target.settings(protocol, odoo_db="no_such_db")
     with OdooClient.from_settings(settings) as client, pytest.raises(OdooConfigError) as caught:
         client.search_count("res.partner", [])
     assert caught.value.key == "RETAILSYNC_ODOO_DB"
+    assert isinstance(caught.value, PermanentError)
+
+
+def test_json2_with_an_unknown_database_is_odoo_s_html_404(odoo_target: Target) -> None:
+    if not odoo_target.supports("json2"):
+        pytest.skip(f"Odoo {odoo_target.major_version} has no JSON-2 API")
+    reply = httpx.post(
+        f"{odoo_target.url}/json/2/res.partner/search_count",
+        json={"domain": []},
+        headers={"Authorization": f"bearer {odoo_target.api_key}", "X-Odoo-Database": "no_db"},
+    )
+    assert reply.status_code == 404
+    assert reply.headers["content-type"].startswith("text/html")
+    assert "No database is selected" in reply.text
+
+
+def test_json2_ignores_a_body_that_is_not_an_object(odoo_target: Target) -> None:
+    if not odoo_target.supports("json2"):
+        pytest.skip(f"Odoo {odoo_target.major_version} has no JSON-2 API")
+    headers = {"Authorization": f"bearer {odoo_target.api_key}", "X-Odoo-Database": odoo_target.db}
+    url = f"{odoo_target.url}/json/2/res.partner/search_count"
+    # Odoo 19 drops the list, so ``domain`` is missing; a method needing nothing still runs.
+    missing = httpx.post(url, json=[[]], headers=headers)
+    assert missing.status_code == 422
+    assert missing.json()["name"] == "werkzeug.exceptions.UnprocessableEntity"
+    context = httpx.post(
+        f"{odoo_target.url}/json/2/res.users/context_get", json=[1], headers=headers
+    )
+    assert context.status_code == 200 and "lang" in context.json()
