@@ -114,6 +114,8 @@ def replay(
         partitions = _partitions(reader, topic or list(consumer.subscriptions))
         plan = make_replay_plan(reader, context.admin, consumer, partitions, target)
     if execute and plan.members and wait:
+        names = ", ".join(str(member) for member in plan.members)
+        typer.echo(f"Waiting up to {wait:g}s for {group}'s members to leave ({names})", err=True)
         plan.members = wait_for_no_members(context.admin, group, wait)
     _show(plan, as_json)
     if not execute:

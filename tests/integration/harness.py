@@ -10,8 +10,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from confluent_kafka import Consumer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from confluent_kafka.admin import AdminClient
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_fixed
 
 from retailsync.consumer import ConsumerService, RunnerOptions, ServiceRunner
 from retailsync.consumer.record import ConsumedRecord
@@ -196,7 +197,16 @@ class Pipeline:
             TopicPartition(topic, p) for p in range(self.topology.topic(topic).partitions)
         ]
         try:
-            return sum(max(tp.offset, 0) for tp in consumer.committed(partitions, timeout=10))
+            # A new group's coordinator may still be being chosen or loaded: ask again.
+            for attempt in Retrying(
+                retry=retry_if_exception(_coordinator_moving),
+                stop=stop_after_delay(10),
+                wait=wait_fixed(0.25),
+                reraise=True,
+            ):
+                with attempt:
+                    committed = consumer.committed(partitions, timeout=10)
+            return sum(max(tp.offset, 0) for tp in committed)
         finally:
             consumer.close()
 
@@ -215,3 +225,11 @@ def make_pipeline(
     apply_plan(admin, topology, make_plan(topology, read_cluster(admin, unique)))
     serde = EventSerde(SingleObjectSerde(load_catalogue(SCHEMAS)))
     return Pipeline(text, settings, topology, admin, serde)
+
+
+def _coordinator_moving(error: BaseException) -> bool:
+    return isinstance(error, KafkaException) and error.args[0].code() in {
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+    }

@@ -143,3 +143,23 @@ def test_a_dead_letter_without_its_value_is_not_redriven_and_says_how_to_read_it
     ) in out
     assert "Nothing to redrive." in out
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.retry.1s") == 0
+
+
+def test_a_redrive_at_a_rate_sends_that_many_per_second(operated: Operated) -> None:
+    pipeline = operated.pipeline
+
+    def handler(event: OrderCreated, _context: HandlerContext) -> None:
+        raise PermanentError(f"unknown SKU in {event.order_ref}")
+
+    dead_letter_topic = f"{pipeline.topic}.{pipeline.group}.dlt"
+    pipeline.publish(*[order(f"shop:{n}", n) for n in range(1, 5)])
+    with pipeline.running(pipeline.service(handler)):
+        pipeline.records(dead_letter_topic, timeout_s=30, expect=4)
+
+    out = operated.cli("dlt", "redrive", pipeline.group, "--rate", "2/s", "--execute").stdout
+    assert f"Redrove 4 dead letters of {pipeline.group}" in out
+    copies = operated.committed_records(f"{pipeline.topic}.{pipeline.group}.retry.1s")
+    written = sorted(record.timestamp_ms for record in copies)
+    assert len(written) == 4
+    # Two per second: the second pair is written a second after the first.
+    assert written[2] - written[0] >= 900

@@ -3,6 +3,8 @@ group is refused while it runs, and an executed move is audited."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -135,6 +137,31 @@ def test_a_replay_is_refused_while_the_group_runs_and_audited_when_executed(
 
     with pipeline.running(pipeline.service(lambda event, _context: sink.add(event))):
         pipeline.wait(lambda: sink.count() == 12, what="the 6 orders re-delivered")
+
+
+def test_a_replay_with_wait_goes_ahead_once_the_group_has_left(operated: Operated) -> None:
+    pipeline = operated.pipeline
+    sink = Sink()
+    pipeline.publish(*[order(f"shop:{n}", n) for n in range(1, 4)])
+    with pipeline.running(pipeline.service(lambda event, _context: sink.add(event))):
+        pipeline.wait(lambda: pipeline.committed(pipeline.group, pipeline.topic) == 3,
+                      what="the offsets committed")  # fmt: skip
+        waiting = subprocess.Popen(
+            [sys.executable, "-m", "commands", "replay", pipeline.group, "--to-earliest",
+             "--execute", "--wait", "120"],
+            env=operated.environment(), cwd=operated.directory,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        assert waiting.stderr is not None
+        said = waiting.stderr.readline()
+        assert said.startswith(f"Waiting up to 120s for {pipeline.group}'s members to leave")
+        # Still waiting while the group runs: nothing moved yet.
+        assert waiting.poll() is None
+        assert pipeline.committed(pipeline.group, pipeline.topic) == 3
+    out, err = waiting.communicate(timeout=150)
+    assert waiting.returncode == 0, err
+    assert f"Moved {pipeline.group}" in out
+    assert pipeline.committed(pipeline.group, pipeline.topic) == 0
 
 
 def test_records_parked_in_retry_topics_are_listed_and_dropped_only_when_asked(
