@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from retailsync.consumer.record import ConsumedRecord
@@ -55,9 +56,9 @@ class Entry:
 
     @property
     def time(self) -> str:
-        return datetime.fromtimestamp(self.record.timestamp_ms / 1000, UTC).isoformat(
-            timespec="milliseconds"
-        )
+        """ISO 8601 in UTC to the millisecond, as ``datetime.isoformat`` writes it."""
+        seconds, milliseconds = divmod(self.record.timestamp_ms, 1000)
+        return f"{_second(seconds)}.{milliseconds:03d}+00:00"
 
     def line(self) -> str:
         """``time  topic[partition] offset  key  type  summary``."""
@@ -71,7 +72,8 @@ class Entry:
             return f"undecodable: {self.error}"
         parts = []
         for name, value in self.datum.items():
-            if name == "envelope" or isinstance(value, Mapping | list):
+            # Decoded records are plain dicts and lists (and cheaper to test than Mapping).
+            if name == "envelope" or isinstance(value, dict | list):
                 continue
             parts.append(f"{name}={_text(value)[:_SUMMARY_CHARS]}")
             if len(parts) == _SUMMARY_FIELDS:
@@ -138,6 +140,12 @@ def _field(datum: Mapping[str, Any], path: str) -> Any:
             return None
         value = value.get(name)
     return value
+
+
+@lru_cache(maxsize=4_096)
+def _second(epoch_seconds: int) -> str:
+    # Records of one second share it: a listing formats each second once.
+    return datetime.fromtimestamp(epoch_seconds, UTC).isoformat()[: -len("+00:00")]
 
 
 def _text(value: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,17 @@ def test_audit_positions_are_runs_per_partition() -> None:
         {"partition": "t[0]", "offsets": "2", "records": 1},
         {"partition": "t[1]", "offsets": "5-6,8", "records": 3},
     ]
+
+
+@pytest.mark.parametrize(
+    "timestamp_ms", [0, 1_800_000_000_000, 1_800_000_000_007, 1_800_000_059_999]
+)
+def test_a_listed_record_shows_its_time_in_utc_to_the_millisecond(timestamp_ms: int) -> None:
+    record = ConsumedRecord(topic="retail.orders", partition=0, offset=0, key=None,
+                            value=None, headers=(), timestamp_ms=timestamp_ms)  # fmt: skip
+    catalogue = load_catalogue(SCHEMAS)
+    lister = Lister(SingleObjectSerde(catalogue), PersonalData(catalogue), show_personal=False)
+    entry = lister.entry(record)
+    expected = datetime.fromtimestamp(timestamp_ms / 1000, UTC).isoformat(timespec="milliseconds")
+    assert entry.time == expected
+    assert entry.line().startswith(f"{expected}  retail.orders[0] 0  -")
