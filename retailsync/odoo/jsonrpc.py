@@ -26,9 +26,11 @@ from retailsync.odoo.errors import (
     from_odoo,
 )
 
-# Odoo's ``call_kw`` reads these from the positional arguments (``create`` answers an int
-# or a list by looking at ``args[0]``), so they cannot travel as keyword arguments.
-_POSITIONAL = {"create": ("vals_list",)}
+# These travel as positional arguments: Odoo's ``call_kw`` reads ``create``'s from
+# ``args[0]`` (it answers an int or a list by looking at it), and Odoo 18's overrides of
+# ``write`` name its argument ``values`` (res.company; sale.order with sale_stock), so a
+# keyword ``vals`` is a TypeError there. Odoo 19 names them all ``vals``.
+_POSITIONAL = {"create": ("vals_list",), "write": ("vals",)}
 
 
 class JsonRpcTransport:

@@ -16,6 +16,10 @@ from typing import Any
 from sandbox.odoo.exceptions import AccessError, UserError, not_found, unprocessable
 from sandbox.odoo.orm import Env, Model
 
+# Models whose write Odoo 18 overrides with the argument named ``values``, by class name
+# (res.company in base; sale.order in sale_stock).
+_WRITE_NAMES_VALUES = {"res.company": "ResCompany", "sale.order": "SaleOrder"}
+
 
 def call_kw(
     env: Env, model_name: str, method: str, args: Sequence[Any], kwargs: Mapping[str, Any]
@@ -27,6 +31,13 @@ def call_kw(
     func = public_method(model, method)
     kwargs = dict(kwargs)
     records = model.with_context(kwargs.pop("context", None) or {})
+    if env.version < 19 and method == "write" and model_name in _WRITE_NAMES_VALUES:
+        # Odoo 18's overrides name write's argument ``values`` (19 renamed them ``vals``).
+        if "vals" in kwargs:
+            class_name = _WRITE_NAMES_VALUES[model_name]
+            raise TypeError(f"{class_name}.write() got an unexpected keyword argument 'vals'")
+        if "values" in kwargs:
+            kwargs["vals"] = kwargs.pop("values")
     if getattr(func, "_api_model", False):
         result = func(records, *args, **kwargs)
         if method == "create" and args and isinstance(args[0], Mapping):

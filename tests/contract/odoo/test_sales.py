@@ -71,6 +71,15 @@ def test_a_new_order_is_a_quotation(client: OdooClient, unique: str) -> None:
     )
 
 
+def test_an_order_is_written_on_every_version_and_protocol(client: OdooClient, unique: str) -> None:
+    # Odoo 18's sale_stock overrides sale.order.write with its argument named ``values``,
+    # 19 names it ``vals``: the client must pass it so that both take it.
+    order = new_order(client, new_customer(client, unique), new_product(client, unique), 1, unique)
+    client.write("sale.order", [order], {"client_order_ref": f"{unique}-written"})
+    [row] = client.read("sale.order", [order], ["client_order_ref"])
+    assert row["client_order_ref"] == f"{unique}-written"
+
+
 def test_confirming_makes_a_reserved_delivery(client: OdooClient, unique: str) -> None:
     wh, product, order, picking = _confirmed_order(client, unique, on_hand=5, ordered=3)
     [row] = client.read("sale.order", [order], ["state", "delivery_status"])
