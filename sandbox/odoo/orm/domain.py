@@ -105,6 +105,8 @@ def leaf(  # noqa: PLR0911  (one return per leaf kind)
     name, _, rest = str(path).partition(".")
     field = model._fields.get(name)
     if field is None or not field.exists_in(version):
+        if version >= 19:
+            raise ValueError(f"Invalid field {model._name}.{name} in condition {tuple(term)!r}")
         raise ValueError(f"Invalid field {name!r} on model {model._name!r}")
     if field.related:
         related = f"{field.related}.{rest}" if rest else field.related

@@ -208,7 +208,9 @@ class Model:
     def _check_names(self, names: Sequence[str] | None) -> list[str]:
         for name in names or ():
             if name not in self._known_fields():
-                raise ValueError(f"Invalid field {name!r} on model {self._name!r}")
+                # Odoo 19's read words it without "model".
+                where = "model " if self.env.version < 19 else ""
+                raise ValueError(f"Invalid field {name!r} on {where}{self._name!r}")
         return [name for name in names or () if name != "id"]
 
     def _check_exists(self) -> None:
