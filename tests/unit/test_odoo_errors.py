@@ -237,7 +237,7 @@ def _jsonrpc(outcome: Any) -> tuple[JsonRpcTransport, _FakeOdoo]:
     return transport, fake
 
 
-def test_jsonrpc_passes_ids_first_and_create_values_positionally() -> None:
+def test_jsonrpc_passes_ids_first_and_create_and_write_values_positionally() -> None:
     transport, fake = _jsonrpc(41)
     transport.call(
         "res.partner", "create", None, {"vals_list": {"name": "x"}, "context": {"tz": "UTC"}}
@@ -250,11 +250,12 @@ def test_jsonrpc_passes_ids_first_and_create_values_positionally() -> None:
         [{"name": "x"}],
         {"context": {"lang": "en_US", "uid": 2, "tz": "UTC"}},
     )
+    # Positionally: Odoo 18's overrides of write name the argument ``values``.
     assert write == (
         "res.partner",
         "write",
-        [[1, 2]],
-        {"vals": {"name": "y"}, "context": {"lang": "en_US", "uid": 2}},
+        [[1, 2], {"name": "y"}],
+        {"context": {"lang": "en_US", "uid": 2}},
     )
 
 
