@@ -9,10 +9,25 @@ from __future__ import annotations
 from sandbox.odoo.orm import REGISTRY, Env
 
 COUNTRIES = [("Belgium", "BE"), ("France", "FR"), ("Germany", "DE"), ("United States", "US")]
+# The company's currency first; the others as a shop selling in them has activated them.
+CURRENCIES = [("USD", "$"), ("EUR", "€"), ("GBP", "£"), ("CAD", "$")]
+# (name, percent, price included): the first is a fresh database's default sales tax.
+TAXES = [
+    ("15%", 15.0, False),
+    ("20% incl.", 20.0, True),
+    ("19%", 19.0, False),
+    ("7%", 7.0, False),
+    ("0%", 0.0, False),
+]
+# A pricelist per currency but CAD: an order in CAD has no pricelist to land in.
+PRICELISTS = [("Default", "USD"), ("EUR", "EUR"), ("GBP", "GBP")]
+# The delivery product of the ``delivery`` module, which shipping lines are made of.
+DELIVERY_PRODUCT = {"name": "Standard delivery", "default_code": "DELIVERY", "type": "service"}
 
 
 def seed(env: Env, *, login: str) -> None:
-    """Create the company, users, countries, currency, unit, warehouse ``WH`` and its locations."""
+    """Create the company, users, countries, currencies, taxes, pricelists, unit, delivery
+    product, warehouse ``WH`` and its locations."""
     partners = env["res.partner"].create(
         [
             {"name": "YourCompany", "is_company": True},
@@ -32,9 +47,34 @@ def seed(env: Env, *, login: str) -> None:
         ]
     )
     env["res.country"].create([{"name": name, "code": code} for name, code in COUNTRIES])
-    # A fresh database's company currency and first unit (``uom.product_uom_unit``).
-    env["res.currency"].create({"name": "USD", "symbol": "$"})
+    currencies = env["res.currency"].create(
+        [{"name": name, "symbol": symbol} for name, symbol in CURRENCIES]
+    )
+    by_code = dict(zip((code for code, _ in CURRENCIES), currencies.ids, strict=True))
+    # The first unit is ``uom.product_uom_unit``.
     env["uom.uom"].create({"name": "Units"})
+    taxes = env["account.tax"].create(
+        [
+            {
+                "name": name,
+                "amount": rate,
+                "price_include_override": "tax_included" if included else "tax_excluded",
+            }
+            for name, rate, included in TAXES
+        ]
+    )
+    env["res.company"].create(
+        {
+            "name": "YourCompany",
+            "partner_id": partners.ids[0],
+            "currency_id": by_code["USD"],
+            "account_sale_tax_id": taxes.ids[0],
+        }
+    )
+    env["product.pricelist"].create(
+        [{"name": name, "currency_id": by_code[code]} for name, code in PRICELISTS]
+    )
+    env["product.product"].create(DELIVERY_PRODUCT)
     env["ir.model"].create(
         [{"model": name, "name": model._description or name} for name, model in REGISTRY.items()]
     )

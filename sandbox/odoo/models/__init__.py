@@ -3,8 +3,10 @@
 from sandbox.odoo.models import (
     base,
     carriers,
+    company,
     mail,
     model_data,
+    pricelists,
     products,
     sale_lines,
     sales,
@@ -13,14 +15,17 @@ from sandbox.odoo.models import (
     stock_pickings,
     stock_quants,
     stock_wizards,
+    taxes,
     units,
 )
 
 __all__ = [
     "base",
     "carriers",
+    "company",
     "mail",
     "model_data",
+    "pricelists",
     "products",
     "sale_lines",
     "sales",
@@ -29,5 +34,6 @@ __all__ = [
     "stock_pickings",
     "stock_quants",
     "stock_wizards",
+    "taxes",
     "units",
 ]

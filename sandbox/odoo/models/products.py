@@ -10,11 +10,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sandbox.odoo.models.company import the_company
 from sandbox.odoo.models.units import company_currency, default_uom
 from sandbox.odoo.orm import Model, ValsList, api_model, fields, vals_list_of
 
 PRODUCT_TYPES = [("consu", "Goods"), ("service", "Service"), ("combo", "Combo")]
 _VARIANT_KEYS = ("default_code", "barcode")
+
+
+def _default_sale_taxes(env: Any) -> list[int]:
+    """The company's default sales tax (15 % on a fresh database), as Odoo gives a product."""
+    company = the_company(env)
+    tax = company.account_sale_tax_id if company else None
+    return [tax] if tax else []
 
 
 class ProductTemplate(Model):
@@ -30,6 +38,7 @@ class ProductTemplate(Model):
     description_sale = fields.Text("Sales Description")
     uom_id = fields.Many2one("uom.uom", "Unit", required=True, default=default_uom)
     weight = fields.Float(default=0.0)
+    taxes_id = fields.Many2many("account.tax", "Sales Taxes", default=_default_sale_taxes)
     currency_id = fields.Many2one("res.currency", "Currency", compute="_compute_currency_id")
     active = fields.Boolean(default=True)
     default_code = fields.Char("Internal Reference", compute="_compute_default_code")
@@ -92,6 +101,7 @@ class ProductProduct(Model):
     description_sale = fields.Text("Sales Description", related="product_tmpl_id.description_sale")
     uom_id = fields.Many2one("uom.uom", "Unit", related="product_tmpl_id.uom_id")
     weight = fields.Float(related="product_tmpl_id.weight")
+    taxes_id = fields.Many2many("account.tax", "Sales Taxes", related="product_tmpl_id.taxes_id")
     currency_id = fields.Many2one("res.currency", "Currency", related="product_tmpl_id.currency_id")
     qty_available = fields.Float("Quantity On Hand", compute="_compute_qty_available")
     free_qty = fields.Float("Free To Use Quantity", compute="_compute_free_qty")

@@ -1,9 +1,14 @@
-"""Sales order lines: a product, a quantity, a price, and what has been delivered of it."""
+"""Sales order lines: a product, a quantity, a price, its taxes, and what has been delivered.
+
+A line created without ``tax_id`` takes its product's customer taxes, as Odoo's
+``_compute_tax_id`` does; an explicit ``tax_id`` (even empty) is kept.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from sandbox.odoo.models.taxes import LineTaxes, line_taxes, rounded_line
 from sandbox.odoo.orm import Model, ValsList, api_model, fields, vals_list_of
 
 
@@ -18,8 +23,13 @@ class SaleOrderLine(Model):
     name = fields.Text("Description")
     product_uom_qty = fields.Float("Quantity", default=1.0)
     price_unit = fields.Float("Unit Price")
-    discount = fields.Float("Discount (%)", default=0.0)
-    price_subtotal = fields.Float("Subtotal", compute="_compute_subtotal")
+    discount = fields.Float("Discount (%)", digits=2, default=0.0)
+    tax_id = fields.Many2many("account.tax", "Taxes")
+    is_delivery = fields.Boolean("Is a Delivery", default=False)
+    currency_id = fields.Many2one("res.currency", "Currency", related="order_id.currency_id")
+    price_subtotal = fields.Float("Subtotal", compute="_compute_price_subtotal")
+    price_tax = fields.Float("Total Tax", compute="_compute_price_tax")
+    price_total = fields.Float("Total", compute="_compute_price_total")
     qty_delivered = fields.Float("Delivery Quantity", compute="_compute_qty_delivered")
     move_ids = fields.One2many("stock.move", "sale_line_id", "Stock Moves")
 
@@ -31,13 +41,50 @@ class SaleOrderLine(Model):
             if product:
                 vals.setdefault("name", product.display_name)
                 vals.setdefault("price_unit", product.list_price)
+                vals.setdefault("tax_id", product.taxes_id)
         return super().create(many)
 
-    def _compute_subtotal(self) -> dict[int, Any]:
-        rows = self._values(["product_uom_qty", "price_unit", "discount"])
+    def _compute_price_subtotal(self) -> dict[int, Any]:
+        return {id_: amounts[0] for id_, amounts in self._rounded().items()}
+
+    def _compute_price_tax(self) -> dict[int, Any]:
+        return {id_: amounts[1] for id_, amounts in self._rounded().items()}
+
+    def _compute_price_total(self) -> dict[int, Any]:
+        return {id_: amounts[2] for id_, amounts in self._rounded().items()}
+
+    def _rounded(self) -> dict[int, tuple[float, float, float]]:
+        # Each line shows its own amounts rounded, whatever the company's rounding method.
+        return {id_: rounded_line(*pair) for id_, pair in self._line_taxes().items()}
+
+    def _line_taxes(self) -> dict[int, tuple[LineTaxes, float]]:
+        """Each line's unrounded amounts and its currency's rounding."""
+        rows = self._values(["product_uom_qty", "price_unit", "discount", "tax_id", "order_id"])
+        taxes = {
+            row["id"]: row
+            for row in self.env["account.tax"]
+            .browse({tax for row in rows for tax in row["tax_id"]})
+            ._values(["amount", "price_include"])
+        }
+        orders = self.env["sale.order"].browse({row["order_id"] for row in rows})
+        currencies = {row["id"]: row["currency_id"] for row in orders._values(["currency_id"])}
+        roundings = {
+            row["id"]: row["rounding"]
+            for row in self.env["res.currency"]
+            .browse(set(currencies.values()) - {None})
+            ._values(["rounding"])
+        }
         return {
-            r["id"]: r["product_uom_qty"] * r["price_unit"] * (1 - r["discount"] / 100)
-            for r in rows
+            row["id"]: (
+                line_taxes(
+                    [taxes[tax] for tax in row["tax_id"]],
+                    row["price_unit"],
+                    row["product_uom_qty"],
+                    row["discount"],
+                ),
+                roundings.get(currencies[row["order_id"]], 0.01),
+            )
+            for row in rows
         }
 
     def _compute_qty_delivered(self) -> dict[int, Any]:

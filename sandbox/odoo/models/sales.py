@@ -1,11 +1,17 @@
-"""Sales orders: a quotation until ``action_confirm``, which makes the delivery and reserves it."""
+"""Sales orders: a quotation until ``action_confirm``, which makes the delivery and reserves it.
+
+The order's currency is its pricelist's (the company's without one); its amounts are its
+lines' taxes rounded by the company's ``tax_calculation_rounding_method``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from sandbox.odoo.exceptions import UserError
+from sandbox.odoo.models.company import the_company
 from sandbox.odoo.models.mail import post_message
+from sandbox.odoo.models.taxes import order_amounts
 from sandbox.odoo.models.units import company_currency
 from sandbox.odoo.orm import Model, ValsList, api_model, fields, vals_list_of
 
@@ -40,12 +46,15 @@ class SaleOrder(Model):
         "Warehouse",
         default=lambda env: env["stock.warehouse"].search([], limit=1).id,
     )
-    currency_id = fields.Many2one("res.currency", "Currency", default=company_currency)
+    pricelist_id = fields.Many2one("product.pricelist", "Pricelist")
+    currency_id = fields.Many2one("res.currency", "Currency", compute="_compute_currency_id")
+    tag_ids = fields.Many2many("crm.tag", "Tags")
     note = fields.Text("Terms and conditions")
     order_line = fields.One2many("sale.order.line", "order_id", "Order Lines")
     picking_ids = fields.One2many("stock.picking", "sale_id", "Transfers")
-    amount_untaxed = fields.Float("Untaxed Amount", compute="_compute_amounts")
-    amount_total = fields.Float("Total", compute="_compute_amounts")
+    amount_untaxed = fields.Float("Untaxed Amount", compute="_compute_amount_untaxed")
+    amount_tax = fields.Float("Taxes", compute="_compute_amount_tax")
+    amount_total = fields.Float("Total", compute="_compute_amount_total")
     delivery_count = fields.Integer("Delivery Orders", compute="_compute_delivery_count")
     delivery_status = fields.Selection(
         DELIVERY_STATUSES, "Delivery Status", compute="_compute_delivery_status"
@@ -125,8 +134,38 @@ class SaleOrder(Model):
         )
         picking.action_confirm()
 
-    def _compute_amounts(self) -> dict[int, Any]:
-        return self._sum_of("sale.order.line", "order_id", "price_subtotal")
+    def _compute_currency_id(self) -> dict[int, Any]:
+        rows = self._values(["pricelist_id"])
+        pricelists = self.env["product.pricelist"].browse(
+            {r["pricelist_id"] for r in rows} - {None}
+        )
+        currencies = {row["id"]: row["currency_id"] for row in pricelists._values(["currency_id"])}
+        company = company_currency(self.env)
+        return {row["id"]: currencies.get(row["pricelist_id"], company) for row in rows}
+
+    def _compute_amount_untaxed(self) -> dict[int, Any]:
+        return {id_: amounts[0] for id_, amounts in self._amounts().items()}
+
+    def _compute_amount_tax(self) -> dict[int, Any]:
+        return {id_: amounts[1] for id_, amounts in self._amounts().items()}
+
+    def _compute_amount_total(self) -> dict[int, Any]:
+        return {id_: amounts[2] for id_, amounts in self._amounts().items()}
+
+    def _amounts(self) -> dict[int, tuple[float, float, float]]:
+        """Per order, the untaxed amount, tax and total, rounded as the company says."""
+        per_line = the_company(self.env).tax_calculation_rounding_method == "round_per_line"
+        lines = self.env["sale.order.line"].search([("order_id", "in", list(self.ids))])
+        orders = {row["id"]: row["order_id"] for row in lines._values(["order_id"])}
+        grouped: dict[int, list[Any]] = {id_: [] for id_ in self.ids}
+        rounding: dict[int, float] = {}
+        for line_id, (taxes, currency_rounding) in lines._line_taxes().items():
+            grouped[orders[line_id]].append(taxes)
+            rounding[orders[line_id]] = currency_rounding
+        return {
+            id_: order_amounts(found, rounding.get(id_, 0.01), per_line=per_line)
+            for id_, found in grouped.items()
+        }
 
     def _compute_delivery_count(self) -> dict[int, Any]:
         return {row["id"]: len(row["picking_ids"]) for row in self._values(["picking_ids"])}
@@ -145,3 +184,14 @@ class SaleOrder(Model):
             else:
                 statuses[row["id"]] = "pending"
         return statuses
+
+
+class CrmTag(Model):
+    """Tags on sales orders (``sales_team``), which people filter and group orders by."""
+
+    _name = "crm.tag"
+    _description = "CRM Tag"
+    _order = "name, id"
+
+    name = fields.Char("Tag Name", required=True)
+    color = fields.Integer("Color", default=0)

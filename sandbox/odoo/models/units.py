@@ -17,12 +17,15 @@ class Uom(Model):
 
 
 class Currency(Model):
+    """A currency; ``rounding`` is the smallest amount it counts (0.01)."""
+
     _name = "res.currency"
     _description = "Currency"
     _order = "active desc, name, id"
 
     name = fields.Char("Currency", required=True)
     symbol = fields.Char(required=True)
+    rounding = fields.Float("Rounding Factor", default=0.01)
     active = fields.Boolean(default=True)
 
 
@@ -32,5 +35,6 @@ def default_uom(env: Env) -> Any:
 
 
 def company_currency(env: Env) -> Any:
-    """The company's currency (the sandbox has one company): the first active currency."""
-    return env["res.currency"].search([], limit=1).id or None
+    """The company's currency (the sandbox has one company)."""
+    company = env["res.company"].search([], limit=1)
+    return company.currency_id if company else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sandbox.odoo.exceptions import DatabaseError
@@ -115,9 +116,19 @@ class Integer(_Number):
 
 
 class Float(_Number):
+    """``digits``: the decimals Odoo keeps, rounding on write (``digits=(16, 2)``)."""
+
     type = "float"
     column_type = "REAL"
     cast = float
+
+    def __init__(self, string: str = "", *, digits: int | None = None, **kwargs: Any) -> None:
+        super().__init__(string, **kwargs)
+        self.digits = digits
+
+    def to_column(self, value: Any, where: str) -> Any:
+        number = float(value or 0)
+        return number if self.digits is None else float_round(number, 10**-self.digits)
 
 
 class Boolean(Field):
@@ -233,3 +244,10 @@ def normalize_datetime(value: Any) -> str:
         except ValueError:
             continue
     raise ValueError(f"{text!r} is not a valid datetime")
+
+
+def float_round(value: float, rounding: float) -> float:
+    """Odoo's ``float_round``: half away from zero at ``rounding`` (0.01), on the decimal
+    the float was written as, so 2.675 is 2.68 as Odoo makes it, not 2.67."""
+    step = Decimal(repr(rounding)).normalize()
+    return float(Decimal(repr(value)).quantize(step, ROUND_HALF_UP))

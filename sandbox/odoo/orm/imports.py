@@ -5,7 +5,8 @@ As Odoo 18's ``BaseModel.load``, ``_extract_records``, ``ir.fields.converter`` a
 ``_load_records``, for the field types the pipeline imports:
 
 - ``fields`` are paths: ``client_order_ref``; ``partner_id/.id`` (a database id) or
-  ``partner_id/id`` (an external id) for a many2one; ``order_line/product_uom_qty`` for a
+  ``partner_id/id`` (an external id) for a many2one, comma-separated for a many2many
+  (``tax_id/.id`` = ``3,5``); ``order_line/product_uom_qty`` for a
   one2many's subfield; ``id`` is the row's external id (``module.name``, or
   ``<context module, else __import__>.name``). An unknown field name is a ``ValueError``.
 - A row whose only values are one2many subfields continues the record above it: each such
@@ -37,7 +38,9 @@ if TYPE_CHECKING:
     from sandbox.odoo.orm.model import Model
 
 _REFERENCES = frozenset({None, "id", ".id"})
-_CONVERTED = frozenset({"char", "text", "selection", "integer", "float", "many2one", "one2many"})
+_CONVERTED = frozenset(
+    {"char", "text", "selection", "integer", "float", "many2one", "one2many", "many2many"}
+)
 Path = list[str | None]
 Log = Callable[[str, "_CellError"], None]
 # (external id, values, info) of one record to write.
@@ -173,7 +176,16 @@ def _cell(model: Model, field: fields.Field, value: Any) -> Any:
     if field.type == "many2one":
         [reference] = value
         return _reference(comodel, reference)
-    return [_line(comodel, sub) for sub in value]
+    many = field.type == "many2many"
+    return _many2many(comodel, value) if many else [_line(comodel, sub) for sub in value]
+
+
+def _many2many(comodel: Model, value: Any) -> list[Any]:
+    """Odoo's ``_str_to_many2many``: one cell of comma-separated ids, the whole new value."""
+    [reference] = value
+    [(kind, cell)] = reference.items()
+    ids = [_reference(comodel, {kind: each.strip()}) for each in str(cell).split(",")]
+    return [[6, 0, ids]]
 
 
 def _line(comodel: Model, sub: dict[str | None, Any]) -> list[Any]:
