@@ -21,13 +21,11 @@ TAXES = [
 ]
 # A pricelist per currency but CAD: an order in CAD has no pricelist to land in.
 PRICELISTS = [("Default", "USD"), ("EUR", "EUR"), ("GBP", "GBP")]
-# The delivery product of the ``delivery`` module, which shipping lines are made of.
-DELIVERY_PRODUCT = {"name": "Standard delivery", "default_code": "DELIVERY", "type": "service"}
 
 
 def seed(env: Env, *, login: str) -> None:
-    """Create the company, users, countries, currencies, taxes, pricelists, unit, delivery
-    product, warehouse ``WH`` and its locations."""
+    """Create the company, users, countries, currencies, taxes, pricelists, unit, warehouse
+    ``WH`` and its locations. No product: change capture would publish it."""
     partners = env["res.partner"].create(
         [
             {"name": "YourCompany", "is_company": True},
@@ -74,7 +72,6 @@ def seed(env: Env, *, login: str) -> None:
     env["product.pricelist"].create(
         [{"name": name, "currency_id": by_code[code]} for name, code in PRICELISTS]
     )
-    env["product.product"].create(DELIVERY_PRODUCT)
     env["ir.model"].create(
         [{"model": name, "name": model._description or name} for name, model in REGISTRY.items()]
     )
