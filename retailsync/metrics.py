@@ -81,6 +81,18 @@ CLIENT_DURATION = _meter.create_histogram(
     description="calls to Odoo and the storefront, by method and outcome",
     explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
 )
+MAPPING_DIFFERENCES = _meter.create_counter(
+    "retailsync.commerce.mapping_differences",
+    unit="{event}",
+    description="orders whose webhook body does not add up (lines + shipping + fees - "
+    "discounts (+ tax) != total): published with the difference, by platform",
+)
+ORDERS_FLAGGED = _meter.create_counter(
+    "retailsync.odoo_orders.flagged",
+    unit="{order}",
+    description="Odoo orders flagged for finance because their totals differ from the "
+    "channel's or the event did not add up, by reason",
+)
 HTTP_SERVER_DURATION = _meter.create_histogram(
     "http.server.request.duration",
     unit="s",

@@ -25,11 +25,13 @@ from retailsync.events.evolution import Problem, Report, check_catalogue
 from retailsync.events.inventory import AdjustmentReason, InventoryAdjusted
 from retailsync.events.orders import (
     CancelReason,
+    FeeLine,
     OrderCancelled,
     OrderCreated,
     OrderEdited,
     OrderLine,
     PaymentState,
+    TaxLine,
 )
 from retailsync.events.payments import (
     PaymentAuthorized,
@@ -75,6 +77,7 @@ __all__ = [
     "CustomerUpserted",
     "Envelope",
     "Event",
+    "FeeLine",
     "InventoryAdjusted",
     "ItemCondition",
     "OrderCancelled",
@@ -99,6 +102,7 @@ __all__ = [
     "ShippedLine",
     "Source",
     "SourceSystem",
+    "TaxLine",
     "check_catalogue",
     "default_schemas_dir",
     "derive_event_id",

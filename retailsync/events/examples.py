@@ -17,6 +17,7 @@ from retailsync.events.orders import (
     OrderEdited,
     OrderLine,
     PaymentState,
+    TaxLine,
 )
 from retailsync.events.payments import (
     PaymentAuthorized,
@@ -58,6 +59,10 @@ def _from_odoo(event: type[Event], source_ref: str) -> Envelope:
     )
 
 
+def _vat(amount: Decimal) -> TaxLine:
+    return TaxLine(title="MwSt. 19%", rate=Decimal(19), amount=amount)
+
+
 def example_events() -> tuple[Event, ...]:
     """One valid event of each type, in catalogue order."""
     return (
@@ -78,6 +83,7 @@ def example_events() -> tuple[Event, ...]:
                     discount=Decimal("2.58"),
                     tax=Decimal("3.71"),
                     total=Decimal("23.22"),
+                    tax_lines=(_vat(Decimal("3.71")),),
                 ),
             ),
             subtotal=Decimal("23.22"),
@@ -88,6 +94,10 @@ def example_events() -> tuple[Event, ...]:
             shipping_address=_ADDRESS,
             shipping_method="standard",
             payment_state=PaymentState.AUTHORIZED,
+            shipping_tax=Decimal("0.78"),
+            shipping_tax_lines=(_vat(Decimal("0.78")),),
+            order_discount=Decimal(0),
+            mapping_difference=Decimal(0),
         ),
         OrderEdited(
             envelope=_from_shop(OrderEdited, "gid://shopify/Order/1001"),

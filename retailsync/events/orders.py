@@ -32,8 +32,26 @@ class CancelReason(StrEnum):
     OTHER = "OTHER"
 
 
+class TaxLine(Record):
+    """One tax charged on a line, on shipping or on a fee: its rate in percent (v3)."""
+
+    title: str
+    rate: Money
+    amount: Money
+
+
+class FeeLine(Record):
+    """A fee that is neither a product nor shipping; negative for a deduction (v3)."""
+
+    title: str
+    amount: Money
+    tax: Money
+    tax_lines: tuple[TaxLine, ...] = ()
+
+
 class OrderLine(Record):
-    """One product line of an order; amounts are line totals, not per unit, except unit_price."""
+    """One product line of an order; amounts are line totals, not per unit, except unit_price.
+    ``tax_lines`` (order_created v3, order_edited v2) says which taxes make up ``tax``."""
 
     line_ref: Ref
     sku: Ref
@@ -43,13 +61,16 @@ class OrderLine(Record):
     discount: Money
     tax: Money
     total: Money
+    tax_lines: tuple[TaxLine, ...] = ()
 
 
 class OrderCreated(Event):
-    """A customer placed an order on a selling channel; ``test`` marks a test order (v2)."""
+    """A customer placed an order on a selling channel; ``test`` marks a test order (v2);
+    v3 adds tax lines, shipping tax, fees, the order-level discount and the add-up check
+    (``mapping_difference``; None: an older record, not checked)."""
 
     EVENT_TYPE = "order_created"
-    SCHEMA_VERSION = 2
+    SCHEMA_VERSION = 3
 
     order_ref: Ref
     order_number: str | None = None
@@ -66,12 +87,19 @@ class OrderCreated(Event):
     shipping_method: str | None = None
     payment_state: PaymentState
     test: bool = False
+    shipping_tax: Money | None = None
+    shipping_tax_lines: tuple[TaxLine, ...] = ()
+    fee_lines: tuple[FeeLine, ...] = ()
+    order_discount: Money | None = None
+    mapping_difference: Money | None = None
 
 
 class OrderEdited(Event):
-    """An order's lines after a change: its whole set of lines and totals, not a difference."""
+    """An order's lines after a change: its whole set of lines and totals, not a difference;
+    v2 adds the lines' tax lines."""
 
     EVENT_TYPE = "order_edited"
+    SCHEMA_VERSION = 2
 
     order_ref: Ref
     currency: Currency

@@ -19,6 +19,7 @@ from producers.commerce.mapping import (
     woocommerce,
 )
 from producers.commerce.payloads import GenericPayload
+from retailsync.errors import InvalidInputError
 from retailsync.events import (
     CancelReason,
     CustomerErased,
@@ -239,3 +240,123 @@ def test_a_shopify_redaction_is_the_customers_erasure_without_personal_data() ->
     assert event.TOMBSTONE_OF == "customer_upserted"
     said = event.model_dump_json()
     assert "customer@example.com" not in said and "+15555550100" not in said
+
+
+# --- amounts that add up: tax lines, shipping, fees, currencies -----------------------------
+
+
+def _shopify_order(**changes: object) -> OrderCreated:
+    body = json.dumps(sample_json("shopify", "orders_create") | changes).encode()
+    event = shopify.order_created(SHOPIFY, body)
+    assert isinstance(event, OrderCreated)
+    return event
+
+
+def _woo_order(**changes: object) -> OrderCreated:
+    body = json.dumps(sample_json("woocommerce", "order_created") | changes).encode()
+    event = woocommerce.order_created(WOO, body)
+    assert isinstance(event, OrderCreated)
+    return event
+
+
+def test_a_shopify_order_carries_the_tax_lines_of_its_lines_and_shipping() -> None:
+    event = _shopify_order()
+    [line] = event.lines
+    assert [(t.title, t.rate, t.amount) for t in line.tax_lines] == [
+        ("MwSt", Decimal(19), Decimal("3.71"))
+    ]
+    assert event.shipping_tax == Decimal("0.78")
+    assert [(t.title, t.rate, t.amount) for t in event.shipping_tax_lines] == [
+        ("MwSt", Decimal(19), Decimal("0.78"))
+    ]
+    assert (event.order_discount, event.mapping_difference) == (Decimal(0), Decimal(0))
+
+
+def test_free_shipping_is_a_shipping_total_of_zero_not_the_full_price() -> None:
+    order = sample_json("shopify", "orders_create")
+    [shipping] = order["shipping_lines"]
+    free = {**shipping, "discounted_price": "0.00", "tax_lines": [], "discount_allocations": [
+        {"amount": "4.90", "discount_application_index": 1}
+    ]}  # fmt: skip
+    event = _shopify_order(
+        shipping_lines=[free], total_price="23.22", total_tax="3.71", total_discounts="7.48"
+    )
+    assert (event.shipping_total, event.shipping_tax) == (Decimal(0), Decimal(0))
+    assert event.total == Decimal("23.22")
+    assert event.mapping_difference == 0
+
+
+def test_two_rates_on_one_shopify_line_are_two_tax_lines() -> None:
+    # A Canadian order: GST 5 % and British Columbia's PST 7 % on one net-priced line.
+    order = sample_json("shopify", "orders_create")
+    [item] = order["line_items"]
+    taxed = {**item, "price": "50.00", "quantity": 1, "total_discount": "0.00",
+             "discount_allocations": [], "tax_lines": [
+                 {"title": "GST", "rate": 0.05, "price": "2.50"},
+                 {"title": "BC PST", "rate": 0.07, "price": "3.50"},
+             ]}  # fmt: skip
+    event = _shopify_order(
+        currency="CAD", taxes_included=False, line_items=[taxed], shipping_lines=[],
+        subtotal_price="50.00", total_tax="6.00", total_discounts="0.00", total_price="56.00",
+    )  # fmt: skip
+    [line] = event.lines
+    assert [(t.title, t.rate) for t in line.tax_lines] == [
+        ("GST", Decimal(5)),
+        ("BC PST", Decimal(7)),
+    ]
+    assert line.tax == Decimal("6.00") and event.mapping_difference == 0
+
+
+def test_a_shopify_order_that_does_not_add_up_is_published_with_the_difference() -> None:
+    # A tip is part of total_price and is nowhere else in the event.
+    event = _shopify_order(total_price="30.12", total_tip_received="2.00")
+    assert event.total == Decimal("30.12")
+    assert event.mapping_difference == Decimal("-2.00")
+
+
+def test_a_refund_in_another_currency_carries_the_shops_money() -> None:
+    # The customer paid in CAD; the lines' plain amounts are the shop's EUR figures.
+    refund = sample_json("shopify", "refunds_create")
+    [transaction] = refund["transactions"]
+    body = refund | {"transactions": [{**transaction, "amount": "17.40", "currency": "CAD"}]}
+    event = shopify.refund_issued(SHOPIFY, json.dumps(body).encode())
+    assert isinstance(event, RefundIssued)
+    assert (event.currency, event.amount) == ("EUR", Decimal("11.61"))
+
+
+WOO_VAT = {"id": 318, "rate_code": "DE-MWST-1", "rate_id": 75, "label": "MwSt",
+           "compound": False, "tax_total": "1.35", "shipping_tax_total": "0.00",
+           "rate_percent": 7.5}  # fmt: skip
+
+
+def test_a_woocommerce_line_names_its_rate_from_the_orders_tax_lines() -> None:
+    event = _woo_order(tax_lines=[WOO_VAT])
+    assert [(t.title, t.rate, t.amount) for t in event.lines[0].tax_lines] == [
+        ("MwSt", Decimal("7.5"), Decimal("0.45"))
+    ]
+    assert event.mapping_difference == 0
+
+
+def test_a_woocommerce_rate_the_order_does_not_list_is_refused_naming_the_field() -> None:
+    with pytest.raises(InvalidInputError) as caught:
+        _woo_order(tax_lines=[{**WOO_VAT, "rate_id": 76}])
+    assert caught.value.field == "line_items[].taxes[].id"
+
+
+@pytest.mark.parametrize(
+    ("fee", "total"),
+    [
+        ({"name": "Cash on delivery", "total": "2.00", "total_tax": "0.00"}, "31.35"),
+        ({"name": "Loyalty discount", "total": "-5.00", "total_tax": "0.00"}, "24.35"),
+    ],
+)
+def test_woocommerce_fees_count_towards_the_total(fee: dict[str, str], total: str) -> None:
+    event = _woo_order(fee_lines=[{"id": 9, "taxes": [], **fee}], total=total)
+    [mapped] = event.fee_lines
+    assert (mapped.title, mapped.amount) == (fee["name"], Decimal(fee["total"]))
+    assert event.mapping_difference == 0
+
+
+def test_a_dropped_woocommerce_fee_would_show_as_a_difference() -> None:
+    event = _woo_order(total="31.35")  # a 2.00 fee the body does not list
+    assert event.mapping_difference == Decimal("-2.00")

@@ -31,7 +31,9 @@ RELEASED = {
     "order_cancelled v1": "4face90089cc06cd",
     "order_created v1": "6b9df6a618cf6331",
     "order_created v2": "33ff8b3077c24c20",
+    "order_created v3": "0e8c5f828f73d498",
     "order_edited v1": "2e05a06b2acfb6f1",
+    "order_edited v2": "e1ea348f686d21cd",
     "payment_authorized v1": "f1eb0904be2cc421",
     "payment_captured v1": "48210f093f793d40",
     "price_changed v1": "29b43e8f86c6d835",
@@ -94,7 +96,7 @@ def test_a_shared_type_used_twice_is_defined_once_then_named(schemas: Path) -> N
         billing = {**_field(document, "shipping_address"), "name": "billing_address"}
         document["fields"].append(billing)
 
-    _edit(schemas, "order_created.v2", bill_too)
+    _edit(schemas, "order_created.v3", bill_too)
     fields = load_catalogue(schemas).latest("order_created").definition["fields"]
 
     assert _field({"fields": fields}, "shipping_address")["type"][1]["name"] == "Address"
@@ -211,8 +213,8 @@ def _copy_as(schemas: Path, source: str, target: str) -> dict[str, Any]:
 BAD_FILES: dict[str, tuple[Callable[[Path], object], str]] = {
     "file name": (lambda s: _write(s, "OrderCreated.avsc", "{}"), "name schema files"),
     "version gap": (
-        lambda s: _copy_as(s, "order_created.v1.avsc", "order_created.v4.avsc"),
-        "without gaps (found [1, 2, 4])",
+        lambda s: _copy_as(s, "order_created.v1.avsc", "order_created.v5.avsc"),
+        "without gaps (found [1, 2, 3, 5])",
     ),
     "not json": (lambda s: _write(s, "order_created.v2.avsc", '{"type":\n'), "line 2: not JSON"),
     "not a record": (lambda s: _write(s, "order_created.v2.avsc", '"string"'), "one record schema"),

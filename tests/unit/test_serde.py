@@ -27,7 +27,7 @@ from retailsync.errors import (
     TargetUnavailableError,
     TransientError,
 )
-from retailsync.events import EVENT_MODELS, Catalogue, load_catalogue
+from retailsync.events import EVENT_MODELS, Catalogue, OrderCreated, load_catalogue
 from retailsync.events.examples import example_events
 from retailsync.serde import (
     EventSerde,
@@ -548,3 +548,25 @@ def test_closing_a_serde_closes_its_registry_connections(
     serde.close()
 
     assert connections_to(fake_registry.server.port) == 0
+
+
+@pytest.mark.parametrize("version", [1, 2])
+def test_an_order_created_of_an_older_version_reads_with_no_tax_lines_and_no_check(
+    serdes: dict[str, Serde], version: int
+) -> None:
+    event = EXAMPLES["order_created"]
+    envelope = event.envelope.model_copy(update={"schema_version": version})
+    older = event.model_copy(update={"envelope": envelope})
+    serde = EventSerde(serdes["single-object"])
+
+    decoded = _decode(serde, serde.encode(older))
+
+    assert isinstance(decoded, OrderCreated) and isinstance(event, OrderCreated)
+    assert decoded.total == event.total
+    assert [line.tax_lines for line in decoded.lines] == [()]
+    assert (decoded.shipping_tax, decoded.order_discount, decoded.mapping_difference) == (
+        None,
+        None,
+        None,
+    )
+    assert (decoded.shipping_tax_lines, decoded.fee_lines) == ((), ())

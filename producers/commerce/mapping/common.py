@@ -10,8 +10,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 
 from retailsync.errors import RetailsyncError
-from retailsync.events import Envelope, Event, Source, derive_event_id
+from retailsync.events import Envelope, Event, FeeLine, OrderLine, Source, TaxLine, derive_event_id
 from retailsync.events.fields import MONEY_SCALE
+from retailsync.metrics import MAPPING_DIFFERENCES
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -20,6 +21,7 @@ _CENT_OF_A_CENT = Decimal(1).scaleb(-MONEY_SCALE)
 # refuses what does not fit, instead of decimal.InvalidOperation.
 _WIDE = Context(prec=60)
 _DIGEST_CHARS = 32
+_PERCENT = Decimal(100)
 
 
 Mapped = Event | tuple[Event, ...] | None
@@ -104,3 +106,50 @@ def money(amount: Decimal) -> Decimal:
 
 def total(amounts: Iterable[Decimal]) -> Decimal:
     return sum(amounts, Decimal(0))
+
+
+def percent(fraction: Decimal) -> Decimal:
+    """A rate given as a fraction (Shopify's 0.19) in percent, as the events carry it."""
+    return money(fraction * _PERCENT)
+
+
+def merged_taxes(tax_lines: Iterable[TaxLine]) -> tuple[TaxLine, ...]:
+    """Tax lines of several charges (shipping lines, say) as one per title and rate."""
+    merged: dict[tuple[str, Decimal], Decimal] = {}
+    for tax in tax_lines:
+        key = (tax.title, tax.rate)
+        merged[key] = merged.get(key, Decimal(0)) + tax.amount
+    return tuple(TaxLine(title=t, rate=r, amount=amount) for (t, r), amount in merged.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Amounts:
+    """An order's amounts as its event states them, for the add-up check."""
+
+    lines: tuple[OrderLine, ...]
+    shipping_total: Decimal
+    fees: tuple[FeeLine, ...]
+    order_discount: Decimal
+    tax_total: Decimal
+    prices_include_tax: bool
+    total: Decimal
+
+
+def mapping_difference(amounts: Amounts, delivery: Delivery) -> Decimal:
+    """lines + shipping + fees - order discount (+ tax when prices exclude it) - total.
+
+    Zero when the event adds up. Otherwise the body holds something the mapping does not
+    read: the event is still published (refusing would make the platform give up on the
+    order), carrying the difference, and counted here, per platform.
+    """
+    stated = (
+        total(line.total for line in amounts.lines)
+        + amounts.shipping_total
+        + total(fee.amount for fee in amounts.fees)
+        - amounts.order_discount
+        + (Decimal(0) if amounts.prices_include_tax else amounts.tax_total)
+    )
+    difference = stated - amounts.total
+    if difference:
+        MAPPING_DIFFERENCES.add(1, {"platform": delivery.source.system.value})
+    return difference

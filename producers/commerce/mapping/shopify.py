@@ -10,6 +10,12 @@ keeps its mark on order_created and order_edited.
 
 customers/redact (GDPR) maps to customer_erased, a tombstone of the customer's key on the
 compacted customers topic.
+
+Money: Shopify's plain amounts (``price``, ``total_price``…) and the order's ``currency`` are
+the shop's (its ``shop_money``), even when the customer paid in another currency (the
+``presentment_money`` of the ``*_set`` fields). Every event carries shop money and the shop's
+currency, which is what the shop books; a refund's transactions are in the presentment
+currency, so a refund of lines in another currency is summed from its lines' shop money.
 """
 
 from __future__ import annotations
@@ -18,9 +24,20 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from producers.commerce.mapping.common import DeferredError, Delivery, micros, money, total
+from producers.commerce.mapping.common import (
+    Amounts,
+    DeferredError,
+    Delivery,
+    mapping_difference,
+    merged_taxes,
+    micros,
+    money,
+    percent,
+    total,
+)
 from producers.commerce.payloads.shopify import (
     LineItem,
+    ShippingLine,
     ShopifyAddress,
     ShopifyCustomer,
     ShopifyOrder,
@@ -28,6 +45,7 @@ from producers.commerce.payloads.shopify import (
     ShopifyRedaction,
     ShopifyRefund,
 )
+from producers.commerce.payloads.shopify import TaxLine as ShopifyTaxLine
 from retailsync.events import (
     Address,
     CancelReason,
@@ -43,6 +61,7 @@ from retailsync.events import (
     RefundIssued,
     RefundLine,
     RefundReason,
+    TaxLine,
 )
 
 _PAYMENT_STATES = {state.value.lower(): state for state in PaymentState}
@@ -61,6 +80,13 @@ _RESTOCKING = frozenset({"return", "cancel", "legacy_restock"})
 def order_created(delivery: Delivery, body: bytes) -> Event:
     order = ShopifyOrder.model_validate_json(body)
     shipping = order.shipping_lines[0] if order.shipping_lines else None
+    lines = tuple(_line(item) for item in order.line_items)
+    shipping_total = _shipping_total(order.shipping_lines)
+    # Shopify allocates every discount to the lines or the shipping it applies to.
+    amounts = Amounts(
+        lines, shipping_total, (), Decimal(0), order.total_tax, order.taxes_included,
+        order.total_price,
+    )  # fmt: skip
     return OrderCreated(
         envelope=delivery.envelope(OrderCreated, _order_gid(order.id), order.created_at),
         order_ref=delivery.ref(order.id),
@@ -68,9 +94,9 @@ def order_created(delivery: Delivery, body: bytes) -> Event:
         customer_ref=delivery.ref(order.customer.id) if order.customer else None,
         currency=order.currency,
         prices_include_tax=order.taxes_included,
-        lines=tuple(_line(item) for item in order.line_items),
+        lines=lines,
         subtotal=order.subtotal_price,
-        shipping_total=total(line.discounted_price or line.price for line in order.shipping_lines),
+        shipping_total=shipping_total,
         discount_total=order.total_discounts,
         tax_total=order.total_tax,
         total=order.total_price,
@@ -78,6 +104,12 @@ def order_created(delivery: Delivery, body: bytes) -> Event:
         shipping_method=(shipping.code or shipping.title) if shipping else None,
         payment_state=_PAYMENT_STATES.get(order.financial_status or "", PaymentState.UNKNOWN),
         test=order.test,
+        shipping_tax=total(tax.price for line in order.shipping_lines for tax in line.tax_lines),
+        shipping_tax_lines=merged_taxes(
+            _tax(tax) for line in order.shipping_lines for tax in line.tax_lines
+        ),
+        order_discount=amounts.order_discount,
+        mapping_difference=mapping_difference(amounts, delivery),
     )
 
 
@@ -98,7 +130,7 @@ def order_edited(delivery: Delivery, body: bytes) -> Event:
         prices_include_tax=order.taxes_included,
         lines=lines,
         subtotal=_current(order.current_subtotal_price, order.subtotal_price),
-        shipping_total=total(line.discounted_price or line.price for line in order.shipping_lines),
+        shipping_total=_shipping_total(order.shipping_lines),
         discount_total=_current(order.current_total_discounts, order.total_discounts),
         tax_total=_current(order.current_total_tax, order.total_tax),
         total=_current(order.current_total_price, order.total_price),
@@ -161,12 +193,7 @@ def refund_issued(delivery: Delivery, body: bytes) -> Event:
         a.amount + a.tax_amount for a in refund.order_adjustments if a.kind == "shipping_refund"
     )
     refunds = [t for t in refund.transactions if t.kind == "refund" and t.status != "failure"]
-    amount = (
-        total(t.amount for t in refunds)
-        if refunds
-        else total(line.amount for line in lines) + shipping
-    )
-    currency = next((t.currency for t in refund.transactions if t.currency), None) or next(
+    shop_currency = next(
         (
             line.subtotal_set.shop_money.currency_code
             for line in refund.refund_line_items
@@ -174,6 +201,17 @@ def refund_issued(delivery: Delivery, body: bytes) -> Event:
         ),
         None,
     )
+    paid_in = next((t.currency for t in refund.transactions if t.currency), None)
+    # Transactions are in the presentment currency, lines in the shop's: one set, not both.
+    in_shop_money = not refunds or (
+        shop_currency is not None and paid_in is not None and paid_in != shop_currency
+    )
+    amount = (
+        total(line.amount for line in lines) + shipping
+        if in_shop_money
+        else total(t.amount for t in refunds)
+    )
+    currency = (shop_currency or paid_in) if in_shop_money else (paid_in or shop_currency)
     parent = next((t.parent_id for t in refunds if t.parent_id is not None), None)
     return RefundIssued(
         envelope=delivery.envelope(
@@ -258,11 +296,14 @@ def _line(item: LineItem, quantity: int | None = None) -> OrderLine:
     """The order line of ``item``; with ``quantity``, of what an edit left of it, its
     discount and tax in proportion."""
     discount = item.total_discount or total(a.amount for a in item.discount_allocations)
-    tax = total(tax.price for tax in item.tax_lines)
+    taxes = tuple(_tax(tax) for tax in item.tax_lines)
     units = item.quantity if quantity is None else quantity
     if units != item.quantity:
         discount = money(discount * units / item.quantity)
-        tax = money(tax * units / item.quantity)
+        taxes = tuple(
+            tax.model_copy(update={"amount": money(tax.amount * units / item.quantity)})
+            for tax in taxes
+        )
     return OrderLine(
         line_ref=str(item.id),
         sku=_sku(item),
@@ -270,8 +311,20 @@ def _line(item: LineItem, quantity: int | None = None) -> OrderLine:
         quantity=units,
         unit_price=item.price,
         discount=discount,
-        tax=tax,
+        tax=total(tax.amount for tax in taxes),
         total=money(item.price * units - discount),
+        tax_lines=taxes,
+    )
+
+
+def _tax(tax: ShopifyTaxLine) -> TaxLine:
+    return TaxLine(title=tax.title, rate=percent(tax.rate), amount=tax.price)
+
+
+def _shipping_total(lines: tuple[ShippingLine, ...]) -> Decimal:
+    # "0.00" after a free-shipping discount is a price, not a missing one.
+    return total(
+        line.price if line.discounted_price is None else line.discounted_price for line in lines
     )
 
 

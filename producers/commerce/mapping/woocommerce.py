@@ -14,22 +14,48 @@ WooCommerce fires its new-order hook before it saves the lines, so such a body r
 arrives, and refusing it would count towards the five failures after which WooCommerce
 disables the webhook. The order is created by the first order.updated that carries its
 lines, which WooCommerce sends when it saves them or when the payment or status changes.
+
+Taxes: each line's, fee's and shipping line's ``taxes`` name a rate of the order's
+``tax_lines`` (label and percent). Fees (``fee_lines``) are kept, a negative fee too (a
+discount some shops give as a fee): without them lines + shipping + tax would not make
+the total.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
-from producers.commerce.mapping.common import DeferredError, Delivery, Mapped, micros, money, total
-from producers.commerce.payloads.woocommerce import WooAddress, WooCustomer, WooLineItem, WooOrder
+from producers.commerce.mapping.common import (
+    Amounts,
+    DeferredError,
+    Delivery,
+    Mapped,
+    mapping_difference,
+    merged_taxes,
+    micros,
+    money,
+    total,
+)
+from producers.commerce.payloads.woocommerce import (
+    WooAddress,
+    WooCustomer,
+    WooFeeLine,
+    WooItemTax,
+    WooLineItem,
+    WooOrder,
+    WooTaxLine,
+)
+from retailsync.errors import InvalidInputError
 from retailsync.events import (
     Address,
     CancelReason,
     CustomerUpserted,
     Envelope,
     Event,
+    FeeLine,
     OrderCancelled,
     OrderCreated,
     OrderEdited,
@@ -38,8 +64,10 @@ from retailsync.events import (
     PaymentState,
     RefundIssued,
     RefundReason,
+    TaxLine,
 )
 
+_HUNDREDTH = Decimal("0.01")
 _PAYMENT_STATES = {
     "pending": PaymentState.PENDING,
     "on-hold": PaymentState.PENDING,
@@ -70,6 +98,15 @@ def _created(delivery: Delivery, order: WooOrder) -> OrderCreated:
     # Named after the order's creation, not the delivery: the same order seen again in a
     # later order.updated keeps its id, and is answered from memory or dropped downstream.
     creation = replace(delivery, delivery_id=f"{_source_ref(order)}/created")
+    contents = _contents(delivery, order)
+    gross = order.prices_include_tax
+    rates = _rates(order)
+    fees = tuple(_fee(fee, rates, gross=gross) for fee in order.fee_lines)
+    # WooCommerce allocates coupons to the lines; what is left of a discount is a fee.
+    amounts = Amounts(
+        contents["lines"], contents["shipping_total"], fees, Decimal(0), order.total_tax,
+        gross, order.total,
+    )  # fmt: skip
     return OrderCreated(
         envelope=creation.envelope(OrderCreated, _source_ref(order), order.date_created_gmt),
         order_number=order.number,
@@ -77,7 +114,16 @@ def _created(delivery: Delivery, order: WooOrder) -> OrderCreated:
         shipping_address=_address(order.shipping),
         shipping_method=order.shipping_lines[0].method_id if order.shipping_lines else None,
         payment_state=_payment_state(order),
-        **_contents(delivery, order),
+        shipping_tax=total(line.total_tax for line in order.shipping_lines),
+        shipping_tax_lines=merged_taxes(
+            tax
+            for line in order.shipping_lines
+            for tax in _taxes(line.taxes, rates, "shipping_lines[].taxes[].id", line.total)
+        ),
+        fee_lines=fees,
+        order_discount=amounts.order_discount,
+        mapping_difference=mapping_difference(amounts, delivery),
+        **contents,
     )
 
 
@@ -96,7 +142,8 @@ def _contents(delivery: Delivery, order: WooOrder) -> dict[str, Any]:
     gross = order.prices_include_tax
     # WooCommerce keeps line amounts net of tax; with gross pricing the event says gross.
     shipping = total(line.total + (line.total_tax if gross else 0) for line in order.shipping_lines)
-    lines = tuple(_line(item, gross=gross) for item in order.line_items)
+    rates = _rates(order)
+    lines = tuple(_line(item, rates, gross=gross) for item in order.line_items)
     return {
         "order_ref": delivery.ref(order.id),
         "currency": order.currency,
@@ -191,7 +238,7 @@ def _payment_state(order: WooOrder) -> PaymentState:
     return _PAYMENT_STATES.get(order.status, PaymentState.UNKNOWN)
 
 
-def _line(item: WooLineItem, *, gross: bool) -> OrderLine:
+def _line(item: WooLineItem, rates: dict[int, WooTaxLine], *, gross: bool) -> OrderLine:
     before_discount = item.subtotal + (item.subtotal_tax if gross else 0)
     after_discount = item.total + (item.total_tax if gross else 0)
     return OrderLine(
@@ -203,7 +250,40 @@ def _line(item: WooLineItem, *, gross: bool) -> OrderLine:
         discount=before_discount - after_discount,
         tax=item.total_tax,
         total=after_discount,
+        tax_lines=_taxes(item.taxes, rates, "line_items[].taxes[].id", item.total),
     )
+
+
+def _fee(fee: WooFeeLine, rates: dict[int, WooTaxLine], *, gross: bool) -> FeeLine:
+    return FeeLine(
+        title=fee.name,
+        amount=fee.total + (fee.total_tax if gross else 0),
+        tax=fee.total_tax,
+        tax_lines=_taxes(fee.taxes, rates, "fee_lines[].taxes[].id", fee.total),
+    )
+
+
+def _rates(order: WooOrder) -> dict[int, WooTaxLine]:
+    return {rate.rate_id: rate for rate in order.tax_lines}
+
+
+def _taxes(
+    taxes: tuple[WooItemTax, ...], rates: dict[int, WooTaxLine], field: str, base: Decimal
+) -> tuple[TaxLine, ...]:
+    """The tax lines of one charge of net amount ``base``; a rate the order does not list is
+    refused (422). Without ``rate_percent`` (older WooCommerce) the rate is the charge's
+    tax over its base, to 0.01 %: a rounded tax can make it inexact, so map such taxes by
+    title."""
+    found = []
+    for tax in taxes:
+        rate = rates.get(tax.id)
+        if rate is None:
+            raise InvalidInputError("names a tax rate that the order's tax_lines lack", field)
+        percent = rate.rate_percent
+        if percent is None:
+            percent = (tax.total * 100 / base).quantize(_HUNDREDTH) if base else Decimal(0)
+        found.append(TaxLine(title=rate.label, rate=money(percent), amount=tax.total))
+    return tuple(found)
 
 
 def _address(address: WooAddress) -> Address | None:

@@ -44,6 +44,11 @@ SignedAmount = Annotated[
 ]
 """An amount the platform writes negative where it takes money back (refund adjustments)."""
 
+Rate = Annotated[
+    Decimal, Field(ge=0, le=1000, max_digits=12, decimal_places=6, allow_inf_nan=False)
+]
+"""A tax rate, a fraction (Shopify's 0.19) or a percent (WooCommerce's 19), up to 0.000001."""
+
 Count = Annotated[int, Field(gt=0, lt=10 ** (DECIMAL_PRECISION - QUANTITY_SCALE))]
 """How many units of an order line: at least one."""
 

@@ -15,6 +15,7 @@ from producers.commerce.payloads.base import (
     Count,
     Payload,
     PlatformId,
+    Rate,
     RefundCount,
     SignedAmount,
 )
@@ -33,7 +34,11 @@ class ShopifyAddress(Payload):
 
 
 class TaxLine(Payload):
+    """A tax on a line item or a shipping line: ``rate`` is a fraction (0.19 for 19 %)."""
+
     price: Amount
+    rate: Rate = Decimal(0)
+    title: str = ""
 
 
 class DiscountAllocation(Payload):
@@ -58,7 +63,9 @@ class ShippingLine(Payload):
     title: Code | None = None
     code: Code | None = None
     price: Amount
+    # After shipping discounts: "0.00" with free shipping (not absent, and not the price).
     discounted_price: Amount | None = None
+    tax_lines: tuple[TaxLine, ...] = ()
 
 
 class CustomerId(Payload):

@@ -19,6 +19,7 @@ from producers.commerce.payloads.base import (
     OptionalId,
     Payload,
     PlatformId,
+    Rate,
     SignedAmount,
 )
 
@@ -44,6 +45,31 @@ class WooAddress(Payload):
     phone: str | None = Field(None, repr=False)
 
 
+class WooItemTax(Payload):
+    """One rate's share of a line's, a fee's or a shipping line's tax: ``id`` is the rate's
+    ``rate_id`` in the order's ``tax_lines``."""
+
+    id: PlatformId
+    total: SignedAmount
+
+
+class WooTaxLine(Payload):
+    """One tax rate the order used: its label and percent (absent from older WooCommerce)."""
+
+    rate_id: PlatformId
+    label: str = ""
+    rate_percent: Rate | None = None
+
+
+class WooFeeLine(Payload):
+    """A fee: a cash-on-delivery charge, or a negative fee a shop uses as a discount."""
+
+    name: str
+    total: SignedAmount
+    total_tax: SignedAmount
+    taxes: tuple[WooItemTax, ...] = ()
+
+
 class WooLineItem(Payload):
     id: PlatformId
     name: str
@@ -54,6 +80,7 @@ class WooLineItem(Payload):
     total: Amount
     total_tax: Amount
     sku: Code | None = None
+    taxes: tuple[WooItemTax, ...] = ()
 
 
 class WooShippingLine(Payload):
@@ -61,6 +88,7 @@ class WooShippingLine(Payload):
     method_title: Code | None = None
     total: Amount
     total_tax: Amount
+    taxes: tuple[WooItemTax, ...] = ()
 
 
 class WooRefund(Payload):
@@ -90,6 +118,8 @@ class WooOrder(Payload):
     transaction_id: Code = ""
     line_items: tuple[WooLineItem, ...]
     shipping_lines: tuple[WooShippingLine, ...] = ()
+    fee_lines: tuple[WooFeeLine, ...] = ()
+    tax_lines: tuple[WooTaxLine, ...] = ()
     refunds: tuple[WooRefund, ...] = ()
 
 
