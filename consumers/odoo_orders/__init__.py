@@ -50,13 +50,13 @@ def make_service(
     @service.batch_handler("order_created", target="odoo", max_items=200, overtakes=True)
     def create_orders(items: Sequence[Item]) -> Mapping[int, BaseException]:
         positions = [index for index, item in enumerate(items) if applies(item.event)]
-        failures = OrderBook(odoo()).create([items[index].event for index in positions])
+        failures = OrderBook(odoo(), own()).create([items[index].event for index in positions])
         return {positions[index]: error for index, error in failures.items()}
 
     @service.handler("order_edited", target="odoo")
     def edit_order(event: OrderEdited, _: HandlerContext) -> None:
         if applies(event):
-            apply_edit(odoo(), event)
+            apply_edit(odoo(), event, own().odoo_orders_adjustment_sku)
 
     @service.handler("payment_authorized", "payment_captured", "refund_issued", target="odoo")
     def note_money(

@@ -7,6 +7,8 @@ re-delivered edit finds nothing left to do.
 
 - The order is not in Odoo yet: ``OrderNotYetError``, parked until its order_created.
 - A cancelled Odoo order: nothing; the cancellation wins.
+- Only the product lines count: the shipping line and the adjustment lines (fees and
+  discounts) stay as the order was made.
 - Editable (draft, or confirmed with no delivery done): each product's first line gets
   the new quantity, its further lines and the lines of products no longer ordered get 0
   (Odoo refuses to delete a confirmed order's line), a new product gets a new line; Odoo
@@ -23,7 +25,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from consumers.odoo_orders.lifecycle import OrderNotYetError, post_once
-from consumers.odoo_orders.orders import ORDER, OrderBook, discount_percent
+from consumers.odoo_orders.orders import ORDER, discount_percent, find_products
 from retailsync.errors import PermanentError
 from retailsync.events import OrderEdited, OrderLine
 from retailsync.odoo import OdooClient
@@ -35,14 +37,15 @@ _EDITABLE_STATES = frozenset({"draft", "sent", "sale"})
 LineCommand = list[object]
 
 
-def apply_edit(odoo: OdooClient, event: OrderEdited) -> None:
+def apply_edit(odoo: OdooClient, event: OrderEdited, adjustment_sku: str) -> None:
+    """Apply ``event`` to its Odoo order; lines of ``adjustment_sku`` are not products."""
     rows = odoo.search_read(ORDER, [("client_order_ref", "=", event.order_ref)], ["state"])
     if not rows:
         raise OrderNotYetError(event.order_ref)
     order_id, state = int(str(rows[0]["id"])), str(rows[0]["state"])
     if state == "cancel":
         return
-    commands = _commands(odoo, order_id, event)
+    commands = _commands(odoo, order_id, event, adjustment_sku)
     if not commands:
         return
     if state in _EDITABLE_STATES and not _delivered(odoo, order_id):
@@ -58,9 +61,11 @@ def apply_edit(odoo: OdooClient, event: OrderEdited) -> None:
     )
 
 
-def _commands(odoo: OdooClient, order_id: int, event: OrderEdited) -> list[LineCommand]:
+def _commands(
+    odoo: OdooClient, order_id: int, event: OrderEdited, adjustment_sku: str
+) -> list[LineCommand]:
     """Odoo's one2many commands that make the order's lines say what ``event`` says."""
-    products = OrderBook(odoo).products({line.sku for line in event.lines})
+    products = find_products(odoo, {line.sku for line in event.lines})
     unknown = sorted({line.sku for line in event.lines} - products.keys())
     if unknown:
         raise PermanentError(
@@ -74,9 +79,12 @@ def _commands(odoo: OdooClient, order_id: int, event: OrderEdited) -> list[LineC
         first.setdefault(product, line)
     commands: list[LineCommand] = []
     seen: set[int] = set()
-    for row in odoo.search_read(
-        LINE, [("order_id", "=", order_id)], ["product_id", "product_uom_qty"]
-    ):
+    product_lines = [
+        ("order_id", "=", order_id),
+        ("is_delivery", "=", False),
+        ("product_id.default_code", "!=", adjustment_sku),
+    ]
+    for row in odoo.search_read(LINE, product_lines, ["product_id", "product_uom_qty"]):
         of = _many2one_id(row["product_id"])
         quantity = Decimal(0) if of is None or of in seen else wanted.get(of, Decimal(0))
         if of is not None:

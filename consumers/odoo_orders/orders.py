@@ -18,13 +18,22 @@ the retry then finds the order. Another key Odoo enforces was not at hand:
 ``client_order_ref`` has no unique constraint, and adding one needs a module on the
 Odoo side.
 
-Each line gets an external id too, naming the channel's line ref
+Each product line gets an external id too, naming the channel's line ref
 (``retailsync.odoo.external_ids.sale_line_id``): change capture reads it back to tell
 shipped lines by the channel's ref, with no custom field in Odoo.
 
+Money (``money``): each line's taxes, the shipping line, fees, discounts and the pricelist
+of the order's currency are written with the order; a tax or currency Odoo cannot take is
+a permanent error for that order alone. Once confirmed, the orders' totals are read back:
+an order whose ``amount_untaxed``, ``amount_tax`` or ``amount_total`` is not the channel's
+(beyond the currency's rounding), or whose event did not add up, gets the tag
+``FLAG_TAG`` and a chatter note saying what differs, for finance, and is counted
+(``retailsync.odoo_orders.flagged``).
+
 Under a backlog a batch of orders costs a handful of calls: one ``search_read`` each for
-existing orders, products and customers, one ``load`` of the missing customers, one of
-the orders, and one ``action_confirm``.
+existing orders, products, customers, sales taxes, currencies and pricelists, one ``load``
+of the missing customers, one of the orders, one ``action_confirm`` and one read of the
+totals; a flagged order costs two or three more.
 """
 
 from __future__ import annotations
@@ -33,8 +42,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TypeVar
 
+from consumers.odoo_orders.money import (
+    TOTALS,
+    Line,
+    OdooMoney,
+    Products,
+    differences,
+    order_lines,
+)
+from consumers.odoo_orders.settings import OrdersSettings
 from retailsync.errors import PermanentError
 from retailsync.events import OrderCreated, OrderLine
+from retailsync.metrics import ORDERS_FLAGGED
 from retailsync.odoo import OdooClient
 from retailsync.odoo.external_ids import external_id, sale_line_id
 
@@ -48,14 +67,20 @@ ORDER_FIELDS = (
     "partner_id/.id",
     "client_order_ref",
     "origin",
+    "pricelist_id/.id",
     "order_line/product_id/.id",
     "order_line/name",
     "order_line/product_uom_qty",
     "order_line/price_unit",
     "order_line/discount",
-    # Each line's external id keeps the channel's line ref (change capture reads it back).
+    "order_line/tax_id/.id",
+    "order_line/is_delivery",
+    # Each product line's external id keeps the channel's line ref (change capture reads it).
     "order_line/id",
 )
+TAG = "crm.tag"
+# The tag finance filters orders by whose Odoo totals are not the channel's.
+FLAG_TAG = "retailsync: totals differ from the channel"
 PARTNER_FIELDS = ("id", "ref", "name", "street", "city", "zip", "phone")
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -64,8 +89,9 @@ _R = TypeVar("_R")
 class OrderBook:
     """Creates and finds storefront orders in Odoo."""
 
-    def __init__(self, odoo: OdooClient) -> None:
+    def __init__(self, odoo: OdooClient, settings: OrdersSettings) -> None:
         self._odoo = odoo
+        self._settings = settings
 
     def find(self, refs: Iterable[str]) -> dict[str, dict[str, object]]:
         """The sale orders of these order refs (id and state), by ref."""
@@ -77,8 +103,12 @@ class OrderBook:
 
     def create(self, orders: Sequence[OrderCreated]) -> dict[int, BaseException]:
         """Create and confirm ``orders`` not in Odoo yet; failures by position."""
+        settings = self._settings
+        extra_skus = {settings.odoo_orders_shipping_sku, settings.odoo_orders_adjustment_sku}
         existing = self.find(order.order_ref for order in orders)
-        products = self.products({line.sku for order in orders for line in order.lines})
+        products = find_products(
+            self._odoo, {line.sku for o in orders for line in o.lines} | extra_skus
+        )
         failures: dict[int, BaseException] = {}
         fresh: list[tuple[int, OrderCreated]] = []
         # A draft is what a crash between create and confirm leaves behind.
@@ -94,11 +124,71 @@ class OrderBook:
                 fresh.append((index, order))
             elif found["state"] == "draft":
                 to_confirm.append((index, int(str(found["id"]))))
-        partners = self._partners([order for _, order in fresh])
-        created, errors = self._load_orders(fresh, products, partners)
+        money = (
+            OdooMoney(
+                self._odoo,
+                {order.currency for _, order in fresh},
+                settings.odoo_orders_taxes,
+                settings.odoo_orders_pricelists,
+            )
+            if fresh
+            else None
+        )
+        extra = Products(
+            products.get(settings.odoo_orders_shipping_sku),
+            products.get(settings.odoo_orders_adjustment_sku),
+            settings.odoo_orders_shipping_sku,
+            settings.odoo_orders_adjustment_sku,
+        )
+        priced: list[tuple[int, OrderCreated, int, list[Line]]] = []
+        for index, order in fresh:
+            try:
+                assert money is not None  # made when there are fresh orders
+                pricelist = money.pricelist(order).id
+                priced.append((index, order, pricelist, order_lines(order, products, money, extra)))
+            except PermanentError as error:
+                failures[index] = error
+        partners = self._partners([order for _, order, _, _ in priced])
+        created, errors = self._load_orders(priced, partners)
         failures.update(errors)
         failures.update(self._confirm(to_confirm + created))
+        if money is not None:
+            placed = {index: order for index, order, _, _ in priced}
+            made = [(placed[i], order_id) for i, order_id in created if i not in failures]
+            self._check_totals(made, money)
         return failures
+
+    def _check_totals(self, made: Sequence[tuple[OrderCreated, int]], money: OdooMoney) -> None:
+        """Flag for finance the new orders whose Odoo totals are not the channel's."""
+        if not made:
+            return
+        rows = {
+            int(str(row["id"])): row
+            for row in self._odoo.read(ORDER, [order_id for _, order_id in made], list(TOTALS))
+        }
+        notes = {
+            order_id: found
+            for order, order_id in made
+            if (found := differences(order, rows[order_id], money.pricelist(order).rounding))
+        }
+        if not notes:
+            return
+        self._odoo.write(ORDER, sorted(notes), {"tag_ids": [[4, self._flag_tag()]]})
+        for order_id, found in notes.items():
+            self._odoo.call(
+                ORDER,
+                "message_post",
+                [order_id],
+                body="retailsync: this order's totals are not the channel's: " + "; ".join(found),
+            )
+        ORDERS_FLAGGED.add(len(notes), {"reason": "totals"})
+
+    def _flag_tag(self) -> int:
+        found = self._odoo.search_read(TAG, [("name", "=", FLAG_TAG)], ["id"], limit=1)
+        if found:
+            return int(str(found[0]["id"]))
+        [tag] = self._odoo.create(TAG, [{"name": FLAG_TAG}])
+        return tag
 
     def _confirm(self, targets: Sequence[tuple[int, int]]) -> dict[int, BaseException]:
         """Confirm every order at once; if Odoo refuses, each draft alone, for the culprits."""
@@ -124,16 +214,15 @@ class OrderBook:
 
     def _load_orders(
         self,
-        fresh: Sequence[tuple[int, OrderCreated]],
-        products: Mapping[str, int],
+        priced: Sequence[tuple[int, OrderCreated, int, list[Line]]],
         partners: Mapping[str, int],
     ) -> tuple[list[tuple[int, int]], dict[int, BaseException]]:
         """The new orders as (position, id), and the failures by position."""
-        if not fresh:
+        if not priced:
             return [], {}
         rows = {
-            index: _order_rows(order, products, partners[_partner_ref(order)])
-            for index, order in fresh
+            index: _order_rows(order, pricelist, lines, partners[_partner_ref(order)])
+            for index, order, pricelist, lines in priced
         }
         try:
             ids = self._load(ORDER, ORDER_FIELDS, [row for rs in rows.values() for row in rs])
@@ -148,15 +237,6 @@ class OrderBook:
     def _load(self, model: str, fields: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
         return self._odoo.load(model, fields, rows, context=CREATE_ONCE)
 
-    def products(self, skus: set[str]) -> dict[str, int]:
-        """The Odoo product ids of these SKUs, by SKU; an unknown SKU is absent."""
-        if not skus:
-            return {}
-        rows = self._odoo.search_read(
-            PRODUCT, [("default_code", "in", sorted(skus))], ["default_code"]
-        )
-        return {str(row["default_code"]): int(str(row["id"])) for row in rows}
-
     def _partners(self, orders: Sequence[OrderCreated]) -> dict[str, int]:
         """The customer of each order by partner ref, creating the ones Odoo lacks."""
         refs = sorted({_partner_ref(order) for order in orders})
@@ -169,6 +249,14 @@ class OrderBook:
             new = [_partner_row(order) for order in missing.values()]
             found.update(zip(missing, self._load(PARTNER, PARTNER_FIELDS, new), strict=True))
         return found
+
+
+def find_products(odoo: OdooClient, skus: set[str]) -> dict[str, int]:
+    """The Odoo product ids of these SKUs, by SKU; an unknown SKU is absent."""
+    if not skus:
+        return {}
+    rows = odoo.search_read(PRODUCT, [("default_code", "in", sorted(skus))], ["default_code"])
+    return {str(row["default_code"]): int(str(row["id"])) for row in rows}
 
 
 def _one_by_one(
@@ -199,30 +287,34 @@ def _partner_row(order: OrderCreated) -> list[str]:
     return [external_id("res_partner", ref), ref, *(cell or "" for cell in cells)]
 
 
-def _order_rows(order: OrderCreated, products: Mapping[str, int], partner: int) -> list[list[str]]:
+def _order_rows(
+    order: OrderCreated, pricelist: int, lines: Sequence[Line], partner: int
+) -> list[list[str]]:
     """The order in import format: its cells and first line, then one row per further line."""
     head = [
         external_id("sale_order", order.order_ref),
         str(partner),
         order.order_ref,
         order.order_number or order.order_ref,
+        str(pricelist),
     ]
-    lines = [
-        [*_line_cells(line, products[line.sku]), sale_line_id(order.order_ref, line.line_ref)]
-        for line in order.lines
-    ] or [[""] * 6]
+    cells = [_line_cells(line, order.order_ref) for line in lines]
     blank = [""] * len(head)
-    return [head + lines[0]] + [blank + cells for cells in lines[1:]]
+    return [head + cells[0]] + [blank + more for more in cells[1:]]
 
 
-def _line_cells(line: OrderLine, product: int) -> list[str]:
+def _line_cells(line: Line, order_ref: str) -> list[str]:
     return [
-        str(product),
-        # An empty cell imports as no value, and Odoo requires a line's description.
-        line.title or line.sku,
+        str(line.product),
+        line.name,
         str(line.quantity),
-        str(line.unit_price),
-        str(discount_percent(line)),
+        str(line.price_unit),
+        str(line.discount),
+        # An empty cell imports as no taxes (not the product's default ones).
+        ",".join(str(tax) for tax in line.taxes),
+        "1" if line.is_delivery else "0",
+        # Shipping, fee and discount lines have no line ref at the channel.
+        sale_line_id(order_ref, line.line_ref) if line.line_ref else "",
     ]
 
 

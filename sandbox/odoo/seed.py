@@ -15,6 +15,7 @@ CURRENCIES = [("USD", "$"), ("EUR", "€"), ("GBP", "£"), ("CAD", "$")]
 TAXES = [
     ("15%", 15.0, False),
     ("20% incl.", 20.0, True),
+    ("19% incl.", 19.0, True),
     ("19%", 19.0, False),
     ("7%", 7.0, False),
     ("0%", 0.0, False),

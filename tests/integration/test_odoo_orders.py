@@ -31,7 +31,23 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def odoo() -> Iterator[SandboxOdoo]:
     with SandboxOdoo.running() as sandbox:
+        settings = OdooSettings(
+            odoo_url=sandbox.url, odoo_db=sandbox.db, odoo_api_key=sandbox.api_key
+        )
+        with OdooClient.from_settings(settings) as client:
+            add_service_products(client)
         yield sandbox
+
+
+def add_service_products(client: OdooClient) -> None:
+    """The products odoo-orders makes shipping lines, fees and discounts of, by default."""
+    client.create(
+        "product.product",
+        [
+            {"name": "Standard delivery", "default_code": "DELIVERY", "type": "service"},
+            {"name": "Adjustment", "default_code": "ADJUSTMENT", "type": "service"},
+        ],
+    )
 
 
 @pytest.fixture
@@ -74,9 +90,7 @@ def created(ref: str, sku: str, sequence: int = 1) -> OrderCreated:
     envelope = OrderCreated.new_envelope(
         source=SHOP, source_ref=ref, occurred_at=AT, source_version=sequence
     )
-    line = template.lines[0].model_copy(
-        update={"sku": sku, "quantity": Decimal(2), "discount": Decimal(0)}
-    )
+    line = template.lines[0].model_copy(update={"sku": sku})
     return template.model_copy(
         update={
             "envelope": envelope,
@@ -110,10 +124,12 @@ def edited(ref: str, quantities: dict[str, int], sequence: int = 2) -> OrderEdit
 
 
 def lines_of(client: OdooClient, ref: str) -> dict[str, float]:
-    """The order's quantity per SKU, lines of no quantity left out."""
+    """The order's quantity per SKU of its product lines, lines of no quantity left out."""
     [order] = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["id"])
     lines = client.search_read(
-        "sale.order.line", [("order_id", "=", order["id"])], ["product_id", "product_uom_qty"]
+        "sale.order.line",
+        [("order_id", "=", order["id"]), ("is_delivery", "=", False)],
+        ["product_id", "product_uom_qty"],
     )
     products = client.search_read(
         "product.product",

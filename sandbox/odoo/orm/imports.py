@@ -9,6 +9,7 @@ As Odoo 18's ``BaseModel.load``, ``_extract_records``, ``ir.fields.converter`` a
   (``tax_id/.id`` = ``3,5``); ``order_line/product_uom_qty`` for a
   one2many's subfield; ``id`` is the row's external id (``module.name``, or
   ``<context module, else __import__>.name``). An unknown field name is a ``ValueError``.
+  A boolean cell is false for ``0``, ``false``, ``no`` (any case) and empty, else true.
 - A row whose only values are one2many subfields continues the record above it: each such
   row is one more line. An empty cell is ``False``. Lines become create commands; a line's
   ``order_line/id`` that names no record yet is the new line's external id (Odoo keeps it
@@ -39,8 +40,11 @@ if TYPE_CHECKING:
 
 _REFERENCES = frozenset({None, "id", ".id"})
 _CONVERTED = frozenset(
-    {"char", "text", "selection", "integer", "float", "many2one", "one2many", "many2many"}
-)
+    {"char", "text", "selection", "integer", "float", "boolean", "many2one", "one2many",
+     "many2many"}
+)  # fmt: skip
+# ir.fields.converter's _str_to_boolean: these, in any case, and "" are false; the rest true.
+_FALSE_CELLS = frozenset({"0", "false", "no"})
 Path = list[str | None]
 Log = Callable[[str, "_CellError"], None]
 # (external id, values, info) of one record to write.
@@ -151,8 +155,16 @@ def _convert(model: Model, record: dict[str | None, Any], log: Log) -> dict[str,
 def _cell(model: Model, field: fields.Field, value: Any) -> Any:
     if field.type not in _CONVERTED:
         raise _CellError(f"the sandbox Odoo does not import {field.type} fields (%(field)s)")
+    if isinstance(field, fields.Many2one | fields.One2many | fields.Many2many):
+        return _relation(model, field, value)
+    return _plain(field, value)
+
+
+def _plain(field: fields.Field, value: Any) -> Any:
     if field.type in ("char", "text"):
         return str(value)
+    if field.type == "boolean":
+        return str(value).lower() not in _FALSE_CELLS
     if field.type == "selection":
         for key, label in field.selection:  # type: ignore[attr-defined]
             if value in (key, label):
@@ -165,14 +177,16 @@ def _cell(model: Model, field: fields.Field, value: Any) -> Any:
             raise _CellError(
                 f"'{value}' does not seem to be an integer for field '%(field)s'"
             ) from None
-    if field.type == "float":
-        try:
-            return float(value)
-        except ValueError:
-            raise _CellError(
-                f"'{value}' does not seem to be a number for field '%(field)s'"
-            ) from None
-    comodel = model.env[field.comodel]  # type: ignore[attr-defined]
+    try:  # a float
+        return float(value)
+    except ValueError:
+        raise _CellError(f"'{value}' does not seem to be a number for field '%(field)s'") from None
+
+
+def _relation(
+    model: Model, field: fields.Many2one | fields.One2many | fields.Many2many, value: Any
+) -> Any:
+    comodel = model.env[field.comodel]
     if field.type == "many2one":
         [reference] = value
         return _reference(comodel, reference)
