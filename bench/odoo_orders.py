@@ -2,6 +2,9 @@
 
 Starts its own Kafka (retailsync's launcher, free loopback ports) and sandbox Odoo, publishes
 a backlog of order_created events, then runs the service until every order is confirmed.
+Each order has taxes and shipping with its tax: half in EUR with 19 % included in the
+prices, half in USD with 7 % on top; their Odoo totals must be the channel's (the bench
+says how many orders were flagged for finance, which should be none).
 Run: python -m bench.odoo_orders [ORDERS] (default 10000)
 """
 
@@ -22,7 +25,7 @@ from confluent_kafka.admin import AdminClient
 from consumers.odoo_orders import make_service
 from retailsync.broker import LocalCluster, free_port_block
 from retailsync.consumer import RunnerOptions, ServiceRunner
-from retailsync.events import OrderCreated, load_catalogue
+from retailsync.events import OrderCreated, OrderLine, TaxLine, load_catalogue
 from retailsync.events.examples import AT, SHOP, example_events
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.publisher import Publisher
@@ -35,6 +38,8 @@ from sandbox.odoo import SandboxOdoo
 
 ROOT = Path(__file__).parents[1]
 SKUS = 50
+# odoo-orders' default shipping and adjustment products.
+EXTRA = ("DELIVERY", "ADJUSTMENT")
 
 
 class CountingClient:
@@ -55,26 +60,56 @@ class CountingClient:
 
 
 def orders(count: int) -> list[OrderCreated]:
+    """Orders that add up, half of them in EUR with tax included, half in USD without."""
     template = next(e for e in example_events() if isinstance(e, OrderCreated))
-    line = template.lines[0].model_copy(update={"quantity": Decimal(1), "discount": Decimal(0)})
     made = []
     for n in range(count):
         ref = f"bench:{n}"
         envelope = OrderCreated.new_envelope(
             source=SHOP, source_ref=ref, occurred_at=AT, source_version=1
         )
-        lines = (line.model_copy(update={"sku": f"BENCH-{n % SKUS}"}),)
         made.append(
             template.model_copy(
                 update={
                     "envelope": envelope,
                     "order_ref": ref,
                     "customer_ref": f"c{n}",
-                    "lines": lines,
+                    **_money(f"BENCH-{n % SKUS}", included=n % 2 == 0),
                 }
             )
         )
     return made
+
+
+def _money(sku: str, *, included: bool) -> dict[str, Any]:
+    """One line of 12.90 and 4.90 or 5.00 of shipping, taxed at 19 % included or 7 % on top."""
+    title, rate, currency = ("MwSt", 19, "EUR") if included else ("Sales tax", 7, "USD")
+    line_tax, shipping, shipping_tax = (
+        (Decimal("2.06"), Decimal("4.90"), Decimal("0.78"))
+        if included
+        else (Decimal("0.90"), Decimal("5.00"), Decimal("0.35"))
+    )
+    price = Decimal("12.90")
+    tax = line_tax + shipping_tax
+    return {
+        "currency": currency,
+        "prices_include_tax": included,
+        "lines": (
+            OrderLine(
+                line_ref="1", sku=sku, title=sku, quantity=Decimal(1), unit_price=price,
+                discount=Decimal(0), tax=line_tax, total=price,
+                tax_lines=(TaxLine(title=title, rate=Decimal(rate), amount=line_tax),),
+            ),
+        ),
+        "subtotal": price,
+        "shipping_total": shipping,
+        "discount_total": Decimal(0),
+        "tax_total": tax,
+        "total": price + shipping + (0 if included else tax),
+        "shipping_tax": shipping_tax,
+        "shipping_tax_lines": (TaxLine(title=title, rate=Decimal(rate), amount=shipping_tax),),
+        "mapping_difference": Decimal(0),
+    }  # fmt: skip
 
 
 def main() -> None:
@@ -103,7 +138,8 @@ def main() -> None:
                     [
                         {"name": f"BENCH-{n}", "default_code": f"BENCH-{n}", "is_storable": True}
                         for n in range(SKUS)
-                    ],
+                    ]
+                    + [{"name": sku, "default_code": sku, "type": "service"} for sku in EXTRA],
                 )
                 with Publisher(settings, topology, serde) as publisher:
                     for event in orders(count):
@@ -121,11 +157,17 @@ def main() -> None:
                 elapsed = time.perf_counter() - began
                 runner.stop()
                 thread.join()
+                tagged = client.search_read("sale.order", [], ["tag_ids"])
+                flagged = sum(1 for order in tagged if order["tag_ids"])
     calls = sum(counting.calls.values())
-    print(f"odoo-orders: {count} orders from a backlog into the sandbox Odoo (JSON-2)")
+    print(
+        f"odoo-orders: {count} orders with taxes and shipping from a backlog into the "
+        "sandbox Odoo (JSON-2)"
+    )
     print(f"  applied and confirmed:   {count / elapsed:,.1f} orders/s ({elapsed:.1f} s)")
     print(f"  RPC round trips:         {calls} = {calls / count:.4f} per event")
     print(f"  by call:                 {dict(sorted(counting.calls.items()))}")
+    print(f"  flagged for finance:     {flagged}")
 
 
 if __name__ == "__main__":

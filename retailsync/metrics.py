@@ -90,8 +90,8 @@ MAPPING_DIFFERENCES = _meter.create_counter(
 ORDERS_FLAGGED = _meter.create_counter(
     "retailsync.odoo_orders.flagged",
     unit="{order}",
-    description="Odoo orders flagged for finance because their totals differ from the "
-    "channel's or the event did not add up, by reason",
+    description="Odoo orders flagged for finance, by reason: mapping_difference (the event "
+    "did not add up) or totals (Odoo's totals differ from the channel's)",
 )
 HTTP_SERVER_DURATION = _meter.create_histogram(
     "http.server.request.duration",

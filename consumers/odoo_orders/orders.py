@@ -181,7 +181,13 @@ class OrderBook:
                 [order_id],
                 body="retailsync: this order's totals are not the channel's: " + "; ".join(found),
             )
-        ORDERS_FLAGGED.add(len(notes), {"reason": "totals"})
+        unexplained = sum(
+            1 for order, order_id in made if order_id in notes and order.mapping_difference
+        )
+        if unexplained:
+            ORDERS_FLAGGED.add(unexplained, {"reason": "mapping_difference"})
+        if len(notes) > unexplained:
+            ORDERS_FLAGGED.add(len(notes) - unexplained, {"reason": "totals"})
 
     def _flag_tag(self) -> int:
         found = self._odoo.search_read(TAG, [("name", "=", FLAG_TAG)], ["id"], limit=1)
