@@ -56,7 +56,7 @@ def make_service(
     @service.handler("order_edited", target="odoo")
     def edit_order(event: OrderEdited, _: HandlerContext) -> None:
         if applies(event):
-            apply_edit(odoo(), event, own().odoo_orders_adjustment_sku)
+            apply_edit(odoo(), event, own())
 
     @service.handler("payment_authorized", "payment_captured", "refund_issued", target="odoo")
     def note_money(

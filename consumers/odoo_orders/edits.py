@@ -8,7 +8,8 @@ re-delivered edit finds nothing left to do.
 - The order is not in Odoo yet: ``OrderNotYetError``, parked until its order_created.
 - A cancelled Odoo order: nothing; the cancellation wins.
 - Only the product lines count: the shipping line and the adjustment lines (fees and
-  discounts) stay as the order was made.
+  discounts) stay as the order was made. A new line gets the Odoo taxes of its tax lines,
+  as a new order's lines do (``money``).
 - Editable (draft, or confirmed with no delivery done): each product's first line gets
   the new quantity, its further lines and the lines of products no longer ordered get 0
   (Odoo refuses to delete a confirmed order's line), a new product gets a new line; Odoo
@@ -25,7 +26,9 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from consumers.odoo_orders.lifecycle import OrderNotYetError, post_once
+from consumers.odoo_orders.money import OdooMoney
 from consumers.odoo_orders.orders import ORDER, discount_percent, find_products
+from consumers.odoo_orders.settings import OrdersSettings
 from retailsync.errors import PermanentError
 from retailsync.events import OrderEdited, OrderLine
 from retailsync.odoo import OdooClient
@@ -37,15 +40,15 @@ _EDITABLE_STATES = frozenset({"draft", "sent", "sale"})
 LineCommand = list[object]
 
 
-def apply_edit(odoo: OdooClient, event: OrderEdited, adjustment_sku: str) -> None:
-    """Apply ``event`` to its Odoo order; lines of ``adjustment_sku`` are not products."""
+def apply_edit(odoo: OdooClient, event: OrderEdited, settings: OrdersSettings) -> None:
+    """Apply ``event`` to its Odoo order; lines of the adjustment product are not products."""
     rows = odoo.search_read(ORDER, [("client_order_ref", "=", event.order_ref)], ["state"])
     if not rows:
         raise OrderNotYetError(event.order_ref)
     order_id, state = int(str(rows[0]["id"])), str(rows[0]["state"])
     if state == "cancel":
         return
-    commands = _commands(odoo, order_id, event, adjustment_sku)
+    commands = _commands(odoo, order_id, event, settings)
     if not commands:
         return
     if state in _EDITABLE_STATES and not _delivered(odoo, order_id):
@@ -62,7 +65,7 @@ def apply_edit(odoo: OdooClient, event: OrderEdited, adjustment_sku: str) -> Non
 
 
 def _commands(
-    odoo: OdooClient, order_id: int, event: OrderEdited, adjustment_sku: str
+    odoo: OdooClient, order_id: int, event: OrderEdited, settings: OrdersSettings
 ) -> list[LineCommand]:
     """Odoo's one2many commands that make the order's lines say what ``event`` says."""
     products = find_products(odoo, {line.sku for line in event.lines})
@@ -82,7 +85,7 @@ def _commands(
     product_lines = [
         ("order_id", "=", order_id),
         ("is_delivery", "=", False),
-        ("product_id.default_code", "!=", adjustment_sku),
+        ("product_id.default_code", "!=", settings.odoo_orders_adjustment_sku),
     ]
     for row in odoo.search_read(LINE, product_lines, ["product_id", "product_uom_qty"]):
         of = _many2one_id(row["product_id"])
@@ -91,21 +94,27 @@ def _commands(
             seen.add(of)
         if Decimal(str(row["product_uom_qty"])) != quantity:
             commands.append([1, int(str(row["id"])), {"product_uom_qty": float(quantity)}])
-    commands.extend(
-        [0, 0, _new_line(product, quantity, first[product])]
-        for product, quantity in wanted.items()
-        if product not in seen
-    )
+    new = [(product, quantity) for product, quantity in wanted.items() if product not in seen]
+    if new:
+        money = OdooMoney(odoo, (), settings.odoo_orders_taxes, {})
+        commands.extend(
+            [0, 0, _new_line(product, quantity, first[product], money, event)]
+            for product, quantity in new
+        )
     return commands
 
 
-def _new_line(product: int, quantity: Decimal, line: OrderLine) -> Mapping[str, object]:
+def _new_line(
+    product: int, quantity: Decimal, line: OrderLine, money: OdooMoney, event: OrderEdited
+) -> Mapping[str, object]:
     return {
         "product_id": product,
         "name": line.title or line.sku,
         "product_uom_qty": float(quantity),
         "price_unit": float(line.unit_price),
         "discount": float(discount_percent(line)),
+        # Without it Odoo would give the line its product's default taxes.
+        "tax_id": [[6, 0, list(money.line_tax_ids(event, line))]],
     }
 
 

@@ -26,13 +26,15 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from retailsync.errors import PermanentError
-from retailsync.events import OrderCreated, OrderLine, TaxLine
+from retailsync.events import OrderCreated, OrderEdited, OrderLine, TaxLine
 from retailsync.odoo import OdooClient
 
 TAX = "account.tax"
 PRICELIST = "product.pricelist"
 CURRENCY = "res.currency"
 TOTALS = ("amount_untaxed", "amount_tax", "amount_total")
+# What odoo-orders prices: an order as placed, or its lines after an edit.
+Priced = OrderCreated | OrderEdited
 _CENT = Decimal("0.01")
 _HUNDRED = Decimal(100)
 
@@ -97,11 +99,15 @@ class OdooMoney:
             )
         return found
 
-    def tax_ids(self, order: OrderCreated, taxes: Iterable[TaxLine]) -> tuple[int, ...]:
+    def line_tax_ids(self, order: Priced, line: OrderLine) -> tuple[int, ...]:
+        """The Odoo taxes of a product line."""
+        return self.tax_ids(order, _line_taxes(order, line))
+
+    def tax_ids(self, order: Priced, taxes: Iterable[TaxLine]) -> tuple[int, ...]:
         """The Odoo taxes of a charge's tax lines (0 % lines left out)."""
         return tuple(self._tax_id(order, tax) for tax in taxes if tax.rate != 0 or tax.amount != 0)
 
-    def _tax_id(self, order: OrderCreated, tax: TaxLine) -> int:
+    def _tax_id(self, order: Priced, tax: TaxLine) -> int:
         included = order.prices_include_tax
         rate = f"{tax.rate.normalize():f}% {'incl' if included else 'excl'}"
         named = self._configured_taxes.get(tax.title) or self._configured_taxes.get(rate)
@@ -160,7 +166,7 @@ def order_lines(
     """The Odoo lines of ``order``: its products, then shipping, fees and discounts."""
     lines: list[Line] = []
     for line in order.lines:
-        taxes = money.tax_ids(order, _line_taxes(order, line))
+        taxes = money.line_tax_ids(order, line)
         percent = discount_percent(line)
         lines.append(
             Line(
@@ -191,7 +197,7 @@ def order_lines(
             _adjustment(order, extra, fee.title, fee.amount, money.tax_ids(order, fee.tax_lines))
         )
     if order.order_discount:
-        shared = {money.tax_ids(order, _line_taxes(order, line)) for line in order.lines}
+        shared = {money.line_tax_ids(order, line) for line in order.lines}
         taxes = shared.pop() if len(shared) == 1 else ()
         lines.append(_adjustment(order, extra, "Order discount", -order.order_discount, taxes))
     return lines
@@ -238,7 +244,7 @@ def cents(amount: Decimal) -> Decimal:
     return amount.quantize(_CENT, ROUND_HALF_UP)
 
 
-def _line_taxes(order: OrderCreated, line: OrderLine) -> tuple[TaxLine, ...]:
+def _line_taxes(order: Priced, line: OrderLine) -> tuple[TaxLine, ...]:
     if line.tax and not line.tax_lines:
         raise _untaxable(order, f"the line {line.line_ref} ({line.sku})", line.tax)
     return line.tax_lines
@@ -254,10 +260,11 @@ def _shipping_taxes(order: OrderCreated) -> tuple[TaxLine, ...]:
     return order.shipping_tax_lines
 
 
-def _untaxable(order: OrderCreated, what: str, tax: Decimal) -> PermanentError:
+def _untaxable(order: Priced, what: str, tax: Decimal) -> PermanentError:
     return PermanentError(
         f"order {order.order_ref}: {what} carries tax {tax.normalize():f} {order.currency} "
-        "but no tax lines (an order_created before v3): its Odoo taxes cannot be chosen"
+        "but no tax lines (an event before order_created v3 or order_edited v2): its Odoo "
+        "taxes cannot be chosen"
     )
 
 

@@ -114,6 +114,7 @@ def example_events() -> tuple[Event, ...]:
                     discount=Decimal("3.87"),
                     tax=Decimal("5.56"),
                     total=Decimal("34.83"),
+                    tax_lines=(_vat(Decimal("5.56")),),
                 ),
             ),
             subtotal=Decimal("34.83"),

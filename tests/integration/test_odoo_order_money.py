@@ -16,7 +16,7 @@ from consumers.odoo_orders import make_service
 from consumers.odoo_orders.settings import OrdersSettings
 from retailsync import headers as h
 from retailsync.consumer import ConsumerService
-from retailsync.events import FeeLine, OrderCreated, OrderLine, TaxLine
+from retailsync.events import FeeLine, OrderCreated, OrderEdited, OrderLine, TaxLine
 from retailsync.events.examples import AT, SHOP, example_events
 from retailsync.odoo import OdooClient, OdooSettings
 from sandbox.odoo import SandboxOdoo
@@ -282,3 +282,36 @@ def test_configured_taxes_and_pricelists_win_over_the_default_lookup(
         [tax],
         1.9,
     )
+
+
+def test_a_line_an_edit_adds_gets_the_taxes_of_its_tax_lines(
+    pipeline: Pipeline, client: OdooClient, applier: ConsumerService
+) -> None:
+    first, second = new_skus(client, 2)
+    ref = f"shop:{uuid.uuid4().hex[:8]}"
+    placed = Placed("USD", False, [Item(1, "10.00", [("State tax", "19", "1.90")])])
+    order = placed.order(ref, [first])
+    [line] = order.lines
+    added = line.model_copy(update={"line_ref": "2", "sku": second})
+    template = next(e for e in example_events() if isinstance(e, OrderEdited))
+    edit = template.model_copy(
+        update={
+            "envelope": OrderEdited.new_envelope(
+                source=SHOP, source_ref=ref, occurred_at=AT, source_version=2
+            ),
+            "order_ref": ref,
+            "currency": "USD",
+            "prices_include_tax": False,
+            "lines": (line, added),
+        }
+    )
+    pipeline.publish(order, edit)
+    with pipeline.running(applier):
+        pipeline.wait(
+            lambda: pipeline.committed(pipeline.group, pipeline.topic) == 2, what="both handled"
+        )
+    [row] = client.search_read(
+        "sale.order", [("client_order_ref", "=", ref)], ["amount_untaxed", "amount_tax"]
+    )
+    # 19 % on each line, not the product's default 15 % on the new one.
+    assert (row["amount_untaxed"], row["amount_tax"]) == (20.0, 3.8)
