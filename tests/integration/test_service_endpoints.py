@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -217,6 +218,45 @@ def test_an_order_reaches_odoo_without_personal_data_in_logs_or_metrics(
         page = httpx.get(services.url(name, "/metrics")).text
         for value in PERSONAL:
             assert value not in page, f"personal data in the metrics of {name}"
+
+
+def test_an_order_that_does_not_add_up_is_counted_and_flagged_in_odoo(
+    services: Services,
+) -> None:
+    wait_ready(services)
+    order = services.shop.store.place_order([(SKUS[1], 1, "19.90")])
+    payload = order_payload(order)
+    # A tip: in the total, and nowhere the mapping reads.
+    tipped = Decimal(payload["total_price"]) + Decimal("2.00")
+    payload |= {"total_price": str(tipped), "total_tip_received": "2.00"}
+    delivery = shopify_delivery(
+        "orders/create", payload, secret=SECRET, shop_domain=services.shop.shop_domain
+    )
+    reply = httpx.post(
+        services.url("webhooks", "/webhooks/shopify"),
+        content=delivery.body,
+        headers=dict(delivery.headers),
+    )
+    assert reply.status_code == 200, reply.text
+    ref = f"shopify:{order.id}"
+
+    def tagged() -> bool:
+        found = services.odoo.search_read(
+            "sale.order", [("client_order_ref", "=", ref), ("state", "=", "sale")], ["tag_ids"]
+        )
+        return bool(found and found[0]["tag_ids"])
+
+    wait(tagged, f"{ref} to be a confirmed Odoo order flagged for finance")
+    differences = httpx.get(services.url("webhooks", "/metrics")).text
+    assert re.search(
+        r'retailsync_commerce_mapping_differences_total\{[^}]*platform="SHOPIFY"[^}]*\} [1-9]',
+        differences,
+    )
+    flagged = httpx.get(services.url("odoo-orders", "/metrics")).text
+    assert re.search(
+        r'retailsync_odoo_orders_flagged_total\{[^}]*reason="mapping_difference"[^}]*\} [1-9]',
+        flagged,
+    )
 
 
 def _counted_ok(services: Services) -> set[str]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -125,6 +126,36 @@ def test_a_discount_larger_than_its_line_is_422_not_a_negative_line(
     assert reply.status_code == 422
     assert "lines.0.total" in reply.json()["error"]
     assert not sink.sent
+
+
+def test_an_order_that_does_not_add_up_is_published_with_its_difference(
+    client: TestClient, sink: FakeSink
+) -> None:
+    order = sample_json("shopify", "orders_create") | {"total_price": "30.12"}  # a tip
+    body = json.dumps(order).encode()
+    reply = client.post(
+        "/webhooks/shopify", content=body, headers=shopify_request("orders/create", body)
+    )
+    assert reply.status_code == 200, reply.text
+    [event] = [e for e in sink.sent if isinstance(e, OrderCreated)]
+    assert event.mapping_difference is not None and event.mapping_difference < 0
+
+
+def test_a_negative_woocommerce_fee_is_a_discount_not_an_impossible_value(
+    client: TestClient, sink: FakeSink
+) -> None:
+    order = sample_json("woocommerce", "order_created") | {
+        "total": "24.35",
+        "fee_lines": [{"id": 9, "name": "Loyalty", "total": "-5.00", "total_tax": "0.00"}],
+    }
+    body = json.dumps(order).encode()
+    reply = client.post(
+        "/webhooks/woocommerce", content=body, headers=woo_request("order.created", body)
+    )
+    assert reply.status_code == 200, reply.text
+    [event] = [e for e in sink.sent if isinstance(e, OrderCreated)]
+    assert [fee.amount for fee in event.fee_lines] == [Decimal("-5.00")]
+    assert event.mapping_difference == 0
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,10 @@
 """What every event from the webhook edge keeps beyond its Avro schema.
 
-No amount or quantity below zero, an order line of at least one unit, identities short
-enough for keys. The payload models refuse most of this with the platform's field path;
-these rules catch what a mapping computed (a discount larger than its line) and whatever the
-generic channel posts, whose payload is the event itself.
+No amount or quantity below zero (but a fee, which a negative fee turns into a discount,
+and an order's mapping difference, which is signed), an order line of at least one unit,
+identities short enough for keys. The payload models refuse most of this with the
+platform's field path; these rules catch what a mapping computed (a discount larger than
+its line) and whatever the generic channel posts, whose payload is the event itself.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ from pydantic import BaseModel
 
 from producers.commerce.payloads.base import MAX_CODE_CHARS
 from retailsync.errors import InvalidInputError
-from retailsync.events import Event, OrderLine
+from retailsync.events import Event, FeeLine, OrderLine
 
 # String fields that identify something, besides every "*_ref".
 _IDENTITIES = frozenset({"sku", "instance", "channel", "event_type"})
+# Amounts that may be below zero wherever they are.
+_SIGNED = frozenset({"mapping_difference"})
 
 
 class UnfitEventError(InvalidInputError):
@@ -37,14 +40,16 @@ def checked(event: Event) -> Event:
     return event
 
 
-def _problems(record: BaseModel, path: str) -> Iterator[str]:
+def _problems(record: BaseModel, path: str, *, signed: bool = False) -> Iterator[str]:
     if type(record) is OrderLine and record.quantity <= 0:
         yield f"{path}quantity: an order line holds at least one unit"
+    # A fee's amounts, its tax lines' too, are negative when the fee is a discount.
+    signed = signed or type(record) is FeeLine
     # By exact type, over the instance's dict: this runs for every delivery.
     for name, value in record.__dict__.items():
         kind = type(value)
         if kind is Decimal:
-            if value < 0:
+            if value < 0 and not signed and name not in _SIGNED:
                 yield f"{path}{name}: must not be negative"
         elif kind is str:
             if len(value) > MAX_CODE_CHARS and (name.endswith("_ref") or name in _IDENTITIES):
@@ -52,6 +57,6 @@ def _problems(record: BaseModel, path: str) -> Iterator[str]:
         elif kind is tuple:
             for index, item in enumerate(value):
                 if isinstance(item, BaseModel):
-                    yield from _problems(item, f"{path}{name}.{index}.")
+                    yield from _problems(item, f"{path}{name}.{index}.", signed=signed)
         elif isinstance(value, BaseModel):
-            yield from _problems(value, f"{path}{name}.")
+            yield from _problems(value, f"{path}{name}.", signed=signed)
