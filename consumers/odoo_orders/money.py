@@ -183,7 +183,7 @@ def order_lines(
             lines.append(
                 _adjustment(order, extra, f"Discount: {line.title}", -line.discount, taxes)
             )
-    if order.shipping_total or order.shipping_tax_lines:
+    if order.shipping_total:  # free shipping needs no line, nor a shipping product
         taxes = money.tax_ids(order, _shipping_taxes(order))
         shipping = _product(extra.shipping, extra.shipping_sku, "SHIPPING", order)
         name = f"Shipping: {order.shipping_method}" if order.shipping_method else "Shipping"

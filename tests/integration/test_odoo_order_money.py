@@ -315,3 +315,23 @@ def test_a_line_an_edit_adds_gets_the_taxes_of_its_tax_lines(
     )
     # 19 % on each line, not the product's default 15 % on the new one.
     assert (row["amount_untaxed"], row["amount_tax"]) == (20.0, 3.8)
+
+
+def test_free_shipping_makes_no_delivery_line(
+    pipeline: Pipeline, client: OdooClient, applier: ConsumerService
+) -> None:
+    [sku] = new_skus(client, 1)
+    ref = f"shop:{uuid.uuid4().hex[:8]}"
+    free = Placed(
+        "EUR", True, [Item(1, "11.90", [("MwSt", "19", "1.90")])],
+        shipping="0", shipping_taxes=[("MwSt", "19", "0.00")],
+    )  # fmt: skip
+    pipeline.publish(free.order(ref, [sku]))
+    with pipeline.running(applier):
+        pipeline.wait(lambda: orders_of(client, [ref]) == {ref: ["sale"]}, what="the order")
+    [order] = client.search_read(
+        "sale.order", [("client_order_ref", "=", ref)], ["order_line", "amount_total"]
+    )
+    lines = client.read("sale.order.line", order["order_line"], ["is_delivery"])
+    assert [line["is_delivery"] for line in lines] == [False]
+    assert order["amount_total"] == 11.9
