@@ -14,6 +14,7 @@ from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from consumers.odoo_orders.orders import OrderBook
+from consumers.odoo_orders.settings import OrdersSettings
 from producers.odoo.service import run_change_capture
 from producers.odoo.trigger import TriggerServer, trigger_app
 from retailsync.events import (
@@ -155,7 +156,13 @@ def test_shipped_lines_carry_the_channel_line_ref_the_order_came_with(
     # Two lines of one SKU (one a gift): only the channel's line refs tell them apart.
     lines = tuple(
         template.lines[0].model_copy(
-            update={"line_ref": line_ref, "sku": f"SKU-{unique}", "quantity": Decimal(n)}
+            update={
+                "line_ref": line_ref,
+                "sku": f"SKU-{unique}",
+                "quantity": Decimal(n),
+                "discount": Decimal(0),
+                "total": template.lines[0].unit_price * n,
+            }
         )
         for line_ref, n in (("gid/1 a", 2), ("gift:2", 1))
     )
@@ -167,9 +174,13 @@ def test_shipped_lines_carry_the_channel_line_ref_the_order_came_with(
             "order_ref": ref,
             "customer_ref": f"{ref}-customer",
             "lines": lines,
+            # Nothing but the products: no shipping line among the order's lines.
+            "shipping_total": Decimal(0),
+            "shipping_tax": Decimal(0),
+            "shipping_tax_lines": (),
         }
     )
-    assert OrderBook(client).create([order]) == {}
+    assert OrderBook(client, OrdersSettings()).create([order]) == {}
     [row] = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["picking_ids"])
     assert client.call("stock.picking", "button_validate", row["picking_ids"]) is True
 
