@@ -331,8 +331,15 @@ class ServiceRunner:
         self._release(partitions)
 
     def _release(self, partitions: list[TopicPartition]) -> None:
-        retry = self._retry_partitions(partitions)
-        self._retry.incremental_unassign(retry)
+        # Only what the retry consumer holds: an assignment whose callback failed before it
+        # assigned the retry partitions may still be revoked or lost, and unassigning what
+        # is not assigned is an error in librdkafka.
+        held = {(tp.topic, tp.partition) for tp in self._retry.assignment()}
+        retry = [
+            tp for tp in self._retry_partitions(partitions) if (tp.topic, tp.partition) in held
+        ]
+        if retry:
+            self._retry.incremental_unassign(retry)
         self._assigned -= {(tp.topic, tp.partition) for tp in partitions}
         for tp in partitions:
             self._chains.pop((tp.topic, tp.partition), None)
