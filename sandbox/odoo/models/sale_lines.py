@@ -48,7 +48,9 @@ class SaleOrderLine(Model):
         return {id_: amounts[0] for id_, amounts in self._rounded().items()}
 
     def _compute_price_tax(self) -> dict[int, Any]:
-        return {id_: amounts[1] for id_, amounts in self._rounded().items()}
+        # Odoo 18 stores total less subtotal, a float difference left unrounded
+        # (4.979999999999997 for 29.90 less 24.92).
+        return {id_: amounts[2] - amounts[0] for id_, amounts in self._rounded().items()}
 
     def _compute_price_total(self) -> dict[int, Any]:
         return {id_: amounts[2] for id_, amounts in self._rounded().items()}

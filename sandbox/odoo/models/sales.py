@@ -66,6 +66,11 @@ class SaleOrder(Model):
         for vals in many:
             if vals.get("name", "New") == "New":
                 vals["name"] = f"S{self.env.next_number('sale.order'):05d}"
+            if "pricelist_id" not in vals:
+                # The partner's pricelist, which by default is the first one (by sequence),
+                # whatever its currency, as Odoo 18's property default gives it.
+                first = self.env["product.pricelist"].search([], limit=1)
+                vals["pricelist_id"] = first.id if first else None
         return super().create(many)
 
     def unlink(self) -> bool:
