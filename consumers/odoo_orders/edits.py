@@ -114,7 +114,7 @@ def _new_line(
         "price_unit": float(line.unit_price),
         "discount": float(discount_percent(line)),
         # Without it Odoo would give the line its product's default taxes.
-        "tax_id": [[6, 0, list(money.line_tax_ids(event, line))]],
+        money.line_taxes_field: [[6, 0, list(money.line_tax_ids(event, line))]],
     }
 
 

@@ -32,6 +32,7 @@ from retailsync.odoo import OdooClient
 TAX = "account.tax"
 PRICELIST = "product.pricelist"
 CURRENCY = "res.currency"
+SALE_LINE = "sale.order.line"
 TOTALS = ("amount_untaxed", "amount_tax", "amount_total")
 # What odoo-orders prices: an order as placed, or its lines after an edit.
 Priced = OrderCreated | OrderEdited
@@ -82,6 +83,7 @@ class OdooMoney:
         pricelists: Mapping[str, str],
     ) -> None:
         self._configured_taxes = dict(taxes)
+        self.line_taxes_field = line_taxes_field(odoo)
         self._taxes = odoo.search_read(
             TAX,
             [("type_tax_use", "=", "sale"), ("amount_type", "=", "percent")],
@@ -282,3 +284,9 @@ def _product(found: int | None, sku: str, kind: str, order: OrderCreated) -> int
             f"(RETAILSYNC_ODOO_ORDERS_{kind}_SKU) for its {kind.lower()} line"
         )
     return found
+
+
+def line_taxes_field(odoo: OdooClient) -> str:
+    """The name of a sale order line's taxes: ``tax_id`` up to Odoo 18, ``tax_ids`` from 19."""
+    fields = odoo.call(SALE_LINE, "fields_get", attributes=["type"])
+    return "tax_ids" if "tax_ids" in fields else "tax_id"

@@ -62,28 +62,36 @@ PRODUCT = "product.product"
 PARTNER = "res.partner"
 # Create once: an external id that exists already keeps its record as it is.
 CREATE_ONCE = {"mode": "update", "noupdate": True}
-ORDER_FIELDS = (
-    "id",
-    "partner_id/.id",
-    "client_order_ref",
-    "origin",
-    "pricelist_id/.id",
-    "order_line/product_id/.id",
-    "order_line/name",
-    "order_line/product_uom_qty",
-    "order_line/price_unit",
-    "order_line/discount",
-    "order_line/tax_id/.id",
-    "order_line/is_delivery",
-    # Each product line's external id keeps the channel's line ref (change capture reads it).
-    "order_line/id",
-)
+
+
 TAG = "crm.tag"
 # The tag finance filters orders by whose Odoo totals are not the channel's.
 FLAG_TAG = "retailsync: totals differ from the channel"
 PARTNER_FIELDS = ("id", "ref", "name", "street", "city", "zip", "phone")
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+
+
+def order_fields(line_taxes_field: str) -> tuple[str, ...]:
+    """The import columns of an order; ``line_taxes_field`` is the lines' taxes field as
+    this Odoo names it (``tax_id`` up to 18, ``tax_ids`` from 19)."""
+    return (
+        "id",
+        "partner_id/.id",
+        "client_order_ref",
+        "origin",
+        "pricelist_id/.id",
+        "order_line/product_id/.id",
+        "order_line/name",
+        "order_line/product_uom_qty",
+        "order_line/price_unit",
+        "order_line/discount",
+        f"order_line/{line_taxes_field}/.id",
+        "order_line/is_delivery",
+        # Each product line's external id keeps the channel's line ref (change capture
+        # reads it).
+        "order_line/id",
+    )
 
 
 class OrderBook:
@@ -149,7 +157,11 @@ class OrderBook:
             except PermanentError as error:
                 failures[index] = error
         partners = self._partners([order for _, order, _, _ in priced])
-        created, errors = self._load_orders(priced, partners)
+        created, errors = (
+            self._load_orders(priced, partners, order_fields(money.line_taxes_field))
+            if money is not None
+            else ([], {})
+        )
         failures.update(errors)
         failures.update(self._confirm(to_confirm + created))
         if money is not None:
@@ -222,6 +234,7 @@ class OrderBook:
         self,
         priced: Sequence[tuple[int, OrderCreated, int, list[Line]]],
         partners: Mapping[str, int],
+        fields: Sequence[str],
     ) -> tuple[list[tuple[int, int]], dict[int, BaseException]]:
         """The new orders as (position, id), and the failures by position."""
         if not priced:
@@ -231,13 +244,13 @@ class OrderBook:
             for index, order, pricelist, lines in priced
         }
         try:
-            ids = self._load(ORDER, ORDER_FIELDS, [row for rs in rows.values() for row in rs])
+            ids = self._load(ORDER, fields, [row for rs in rows.values() for row in rs])
             return list(zip(rows, ids, strict=True)), {}
         except PermanentError:
             # One bad order fails the whole call (one transaction): load them one by one
             # so the others go through and only the bad one is dead-lettered.
             return _one_by_one(
-                list(rows.items()), lambda order: self._load(ORDER, ORDER_FIELDS, order)[0]
+                list(rows.items()), lambda order: self._load(ORDER, fields, order)[0]
             )
 
     def _load(self, model: str, fields: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:

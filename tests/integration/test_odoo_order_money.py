@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 
 from consumers.odoo_orders import make_service
+from consumers.odoo_orders.money import line_taxes_field
 from consumers.odoo_orders.settings import OrdersSettings
 from retailsync import headers as h
 from retailsync.consumer import ConsumerService
@@ -276,8 +277,9 @@ def test_configured_taxes_and_pricelists_win_over_the_default_lookup(
     [order] = client.search_read(
         "sale.order", [("client_order_ref", "=", ref)], ["pricelist_id", "order_line", "amount_tax"]
     )
-    [line] = client.read("sale.order.line", order["order_line"], ["tax_id"])
-    assert (order["pricelist_id"][0], line["tax_id"], order["amount_tax"]) == (
+    taxes = line_taxes_field(client)
+    [line] = client.read("sale.order.line", order["order_line"], [taxes])
+    assert (order["pricelist_id"][0], line[taxes], order["amount_tax"]) == (
         pricelist,
         [tax],
         1.9,

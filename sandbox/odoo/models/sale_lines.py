@@ -1,7 +1,8 @@
 """Sales order lines: a product, a quantity, a price, its taxes, and what has been delivered.
 
-A line created without ``tax_id`` takes its product's customer taxes, as Odoo's
-``_compute_tax_id`` does; an explicit ``tax_id`` (even empty) is kept.
+A line created without taxes takes its product's customer taxes, as Odoo's
+``_compute_tax_id`` does; explicit taxes (even none) are kept. Odoo 19 renamed the field
+``tax_id`` to ``tax_ids``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ class SaleOrderLine(Model):
     product_uom_qty = fields.Float("Quantity", default=1.0)
     price_unit = fields.Float("Unit Price")
     discount = fields.Float("Discount (%)", digits=2, default=0.0)
-    tax_id = fields.Many2many("account.tax", "Taxes")
+    tax_id = fields.Many2many("account.tax", "Taxes", removed_in=19)
+    tax_ids = fields.Many2many("account.tax", "Taxes", added_in=19)
     is_delivery = fields.Boolean("Is a Delivery", default=False)
     currency_id = fields.Many2one("res.currency", "Currency", related="order_id.currency_id")
     price_subtotal = fields.Float("Subtotal", compute="_compute_price_subtotal")
@@ -41,8 +43,11 @@ class SaleOrderLine(Model):
             if product:
                 vals.setdefault("name", product.display_name)
                 vals.setdefault("price_unit", product.list_price)
-                vals.setdefault("tax_id", product.taxes_id)
+                vals.setdefault(self._taxes_field(), product.taxes_id)
         return super().create(many)
+
+    def _taxes_field(self) -> str:
+        return "tax_ids" if self.env.version >= 19 else "tax_id"
 
     def _compute_price_subtotal(self) -> dict[int, Any]:
         return {id_: amounts[0] for id_, amounts in self._rounded().items()}
@@ -61,11 +66,12 @@ class SaleOrderLine(Model):
 
     def _line_taxes(self) -> dict[int, tuple[LineTaxes, float]]:
         """Each line's unrounded amounts and its currency's rounding."""
-        rows = self._values(["product_uom_qty", "price_unit", "discount", "tax_id", "order_id"])
+        taxes_field = self._taxes_field()
+        rows = self._values(["product_uom_qty", "price_unit", "discount", taxes_field, "order_id"])
         taxes = {
             row["id"]: row
             for row in self.env["account.tax"]
-            .browse({tax for row in rows for tax in row["tax_id"]})
+            .browse({tax for row in rows for tax in row[taxes_field]})
             ._values(["amount", "price_include"])
         }
         orders = self.env["sale.order"].browse({row["order_id"] for row in rows})
@@ -79,7 +85,7 @@ class SaleOrderLine(Model):
         return {
             row["id"]: (
                 line_taxes(
-                    [taxes[tax] for tax in row["tax_id"]],
+                    [taxes[tax] for tax in row[taxes_field]],
                     row["price_unit"],
                     row["product_uom_qty"],
                     row["discount"],

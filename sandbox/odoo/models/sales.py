@@ -66,9 +66,10 @@ class SaleOrder(Model):
         for vals in many:
             if vals.get("name", "New") == "New":
                 vals["name"] = f"S{self.env.next_number('sale.order'):05d}"
-            if "pricelist_id" not in vals:
+            if "pricelist_id" not in vals and self.env.version < 19:
                 # The partner's pricelist, which by default is the first one (by sequence),
-                # whatever its currency, as Odoo 18's property default gives it.
+                # whatever its currency, as Odoo 18's property default gives it; Odoo 19
+                # leaves the order without one, in the company's currency.
                 first = self.env["product.pricelist"].search([], limit=1)
                 vals["pricelist_id"] = first.id if first else None
         return super().create(many)

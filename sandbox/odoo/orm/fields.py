@@ -34,6 +34,7 @@ class Field:
         default: Any = None,
         compute: str | None = None,
         related: str | None = None,
+        added_in: int | None = None,
         removed_in: int | None = None,
     ) -> None:
         self.string = string
@@ -42,6 +43,7 @@ class Field:
         self.default = default
         self.compute = compute
         self.related = related
+        self.added_in = added_in
         self.removed_in = removed_in
         self.name = ""
 
@@ -55,8 +57,11 @@ class Field:
         return record._value(self.name)
 
     def exists_in(self, version: int) -> bool:
-        """Whether Odoo of that major version has this field (``removed_in``: since when not)."""
-        return self.removed_in is None or version < self.removed_in
+        """Whether Odoo of that major version has this field (``added_in``: since when;
+        ``removed_in``: since when not)."""
+        return (self.added_in is None or version >= self.added_in) and (
+            self.removed_in is None or version < self.removed_in
+        )
 
     @property
     def stored(self) -> bool:
