@@ -41,7 +41,7 @@ lint: $(STAMP) ## ruff, and the layering contracts (import-linter)
 
 typecheck: $(STAMP) ## mypy, strict for the packages
 	$(BIN)/mypy
-	$(BIN)/mypy --no-strict-optional --allow-untyped-defs --allow-incomplete-defs --allow-untyped-calls --disable-error-code=no-any-return tests bench
+	$(BIN)/mypy --no-strict-optional --allow-untyped-defs --allow-incomplete-defs --allow-untyped-calls --disable-error-code=no-any-return tests bench examples
 
 test: lint typecheck kafka ## lint, typecheck, then every test tier against a real broker
 	$(BIN)/pytest

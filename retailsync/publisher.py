@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from types import TracebackType
+from typing import Self
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
@@ -30,10 +31,10 @@ from retailsync.headers import (
 )
 from retailsync.kafka.producer import KafkaProducer
 from retailsync.metrics import EVENTS_PUBLISHED
-from retailsync.serde import EventSerde
-from retailsync.settings import Settings
+from retailsync.serde import EventSerde, event_serde
+from retailsync.settings import Settings, load_settings
 from retailsync.telemetry import current_traceparent
-from retailsync.topology import Topology
+from retailsync.topology import Topology, load_topology
 
 log = logging.getLogger("retailsync.publisher")
 
@@ -78,28 +79,98 @@ def event_record(event: Event, topology: Topology, serde: EventSerde) -> EventRe
     return EventRecord(destination.topic, key.encode(), value, headers)
 
 
-class Publisher:
-    """An idempotent ``acks=all`` producer of events; ``flush`` raises if any was not acked.
+@dataclass(frozen=True, slots=True)
+class Landed:
+    """Where the brokers wrote an event: printed as ``topic[partition] offset``."""
 
-    Use it as a context manager: leaving the block without an error flushes.
+    event_id: uuid.UUID
+    topic: str
+    partition: int
+    offset: int
+
+    def __str__(self) -> str:
+        return f"{self.topic}[{self.partition}] {self.offset}"
+
+
+class Publisher:
+    """An idempotent ``acks=all`` producer of events; ``flush`` raises DeliveryError if any
+    was not acknowledged.
+
+    Use it as a context manager: leaving the block without an error flushes (and closes the
+    serde when the publisher made it, as ``from_settings`` does). With ``positions``, each
+    flush returns where every event published since the last one landed, in publish order;
+    without, librdkafka reports failures only, which is cheaper per event.
     """
 
-    def __init__(self, settings: Settings, topology: Topology, serde: EventSerde) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        topology: Topology,
+        serde: EventSerde,
+        *,
+        positions: bool = False,
+        owns_serde: bool = False,
+    ) -> None:
         self._topology = topology
         self._serde = serde
-        self._producer = KafkaProducer(settings, name="publisher", failures_only=True)
+        self._owns_serde = owns_serde
+        self._positions = positions
+        self._producer = KafkaProducer(settings, name="publisher", failures_only=not positions)
+        self._landed: list[tuple[int, Landed]] = []
+        self._failures: list[str] = []
+        self._published = 0  # since the last flush
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, *, positions: bool = False) -> Self:
+        """A publisher configured as every retailsync service is: the ``RETAILSYNC_``
+        environment (or ``settings``), its topology.yaml and schemas."""
+        settings = settings or load_settings()
+        topology = load_topology(settings.topology_file)
+        serde = event_serde(settings, topology)
+        return cls(settings, topology, serde, positions=positions, owns_serde=True)
 
     def publish(self, event: Event) -> None:
         """Queue ``event``; its delivery is confirmed by the next ``flush``."""
         record = event_record(event, self._topology, self._serde)
+        on_delivery = None
+        if self._positions:
+            on_delivery = partial(self._on_delivery, self._published, event.envelope.event_id)
         self._producer.produce(
-            record.topic, key=record.key, value=record.value, headers=record.headers
+            record.topic, key=record.key, value=record.value, headers=record.headers,
+            on_delivery=on_delivery,
+        )  # fmt: skip
+        self._published += 1
+
+    def flush(self, timeout_s: float = 30.0) -> list[Landed]:
+        """Wait until every queued event is acknowledged; with ``positions``, where each
+        landed (else an empty list). Raises DeliveryError if one was not."""
+        try:
+            self._producer.flush(timeout_s)
+        finally:
+            landed, self._landed, self._published = self._landed, [], 0
+            failures, self._failures = self._failures, []
+        if failures:
+            raise DeliveryError("; ".join(failures))
+        return [where for _, where in sorted(landed, key=lambda entry: entry[0])]
+
+    def close(self) -> None:
+        """Close the serde when this publisher made it; unflushed events are not waited for."""
+        if self._owns_serde:
+            self._serde.close()
+
+    def _on_delivery(
+        self, index: int, event_id: uuid.UUID, error: KafkaError | None, message: Message
+    ) -> None:
+        if error is not None:
+            self._failures.append(f"{message.topic()}: {error.str()}")
+            return
+        self._producer.watch.reachable()
+        where = Landed(
+            event_id, str(message.topic()), message.partition() or 0, message.offset() or 0
         )
+        self._landed.append((index, where))
 
-    def flush(self, timeout_s: float = 30.0) -> None:
-        self._producer.flush(timeout_s)
-
-    def __enter__(self) -> Publisher:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -108,8 +179,11 @@ class Publisher:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if exc_type is None:
-            self.flush()
+        try:
+            if exc_type is None:
+                self.flush()
+        finally:
+            self.close()
 
 
 class AsyncPublisher:

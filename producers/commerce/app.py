@@ -55,9 +55,9 @@ from producers.commerce.recent import RecentDeliveries
 from producers.commerce.settings import WebhookSettings
 from producers.commerce.signatures import SignatureError, secrets_of
 from retailsync.errors import ConfigError, PermanentError
-from retailsync.events import Event, default_schemas_dir, load_catalogue
+from retailsync.events import Event
 from retailsync.publisher import AsyncPublisher
-from retailsync.serde import EventSerde, serde_for
+from retailsync.serde import EventSerde, event_serde
 from retailsync.settings import Settings
 from retailsync.topology import Topology, load_topology
 
@@ -92,9 +92,7 @@ def receiver_app(
     """The receiver publishing with an ``AsyncPublisher`` to the topology's topics;
     ``delivery_timeout_s`` is how long librdkafka tries to deliver a record."""
     topology = topology or load_topology(settings.topology_file)
-    if serde is None:
-        schemas = settings.schemas_dir or default_schemas_dir(settings.topology_file)
-        serde = EventSerde(serde_for(settings, load_catalogue(schemas), topology))
+    serde = serde or event_serde(settings, topology)
     publisher = AsyncPublisher(
         settings,
         topology,

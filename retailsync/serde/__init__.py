@@ -11,7 +11,7 @@ Both encode dicts (``encode(datum) -> bytes``) and decode record values with the
 ``EventSerde`` does the same with ``Event`` models. ``serde_for`` picks by settings.
 """
 
-from retailsync.serde.factory import registry_client, serde_for
+from retailsync.serde.factory import event_serde, registry_client, serde_for
 from retailsync.serde.framing import Serde
 from retailsync.serde.registry import Registration, RegistrySerde, register_catalogue, subject_name
 from retailsync.serde.single_object import SingleObjectSerde
@@ -23,6 +23,7 @@ __all__ = [
     "RegistrySerde",
     "Serde",
     "SingleObjectSerde",
+    "event_serde",
     "register_catalogue",
     "registry_client",
     "serde_for",

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
-from retailsync.events.catalogue import Catalogue
+from retailsync.events.catalogue import Catalogue, default_schemas_dir, load_catalogue
 from retailsync.serde.framing import Serde
 from retailsync.serde.registry import RegistrySerde
 from retailsync.serde.single_object import SingleObjectSerde
+from retailsync.serde.typed import EventSerde
 from retailsync.settings import Settings
 from retailsync.topology import Topology
 
@@ -37,3 +38,10 @@ def serde_for(settings: Settings, catalogue: Catalogue, topology: Topology) -> S
         return SingleObjectSerde(catalogue)
     topics = {event_type: destination.topic for event_type, destination in topology.events.items()}
     return RegistrySerde(catalogue, registry_client(settings.schema_registry_url), topics)
+
+
+def event_serde(settings: Settings, topology: Topology) -> EventSerde:
+    """The events' serde of a process: ``serde_for`` over the catalogue in
+    RETAILSYNC_SCHEMAS_DIR (default: ``schemas/`` beside topology.yaml). Close it when done."""
+    schemas = settings.schemas_dir or default_schemas_dir(settings.topology_file)
+    return EventSerde(serde_for(settings, load_catalogue(schemas), topology))
