@@ -12,6 +12,7 @@ from commands import broker, dlt, schemas, serve, topology
 from commands.audit import audit
 from commands.consume import consume
 from commands.lag import lag
+from commands.publish import publish
 from commands.replay import replay
 from commands.run import run
 from commands.tail import tail
@@ -32,6 +33,7 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(dlt.app, name="dlt")
 app.command()(run)
 app.command()(consume)
+app.command()(publish)
 app.command()(lag)
 app.command()(audit)
 app.command()(tail)

@@ -56,6 +56,7 @@ from producers.commerce.settings import WebhookSettings
 from producers.commerce.signatures import SignatureError, secrets_of
 from retailsync.errors import ConfigError, PermanentError
 from retailsync.events import Event
+from retailsync.events.parse import describe_problems
 from retailsync.publisher import AsyncPublisher
 from retailsync.serde import EventSerde, event_serde
 from retailsync.settings import Settings
@@ -300,9 +301,4 @@ def _invalid(error: pydantic.ValidationError) -> RefusedError:
     problems = error.errors(include_input=False, include_url=False)
     if problems and problems[0]["type"] == "json_invalid":
         return RefusedError(HTTPStatus.BAD_REQUEST, "the body is not JSON")
-    # Locations and messages only: the input values are personal data.
-    reason = "; ".join(
-        f"{'.'.join(str(part) for part in problem['loc']) or 'body'}: {problem['msg']}"
-        for problem in problems[:10]
-    )
-    return RefusedError(HTTPStatus.UNPROCESSABLE_ENTITY, reason)
+    return RefusedError(HTTPStatus.UNPROCESSABLE_ENTITY, describe_problems(error, "body"))
