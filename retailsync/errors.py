@@ -11,8 +11,8 @@
     │                               200 (producers.commerce)
     ├── TransientError ............ worth retrying: HTTP 5xx, lock conflicts, anything unmapped
     │   ├── DeliveryError ......... the brokers did not acknowledge records in time
-    │   │   ├── NotDurableError ... a webhook's event was not acknowledged: answer 503
-    │   │   │                       (producers.commerce)
+    │   │   ├── NotDurableError ... an HTTP producer's event was not acknowledged: answer
+    │   │   │                       503 (retailsync.acknowledger)
     │   │   └── PossiblyWrittenError  librdkafka gave up on a record it may have sent
     │   │                           (retailsync.publisher)
     │   ├── OdooTransientError .... a conflict with a concurrent Odoo transaction (retailsync.odoo)

@@ -213,7 +213,9 @@ class AsyncPublisher:
         serde: EventSerde,
         *,
         delivery_timeout_s: float,
+        name: str = "publisher",
     ) -> None:
+        self._name = name  # of the producer, in its log lines
         self._topology = topology
         self._serde = serde
         self._settings = settings
@@ -246,7 +248,7 @@ class AsyncPublisher:
         except TransientError as exc:
             # Serve anyway: events are answered 503 until the registry answers again.
             log.warning("%s: not ready until it answers", exc)
-        self._producer = KafkaProducer(self._settings, name="webhooks", options=self._options)
+        self._producer = KafkaProducer(self._settings, name=self._name, options=self._options)
         self._reports = threading.Thread(
             target=self._serve_reports, name="delivery-reports", daemon=True
         )

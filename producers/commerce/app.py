@@ -28,20 +28,15 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from http import HTTPStatus
 from typing import Any
 
 import pydantic
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from producers.commerce.acks import Ack, Acknowledger, EventSink, NotDurableError
 from producers.commerce.channels import (
     BadDeliveryError,
     Channel,
@@ -51,25 +46,27 @@ from producers.commerce.channels import (
 )
 from producers.commerce.mapping import DeferredError
 from producers.commerce.mapping.rules import UnfitEventError
-from producers.commerce.recent import RecentDeliveries
 from producers.commerce.settings import WebhookSettings
 from producers.commerce.signatures import SignatureError, secrets_of
+from retailsync.acknowledger import (
+    DELIVERY_TIMEOUT_S,
+    Ack,
+    Acknowledger,
+    EventSink,
+    NotDurableError,
+    probes,
+)
 from retailsync.errors import ConfigError, PermanentError
 from retailsync.events import Event
 from retailsync.events.parse import describe_problems
 from retailsync.publisher import AsyncPublisher
+from retailsync.recent_deliveries import RecentDeliveries
 from retailsync.serde import EventSerde, event_serde
 from retailsync.settings import Settings
 from retailsync.topology import Topology, load_topology
 
 log = logging.getLogger("retailsync.webhooks")
 _READY_TIMEOUT_S = 2.0
-# How long librdkafka keeps trying to deliver a record, far beyond the answer's deadline: a
-# record answered 503 may already sit in a stalled broker's socket and be written when it
-# resumes. While librdkafka still holds it, the platform's retry waits for that same record
-# instead of producing a second copy; once librdkafka gives up, it may have been written
-# ("possibly persisted"), and the retry reads its partition before producing it again.
-_DELIVERY_TIMEOUT_S = 300.0
 _MAX_LABEL_CHARS = 100
 
 
@@ -88,7 +85,7 @@ def receiver_app(
     topology: Topology | None = None,
     serde: EventSerde | None = None,
     *,
-    delivery_timeout_s: float = _DELIVERY_TIMEOUT_S,
+    delivery_timeout_s: float = DELIVERY_TIMEOUT_S,
 ) -> ASGIApp:
     """The receiver publishing with an ``AsyncPublisher`` to the topology's topics;
     ``delivery_timeout_s`` is how long librdkafka tries to deliver a record."""
@@ -99,6 +96,7 @@ def receiver_app(
         topology,
         serde,
         delivery_timeout_s=max(delivery_timeout_s, webhook.webhook_ack_timeout_s),
+        name="webhooks",
     )
     return build_app(webhook, publisher)
 
@@ -136,28 +134,9 @@ def build_app(
         for channel in channels or channels_from(settings)
     }
 
-    async def healthz(_request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
-    async def readyz(_request: Request) -> Response:
-        if await sink.ready(_READY_TIMEOUT_S):
-            return JSONResponse({"status": "ready"})
-        return JSONResponse(
-            {"status": "kafka or the schema registry unreachable"},
-            HTTPStatus.SERVICE_UNAVAILABLE,
-        )
-
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        await sink.start()
-        try:
-            yield
-        finally:
-            await sink.close()
-
+    health, lifespan = probes(sink, _READY_TIMEOUT_S)
     routes = [Route(path, route, methods=["POST"]) for path, route in webhooks.items()]
-    routes += [Route("/healthz", healthz), Route("/readyz", readyz)]
-    starlette = Starlette(routes=routes, lifespan=lifespan)
+    starlette = Starlette(routes=[*routes, *health], lifespan=lifespan)
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["method"] == "POST":

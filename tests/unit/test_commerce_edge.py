@@ -264,7 +264,7 @@ def test_the_late_report_of_a_record_answered_503_is_logged(
     assert reply.status_code == 503
     (late,) = sink.pending
     event_id = str(sink.sent[0].envelope.event_id)
-    with caplog.at_level(logging.INFO, logger="retailsync.webhooks"):
+    with caplog.at_level(logging.INFO, logger="retailsync.acknowledger"):
         if outcome is None:
             late.get_loop().call_soon_threadsafe(late.set_result, None)
         else:

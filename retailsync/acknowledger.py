@@ -1,4 +1,5 @@
-"""Durable acknowledgement: a webhook is answered 2xx only once its event is on Kafka."""
+"""Durable acknowledgement: an HTTP producer (the webhook receiver, the event ingest) answers
+2xx only once its events are on Kafka, and 503 when the brokers did not acknowledge in time."""
 
 from __future__ import annotations
 
@@ -6,16 +7,30 @@ import asyncio
 import enum
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
+from http import HTTPStatus
 from typing import Protocol
 
-from producers.commerce.recent import RecentDeliveries
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
 from retailsync.errors import DeliveryError, TransientError
 from retailsync.events import Event
 from retailsync.publisher import PossiblyWrittenError
+from retailsync.recent_deliveries import RecentDeliveries
 
-log = logging.getLogger("retailsync.webhooks")
+log = logging.getLogger("retailsync.acknowledger")
+
+# How long librdkafka keeps trying to deliver a record, far beyond the answer's deadline: a
+# record answered 503 may already sit in a stalled broker's socket and be written when it
+# resumes. While librdkafka still holds it, the caller's retry waits for that same record
+# instead of producing a second copy; once librdkafka gives up, it may have been written
+# ("possibly persisted"), and the retry reads its partition before producing it again.
+DELIVERY_TIMEOUT_S = 300.0
 
 
 class EventSink(Protocol):
@@ -34,13 +49,43 @@ class EventSink(Protocol):
     async def close(self, timeout_s: float = ...) -> None: ...
 
 
+Lifespan = Callable[[Starlette], AbstractAsyncContextManager[None]]
+
+
+def probes(sink: EventSink, timeout_s: float) -> tuple[list[Route], Lifespan]:
+    """What every HTTP producer serves around its sink: ``GET /healthz`` (200 while the
+    process serves), ``GET /readyz`` (200 when a broker answers and every writer schema is
+    known, within ``timeout_s``, else 503), and the lifespan that starts and closes ``sink``."""
+
+    async def healthz(_request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(_request: Request) -> Response:
+        if await sink.ready(timeout_s):
+            return JSONResponse({"status": "ready"})
+        return JSONResponse(
+            {"status": "kafka or the schema registry unreachable"},
+            HTTPStatus.SERVICE_UNAVAILABLE,
+        )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await sink.start()
+        try:
+            yield
+        finally:
+            await sink.close()
+
+    return [Route("/healthz", healthz), Route("/readyz", readyz)], lifespan
+
+
 class Ack(enum.Enum):
     PUBLISHED = "published"  # acknowledged by the brokers just now
     DUPLICATE = "duplicate"  # the same event was acknowledged before: nothing produced
 
 
 class NotDurableError(DeliveryError):
-    """The brokers did not acknowledge the event in time; the platform must retry."""
+    """The brokers did not acknowledge the event in time; the caller must retry."""
 
 
 class Acknowledger:

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
-from producers.commerce.recent import RecentDeliveries
 from retailsync.publisher import PossiblyWrittenError
+from retailsync.recent_deliveries import RecentDeliveries
 
 pytestmark = pytest.mark.unit
 
