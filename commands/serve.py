@@ -10,6 +10,7 @@ import uvicorn
 
 from producers.commerce import WebhookSettings, receiver_app
 from producers.commerce.app import channels_from
+from producers.ingest import ROUTES, IngestSettings, ingest_app
 from producers.odoo import ChangeCaptureSettings, run_change_capture
 from retailsync import telemetry
 from retailsync.health import ok, with_endpoints
@@ -46,6 +47,36 @@ def webhooks(
         ),
         host=host or settings.webhook_host,
         port=settings.webhook_port if port is None else port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+@app.command()
+def ingest(
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on [default: RETAILSYNC_INGEST_HOST]")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port [default: RETAILSYNC_INGEST_PORT]")] = None,
+) -> None:
+    """Take events from other teams' services over HTTP until SIGTERM.
+
+    POST /events/EVENT_TYPE with a service's bearer token (RETAILSYNC_INGEST_TOKENS) is
+    answered 202 only once the event is on Kafka. /healthz, /readyz and /metrics answer on
+    the same port."""
+    settings = IngestSettings.load()
+    telemetry.configure("ingest")
+    identify("ingest")
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)  # as for webhooks: exit 0
+    uvicorn.run(
+        with_endpoints(
+            ingest_app(load_settings(), settings),
+            routes=[*ROUTES, "/healthz", "/readyz"],
+            live=ok,
+        ),
+        host=host or settings.ingest_host,
+        port=settings.ingest_port if port is None else port,
         log_config=None,
         access_log=False,
         server_header=False,

@@ -32,6 +32,8 @@
         │   └── UnfitEventError ... a mapped webhook event that breaks the edge rules
         │                           (producers.commerce)
         ├── SignatureError ........ a webhook not signed by a secret we hold (producers.commerce)
+        ├── UnauthenticatedError .. an ingest call without a known service's token: 401
+        │                           (producers.ingest)
         ├── RefusedError .......... a webhook answered 4xx with its reason (producers.commerce)
         ├── StorefrontUserError ... the storefront refused a mutation's input
         │                           (retailsync.storefront)

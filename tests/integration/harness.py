@@ -176,10 +176,18 @@ class Pipeline:
             }
         )
         try:
-            marks = [
-                consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
-                for p in range(self.topology.topic(topic).partitions)
-            ]
+            # A topic just created may not have its leaders yet: ask again.
+            for attempt in Retrying(
+                retry=retry_if_exception(_leader_moving),
+                stop=stop_after_delay(10),
+                wait=wait_fixed(0.25),
+                reraise=True,
+            ):
+                with attempt:
+                    marks = [
+                        consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
+                        for p in range(self.topology.topic(topic).partitions)
+                    ]
         finally:
             consumer.close()
         return sum(high - low for low, high in marks)
@@ -232,4 +240,12 @@ def _coordinator_moving(error: BaseException) -> bool:
         KafkaError.NOT_COORDINATOR,
         KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
         KafkaError.COORDINATOR_NOT_AVAILABLE,
+    }
+
+
+def _leader_moving(error: BaseException) -> bool:
+    return isinstance(error, KafkaException) and error.args[0].code() in {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError.UNKNOWN_TOPIC_OR_PART,
     }
