@@ -24,4 +24,4 @@ CONSUMER_SERVICES: Mapping[str, ConsumerService] = MappingProxyType(
 )
 
 # Each producer service is a ``retailsync serve`` command of its own.
-PRODUCER_SERVICES = ("odoo-changes", "webhooks")
+PRODUCER_SERVICES = ("odoo-changes", "webhooks", "ingest")

@@ -116,6 +116,7 @@ def containers(
         "RETAILSYNC_ODOO_ORDERS_APPLY_TEST_ORDERS": "true",
         "RETAILSYNC_ODOO_TRIGGER_PORT": str(running.ports["odoo-changes"]),
         "RETAILSYNC_WEBHOOK_PORT": str(running.ports["webhooks"]),
+        "RETAILSYNC_INGEST_PORT": str(running.ports["ingest"]),
         "RETAILSYNC_SHOPIFY_WEBHOOK_SECRETS": SECRET,
         "RETAILSYNC_STOREFRONT_URL": shop.url,
         "RETAILSYNC_STOREFRONT_ACCESS_TOKEN": shop.access_token,

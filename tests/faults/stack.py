@@ -255,6 +255,7 @@ def running_stack(bootstrap: str, namespace: str, tmp_path: Path) -> Iterator[St
         late_commit = stack.enter_context(LateCommitProxy.running(odoo.url))
         first_http_port = free_port_block(len(SERVICES))
         http_ports = {name: first_http_port + n for n, (name, _) in enumerate(SERVICES)}
+        environment["RETAILSYNC_INGEST_PORT"] = str(http_ports["ingest"])
         pipeline = Stack(
             odoo, shop, odoo_client, environment, tmp_path, f"http://127.0.0.1:{port}", kafka,
             http_ports, late_commit,

@@ -112,6 +112,7 @@ def services(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> 
             "RETAILSYNC_ODOO_PRODUCER_ID": f"odoo-changes-{namespace}",
             "RETAILSYNC_ODOO_TRIGGER_PORT": str(ports["odoo-changes"]),
             "RETAILSYNC_WEBHOOK_PORT": str(ports["webhooks"]),
+            "RETAILSYNC_INGEST_PORT": str(ports["ingest"]),
             "RETAILSYNC_SHOPIFY_WEBHOOK_SECRETS": SECRET,
             "RETAILSYNC_STOREFRONT_URL": shop.url,
             "RETAILSYNC_STOREFRONT_ACCESS_TOKEN": shop.access_token,
