@@ -75,6 +75,8 @@ def ingest_app(
 def build_app(settings: IngestSettings, sink: EventSink) -> ASGIApp:
     """The ingest, publishing through ``sink`` (started and closed with the app)."""
     callers = Callers(settings.ingest_tokens)
+    if settings.ingest_tokens is None:
+        log.warning("RETAILSYNC_INGEST_TOKENS is not set: every call is answered 401")
     acknowledger = Acknowledger(
         sink,
         RecentDeliveries(settings.ingest_dedup_window_s, settings.ingest_dedup_entries),
