@@ -37,7 +37,11 @@ ORDERS = 3
 # terminationGracePeriodSeconds of the manifests: a batch, its flush and commit fit in it.
 GRACE_S = 30
 # A metric family each service exports from its start (consumers: the breaker gauge).
-FAMILY = {"webhooks": "http_server_request_duration_seconds", "odoo-changes": "retailsync_odoo_lag"}
+FAMILY = {
+    "webhooks": "http_server_request_duration_seconds",
+    "ingest": "http_server_request_duration_seconds",
+    "odoo-changes": "retailsync_odoo_lag",
+}
 FULFILMENTS = """
 query Order($id: ID!) {
   order(id: $id) { fulfillments(first: 5) { trackingInfo(first: 5) { number } } }
