@@ -45,7 +45,6 @@ from producers.commerce.channels import (
     WooCommerceChannel,
 )
 from producers.commerce.mapping import DeferredError
-from producers.commerce.mapping.rules import UnfitEventError
 from producers.commerce.settings import WebhookSettings
 from producers.commerce.signatures import SignatureError, secrets_of
 from retailsync.acknowledger import (
@@ -56,7 +55,7 @@ from retailsync.acknowledger import (
     NotDurableError,
     probes,
 )
-from retailsync.errors import ConfigError, PermanentError
+from retailsync.errors import ConfigError, InvalidInputError, PermanentError
 from retailsync.events import Event
 from retailsync.events.parse import describe_problems
 from retailsync.publisher import AsyncPublisher
@@ -252,7 +251,9 @@ async def _events(
         raise RefusedError(HTTPStatus.BAD_REQUEST, str(exc)) from None
     except pydantic.ValidationError as exc:
         raise _invalid(exc) from None
-    except UnfitEventError as exc:
+    except InvalidInputError as exc:
+        # A mapping's own refusal (UnfitEventError, or a field it cannot read), naming the
+        # field: the sender's data, so a 4xx, never a 500.
         raise RefusedError(HTTPStatus.UNPROCESSABLE_ENTITY, str(exc)) from None
 
 

@@ -114,6 +114,21 @@ def test_an_impossible_woocommerce_order_value_is_422_naming_the_field(
     assert not sink.sent
 
 
+def test_a_woocommerce_line_tax_that_the_orders_tax_lines_lack_is_422_not_500(
+    client: TestClient, sink: FakeSink
+) -> None:
+    # Found by the fuzz test: the mapping's own refusal was answered 500.
+    order = sample_json("woocommerce", "order_created")
+    order["tax_lines"] = []
+    body = json.dumps(order).encode()
+    reply = client.post(
+        "/webhooks/woocommerce", content=body, headers=woo_request("order.created", body)
+    )
+    assert reply.status_code == 422, reply.text
+    assert "line_items[].taxes[].id" in reply.json()["error"]
+    assert not sink.sent
+
+
 def test_a_discount_larger_than_its_line_is_422_not_a_negative_line(
     client: TestClient, sink: FakeSink
 ) -> None:

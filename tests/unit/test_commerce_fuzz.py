@@ -144,7 +144,9 @@ def _assert_publishable(event: Event) -> None:
     record = SERDE.encode(event)
     decoded = SERDE.decode(record, topic="fuzz", partition=0, offset=0, key=None)
     assert decoded == event, "the event does not survive its Avro schema"
-    assert not _negative_amounts(event.model_dump())
+    # The one signed amount: by how much a body did not add up, either way (order_created v3).
+    assert not [path for path in _negative_amounts(event.model_dump())
+                if path != ".mapping_difference"]  # fmt: skip
     if isinstance(event, OrderCreated):
         assert all(line.quantity > 0 for line in event.lines)
     refs = [event.envelope.source_ref, *(v for k, v in event if k.endswith("_ref") and v)]
