@@ -99,7 +99,11 @@ def _latency_topic(system: str, rate: int) -> str:
     return f"bench.latency.{system}.{rate}"
 
 
-def _topology_text(groups: list[tuple[str, str]], partitions: int = 6) -> str:
+def _topology_text(
+    groups: list[tuple[str, str]], partitions: int = 6, event_topic: str = TOPIC
+) -> str:
+    """The bench's topology; ``event_topic`` is where it sends order_created (a consumer
+    dead-letters an event on a topic its type is not sent to)."""
     consumers = "".join(
         f"  {group}:\n    subscriptions: [{topic}]\n"
         "    retry: {in_process_attempts: 3, delays: [10s, 1m], ordering: key}\n"
@@ -113,7 +117,7 @@ def _topology_text(groups: list[tuple[str, str]], partitions: int = 6) -> str:
     return (
         f"namespace: bench\ndefaults: {{partitions: {partitions}}}\n"
         f"topics:\n  {TOPIC}: {{}}\n  {PUBLISH_TOPIC}: {{}}\n{latency_topics}"
-        f'events:\n  {EVENT_TYPE}: {{topic: {TOPIC}, key: "{{order_ref}}"}}\n'
+        f'events:\n  {EVENT_TYPE}: {{topic: {event_topic}, key: "{{order_ref}}"}}\n'
         f"consumers:\n{consumers}"
     )
 
@@ -163,6 +167,7 @@ class Bench:
         ]
         self.topology_file = scratch / "topology.yaml"
         self.groups += [(group, TOPIC) for group in groups]
+        self.partitions = partitions
         self.topology_file.write_text(_topology_text(self.groups, partitions))
         self.topology = parse_topology(self.topology_file.read_text(), source="bench")
         self.settings = load_settings(bootstrap_servers=bootstrap)
@@ -244,9 +249,11 @@ class Bench:
         left out (fetch sessions warming up)."""
         total = int(rate * self.args.latency_seconds)
         topic = _latency_topic(system, rate)
+        routed_here = self.scratch / f"topology-{topic}.yaml"
+        routed_here.write_text(_topology_text(self.groups, self.partitions, event_topic=topic))
         spec = self.spec(
             system, group=f"bench-latency-{rate}" if system != RAW else f"raw-latency-{rate}",
-            topic=topic, count=total, latency=True,
+            topic=topic, count=total, latency=True, topology_file=str(routed_here),
             max_seconds=self.args.latency_seconds + 60,
         )  # fmt: skip
         (event,) = events(1)
