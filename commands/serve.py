@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 import uvicorn
+from starlette.types import ASGIApp
 
 from producers.commerce import WebhookSettings, receiver_app
 from producers.commerce.app import channels_from
@@ -35,21 +36,11 @@ def webhooks(
     settings = WebhookSettings.load()
     telemetry.configure("webhooks")
     identify("webhooks")
-    routes = [f"/webhooks/{channel.name}" for channel in channels_from(settings)]
-    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler
-    # it found: with this one the process ends with 0, a clean stop, rather than 143.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
-    uvicorn.run(
-        with_endpoints(
-            receiver_app(load_settings(), settings),
-            routes=[*routes, "/healthz", "/readyz"],
-            live=ok,
-        ),
+    _serve(
+        receiver_app(load_settings(), settings),
+        [f"/webhooks/{channel.name}" for channel in channels_from(settings)],
         host=host or settings.webhook_host,
         port=settings.webhook_port if port is None else port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
     )
 
 
@@ -68,15 +59,23 @@ def ingest(
     settings = IngestSettings.load()
     telemetry.configure("ingest")
     identify("ingest")
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)  # as for webhooks: exit 0
-    uvicorn.run(
-        with_endpoints(
-            ingest_app(load_settings(), settings),
-            routes=[*ROUTES, "/healthz", "/readyz"],
-            live=ok,
-        ),
+    _serve(
+        ingest_app(load_settings(), settings),
+        list(ROUTES),
         host=host or settings.ingest_host,
         port=settings.ingest_port if port is None else port,
+    )
+
+
+def _serve(app: ASGIApp, routes: list[str], *, host: str, port: int) -> None:
+    """Serve ``app`` with /healthz, /readyz and /metrics beside ``routes`` until SIGTERM."""
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler
+    # it found: with this one the process ends with 0, a clean stop, rather than 143.
+    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
+    uvicorn.run(
+        with_endpoints(app, routes=[*routes, "/healthz", "/readyz"], live=ok),
+        host=host,
+        port=port,
         log_config=None,
         access_log=False,
         server_header=False,
