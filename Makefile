@@ -14,7 +14,7 @@ PODMAN ?= podman
 
 .DEFAULT_GOAL := help
 .PHONY: help install kafka format lint typecheck test unit contract integration e2e faults run bench clean \
-	wheels base-image image test-containers deploy-check
+	wheels base-image image test-containers deploy-check asyncapi-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -43,7 +43,17 @@ typecheck: $(STAMP) ## mypy, strict for the packages
 	$(BIN)/mypy
 	$(BIN)/mypy --no-strict-optional --allow-untyped-defs --allow-incomplete-defs --allow-untyped-calls --disable-error-code=no-any-return tests bench examples
 
-test: lint typecheck kafka ## lint, typecheck, then every test tier against a real broker
+ASYNCAPI_TOOLS := tools/asyncapi/node_modules/.installed
+$(ASYNCAPI_TOOLS): tools/asyncapi/package-lock.json
+	npm ci --prefix tools/asyncapi --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $(ASYNCAPI_TOOLS)
+
+asyncapi-check: $(STAMP) $(ASYNCAPI_TOOLS) ## generate the AsyncAPI document and check it with the AsyncAPI parser
+	mkdir -p build
+	$(BIN)/retailsync asyncapi --output build/asyncapi.yaml
+	node tools/asyncapi/validate.mjs build/asyncapi.yaml
+
+test: lint typecheck kafka $(ASYNCAPI_TOOLS) ## lint, typecheck, then every test tier against a real broker
 	$(BIN)/pytest
 
 unit: $(STAMP) ## the unit tier only (no broker)

@@ -9,6 +9,7 @@ import typer
 from confluent_kafka import KafkaException
 
 from commands import broker, dlt, schemas, serve, topology
+from commands.asyncapi import asyncapi
 from commands.audit import audit
 from commands.consume import consume
 from commands.lag import lag
@@ -36,6 +37,7 @@ app.command()(consume)
 app.command()(publish)
 app.command()(lag)
 app.command()(audit)
+app.command()(asyncapi)
 app.command()(tail)
 app.command()(replay)
 

@@ -31,7 +31,8 @@ SchemasDir = Annotated[
 _LEVELS: dict[str, Compatibility] = {level: level for level in get_args(Compatibility)}
 
 
-def _load(directory: Path | None) -> tuple[Settings, Topology, Catalogue]:
+def load_contracts(directory: Path | None) -> tuple[Settings, Topology, Catalogue]:
+    """The settings, topology.yaml and the schema catalogue (from ``directory`` if given)."""
     settings = load_settings()
     topology = load_topology(settings.topology_file)
     catalogue = load_catalogue(directory or default_schemas_dir(settings.topology_file))
@@ -64,7 +65,7 @@ def check(
     the topology's level decides which must hold), and the record keys topology.yaml
     builds from its fields.
     """
-    _, topology, catalogue = _load(schemas)
+    _, topology, catalogue = load_contracts(schemas)
     level = topology.compatibility
     if compatibility is not None:
         chosen = _LEVELS.get(compatibility.upper())
@@ -96,7 +97,7 @@ def register(
     The registry is RETAILSYNC_SCHEMA_REGISTRY_URL; each version goes under its topic-record
     subject ({topic}-{record full name}), oldest first, after the same checks as `check`.
     """
-    settings, topology, catalogue = _load(schemas)
+    settings, topology, catalogue = load_contracts(schemas)
     if settings.schema_registry_url is None:
         raise ConfigError("environment", "RETAILSYNC_SCHEMA_REGISTRY_URL", "not set")
     report = check_catalogue(catalogue, topology.compatibility, topology)
