@@ -4,7 +4,8 @@ Whatever is not configured is started here: a local Kafka broker (no
 RETAILSYNC_BOOTSTRAP_SERVERS), the sandbox Odoo (no RETAILSYNC_ODOO_URL) and the sandbox
 storefront (no RETAILSYNC_STOREFRONT_URL). Then topology.yaml is applied and every producer
 and consumer service runs as its own process, as its container would in production, until
-Ctrl-C or SIGTERM. With both sandboxes, traffic flows through them (commands/traffic.py).
+Ctrl-C or SIGTERM; one that exits is restarted with a backoff, as its container would be.
+With both sandboxes, traffic flows through them (commands/traffic.py).
 """
 
 from __future__ import annotations
@@ -47,6 +48,12 @@ SERVICES = (
     *((name, ("consume", name)) for name in CONSUMER_SERVICES),
 )
 _STOP_TIMEOUT_S = 30.0
+_TEND_INTERVAL_S = 0.5
+# A service that exits is started again after 1 s, then 2, 4… up to 30 s while it keeps
+# exiting within a minute of its start, as a container runtime's restart policy backs off.
+_FIRST_RESTART_DELAY_S = 1.0
+_MAX_RESTART_DELAY_S = 30.0
+_STABLE_AFTER_S = 60.0
 _READY_TIMEOUT_S = 60.0
 
 
@@ -106,28 +113,33 @@ def run(
         environment = wiring.environment()
         # A stable instance id per service process (static membership), as a StatefulSet or
         # a supervisor's slot gives: a restarted service takes its partitions back at once.
-        children = {
-            name: _spawn(
-                command,
-                {
-                    **environment,
-                    "RETAILSYNC_INSTANCE_ID": f"{name}-0",
-                    **_http_port(wiring.core, name),
-                },
-            )
-            for name, command in SERVICES
-        }
-        stack.callback(_terminate, children)
-        typer.echo(f"running {', '.join(children)}; Ctrl-C stops them")
+        supervisor = _Supervisor(
+            {
+                name: (
+                    command,
+                    {
+                        **environment,
+                        "RETAILSYNC_INSTANCE_ID": f"{name}-0",
+                        **_http_port(wiring.core, name),
+                    },
+                )
+                for name, command in SERVICES
+            }
+        )
+        stack.callback(supervisor.terminate)
+        typer.echo(f"running {', '.join(name for name, _ in SERVICES)}; Ctrl-C stops them")
         generator = _traffic(wiring, stack, webhook_speedup) if traffic else None
         sent = 0
-        while not stop.wait(interval if generator is not None else 1.0):
-            _check_alive(children)
-            if generator is not None:
-                if not orders or sent < orders:
-                    generator.place_order()
-                    sent += 1
-                generator.ship_confirmed()
+        next_tick = time.monotonic()
+        while not stop.wait(_TEND_INTERVAL_S):
+            supervisor.tend()
+            if generator is None or time.monotonic() < next_tick:
+                continue
+            next_tick += interval
+            if not orders or sent < orders:
+                generator.place_order()
+                sent += 1
+            generator.ship_confirmed()
 
 
 def _start_missing(wiring: _Wiring, stack: ExitStack) -> None:
@@ -216,22 +228,82 @@ def _http_port(core: Settings, service: str) -> dict[str, str]:
     return {f"{ENV_PREFIX}HTTP_PORT": str(core.http_port + list(CONSUMER_SERVICES).index(service))}
 
 
-def _check_alive(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for name, child in children.items():
-        if child.poll() is not None:
-            raise RetailsyncError(f"{name} exited with code {child.returncode}; see its log above")
+@dataclass
+class _Child:
+    """One service process, and what its restarts have been."""
+
+    command: tuple[str, ...]
+    environment: dict[str, str]
+    process: subprocess.Popen[bytes]
+    started_at: float
+    restarts: int = 0
+    quick_exits: int = 0
+    """Exits in a row, each within ``_STABLE_AFTER_S`` of its start: the backoff's exponent."""
+    restart_at: float | None = None
 
 
-def _terminate(children: dict[str, subprocess.Popen[bytes]]) -> None:
-    for child in children.values():
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-    for child in children.values():
-        try:
-            child.wait(_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
+class _Supervisor:
+    """Keeps every service process running: one that exits, for whatever reason, is started
+    again after a backoff, and counted. A service's guarantees make that safe: it resumes
+    from its committed offsets or checkpoint, losing nothing and applying nothing twice."""
+
+    def __init__(self, services: dict[str, tuple[tuple[str, ...], dict[str, str]]]) -> None:
+        self._children = {
+            name: _Child(
+                command, environment, self._start(name, command, environment), time.monotonic()
+            )
+            for name, (command, environment) in services.items()
+        }
+
+    @staticmethod
+    def _start(
+        name: str, command: tuple[str, ...], environment: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
+        process = _spawn(command, environment)
+        typer.echo(f"started {name} (pid {process.pid})")
+        return process
+
+    def tend(self) -> None:
+        """Schedule a restart for each service that exited; start those that are due."""
+        now = time.monotonic()
+        for name, child in self._children.items():
+            if child.restart_at is None:
+                code = child.process.poll()
+                if code is None:
+                    continue
+                ran_for = now - child.started_at
+                child.quick_exits = child.quick_exits + 1 if ran_for < _STABLE_AFTER_S else 1
+                delay = min(
+                    _FIRST_RESTART_DELAY_S * 2 ** (child.quick_exits - 1), _MAX_RESTART_DELAY_S
+                )
+                child.restart_at = now + delay
+                typer.echo(
+                    f"{name} exited with code {code} after {ran_for:.0f}s; "
+                    f"restarting it in {delay:.0f}s (restart {child.restarts + 1})"
+                )
+            elif now >= child.restart_at:
+                child.process = self._start(name, child.command, child.environment)
+                child.started_at, child.restart_at = now, None
+                child.restarts += 1
+
+    def restarts(self) -> dict[str, int]:
+        """How many times each service was started again."""
+        return {name: child.restarts for name, child in self._children.items()}
+
+    def terminate(self) -> None:
+        """SIGTERM every running service, SIGKILL those still running after the timeout."""
+        running = [c.process for c in self._children.values() if c.process.poll() is None]
+        for process in running:
+            process.send_signal(signal.SIGTERM)
+        for process in running:
+            try:
+                process.wait(_STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        restarted = {name: count for name, count in self.restarts().items() if count}
+        summary = ", ".join(f"{name} {count}" for name, count in restarted.items()) or "none"
+        typer.echo(f"restarts: {summary}")
 
 
 @contextmanager

@@ -96,12 +96,13 @@ def wait(condition: Callable[[], bool], what: str, log: list[str], timeout_s: fl
         time.sleep(0.5)
 
 
-def test_orders_flow_from_the_storefront_to_odoo_and_back(
+def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consumer(
     pipeline: tuple[subprocess.Popen[str], list[str]],
 ) -> None:
     process, lines = pipeline
     odoo_url = read_until(process, lines, r"sandbox Odoo at (\S+)").group(1)
     shop_url = read_until(process, lines, r"sandbox storefront at (\S+)").group(1)
+    applier_pid = int(read_until(process, lines, r"started odoo-orders \(pid (\d+)\)").group(1))
     odoo_settings = OdooSettings(
         odoo_url=odoo_url, odoo_db="sandbox", odoo_api_key=Credentials().api_key
     )
@@ -110,9 +111,10 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back(
     )
     # The services log from their own processes: drain the output in the background so
     # that none of them blocks on a full pipe.
-    threading.Thread(
+    drain = threading.Thread(
         target=lambda: lines.extend(line.rstrip() for line in process.stdout or ()), daemon=True
-    ).start()
+    )
+    drain.start()
 
     with (
         OdooClient.from_settings(odoo_settings) as odoo,
@@ -127,6 +129,23 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back(
             )
             return [order for order in orders if order["delivery_status"] == "full"]
 
+        # The order applier dies as an OOM kill would take it, once it has applied an order;
+        # the run restarts it, and the orders still all arrive, once each.
+        wait(
+            lambda: (
+                odoo.search_count("sale.order", [("client_order_ref", "like", "shopify:%")]) > 0
+            ),
+            "the first order in Odoo",
+            lines,
+        )
+        os.kill(applier_pid, signal.SIGKILL)
+        wait(
+            lambda: any(
+                re.search(rf"started odoo-orders \(pid (?!{applier_pid}\))", line) for line in lines
+            ),
+            "odoo-orders to be restarted",
+            lines,
+        )
         wait(
             lambda: len(shipped_orders()) == ORDERS,
             "the orders to be confirmed and shipped in Odoo",
@@ -171,5 +190,15 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back(
 
         wait(storefront_matches_odoo, "the storefront's available stock to follow Odoo's", lines)
 
+        assert (
+            odoo.search_count("sale.order", [("client_order_ref", "like", "shopify:%")]) == ORDERS
+        )
+
     process.send_signal(signal.SIGTERM)
     assert process.wait(90) == 0, "\n".join(lines[-40:])
+    drain.join(30)  # the last lines, the restart count among them
+    assert any(
+        re.match(r"odoo-orders exited with code -9 after \d+s; restarting it in 1s", line)
+        for line in lines
+    ), "\n".join(lines[-40:])
+    assert "restarts: odoo-orders 1" in lines
