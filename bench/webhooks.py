@@ -2,11 +2,12 @@
 inventory applier's coalescing under a burst. Needs Kafka's jars (``retailsync broker
 fetch``); it starts its own single-node broker on free loopback ports and stops it.
 
-Receiver: one ``retailsync serve webhooks`` process (uvicorn, signature check, durable
-``acks=all`` acknowledgement) on loopback; this process is the load: CONNECTIONS keep-alive
-connections (two runs) posting signed Shopify orders/create deliveries, each with its own event id,
-REQUESTS in all or for DURATION_S at most, after a warm-up. Figures: requests/s, p50/p99,
-and the receiver's CPU time per request (user + system, all its threads).
+Receiver: ``retailsync serve webhooks`` (uvicorn, signature check, durable ``acks=all``
+acknowledgement) on loopback, with 1 and then 2 worker processes (``--workers``); this
+process is the load: CONNECTIONS keep-alive connections posting signed Shopify
+orders/create deliveries, each with its own event id, REQUESTS in all or for DURATION_S at
+most, after a warm-up. Figures: requests/s, p50/p99, and the receiver's CPU time per request
+(user + system, all its processes and threads).
 
 Coalescing: a burst of inventory_adjusted (SKUS SKUs, UPDATES levels each, interleaved) on
 Kafka, applied by the storefront-inventory applier through the consumer runtime to the
@@ -57,6 +58,8 @@ WARM_UP = 2_000
 DURATION_S = 20.0
 # Saturating, and a lighter load whose latency is not mostly queueing.
 CONNECTIONS = (32, 8)
+# `serve webhooks --workers N`: how throughput scales with worker processes.
+WORKERS = (1, 2)
 SKUS = 50
 UPDATES = 200
 _TOPOLOGY = Path("topology.yaml")
@@ -134,13 +137,15 @@ async def _load(
 
 
 def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
+    """User + system CPU time of process ``pid`` and its children so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return own + sum(_cpu_seconds(int(child)) for child in children)
 
 
 @contextmanager
-def _receiver(bootstrap: str) -> Iterator[tuple[int, int]]:
+def _receiver(bootstrap: str, workers: int) -> Iterator[tuple[int, int]]:
     port = free_port_block(1)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RETAILSYNC_")},
@@ -149,25 +154,29 @@ def _receiver(bootstrap: str) -> Iterator[tuple[int, int]]:
         "RETAILSYNC_WEBHOOK_PORT": str(port),
         "RETAILSYNC_TOPOLOGY_FILE": str(_TOPOLOGY.resolve()),
     }
-    command = [sys.executable, "-m", "commands", "serve", "webhooks"]
+    command = [sys.executable, "-m", "commands", "serve", "webhooks", "--workers", str(workers)]
     with (
         tempfile.TemporaryFile() as log,
         subprocess.Popen(command, env=env, stdout=log, stderr=log) as process,
     ):
         try:
-            _wait_ready(f"http://127.0.0.1:{port}", process)
+            _wait_ready(f"http://127.0.0.1:{port}", process, workers)
             yield port, process.pid
         finally:
             process.terminate()
-            process.wait(30)
+            process.wait(60)
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
+def _wait_ready(url: str, process: subprocess.Popen[bytes], workers: int) -> None:
+    """Until the receiver is ready, and with several workers, every one of them answers."""
+    expected = [f'worker="{index}"' for index in range(workers)] if workers > 1 else []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and process.poll() is None:
         try:
             if httpx.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return
+                metrics = httpx.get(f"{url}/metrics", timeout=5).text
+                if all(worker in metrics for worker in expected):
+                    return
         except httpx.TransportError:
             pass
         time.sleep(0.2)
@@ -175,29 +184,36 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
 
 
 def receiver_figures(bootstrap: str) -> None:
-    with _receiver(bootstrap) as (port, pid):
-        uvloop.run(_load(port, _requests(WARM_UP, "warm"), 30.0, CONNECTIONS[0]))
-        for connections in CONNECTIONS:
-            run = f"run-{connections}"
-            requests = _requests(REQUESTS, run)
-            cpu_before = _cpu_seconds(pid)
-            elapsed, latencies, statuses = uvloop.run(
-                _load(port, requests, DURATION_S, connections)
-            )
-            cpu = _cpu_seconds(pid) - cpu_before
-            _report(connections, elapsed, latencies, statuses)
-            print(f"  receiver CPU {cpu / max(1, len(latencies)) * 1e6:.0f} us per request")
+    for workers in WORKERS:
+        with _receiver(bootstrap, workers) as (port, pid):
+            uvloop.run(_load(port, _requests(WARM_UP, "warm"), 30.0, CONNECTIONS[0]))
+            # Latency at light load once; the scaling from 1 to N workers saturated.
+            for connections in CONNECTIONS if workers == 1 else CONNECTIONS[:1]:
+                run = f"run-{workers}-{connections}"
+                requests = _requests(REQUESTS, run)
+                cpu_before = _cpu_seconds(pid)
+                elapsed, latencies, statuses = uvloop.run(
+                    _load(port, requests, DURATION_S, connections)
+                )
+                cpu = _cpu_seconds(pid) - cpu_before
+                _report(workers, connections, elapsed, latencies, statuses)
+                print(f"  receiver CPU {cpu / max(1, len(latencies)) * 1e6:.0f} us per request")
 
 
 def _report(
-    connections: int, elapsed: float, latencies: list[float], statuses: Counter[bytes]
+    workers: int,
+    connections: int,
+    elapsed: float,
+    latencies: list[float],
+    statuses: Counter[bytes],
 ) -> None:
     ms = sorted(latency * 1000 for latency in latencies)
     p50 = statistics.median(ms)
     p99 = ms[int(len(ms) * 0.99) - 1]
     answered = ", ".join(f"{code.decode()}: {n}" for code, n in sorted(statuses.items()))
     print(
-        f"receiver: {len(ms)} requests in {elapsed:.2f} s over {connections} connections "
+        f"receiver, {workers} worker(s): {len(ms)} requests in {elapsed:.2f} s over "
+        f"{connections} connections "
         f"({answered})"
     )
     print(

@@ -12,13 +12,9 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -28,6 +24,7 @@ from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from commands.services import CONSUMER_SERVICES, PRODUCER_SERVICES
+from commands.supervise import TEND_INTERVAL_S, Supervisor, stop_on_signals
 from commands.traffic import SKUS, Traffic, seed_odoo
 from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_inventory.settings import InventorySettings
@@ -47,13 +44,6 @@ SERVICES = (
     *((name, ("serve", name)) for name in PRODUCER_SERVICES),
     *((name, ("consume", name)) for name in CONSUMER_SERVICES),
 )
-_STOP_TIMEOUT_S = 30.0
-_TEND_INTERVAL_S = 0.5
-# A service that exits is started again after 1 s, then 2, 4… up to 30 s while it keeps
-# exiting within a minute of its start, as a container runtime's restart policy backs off.
-_FIRST_RESTART_DELAY_S = 1.0
-_MAX_RESTART_DELAY_S = 30.0
-_STABLE_AFTER_S = 60.0
 _READY_TIMEOUT_S = 60.0
 
 
@@ -104,7 +94,7 @@ def run(
     )
     topology = load_topology(wiring.core.topology_file)
     stop = threading.Event()
-    with ExitStack() as stack, _stop_on_signals(stop):
+    with ExitStack() as stack, stop_on_signals(stop):
         _start_missing(wiring, stack)
         admin = AdminClient(wiring.core.admin_config())
         plan = make_plan(topology, read_cluster(admin, topology.namespace))
@@ -113,7 +103,7 @@ def run(
         environment = wiring.environment()
         # A stable instance id per service process (static membership), as a StatefulSet or
         # a supervisor's slot gives: a restarted service takes its partitions back at once.
-        supervisor = _Supervisor(
+        supervisor = Supervisor(
             {
                 name: (
                     command,
@@ -131,7 +121,7 @@ def run(
         generator = _traffic(wiring, stack, webhook_speedup) if traffic else None
         sent = 0
         next_tick = time.monotonic()
-        while not stop.wait(_TEND_INTERVAL_S):
+        while not stop.wait(TEND_INTERVAL_S):
             supervisor.tend()
             if generator is None or time.monotonic() < next_tick:
                 continue
@@ -215,104 +205,8 @@ def _wait_ready(url: str) -> None:
     raise RetailsyncError(f"the webhook receiver was not ready at {url} in {_READY_TIMEOUT_S:.0f}s")
 
 
-def _spawn(command: tuple[str, ...], environment: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "commands", *command], env=environment, stdin=subprocess.DEVNULL
-    )
-
-
 def _http_port(core: Settings, service: str) -> dict[str, str]:
     """One health and metrics port per consumer service, from RETAILSYNC_HTTP_PORT up."""
     if service not in CONSUMER_SERVICES:
         return {}  # the producers answer on their own port
     return {f"{ENV_PREFIX}HTTP_PORT": str(core.http_port + list(CONSUMER_SERVICES).index(service))}
-
-
-@dataclass
-class _Child:
-    """One service process, and what its restarts have been."""
-
-    command: tuple[str, ...]
-    environment: dict[str, str]
-    process: subprocess.Popen[bytes]
-    started_at: float
-    restarts: int = 0
-    quick_exits: int = 0
-    """Exits in a row, each within ``_STABLE_AFTER_S`` of its start: the backoff's exponent."""
-    restart_at: float | None = None
-
-
-class _Supervisor:
-    """Keeps every service process running: one that exits, for whatever reason, is started
-    again after a backoff, and counted. A service's guarantees make that safe: it resumes
-    from its committed offsets or checkpoint, losing nothing and applying nothing twice."""
-
-    def __init__(self, services: dict[str, tuple[tuple[str, ...], dict[str, str]]]) -> None:
-        self._children = {
-            name: _Child(
-                command, environment, self._start(name, command, environment), time.monotonic()
-            )
-            for name, (command, environment) in services.items()
-        }
-
-    @staticmethod
-    def _start(
-        name: str, command: tuple[str, ...], environment: dict[str, str]
-    ) -> subprocess.Popen[bytes]:
-        process = _spawn(command, environment)
-        typer.echo(f"started {name} (pid {process.pid})")
-        return process
-
-    def tend(self) -> None:
-        """Schedule a restart for each service that exited; start those that are due."""
-        now = time.monotonic()
-        for name, child in self._children.items():
-            if child.restart_at is None:
-                code = child.process.poll()
-                if code is None:
-                    continue
-                ran_for = now - child.started_at
-                child.quick_exits = child.quick_exits + 1 if ran_for < _STABLE_AFTER_S else 1
-                delay = min(
-                    _FIRST_RESTART_DELAY_S * 2 ** (child.quick_exits - 1), _MAX_RESTART_DELAY_S
-                )
-                child.restart_at = now + delay
-                typer.echo(
-                    f"{name} exited with code {code} after {ran_for:.0f}s; "
-                    f"restarting it in {delay:.0f}s (restart {child.restarts + 1})"
-                )
-            elif now >= child.restart_at:
-                child.process = self._start(name, child.command, child.environment)
-                child.started_at, child.restart_at = now, None
-                child.restarts += 1
-
-    def restarts(self) -> dict[str, int]:
-        """How many times each service was started again."""
-        return {name: child.restarts for name, child in self._children.items()}
-
-    def terminate(self) -> None:
-        """SIGTERM every running service, SIGKILL those still running after the timeout."""
-        running = [c.process for c in self._children.values() if c.process.poll() is None]
-        for process in running:
-            process.send_signal(signal.SIGTERM)
-        for process in running:
-            try:
-                process.wait(_STOP_TIMEOUT_S)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        restarted = {name: count for name, count in self.restarts().items() if count}
-        summary = ", ".join(f"{name} {count}" for name, count in restarted.items()) or "none"
-        typer.echo(f"restarts: {summary}")
-
-
-@contextmanager
-def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
-    for sig in previous:
-        signal.signal(sig, lambda _signum, _frame: stop.set())
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

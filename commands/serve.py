@@ -2,24 +2,43 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
+import tempfile
+import threading
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
 from starlette.types import ASGIApp
 
+from commands.supervise import TEND_INTERVAL_S, Supervisor, stop_on_signals
 from producers.commerce import WebhookSettings, receiver_app
 from producers.commerce.app import channels_from
 from producers.ingest import ROUTES, IngestSettings, ingest_app
 from producers.odoo import ChangeCaptureSettings, run_change_capture
 from retailsync import telemetry
-from retailsync.health import ok, with_endpoints
+from retailsync.errors import ConfigError
+from retailsync.health import WorkerMetrics, ok, with_endpoints
 from retailsync.logs import identify
 from retailsync.odoo import OdooSettings
 from retailsync.settings import load_settings
 
 app = typer.Typer(help="Run a producer service until SIGTERM.", no_args_is_help=True)
+
+
+Workers = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="worker processes sharing the port (SO_REUSEPORT), each with its own producer; "
+        "one that exits is restarted",
+    ),
+]
+# A worker started by --workers: the directory of the workers' private sockets, and its index.
+WorkerOf = Annotated[str | None, typer.Option(hidden=True)]
 
 
 @app.command()
@@ -30,17 +49,25 @@ def webhooks(
     port: Annotated[
         int | None, typer.Option(help="port [default: RETAILSYNC_WEBHOOK_PORT]")
     ] = None,
+    workers: Workers = 1,
+    worker_of: WorkerOf = None,
 ) -> None:
     """Receive Shopify, WooCommerce and generic webhooks until SIGTERM; each is answered 2xx
     only once its event is on Kafka. /healthz, /readyz and /metrics answer on the same port."""
     settings = WebhookSettings.load()
+    host = host or settings.webhook_host
+    port = settings.webhook_port if port is None else port
+    if workers > 1:
+        _supervise_workers("webhooks", host, port, workers)
+        return
     telemetry.configure("webhooks")
     identify("webhooks")
     _serve(
         receiver_app(load_settings(), settings),
         [f"/webhooks/{channel.name}" for channel in channels_from(settings)],
-        host=host or settings.webhook_host,
-        port=settings.webhook_port if port is None else port,
+        host=host,
+        port=port,
+        worker=_worker(worker_of),
     )
 
 
@@ -50,6 +77,8 @@ def ingest(
         str | None, typer.Option(help="address to listen on [default: RETAILSYNC_INGEST_HOST]")
     ] = None,
     port: Annotated[int | None, typer.Option(help="port [default: RETAILSYNC_INGEST_PORT]")] = None,
+    workers: Workers = 1,
+    worker_of: WorkerOf = None,
 ) -> None:
     """Take events from other teams' services over HTTP until SIGTERM.
 
@@ -57,29 +86,85 @@ def ingest(
     answered 202 only once the event is on Kafka. /healthz, /readyz and /metrics answer on
     the same port."""
     settings = IngestSettings.load()
+    host = host or settings.ingest_host
+    port = settings.ingest_port if port is None else port
+    if workers > 1:
+        _supervise_workers("ingest", host, port, workers)
+        return
     telemetry.configure("ingest")
     identify("ingest")
     _serve(
         ingest_app(load_settings(), settings),
         list(ROUTES),
-        host=host or settings.ingest_host,
-        port=settings.ingest_port if port is None else port,
+        host=host,
+        port=port,
+        worker=_worker(worker_of),
     )
 
 
-def _serve(app: ASGIApp, routes: list[str], *, host: str, port: int) -> None:
-    """Serve ``app`` with /healthz, /readyz and /metrics beside ``routes`` until SIGTERM."""
+def _supervise_workers(command: str, host: str, port: int, workers: int) -> None:
+    """Run ``workers`` processes of ``serve COMMAND`` on one port until SIGTERM."""
+    if port == 0:
+        raise ConfigError("--port", "", "workers share one port: give it, not 0")
+    stop = threading.Event()
+    with (
+        tempfile.TemporaryDirectory(prefix="retailsync-workers-") as directory,
+        stop_on_signals(stop),
+    ):
+        arguments = ("serve", command, "--host", host, "--port", str(port))
+        supervisor = Supervisor(
+            {
+                f"{command}-worker-{index}": (
+                    (*arguments, "--worker-of", f"{directory}:{index}"),
+                    dict(os.environ),
+                )
+                for index in range(workers)
+            }
+        )
+        try:
+            while not stop.wait(TEND_INTERVAL_S):
+                supervisor.tend()
+        finally:
+            supervisor.terminate()
+
+
+def _worker(worker_of: str | None) -> WorkerMetrics | None:
+    if worker_of is None:
+        return None
+    directory, _, index = worker_of.rpartition(":")
+    return WorkerMetrics(Path(directory), int(index))
+
+
+def _serve(
+    app: ASGIApp,
+    routes: list[str],
+    *,
+    host: str,
+    port: int,
+    worker: WorkerMetrics | None = None,
+) -> None:
+    """Serve ``app`` with /healthz, /readyz and /metrics beside ``routes`` until SIGTERM;
+    as one of several workers when ``worker`` is given."""
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler
     # it found: with this one the process ends with 0, a clean stop, rather than 143.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
-    uvicorn.run(
-        with_endpoints(app, routes=[*routes, "/healthz", "/readyz"], live=ok),
+    config = uvicorn.Config(
+        with_endpoints(app, routes=[*routes, "/healthz", "/readyz"], live=ok, workers=worker),
         host=host,
         port=port,
         log_config=None,
         access_log=False,
         server_header=False,
     )
+    if worker is None:
+        uvicorn.Server(config).run()
+        return
+    # Each worker binds the port itself: the kernel spreads the connections over them.
+    shared = socket.create_server((host, port), reuse_port=True)
+    worker.own_socket.unlink(missing_ok=True)  # left by this worker's last life
+    private = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    private.bind(str(worker.own_socket))
+    uvicorn.Server(config).run(sockets=[shared, private])
 
 
 @app.command(name="odoo-changes")

@@ -15,16 +15,20 @@ A check returns None when all is well, else the reason, which the answer carries
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from prometheus_client import REGISTRY
+import httpx
+from prometheus_client import REGISTRY, CollectorRegistry, Metric
 from prometheus_client.exposition import choose_encoder
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from retailsync.errors import ConfigError
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
 
 Check = Callable[[], str | None]
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+_PEER_TIMEOUT_S = 2.0
 
 
 def ok() -> str | None:
@@ -47,6 +52,57 @@ def metrics_page(accept: str | None) -> tuple[bytes, str]:
     """The metrics of this process, and their content type, in the format ``accept`` asks."""
     encoder, content_type = choose_encoder(accept or "")
     return encoder(REGISTRY), content_type
+
+
+class WorkerMetrics:
+    """The metrics of every worker of one server (``serve … --workers N``), each sample
+    labelled ``worker``. The workers share the port, so a scrape reaches any one of them;
+    that one asks the others over their private Unix sockets in ``directory`` (files
+    ``worker-<index>.sock``) for their own metrics (``GET /metrics?local``)."""
+
+    def __init__(self, directory: Path, index: int) -> None:
+        self.directory = directory
+        self.index = index
+
+    @property
+    def own_socket(self) -> Path:
+        return self.directory / f"worker-{self.index}.sock"
+
+    def page(self, accept: str | None) -> tuple[bytes, str]:
+        """Every worker's metrics, in the format ``accept`` asks; blocks on the others."""
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(self)
+        encoder, content_type = choose_encoder(accept or "")
+        return encoder(registry), content_type
+
+    def collect(self) -> Iterator[Metric]:
+        """One family per metric name, with the samples of every worker that answers; a
+        worker being restarted is missing from this scrape, not an error."""
+        families: dict[str, Metric] = {}
+        for path in sorted(self.directory.glob("worker-*.sock")):
+            worker = path.stem.removeprefix("worker-")
+            text = metrics_page(None)[0].decode() if path == self.own_socket else _fetch(path)
+            for family in text_string_to_metric_families(text or ""):
+                merged = families.setdefault(
+                    family.name,
+                    Metric(family.name, family.documentation, family.type, family.unit),
+                )
+                merged.samples.extend(
+                    sample._replace(labels={**sample.labels, "worker": worker})
+                    for sample in family.samples
+                )
+        yield from families.values()
+
+
+def _fetch(socket_path: Path) -> str | None:
+    try:
+        with httpx.Client(
+            transport=httpx.HTTPTransport(uds=str(socket_path)), timeout=_PEER_TIMEOUT_S
+        ) as client:
+            answer = client.get("http://worker/metrics?local")
+    except httpx.HTTPError:
+        return None
+    return answer.text if answer.is_success else None
 
 
 def _check_page(check: Check, good: str) -> tuple[int, bytes]:
@@ -132,10 +188,16 @@ def consumer_checks(runner: ServiceRunner, stall_s: float) -> tuple[Check, Check
 
 
 def with_endpoints(
-    app: ASGIApp, *, routes: Collection[str], live: Check, ready: Check | None = None
+    app: ASGIApp,
+    *,
+    routes: Collection[str],
+    live: Check,
+    ready: Check | None = None,
+    workers: WorkerMetrics | None = None,
 ) -> ASGIApp:
     """``app`` answering ``/metrics`` (and ``/healthz``, ``/readyz`` when ``ready`` is given)
-    and timing every request by route and status.
+    and timing every request by route and status. With ``workers``, ``/metrics`` answers
+    every worker's metrics, and ``/metrics?local`` this worker's own.
 
     ``routes`` are the paths used as the ``http.route`` label; any other path counts as
     ``other``, so a scan of random paths cannot grow the label set.
@@ -162,7 +224,10 @@ def with_endpoints(
         try:
             if method == "GET" and path == "/metrics":
                 accept = dict(scope["headers"]).get(b"accept", b"").decode("latin-1")
-                body, content_type = metrics_page(accept)
+                if workers is None or scope["query_string"] == b"local":
+                    body, content_type = metrics_page(accept)
+                else:
+                    body, content_type = await asyncio.to_thread(workers.page, accept)
                 await _answer(sending, HTTPStatus.OK, body, content_type)
             elif method == "GET" and path in checks:
                 code, body = _check_page(*checks[path])
