@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
+import consumers.odoo_customers
 import consumers.odoo_orders
 import consumers.storefront_fulfillment
 import consumers.storefront_inventory
@@ -19,6 +20,7 @@ CONSUMER_SERVICES: Mapping[str, ConsumerService] = MappingProxyType(
             consumers.odoo_orders.service,
             consumers.storefront_inventory.service,
             consumers.storefront_fulfillment.service,
+            consumers.odoo_customers.service,
         )
     }
 )

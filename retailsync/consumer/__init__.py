@@ -2,6 +2,13 @@
 letters, key-ordered retries and back-pressure."""
 
 from retailsync.consumer.runner import RunnerOptions, ServiceRunner
-from retailsync.consumer.service import ConsumerService, HandlerContext, Item
+from retailsync.consumer.service import ConsumerService, HandlerContext, Item, Tombstone
 
-__all__ = ["ConsumerService", "HandlerContext", "Item", "RunnerOptions", "ServiceRunner"]
+__all__ = [
+    "ConsumerService",
+    "HandlerContext",
+    "Item",
+    "RunnerOptions",
+    "ServiceRunner",
+    "Tombstone",
+]

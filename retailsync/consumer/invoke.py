@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, Protocol
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from retailsync.consumer.record import ConsumedRecord
-from retailsync.consumer.service import HandlerSpec, Item
+from retailsync.consumer.service import HandlerSpec, Item, Tombstone
 from retailsync.errors import (
     MisroutedEventError,
     RetailsyncError,
@@ -57,9 +57,11 @@ def decode(
     """The record's event and its handler; raises the classified error if it cannot be read,
     or MisroutedEventError if its event type (``routed_here`` lists those the topology
     sends to ``source_topic``) does not belong there."""
-    if record.value is None:
-        return Decoded(None, None)  # a tombstone (an erasure on a compacted topic): no event
     event_type = text_header(record.headers, EVENT_TYPE)
+    if record.value is None:  # a tombstone: for the service that handles that erasure only
+        if event_type is None or event_type not in handlers:
+            return Decoded(None, None)
+        return Decoded(handlers[event_type], Tombstone(event_type))
     if event_type is not None:
         if event_type not in routed_here:
             raise MisroutedEventError(event_type, source_topic)

@@ -36,6 +36,15 @@ class Item:
     context: HandlerContext
 
 
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """A record without a value: an erasure on a compacted topic. It reaches a handler
+    registered for the event type its ``event_type`` header names (``customer_erased``),
+    else it is skipped; the record key, in the handler's context, names what was erased."""
+
+    event_type: str
+
+
 Handler = Callable[[Any, HandlerContext], None]
 # Returns the failures by position in the batch (None or empty: all succeeded).
 BatchHandler = Callable[[Sequence[Item]], Mapping[int, BaseException] | None]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from commands.services import CONSUMER_SERVICES
 from retailsync.broker import free_port_block
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.storefront import StorefrontClient, StorefrontSettings
@@ -50,7 +51,8 @@ def pipeline(
 ) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
     topology = tmp_path / "topology.yaml"
     topology.write_text((ROOT / "topology.yaml").read_text().replace("retail", unique))
-    webhook_port = free_port_block(5)
+    # The receiver, the change capture's trigger, the ingest, then one per consumer service.
+    webhook_port = free_port_block(3 + len(CONSUMER_SERVICES))
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RETAILSYNC_")},
         "RETAILSYNC_BOOTSTRAP_SERVERS": kafka_bootstrap,
@@ -61,8 +63,9 @@ def pipeline(
         "RETAILSYNC_ODOO_POLL_INTERVAL_S": "1",
         "RETAILSYNC_WEBHOOK_PORT": str(webhook_port),
         "RETAILSYNC_ODOO_TRIGGER_PORT": str(webhook_port + 1),
-        # The three consumer services take this port and the next two.
-        "RETAILSYNC_HTTP_PORT": str(webhook_port + 2),
+        "RETAILSYNC_INGEST_PORT": str(webhook_port + 2),
+        # The consumer services take this port and the next ones.
+        "RETAILSYNC_HTTP_PORT": str(webhook_port + 3),
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "commands", "run", "--orders", str(ORDERS), "--interval", "0.5"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.odoo.models.mail import normalize_email
 from sandbox.odoo.orm import Model, api_model, fields
 
 PARTNER_TYPES = [
@@ -33,6 +34,7 @@ class Partner(Model):
     email = fields.Char()
     phone = fields.Char()
     street = fields.Char()
+    street2 = fields.Char()
     city = fields.Char()
     zip = fields.Char()
     country_id = fields.Many2one("res.country", "Country")
@@ -42,7 +44,18 @@ class Partner(Model):
     type = fields.Selection(PARTNER_TYPES, "Address Type", default="contact")
     customer_rank = fields.Integer(default=0)
     comment = fields.Text("Notes")
+    company_name = fields.Char("Company Name")
     active = fields.Boolean(default=True)
+    # mail.thread.blacklist: whether the contact's address is on the blacklist (display only).
+    is_blacklisted = fields.Boolean("Blacklist", compute="_compute_is_blacklisted")
+
+    def _compute_is_blacklisted(self) -> dict[int, Any]:
+        emails = {row["id"]: normalize_email(row["email"]) for row in self._values(["email"])}
+        listed = self.env["mail.blacklist"].search(
+            [("email", "in", [email for email in emails.values() if email])]
+        )
+        blacklisted = {row["email"] for row in listed._values(["email"])}
+        return {record_id: email in blacklisted for record_id, email in emails.items()}
 
     def _compute_display_name(self) -> dict[int, Any]:
         rows = self._values(["name", "parent_id", "is_company"])
