@@ -208,11 +208,12 @@ def parse_topology(text: str, source: str) -> Topology:
         parsed = _TopologyFile.model_validate(document)
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise ConfigError(source, _key_path(error["loc"]), _message(error)) from None
+        raise ConfigError(source, key_path(error["loc"]), error_message(error)) from None
     return _Resolver(parsed, source).resolve()
 
 
-def _key_path(loc: tuple[int | str, ...]) -> str:
+def key_path(loc: tuple[int | str, ...]) -> str:
+    """A pydantic error location as the file writes it: ``consumers.x.retry[0]``."""
     path = ""
     for part in loc:
         if isinstance(part, int):
@@ -222,7 +223,8 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def _message(error: Mapping[str, Any]) -> str:
+def error_message(error: Mapping[str, Any]) -> str:
+    """A pydantic error said for an operator: what is wrong, and what was given."""
     if error["type"] == "extra_forbidden":
         return "unknown key"
     message = str(error["msg"]).removeprefix("Value error, ")
