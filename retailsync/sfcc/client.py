@@ -1,0 +1,259 @@
+"""The Salesforce Commerce API (SCAPI) Orders API over httpx, for one site of one channel.
+
+Calls carry Account Manager's bearer token (``TokenSource``), fetched again before it
+expires. A 401 gets one new token and one more try; a second 401 is a ``ConfigError``
+naming the channel's credentials, since the API client lacks the right. 429 (after its
+``Retry-After``), 502/503/504, other 5xx and lost connections are retried with capped,
+jittered backoff (tenacity), then raised as ``TargetUnavailableError`` or
+``TransientError``; other 4xx are ``PermanentError``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from retailsync.channels import Channel
+from retailsync.errors import (
+    ConfigError,
+    PermanentError,
+    TargetUnavailableError,
+    TransientError,
+    status_kind,
+)
+from retailsync.metrics import client_call
+from retailsync.sfcc.token import TARGET, TokenSource
+
+ExportStatus = Literal["not_exported", "exported", "ready", "failed"]
+ORDERS_PATH = "/checkout/orders/v1/organizations/{organization_id}/orders"
+_MAX_RETRY_AFTER_S = 60.0
+
+
+class _RetryableError(TransientError):
+    """A call worth sending again; ``retry_after`` is what the API asked us to wait."""
+
+    def __init__(self, message: str, *, unavailable: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.unavailable = unavailable
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """One order of a page: its number and its JSON as the API returned it."""
+
+    order_no: str
+    body: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    total: int
+    offset: int
+    orders: tuple[Order, ...]
+
+
+class SfccClient:
+    """The Orders API of one site; use as a context manager, or ``close``."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        tokens: TokenSource,
+        *,
+        organization_id: str,
+        site_id: str,
+        source: str,
+        secret_key: str,
+        max_attempts: int = 5,
+        max_retry_s: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._http = http
+        self.tokens = tokens
+        self.site_id = site_id
+        self._orders = ORDERS_PATH.format(organization_id=organization_id)
+        self._source = source
+        self._secret_key = secret_key
+        self._max_attempts = max_attempts
+        self._max_retry_s = max_retry_s
+        self._sleep = sleep
+
+    @classmethod
+    def from_channel(
+        cls,
+        channel: Channel,
+        *,
+        timeout_s: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        **options: Any,
+    ) -> SfccClient:
+        """A client of ``channel`` (an ``sfcc`` channel); ConfigError for what it lacks."""
+        if channel.url is None:
+            raise ConfigError(channel.source, channel.setting_key("url"), "required")
+        organization_id = channel.option("organization_id")
+        http = httpx.Client(base_url=channel.url.rstrip("/"), timeout=timeout_s)
+        secret_key = channel.setting_key("client_secret")
+        tokens = TokenSource(
+            http,
+            channel.option("token_url"),
+            channel.secret("client_id"),
+            channel.secret("client_secret"),
+            # SCAPI's tenant id is the organization id without its f_ecom_ prefix.
+            scope=f"SALESFORCE_COMMERCE_API:{organization_id.removeprefix('f_ecom_')} "
+            "sfcc.orders.rw",
+            source=channel.source,
+            secret_key=secret_key,
+            clock=clock,
+        )
+        return cls(
+            http,
+            tokens,
+            organization_id=organization_id,
+            site_id=channel.option("site_id"),
+            source=channel.source,
+            secret_key=secret_key,
+            **options,
+        )
+
+    def orders(
+        self, export_status: ExportStatus = "ready", *, offset: int = 0, limit: int = 50
+    ) -> OrderPage:
+        """A page of the site's orders with ``export_status``, oldest first."""
+        params = {"siteId": self.site_id, "exportStatus": export_status,
+                  "offset": offset, "limit": limit}  # fmt: skip
+        reply = self._call("getOrders", "GET", self._orders, params=params).json()
+        try:
+            data = reply.get("data") or []
+            orders = tuple(
+                Order(str(order["orderNo"]), json.dumps(order).encode()) for order in data
+            )
+            return OrderPage(int(reply["total"]), int(reply.get("offset", offset)), orders)
+        except (AttributeError, KeyError, TypeError, ValueError):
+            raise TransientError("the Orders API answered a page without orders") from None
+
+    def set_export_status(self, order_no: str, status: ExportStatus) -> None:
+        self._call(
+            "updateOrderExportStatus", "PUT", f"{self._orders}/{order_no}/export-status",
+            params={"siteId": self.site_id}, json={"status": status},
+        )  # fmt: skip
+
+    def add_note(self, order_no: str, subject: str, text: str) -> None:
+        self._call(
+            "createOrderNote", "POST", f"{self._orders}/{order_no}/notes",
+            params={"siteId": self.site_id}, json={"subject": subject, "text": text},
+        )  # fmt: skip
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> SfccClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _call(self, operation: str, method: str, path: str, **request: Any) -> httpx.Response:
+        try:
+            return self._send(operation, method, path, request)
+        except _RetryableError as error:
+            failed = [error]  # the retry machinery is built only once a call failed
+        retrying = Retrying(
+            retry=retry_if_exception_type(_RetryableError),
+            stop=stop_after_attempt(self._max_attempts) | stop_after_delay(self._max_retry_s),
+            wait=_asked_or_backoff,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    if failed:  # the first attempt is the call above: wait as it asked
+                        raise failed.pop()
+                    return self._send(operation, method, path, request)
+        except _RetryableError as exc:
+            if exc.unavailable:
+                raise TargetUnavailableError(str(exc), TARGET) from None
+            raise TransientError(str(exc)) from None
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    def _send(
+        self, operation: str, method: str, path: str, request: dict[str, Any]
+    ) -> httpx.Response:
+        response = self._request(operation, method, path, request, self.tokens.token())
+        if response.status_code == 401:
+            # The token may have been revoked early: one new token, one more try.
+            response = self._request(operation, method, path, request, self.tokens.refresh())
+            if response.status_code == 401:
+                raise ConfigError(
+                    self._source, self._secret_key,
+                    f"the API client is not allowed to call {operation} (HTTP 401)",
+                )  # fmt: skip
+        status = response.status_code
+        if status < 400:
+            return response
+        kind = status_kind(status)
+        if kind in ("unavailable", "transient"):
+            raise _RetryableError(
+                f"HTTP {status} from SFCC {operation}",
+                unavailable=kind == "unavailable",
+                retry_after=_retry_after(response),
+            )
+        if kind == "unauthorized":  # 403
+            raise ConfigError(
+                self._source,
+                self._secret_key,
+                f"the API client may not call {operation} (HTTP {status})",
+            )
+        raise PermanentError(f"HTTP {status} from SFCC {operation}: {response.text[:500]}")
+
+    def _request(
+        self, operation: str, method: str, path: str, request: dict[str, Any], token: str
+    ) -> httpx.Response:
+        try:
+            with client_call(TARGET, operation):
+                return self._http.request(
+                    method, path, headers={"Authorization": f"Bearer {token}"}, **request
+                )
+        except (httpx.TimeoutException, httpx.NetworkError) as exc:
+            raise _RetryableError(
+                f"{type(exc).__name__} calling SFCC {operation}", unavailable=True
+            ) from None
+
+
+_BACKOFF = wait_exponential_jitter(multiplier=0.2, max=10.0)
+
+
+def _asked_or_backoff(state: RetryCallState) -> float:
+    """The Retry-After the API sent, else capped, jittered exponential backoff."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    if isinstance(error, _RetryableError) and error.retry_after is not None:
+        return error.retry_after
+    return _BACKOFF(state)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    try:
+        return min(max(float(value), 0.0), _MAX_RETRY_AFTER_S)
+    except ValueError:
+        return None

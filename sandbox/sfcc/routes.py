@@ -1,0 +1,181 @@
+"""The stand-in's HTTP surface: Account Manager's token endpoint and the SCAPI Orders API
+(Checkout family, v1) subset an order export uses.
+
+- ``POST /dwsso/oauth2/access_token``: ``grant_type=client_credentials``, the API client
+  in HTTP Basic auth; answers ``{access_token, token_type: Bearer, expires_in, scope}``,
+  or 401 ``{"error": "invalid_client"}``.
+- ``GET /checkout/orders/v1/organizations/{organizationId}/orders?siteId=…&exportStatus=…
+  &offset=…&limit=…``: ``{limit, offset, total, data: [Order]}``, oldest first.
+- ``GET …/orders/{orderNo}?siteId=…``: one Order.
+- ``PUT …/orders/{orderNo}/export-status?siteId=…`` with ``{"status": …}``: 204.
+- ``POST …/orders/{orderNo}/notes?siteId=…`` with ``{"subject", "text"}``: 201 ``{"id"}``.
+
+Errors are problem details (``application/problem+json``: ``type``, ``title``,
+``detail``). Without a valid bearer token: 401; throttled: 429 with ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sandbox.sfcc.store import EXPORT_STATUSES, Store
+
+ORDERS = "/checkout/orders/v1/organizations/{organization_id}/orders"
+_ERRORS = "https://api.commercecloud.salesforce.com/documentation/error/v1/errors/"
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 10
+
+
+def _problem(status: int, kind: str, title: str, detail: str, **headers: str) -> Response:
+    return JSONResponse(
+        {"type": _ERRORS + kind, "title": title, "detail": detail},
+        status,
+        headers=headers or None,
+        media_type="application/problem+json",
+    )
+
+
+def build_app(store: Store, organization_id: str) -> Starlette:
+    """The stand-in for one organization (``f_ecom_…``) and its sites."""
+
+    async def token(request: Request) -> Response:
+        # application/x-www-form-urlencoded, read without starlette's multipart extra.
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode("latin-1")).items()}
+        if form.get("grant_type") != "client_credentials":
+            return JSONResponse({"error": "unsupported_grant_type"}, 400)
+        client = _basic_auth(request.headers.get("authorization", ""))
+        if client is None or store.clients.get(client[0]) != client[1]:
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "Client authentication failed"},
+                401,
+            )
+        access_token, lifetime = store.issue_token()
+        scope = str(form.get("scope") or f"SALESFORCE_COMMERCE_API:{organization_id}")
+        return JSONResponse(
+            {"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime,
+             "scope": scope}
+        )  # fmt: skip
+
+    def refused(request: Request) -> Response | None:
+        """The answer to a call that does not get through: throttled, unauthorized, or for
+        another organization or no site."""
+        retry_after = store.throttled()
+        if retry_after is not None:
+            return _problem(
+                429, "too-many-requests", "Too Many Requests",
+                "The request rate limit was exceeded.", **{"Retry-After": str(retry_after)},
+            )  # fmt: skip
+        scheme, _, bearer = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not store.token_valid(bearer):
+            return _problem(
+                401, "unauthorized", "Unauthorized",
+                "Your access token is invalid or expired and can't be used to identify a user.",
+            )  # fmt: skip
+        if request.path_params["organization_id"] != organization_id:
+            return _problem(404, "organization-not-found", "Not Found", "Unknown organization.")
+        if not request.query_params.get("siteId"):
+            return _problem(400, "missing-site-id", "Bad Request", "siteId is required.")
+        return None
+
+    async def orders(request: Request) -> Response:
+        if (answer := refused(request)) is not None:
+            return answer
+        query = request.query_params
+        try:
+            offset = int(query.get("offset", "0"))
+            limit = int(query.get("limit", str(DEFAULT_LIMIT)))
+        except ValueError:
+            return _problem(
+                400, "invalid-query-parameter", "Bad Request", "offset and limit are integers."
+            )
+        if offset < 0 or not 1 <= limit <= MAX_LIMIT:
+            return _problem(
+                400, "invalid-query-parameter", "Bad Request",
+                f"offset is at least 0 and limit between 1 and {MAX_LIMIT}.",
+            )  # fmt: skip
+        status = query.get("exportStatus")
+        if status is not None and status not in EXPORT_STATUSES:
+            return _problem(
+                400,
+                "invalid-query-parameter",
+                "Bad Request",
+                f"exportStatus is one of {EXPORT_STATUSES}.",
+            )
+        found = store.orders(query["siteId"], status)
+        page = [order.document for order in found[offset : offset + limit]]
+        return JSONResponse({"limit": limit, "offset": offset, "total": len(found), "data": page})
+
+    async def order(request: Request) -> Response:
+        if (answer := refused(request)) is not None:
+            return answer
+        stored = store.order(request.query_params["siteId"], request.path_params["order_no"])
+        if stored is None:
+            return _problem(404, "order-not-found", "Not Found", "No order with this number.")
+        return JSONResponse(stored.document)
+
+    async def export_status(request: Request) -> Response:
+        if (answer := refused(request)) is not None:
+            return answer
+        failing = store.failing_updates()
+        if failing is not None:
+            return _problem(failing, "internal-server-error", "Internal Server Error", "Try again.")
+        stored = store.order(request.query_params["siteId"], request.path_params["order_no"])
+        if stored is None:
+            return _problem(404, "order-not-found", "Not Found", "No order with this number.")
+        body = await _json(request)
+        status = body.get("status") if isinstance(body, dict) else None
+        if status not in EXPORT_STATUSES:
+            return _problem(
+                400, "invalid-export-status", "Bad Request", f"status is one of {EXPORT_STATUSES}."
+            )
+        store.set_export_status(stored, str(status))
+        return Response(status_code=204)
+
+    async def notes(request: Request) -> Response:
+        if (answer := refused(request)) is not None:
+            return answer
+        stored = store.order(request.query_params["siteId"], request.path_params["order_no"])
+        if stored is None:
+            return _problem(404, "order-not-found", "Not Found", "No order with this number.")
+        body = await _json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("text"), str):
+            return _problem(400, "invalid-note", "Bad Request", "A note has a subject and a text.")
+        note_id = store.add_note(stored, str(body.get("subject") or ""), body["text"])
+        return JSONResponse({"id": note_id}, 201)
+
+    return Starlette(
+        routes=[
+            Route("/dwsso/oauth2/access_token", token, methods=["POST"]),
+            Route(ORDERS, orders, methods=["GET"]),
+            Route(ORDERS + "/{order_no}", order, methods=["GET"]),
+            Route(ORDERS + "/{order_no}/export-status", export_status, methods=["PUT"]),
+            Route(ORDERS + "/{order_no}/notes", notes, methods=["POST"]),
+        ]
+    )
+
+
+def _basic_auth(header: str) -> tuple[str, str] | None:
+    scheme, _, encoded = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return client_id, secret
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except ValueError:
+        return None

@@ -1,0 +1,129 @@
+"""What the SFCC stand-in holds: API clients and their tokens, orders per site, and the
+switches tests turn (token lifetime, throttling)."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+EXPORT_STATUSES = ("not_exported", "exported", "ready", "failed")
+
+
+@dataclass
+class StoredOrder:
+    site_id: str
+    document: dict[str, Any]
+    # Every export status set through the API, in order: what a test counts.
+    export_updates: list[str] = field(default_factory=list)
+    notes: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def order_no(self) -> str:
+        return str(self.document["orderNo"])
+
+    @property
+    def export_status(self) -> str:
+        return str(self.document["exportStatus"])
+
+
+class Store:
+    """Thread-safe: the server's thread and the test's both use it."""
+
+    def __init__(
+        self,
+        clients: dict[str, str],
+        *,
+        token_lifetime_s: int = 1799,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.clients = clients
+        self.token_lifetime_s = token_lifetime_s
+        self.tokens_issued = 0
+        self.unauthorized_answers = 0
+        self._clock = clock
+        self._tokens: dict[str, float] = {}  # token -> expiry
+        self._orders: dict[tuple[str, str], StoredOrder] = {}
+        self._throttled = 0
+        self._retry_after_s = 1
+        self._failing_updates: int | None = None
+        self._lock = threading.Lock()
+
+    # Tokens (Account Manager)
+    def issue_token(self) -> tuple[str, int]:
+        with self._lock:
+            token = secrets.token_urlsafe(24)
+            self._tokens[token] = self._clock() + self.token_lifetime_s
+            self.tokens_issued += 1
+            return token, self.token_lifetime_s
+
+    def token_valid(self, token: str) -> bool:
+        with self._lock:
+            expiry = self._tokens.get(token)
+            valid = expiry is not None and self._clock() < expiry
+            if not valid:
+                self.unauthorized_answers += 1
+            return valid
+
+    def revoke_tokens(self) -> None:
+        """Every token issued so far is refused from now on, as after a secret rotation."""
+        with self._lock:
+            self._tokens.clear()
+
+    # Orders
+    def add_order(self, site_id: str, document: dict[str, Any]) -> StoredOrder:
+        with self._lock:
+            order = StoredOrder(site_id, document)
+            self._orders[(site_id, order.order_no)] = order
+            return order
+
+    def order(self, site_id: str, order_no: str) -> StoredOrder | None:
+        with self._lock:
+            return self._orders.get((site_id, order_no))
+
+    def orders(self, site_id: str, export_status: str | None) -> list[StoredOrder]:
+        """The site's orders, oldest first, with ``export_status`` if given."""
+        with self._lock:
+            return [
+                order
+                for (site, _), order in self._orders.items()
+                if site == site_id and export_status in (None, order.export_status)
+            ]
+
+    def set_export_status(self, order: StoredOrder, status: str) -> None:
+        with self._lock:
+            order.document["exportStatus"] = status
+            order.export_updates.append(status)
+
+    def add_note(self, order: StoredOrder, subject: str, text: str) -> str:
+        with self._lock:
+            note_id = f"note-{len(order.notes) + 1}"
+            order.notes.append({"id": note_id, "subject": subject, "text": text})
+            return note_id
+
+    # Switches
+    def throttle(self, requests: int, retry_after_s: int = 1) -> None:
+        """Answer the next ``requests`` API calls 429 with ``Retry-After: retry_after_s``."""
+        with self._lock:
+            self._throttled = requests
+            self._retry_after_s = retry_after_s
+
+    def throttled(self) -> int | None:
+        """Retry-After seconds if this call is throttled."""
+        with self._lock:
+            if self._throttled <= 0:
+                return None
+            self._throttled -= 1
+            return self._retry_after_s
+
+    def fail_export_updates(self, status: int | None) -> None:
+        """Answer export status updates ``status`` (None: normally again)."""
+        with self._lock:
+            self._failing_updates = status
+
+    def failing_updates(self) -> int | None:
+        with self._lock:
+            return self._failing_updates

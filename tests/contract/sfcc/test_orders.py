@@ -1,0 +1,172 @@
+"""The SCAPI Orders API as the SFCC order export uses it: orders by export status, paged;
+export status updates; notes; and Account Manager's client-credentials token."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from retailsync.errors import ConfigError, PermanentError, TargetUnavailableError
+from retailsync.sfcc import SfccClient
+from retailsync.sfcc.client import ORDERS_PATH
+from sandbox.sfcc import Item, SandboxSfcc, order_document
+from tests.contract.sfcc.conftest import Target
+
+pytestmark = pytest.mark.contract
+
+
+def _seed(sandbox: SandboxSfcc, count: int) -> list[str]:
+    prefix = uuid.uuid4().hex[:6]
+    numbers = [f"{prefix}{n:04d}" for n in range(count)]
+    for number in numbers:
+        sandbox.add_order(order_document(number, (Item("MUG", 1, Decimal("9.50")),)))
+    return numbers
+
+
+def test_account_manager_grants_a_bearer_token_that_expires(sfcc_target: Target) -> None:
+    reply = httpx.post(
+        sfcc_target.token_url,
+        data={"grant_type": "client_credentials"},
+        auth=(sfcc_target.client_id, sfcc_target.client_secret),
+    )
+    assert reply.status_code == 200
+    token = reply.json()
+    assert token["token_type"] == "Bearer"
+    assert token["access_token"]
+    assert 0 < int(token["expires_in"]) <= 1800
+
+
+def test_a_wrong_client_secret_is_a_configuration_error_naming_it(sfcc_target: Target) -> None:
+    channel = sfcc_target.channel(client_secret="not-the-secret")
+    with SfccClient.from_channel(channel) as sfcc, pytest.raises(ConfigError) as caught:
+        sfcc.orders()
+    assert caught.value.key == "channels.contract.client_secret"
+    assert "not-the-secret" not in str(caught.value)
+
+
+def test_the_orders_api_refuses_a_call_without_a_token(sfcc_target: Target) -> None:
+    path = ORDERS_PATH.format(organization_id=sfcc_target.organization_id)
+    reply = httpx.get(f"{sfcc_target.url}{path}", params={"siteId": sfcc_target.site_id})
+    assert reply.status_code == 401
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    assert reply.json()["title"] == "Unauthorized"
+
+
+def test_orders_come_in_pages_that_add_up_to_the_total(
+    client: SfccClient, sfcc_target: Target
+) -> None:
+    if sfcc_target.sandbox is not None:
+        _seed(sfcc_target.sandbox, 5)
+    first = client.orders("ready", offset=0, limit=2)
+    assert len(first.orders) == min(2, first.total)
+    seen = [order.order_no for order in first.orders]
+    while len(seen) < min(first.total, 10):
+        page = client.orders("ready", offset=len(seen), limit=2)
+        assert (page.total, page.offset) == (first.total, len(seen))
+        assert page.orders, "a page before the total is reached is not empty"
+        seen += [order.order_no for order in page.orders]
+    assert len(seen) == len(set(seen)), "pages do not overlap"
+    if sfcc_target.sandbox is not None:
+        assert first.total >= 5
+
+
+def test_a_limit_over_200_is_refused(client: SfccClient) -> None:
+    with pytest.raises(PermanentError, match="HTTP 400"):
+        client.orders(limit=201)
+
+
+def test_an_order_marked_exported_leaves_the_ready_ones(
+    client: SfccClient, sandbox: SandboxSfcc
+) -> None:
+    numbers = _seed(sandbox, 3)
+    ready = _ready(client)
+    assert set(numbers) <= ready
+    client.set_export_status(numbers[0], "exported")
+    assert set(numbers) & _ready(client) == set(numbers[1:])
+    stored = sandbox.store.order(sandbox.site_id, numbers[0])
+    assert stored is not None
+    assert (stored.export_status, stored.export_updates) == ("exported", ["exported"])
+
+
+def test_a_failed_export_keeps_its_note(client: SfccClient, sandbox: SandboxSfcc) -> None:
+    (number,) = _seed(sandbox, 1)
+    client.set_export_status(number, "failed")
+    client.add_note(number, "retailsync export failed", "productItems.0.quantity: too small")
+    stored = sandbox.store.order(sandbox.site_id, number)
+    assert stored is not None
+    assert stored.export_status == "failed"
+    assert stored.notes[0]["text"] == "productItems.0.quantity: too small"
+    assert number not in _ready(client)
+
+
+def test_an_unknown_order_is_not_found(client: SfccClient, sandbox: SandboxSfcc) -> None:
+    with pytest.raises(PermanentError, match="HTTP 404"):
+        client.set_export_status("no-such-order", "exported")
+
+
+def test_a_429_is_waited_out_as_retry_after_says(
+    client: SfccClient, sandbox: SandboxSfcc, sleeps: list[float]
+) -> None:
+    numbers = _seed(sandbox, 1)
+    sandbox.store.throttle(2, retry_after_s=3)
+    assert set(numbers) <= _ready(client)
+    assert sleeps == [3.0, 3.0]
+
+
+def test_a_lasting_503_is_the_target_unavailable(
+    client: SfccClient, sandbox: SandboxSfcc, sleeps: list[float]
+) -> None:
+    client.orders()  # a token first: the fault below is the API's, not Account Manager's
+    sandbox.faults.fail(503)
+    with pytest.raises(TargetUnavailableError):
+        client.orders()
+    assert len(sleeps) == 3  # four attempts in all, with backoff between them
+    sandbox.faults.clear()
+    client.orders()
+
+
+def test_a_token_is_fetched_again_before_it_expires(
+    sfcc_target: Target, sandbox: SandboxSfcc
+) -> None:
+    clock = [0.0]
+    with SfccClient.from_channel(sfcc_target.channel(), clock=lambda: clock[0]) as sfcc:
+        sfcc.orders()
+        refused = sandbox.store.unauthorized_answers
+        clock[0] += 1799 - 30  # within the last minute of the token's life
+        sfcc.orders()
+        assert sfcc.tokens.fetched == 2
+        assert sandbox.store.unauthorized_answers == refused  # renewed, not refused first
+
+
+def test_a_revoked_token_gets_one_new_token(client: SfccClient, sandbox: SandboxSfcc) -> None:
+    client.orders()
+    issued = sandbox.store.tokens_issued
+    sandbox.store.revoke_tokens()
+    client.orders()
+    assert sandbox.store.tokens_issued == issued + 1
+
+
+def test_a_token_refused_twice_is_a_configuration_error(
+    client: SfccClient, sandbox: SandboxSfcc
+) -> None:
+    sandbox.store.token_lifetime_s = 0  # every token is born expired: the client lacks rights
+    try:
+        with pytest.raises(ConfigError) as caught:
+            client.orders()
+    finally:
+        sandbox.store.token_lifetime_s = 1799
+    assert caught.value.key == "channels.contract.client_secret"
+
+
+def _ready(client: SfccClient) -> set[str]:
+    numbers: set[str] = set()
+    offset = 0
+    while True:
+        page = client.orders("ready", offset=offset, limit=200)
+        numbers |= {order.order_no for order in page.orders}
+        offset += len(page.orders)
+        if not page.orders or offset >= page.total:
+            return numbers
