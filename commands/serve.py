@@ -19,12 +19,15 @@ from producers.commerce import WebhookSettings, receiver_app
 from producers.commerce.app import channels_from
 from producers.ingest import ROUTES, IngestSettings, ingest_app
 from producers.odoo import ChangeCaptureSettings, run_change_capture
+from producers.sfcc import SfccOrdersSettings, run_sfcc_orders
 from retailsync import telemetry
+from retailsync.channels import ChannelSettings, load_channels
 from retailsync.errors import ConfigError
 from retailsync.health import WorkerMetrics, ok, with_endpoints
 from retailsync.logs import identify
 from retailsync.odoo import OdooSettings
 from retailsync.settings import load_settings
+from retailsync.storefront import StorefrontSettings
 
 app = typer.Typer(help="Run a producer service until SIGTERM.", no_args_is_help=True)
 
@@ -188,3 +191,32 @@ def odoo_changes(
         once=once,
         say=typer.echo,
     )
+
+
+@app.command(name="sfcc-orders")
+def sfcc_orders(
+    once: Annotated[
+        bool, typer.Option("--once", help="export what is ready once, print the counts and exit")
+    ] = False,
+) -> None:
+    """Export Salesforce B2C Commerce orders as events until SIGTERM.
+
+    Every sfcc channel of RETAILSYNC_CHANNELS_FILE (or those RETAILSYNC_SFCC_CHANNELS names)
+    is polled for orders ready for export; each is published, then marked exported once
+    Kafka acknowledged it. An order that cannot be taken is dead-lettered and marked failed
+    with a note. Only `retailsync run` would start a sandbox; this never does.
+    """
+    telemetry.configure("sfcc-orders")
+    identify("sfcc-orders")
+    channels = load_channels(ChannelSettings.load(), StorefrontSettings.load())
+
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        run_sfcc_orders(
+            load_settings(),
+            SfccOrdersSettings.load(),
+            channels,
+            once=once,
+            say=typer.echo,
+            stop=stop,
+        )

@@ -27,3 +27,7 @@ CONSUMER_SERVICES: Mapping[str, ConsumerService] = MappingProxyType(
 
 # Each producer service is a ``retailsync serve`` command of its own.
 PRODUCER_SERVICES = ("odoo-changes", "webhooks", "ingest")
+# Producers that export a channel platform's orders: they need a channel of that platform
+# in the channels file, so ``retailsync run`` starts them only once it starts a stand-in
+# of the platform (not yet).
+CHANNEL_PRODUCER_SERVICES = ("sfcc-orders",)

@@ -1,0 +1,130 @@
+"""An SFCC order to order_created, with the same fields and the same add-up check as the
+webhook channels (``producers.commerce.mapping.common``).
+
+Amounts: a line's total is its price after its own promotions
+(``priceAfterItemDiscount``), its discount what those took off, its tax the tax after every
+discount (``adjustedTax``). Order-level promotions (``orderPriceAdjustments``) are the
+event's ``order_discount``, as B2C Commerce keeps them apart from the lines. With
+``taxation: gross`` the prices include tax.
+
+Identity: the envelope's id is derived from the site and the order number alone, so an
+order published again (after a crash before it was marked exported) keeps its id, and
+consumers drop it.
+"""
+
+from __future__ import annotations
+
+from producers.commerce.mapping.common import (
+    Amounts,
+    Delivery,
+    mapping_difference,
+    merged_taxes,
+    percent,
+    total,
+)
+from producers.commerce.mapping.rules import checked
+from producers.sfcc.payloads import ProductItem, SfccAddress, SfccOrder, ShippingItem
+from retailsync.events import (
+    Address,
+    OrderCreated,
+    OrderLine,
+    PaymentState,
+    Source,
+    SourceSystem,
+    TaxLine,
+)
+
+_PAYMENT_STATES = {
+    "not_paid": PaymentState.PENDING,
+    "part_paid": PaymentState.PARTIALLY_PAID,
+    "paid": PaymentState.PAID,
+}
+_TAX_TITLE = "Tax"  # SCAPI orders carry a rate per item, not a tax's name
+
+
+def site_source(organization_id: str, site_id: str) -> Source:
+    """The source of a site's events: the site within its organization (f_ecom_…)."""
+    return Source(system=SourceSystem.SFCC, instance=f"{organization_id}/{site_id}")
+
+
+def order_created(body: bytes, *, source: Source, channel: str) -> OrderCreated:
+    """``body`` (one SCAPI Order) as order_created; pydantic's ValidationError or
+    ``UnfitEventError`` name the field an order cannot be taken with."""
+    order = SfccOrder.model_validate_json(body)
+    # The envelope's id is named after the site and the order, not after what it says.
+    delivery = Delivery(
+        delivery_id=f"{source.instance}/{order.order_no}",
+        topic="orders/export",
+        source=source,
+        channel=channel,
+    )
+    gross = order.taxation == "gross"
+    lines = tuple(_line(item) for item in order.product_items)
+    order_discount = -total(adjustment.price for adjustment in order.order_price_adjustments)
+    amounts = Amounts(
+        lines, order.shipping_total, (), order_discount, order.tax_total, gross, order.order_total
+    )
+    shipment = order.shipments[0] if order.shipments else None
+    customer = order.customer_info.customer_no if order.customer_info else None
+    event = OrderCreated(
+        envelope=delivery.envelope(OrderCreated, f"order/{order.order_no}", order.creation_date),
+        order_ref=delivery.ref(order.order_no),
+        order_number=order.order_no,
+        customer_ref=delivery.ref(customer) if customer else None,
+        currency=order.currency,
+        prices_include_tax=gross,
+        lines=lines,
+        subtotal=order.product_sub_total,
+        shipping_total=order.shipping_total,
+        discount_total=total(line.discount for line in lines) + order_discount,
+        tax_total=order.tax_total,
+        total=order.order_total,
+        shipping_address=_address(shipment.shipping_address if shipment else None),
+        shipping_method=(
+            shipment.shipping_method.id if shipment and shipment.shipping_method else None
+        ),
+        payment_state=_PAYMENT_STATES.get(order.payment_status or "", PaymentState.UNKNOWN),
+        shipping_tax=order.shipping_total_tax,
+        shipping_tax_lines=merged_taxes(_tax(item) for item in order.shipping_items),
+        order_discount=order_discount,
+        mapping_difference=mapping_difference(amounts, delivery),
+    )
+    checked(event)
+    return event
+
+
+def _line(item: ProductItem) -> OrderLine:
+    return OrderLine(
+        line_ref=item.item_id,
+        sku=item.product_id,
+        title=item.product_name or item.product_id,
+        quantity=item.quantity,
+        unit_price=item.base_price,
+        discount=item.price - item.price_after_item_discount,
+        tax=item.adjusted_tax,
+        total=item.price_after_item_discount,
+        tax_lines=(_tax(item),) if item.adjusted_tax else (),
+    )
+
+
+def _tax(item: ProductItem | ShippingItem) -> TaxLine:
+    return TaxLine(title=_TAX_TITLE, rate=percent(item.tax_rate), amount=item.adjusted_tax)
+
+
+def _address(address: SfccAddress | None) -> Address | None:
+    if address is None or not (address.address1 and address.city and address.country_code):
+        return None
+    name = address.full_name or " ".join(
+        part for part in (address.first_name, address.last_name) if part
+    )
+    return Address(
+        name=name or None,
+        company=address.company_name,
+        line1=address.address1,
+        line2=address.address2 or None,
+        city=address.city,
+        region=address.state_code,
+        postal_code=address.postal_code,
+        country_code=address.country_code.upper(),
+        phone=address.phone,
+    )

@@ -1,0 +1,97 @@
+"""SFCC orders as the SCAPI Orders API (v1) returns them: the fields the mapping reads, in
+the API's camelCase, bounded as the events can carry them (``producers.commerce.payloads``)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from producers.commerce.payloads.base import Amount, Code, Count, Payload, Rate, SignedAmount
+from retailsync.events.fields import Currency
+
+
+class SfccPayload(Payload):
+    """A SCAPI object: its fields are written in camelCase; errors name them so."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class SfccAddress(SfccPayload):
+    full_name: str | None = Field(None, repr=False)
+    first_name: str | None = Field(None, repr=False)
+    last_name: str | None = Field(None, repr=False)
+    company_name: str | None = None
+    address1: str | None = Field(None, repr=False)
+    address2: str | None = Field(None, repr=False)
+    city: str | None = None
+    postal_code: str | None = None
+    state_code: str | None = None
+    country_code: str | None = None
+    phone: str | None = Field(None, repr=False)
+
+
+class PriceAdjustment(SfccPayload):
+    """A promotion's effect: ``price`` is negative for a discount."""
+
+    price: SignedAmount
+    promotion_id: Code | None = None
+
+
+class ProductItem(SfccPayload):
+    """``price`` is ``base_price * quantity``; ``price_after_item_discount`` after the
+    line's own promotions; ``adjusted_tax`` is the tax after every discount."""
+
+    item_id: Code
+    product_id: Code
+    product_name: str = ""
+    quantity: Count
+    base_price: Amount
+    price: Amount
+    price_after_item_discount: Amount
+    adjusted_tax: Amount = Decimal(0)
+    tax_rate: Rate = Decimal(0)
+
+
+class ShippingItem(SfccPayload):
+    item_id: Code
+    price: Amount
+    price_after_item_discount: Amount | None = None
+    adjusted_tax: Amount = Decimal(0)
+    tax_rate: Rate = Decimal(0)
+
+
+class ShippingMethod(SfccPayload):
+    id: Code
+
+
+class Shipment(SfccPayload):
+    shipping_address: SfccAddress | None = None
+    shipping_method: ShippingMethod | None = None
+
+
+class CustomerInfo(SfccPayload):
+    customer_no: Code | None = None
+
+
+class SfccOrder(SfccPayload):
+    """An order as ``getOrders`` lists it. ``taxation`` ``gross``: prices include tax."""
+
+    order_no: Code = Field(min_length=1)
+    currency: Currency
+    creation_date: AwareDatetime
+    status: str
+    payment_status: Literal["not_paid", "part_paid", "paid"] | None = None
+    taxation: Literal["net", "gross"] = "net"
+    customer_info: CustomerInfo | None = None
+    shipments: tuple[Shipment, ...] = ()
+    product_items: tuple[ProductItem, ...] = Field(min_length=1)
+    shipping_items: tuple[ShippingItem, ...] = ()
+    order_price_adjustments: tuple[PriceAdjustment, ...] = ()
+    product_sub_total: Amount
+    shipping_total: Amount
+    shipping_total_tax: Amount = Decimal(0)
+    tax_total: Amount
+    order_total: Amount

@@ -1,0 +1,115 @@
+"""``retailsync serve sfcc-orders``: every ``sfcc`` channel's order export, one round per
+site per poll interval, until stopped."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
+
+from producers.sfcc.export import Round, SiteExport
+from producers.sfcc.settings import SfccOrdersSettings
+from retailsync.channels import Channel, Channels
+from retailsync.errors import ConfigError, PermanentError, TransientError
+from retailsync.kafka.producer import KafkaProducer
+from retailsync.publisher import Publisher
+from retailsync.settings import Settings
+from retailsync.sfcc import SfccClient
+
+log = logging.getLogger("retailsync.sfcc")
+
+
+def sfcc_channels(channels: Channels, export: SfccOrdersSettings) -> tuple[Channel, ...]:
+    """The channels to export: the ``sfcc`` ones, or those ``RETAILSYNC_SFCC_CHANNELS`` names."""
+    sites = channels.of("sfcc")
+    if export.sfcc_channels is not None:
+        unknown = set(export.sfcc_channels) - {site.name for site in sites}
+        if unknown:
+            raise ConfigError(
+                "environment", "RETAILSYNC_SFCC_CHANNELS", f"no sfcc channel {sorted(unknown)}"
+            )
+        sites = tuple(site for site in sites if site.name in export.sfcc_channels)
+    if not sites:
+        raise ConfigError(
+            "environment", "RETAILSYNC_CHANNELS_FILE", "names no channel of platform sfcc"
+        )
+    return sites
+
+
+class Exporter:
+    """Rounds over every site; one site's outage never holds up the others."""
+
+    def __init__(
+        self, sites: Sequence[SiteExport], interval_s: float, stop: threading.Event | None = None
+    ) -> None:
+        self.sites = tuple(sites)
+        self._interval_s = interval_s
+        self._stop = stop or threading.Event()
+
+    def run_once(self) -> Round:
+        done = Round()
+        for site in self.sites:
+            try:
+                result = site.run_once()
+            except (TransientError, PermanentError) as exc:
+                # The site, the brokers, or an order that vanished: the site's orders stay
+                # ready (or exported), and the next round tries again; a ConfigError stops.
+                log.warning(
+                    "%s: export round failed, retried next round: %s", site.channel.name, exc
+                )
+                continue
+            if result.exported or result.failed:
+                log.info(
+                    "%s: %d order(s) exported, %d failed",
+                    site.channel.name, result.exported, result.failed,
+                )  # fmt: skip
+            done += result
+        return done
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            self.run_once()
+            self._stop.wait(self._interval_s)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+
+def run_sfcc_orders(
+    settings: Settings,
+    export: SfccOrdersSettings,
+    channels: Channels,
+    *,
+    once: bool,
+    say: Callable[[str], None],
+    stop: threading.Event | None = None,
+) -> None:
+    """Export the sites' orders until ``stop`` is set (or one round with ``once``)."""
+    sites = sfcc_channels(channels, export)
+    with ExitStack() as stack:
+        publisher = stack.enter_context(Publisher.from_settings(settings))
+        dead_letters = stack.enter_context(KafkaProducer(settings, name="sfcc-dead-letters"))
+        exporter = Exporter(
+            [
+                SiteExport(
+                    site,
+                    stack.enter_context(
+                        SfccClient.from_channel(site, timeout_s=export.sfcc_timeout_s)
+                    ),
+                    publisher,
+                    dead_letters,
+                    dead_letter_topic=export.sfcc_dead_letter_topic,
+                    page_size=export.sfcc_page_size,
+                )
+                for site in sites
+            ],
+            export.sfcc_poll_interval_s,
+            stop,
+        )
+        if once:
+            done = exporter.run_once()
+            say(f"{done.exported} order(s) exported, {done.failed} failed")
+            return
+        say(f"exporting the orders of {', '.join(site.name for site in sites)}")
+        exporter.run()

@@ -1,0 +1,61 @@
+import json
+from decimal import Decimal
+
+import pydantic
+import pytest
+
+from producers.sfcc.mapping import order_created, site_source
+from retailsync.events import PaymentState
+from retailsync.events.parse import describe_problems
+from sandbox.sfcc import Item, order_document
+
+pytestmark = pytest.mark.unit
+
+SOURCE = site_source("f_ecom_test_001", "RefArch")
+ITEMS = (Item("MUG", 2, Decimal("9.50"), Decimal("1.00")), Item("TEE", 1, Decimal("20.00")))
+
+
+def _body(**options: object) -> bytes:
+    return json.dumps(order_document("00001", ITEMS, **options)).encode()  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("taxation", ["net", "gross"])
+def test_an_order_maps_with_money_that_adds_up(taxation: str) -> None:
+    event = order_created(
+        _body(taxation=taxation, order_discount=Decimal("3.00"), tax_rate=Decimal("0.19")),
+        source=SOURCE,
+        channel="us-site",
+    )
+    assert event.order_ref == "us-site:00001"
+    assert event.envelope.channel == "us-site"
+    assert event.prices_include_tax is (taxation == "gross")
+    assert event.mapping_difference == 0
+    assert [line.sku for line in event.lines] == ["MUG", "TEE"]
+    mug = event.lines[0]
+    assert (mug.unit_price, mug.discount, mug.total) == (
+        Decimal("9.50"), Decimal("1.00"), Decimal("18.00"),
+    )  # fmt: skip
+    assert mug.tax_lines[0].rate == Decimal("19.00")
+    assert event.order_discount == Decimal("3.00")
+    assert event.discount_total == Decimal("4.00")
+    assert event.tax_total == sum(line.tax for line in event.lines) + event.shipping_tax
+    assert event.payment_state is PaymentState.PAID
+    assert event.shipping_method == "001"
+    assert event.shipping_address is not None
+    assert event.shipping_address.country_code == "US"
+
+
+def test_the_event_id_is_the_site_and_order_number_whatever_the_order_says() -> None:
+    first = order_created(_body(payment_status="not_paid"), source=SOURCE, channel="us")
+    again = order_created(_body(payment_status="paid"), source=SOURCE, channel="us")
+    other_site = order_created(_body(), source=site_source("f_ecom_test_001", "EU"), channel="eu")
+    assert first.envelope.event_id == again.envelope.event_id
+    assert first.envelope.event_id != other_site.envelope.event_id
+
+
+def test_a_malformed_order_names_the_field() -> None:
+    document = order_document("00002", ITEMS)
+    document["productItems"][0]["quantity"] = 0
+    with pytest.raises(pydantic.ValidationError) as caught:
+        order_created(json.dumps(document).encode(), source=SOURCE, channel="us")
+    assert describe_problems(caught.value, "order").startswith("productItems.0.quantity:")
