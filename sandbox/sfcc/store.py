@@ -3,6 +3,7 @@ switches tests turn (token lifetime, throttling)."""
 
 from __future__ import annotations
 
+import copy
 import secrets
 import threading
 import time
@@ -68,6 +69,12 @@ class Store:
                 self.unauthorized_answers += 1
             return valid
 
+    def live_tokens(self) -> int:
+        """How many tokens issued so far are still valid."""
+        with self._lock:
+            now = self._clock()
+            return sum(1 for expiry in self._tokens.values() if now < expiry)
+
     def revoke_tokens(self) -> None:
         """Every token issued so far is refused from now on, as after a secret rotation."""
         with self._lock:
@@ -76,7 +83,7 @@ class Store:
     # Orders
     def add_order(self, site_id: str, document: dict[str, Any]) -> StoredOrder:
         with self._lock:
-            order = StoredOrder(site_id, document)
+            order = StoredOrder(site_id, copy.deepcopy(document))  # the server's own copy
             self._orders[(site_id, order.order_no)] = order
             return order
 

@@ -1,0 +1,168 @@
+"""The SFCC order export against the sandbox SFCC over HTTP and the real broker: orders are
+exported exactly once across a crash between publish and mark, tokens are renewed, and a
+malformed order is marked failed and dead-lettered while the others flow."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+
+import pytest
+from confluent_kafka.admin import AdminClient
+from pydantic import SecretStr
+
+from producers.sfcc import Round, SiteExport
+from retailsync.channels import Channel
+from retailsync.errors import TransientError
+from retailsync.headers import ERROR_MESSAGE, EVENT_ID, header
+from retailsync.kafka.producer import KafkaProducer
+from retailsync.publisher import Publisher
+from retailsync.settings import Settings
+from retailsync.sfcc import SfccClient
+from sandbox.sfcc import Item, SandboxSfcc, order_document
+from tests.integration.harness import Pipeline, make_pipeline
+
+pytestmark = pytest.mark.integration
+
+TOPOLOGY = """
+namespace: NS
+defaults: {partitions: 3}
+topics:
+  NS.orders: {}
+  NS.sfcc-dead-letters: {partitions: 1}
+events:
+  order_created: {topic: NS.orders, key: "{order_ref}"}
+"""
+
+
+@pytest.fixture
+def pipeline(kafka_settings: Settings, admin: AdminClient, unique: str) -> Pipeline:
+    return make_pipeline(kafka_settings, admin, unique, template=TOPOLOGY)
+
+
+@pytest.fixture
+def sfcc() -> Iterator[SandboxSfcc]:
+    with SandboxSfcc.running() as sandbox:
+        yield sandbox
+
+
+def _channel(sfcc: SandboxSfcc) -> Channel:
+    return Channel(
+        name="us",
+        platform="sfcc",
+        source="test",
+        url=sfcc.url,
+        options={
+            "token_url": sfcc.token_url,
+            "organization_id": sfcc.organization_id,
+            "site_id": sfcc.site_id,
+        },
+        secrets={
+            "client_id": SecretStr(sfcc.client_id),
+            "client_secret": SecretStr(sfcc.client_secret),
+        },
+    )
+
+
+@contextmanager
+def site_export(pipeline: Pipeline, sfcc: SandboxSfcc) -> Iterator[SiteExport]:
+    """A started export, as a service process holds it: a crash is leaving the block."""
+    client = SfccClient.from_channel(_channel(sfcc), sleep=lambda _: None, max_attempts=2)
+    dead_letters = KafkaProducer(pipeline.settings, name="sfcc-dead-letters")
+    publisher = Publisher(pipeline.settings, pipeline.topology, pipeline.serde)
+    try:
+        yield SiteExport(
+            _channel(sfcc), client, publisher, dead_letters,
+            dead_letter_topic=_dead_letter_topic(pipeline), page_size=2,
+        )  # fmt: skip
+    finally:
+        client.close()
+        dead_letters.close()
+        publisher.close()
+
+
+def _dead_letter_topic(pipeline: Pipeline) -> str:
+    return next(name for name in pipeline.topology.topics if name.endswith("sfcc-dead-letters"))
+
+
+def _seed(sfcc: SandboxSfcc, *numbers: str) -> None:
+    for number in numbers:
+        sfcc.add_order(order_document(number, (Item("MUG", 2, Decimal("9.50")),)))
+
+
+def test_orders_are_exported_exactly_once_across_a_crash_between_publish_and_mark(
+    pipeline: Pipeline, sfcc: SandboxSfcc
+) -> None:
+    numbers = [f"000{n}" for n in range(1, 6)]
+    _seed(sfcc, *numbers)
+    sfcc.store.fail_export_updates(500)
+    with site_export(pipeline, sfcc) as export, pytest.raises(TransientError):
+        export.run_once()  # the first page is on Kafka, but none is marked: the crash
+    published_before = pipeline.records(pipeline.topic, expect=2)
+    assert len(published_before) == 2
+    assert all(sfcc.store.order(sfcc.site_id, n).export_status == "ready" for n in numbers)
+
+    sfcc.store.fail_export_updates(None)
+    with site_export(pipeline, sfcc) as export:  # the restarted service
+        assert export.run_once() == Round(exported=5)
+
+    records = pipeline.records(pipeline.topic, expect=7)
+    event_ids = [header(r.headers, EVENT_ID) for r in records]
+    assert len(records) == 7
+    assert len(set(event_ids)) == 5, "the re-published orders keep their event ids"
+    assert {header(r.headers, EVENT_ID) for r in published_before} <= set(event_ids)
+    for number in numbers:
+        stored = sfcc.store.order(sfcc.site_id, number)
+        assert stored is not None
+        assert stored.export_updates == ["exported"], f"order {number} marked exactly once"
+
+
+def test_the_token_is_renewed_before_it_expires_and_after_a_revocation(
+    pipeline: Pipeline, sfcc: SandboxSfcc
+) -> None:
+    sfcc.store.token_lifetime_s = 2
+    with site_export(pipeline, sfcc) as export:
+        _seed(sfcc, "1001")
+        assert export.run_once() == Round(exported=1)
+        pipeline.wait(lambda: sfcc.store.live_tokens() == 0, what="the first token to expire")
+        _seed(sfcc, "1002")
+        assert export.run_once() == Round(exported=1)
+        assert sfcc.store.tokens_issued == 2
+        assert sfcc.store.unauthorized_answers == 0, "renewed before expiry, not after a 401"
+
+        sfcc.store.token_lifetime_s = 1799
+        sfcc.store.revoke_tokens()
+        _seed(sfcc, "1003")
+        assert export.run_once() == Round(exported=1)
+        assert sfcc.store.tokens_issued == 3
+    assert len(pipeline.records(pipeline.topic, expect=3)) == 3
+
+
+def test_a_malformed_order_is_marked_failed_and_dead_lettered_while_the_rest_flow(
+    pipeline: Pipeline, sfcc: SandboxSfcc
+) -> None:
+    _seed(sfcc, "2001")
+    broken = order_document("2002", (Item("MUG", 1, Decimal("9.50")),))
+    broken["productItems"][0]["quantity"] = 0
+    sfcc.add_order(broken)
+    _seed(sfcc, "2003")
+
+    with site_export(pipeline, sfcc) as export:
+        assert export.run_once() == Round(exported=2, failed=1)
+
+    published = pipeline.records(pipeline.topic, expect=2)
+    assert sorted(r.key for r in published) == [b"us:2001", b"us:2003"]
+    (dead,) = pipeline.records(_dead_letter_topic(pipeline), expect=1)
+    assert dead.key == b"us:2002"
+    assert dead.value is not None
+    assert json.loads(dead.value) == broken
+    reason = (header(dead.headers, ERROR_MESSAGE) or b"").decode()
+    assert reason.startswith("productItems.0.quantity:")
+    stored = sfcc.store.order(sfcc.site_id, "2002")
+    assert stored is not None
+    assert stored.export_updates == ["failed"]
+    assert stored.notes[0]["text"] == reason
+    for number in ("2001", "2003"):
+        assert sfcc.store.order(sfcc.site_id, number).export_updates == ["exported"]
