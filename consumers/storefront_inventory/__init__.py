@@ -16,6 +16,11 @@ are not sold online), through Shopify's ``inventorySetQuantities``.
 - Throttling: the client waits out Shopify's ``THROTTLED`` answers (see
   ``retailsync.storefront``); it is never a failure.
 - SKUs the storefront does not sell are skipped; their ids are looked up once and cached.
+
+Channels: with a channels file (``RETAILSYNC_CHANNELS_FILE``) every channel that maps the
+level's Odoo location gets it (``FanOut``): a Shopify channel as above, an SFCC channel as
+the allocation of the product's record in the mapped inventory list (OCAPI Data API).
+Without one, the ``RETAILSYNC_STOREFRONT_*`` shop is the one channel.
 """
 
 from __future__ import annotations
@@ -24,7 +29,9 @@ import functools
 from collections.abc import Mapping, Sequence
 
 from consumers.storefront_inventory.applier import InventoryApplier
+from consumers.storefront_inventory.fanout import FanOut
 from consumers.storefront_inventory.settings import InventorySettings
+from retailsync.channels import ChannelSettings, load_channels_file
 from retailsync.consumer import ConsumerService, Item
 from retailsync.storefront import TARGET, StorefrontSettings
 
@@ -32,9 +39,13 @@ service = ConsumerService("storefront-inventory")
 
 
 @functools.cache
-def applier() -> InventoryApplier:
+def applier() -> InventoryApplier | FanOut:
     """The applier of this process, built from the settings on first use."""
-    return InventoryApplier.from_settings(StorefrontSettings.load(), InventorySettings.load())
+    storefront, settings = StorefrontSettings.load(), InventorySettings.load()
+    channels_file = ChannelSettings.load().channels_file
+    if channels_file is None:
+        return InventoryApplier.from_settings(storefront, settings)
+    return FanOut.of_channels(load_channels_file(channels_file), storefront, settings)
 
 
 @service.batch_handler("inventory_adjusted", target=TARGET, max_items=200)

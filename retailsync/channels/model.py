@@ -90,6 +90,9 @@ class _SfccEntry(_ChannelEntry):
     site_id: str = Field(min_length=1)
     client_id: SecretRef
     client_secret: SecretRef
+    # OCAPI's Data API host (https://{instance}.dx.commercecloud.salesforce.com), for
+    # inventory records; None: the channel gets no stock from retailsync.
+    ocapi_url: str | None = None
 
 
 class _GenericEntry(_ChannelEntry):
@@ -229,7 +232,9 @@ def _channel(
         for key, value in values.items()
         if isinstance(getattr(entry, key), SecretRef)
     }
-    options = {key: str(value) for key, value in values.items() if key not in secrets}
+    options = {
+        key: str(value) for key, value in values.items() if key not in secrets and value is not None
+    }
     return Channel(
         name=name,
         platform=entry.platform,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal
+from urllib.parse import quote
 
 import httpx
 from tenacity import (
@@ -27,7 +28,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from retailsync.channels import Channel
+from retailsync.channels.model import Channel
 from retailsync.errors import (
     ConfigError,
     PermanentError,
@@ -40,6 +41,9 @@ from retailsync.sfcc.token import TARGET, TokenSource
 
 ExportStatus = Literal["not_exported", "exported", "ready", "failed"]
 ORDERS_PATH = "/checkout/orders/v1/organizations/{organization_id}/orders"
+DATA_API_PATH = "/s/-/dw/data/v23_2"
+# What setting a product's allocation came to: set, or the product or list is missing.
+AllocationOutcome = Literal["set", "no_product", "no_list"]
 _MAX_RETRY_AFTER_S = 60.0
 
 
@@ -78,6 +82,8 @@ class SfccClient:
         organization_id: str,
         site_id: str,
         source: str,
+        data_api_url: str | None = None,
+        data_api_key: str = "ocapi_url",
         secret_key: str,
         max_attempts: int = 5,
         max_retry_s: float = 60.0,
@@ -86,6 +92,8 @@ class SfccClient:
         self._http = http
         self.tokens = tokens
         self.site_id = site_id
+        self._data_api_key = data_api_key  # where data_api_url is configured, for errors
+        self._data_api = f"{data_api_url.rstrip('/')}{DATA_API_PATH}" if data_api_url else None
         self._orders = ORDERS_PATH.format(organization_id=organization_id)
         self._source = source
         self._secret_key = secret_key
@@ -126,6 +134,8 @@ class SfccClient:
             organization_id=organization_id,
             site_id=channel.option("site_id"),
             source=channel.source,
+            data_api_url=channel.options.get("ocapi_url"),
+            data_api_key=channel.setting_key("ocapi_url"),
             secret_key=secret_key,
             **options,
         )
@@ -158,6 +168,35 @@ class SfccClient:
             params={"siteId": self.site_id}, json={"subject": subject, "text": text},
         )  # fmt: skip
 
+    def set_allocation(
+        self, inventory_list_id: str, product_id: str, amount: int
+    ) -> AllocationOutcome:
+        """Set what ``inventory_list_id`` allocates of ``product_id`` (OCAPI Data API):
+        update its record, or create one when it has none."""
+        if self._data_api is None:
+            raise ConfigError(
+                self._source, self._data_api_key, "required to send stock to inventory lists"
+            )
+        path = (
+            f"{self._data_api}/inventory_lists/{quote(inventory_list_id, safe='')}"
+            f"/product_inventory_records/{quote(product_id, safe='')}"
+        )
+        body = {"allocation": {"amount": amount}}
+        response = self._call("updateProductInventoryRecord", "PATCH", path, json=body, accept=404)
+        fault = _fault_type(response)
+        if fault == "ProductInventoryRecordNotFoundException":
+            response = self._call(
+                "createProductInventoryRecord", "PUT", path, json=body, accept=404
+            )
+            fault = _fault_type(response)
+        if response.status_code != 404:
+            return "set"
+        if fault == "ProductNotFoundException":
+            return "no_product"
+        if fault == "InventoryListNotFoundException":
+            return "no_list"
+        raise PermanentError(f"HTTP 404 from SFCC inventory records: {response.text[:500]}")
+
     def close(self) -> None:
         self._http.close()
 
@@ -172,9 +211,13 @@ class SfccClient:
     ) -> None:
         self.close()
 
-    def _call(self, operation: str, method: str, path: str, **request: Any) -> httpx.Response:
+    def _call(
+        self, operation: str, method: str, path: str, accept: int = 0, **request: Any
+    ) -> httpx.Response:
+        """The response to the request, retried as the module says; ``accept`` is a 4xx
+        status the caller reads itself."""
         try:
-            return self._send(operation, method, path, request)
+            return self._send(operation, method, path, request, accept)
         except _RetryableError as error:
             failed = [error]  # the retry machinery is built only once a call failed
         retrying = Retrying(
@@ -189,7 +232,7 @@ class SfccClient:
                 with attempt:
                     if failed:  # the first attempt is the call above: wait as it asked
                         raise failed.pop()
-                    return self._send(operation, method, path, request)
+                    return self._send(operation, method, path, request, accept)
         except _RetryableError as exc:
             if exc.unavailable:
                 raise TargetUnavailableError(str(exc), TARGET) from None
@@ -197,7 +240,7 @@ class SfccClient:
         raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     def _send(
-        self, operation: str, method: str, path: str, request: dict[str, Any]
+        self, operation: str, method: str, path: str, request: dict[str, Any], accept: int
     ) -> httpx.Response:
         response = self._request(operation, method, path, request, self.tokens.token())
         if response.status_code == 401:
@@ -209,7 +252,7 @@ class SfccClient:
                     f"the API client is not allowed to call {operation} (HTTP 401)",
                 )  # fmt: skip
         status = response.status_code
-        if status < 400:
+        if status < 400 or status == accept:
             return response
         kind = status_kind(status)
         if kind in ("unavailable", "transient"):
@@ -249,6 +292,15 @@ def _asked_or_backoff(state: RetryCallState) -> float:
     if isinstance(error, _RetryableError) and error.retry_after is not None:
         return error.retry_after
     return _BACKOFF(state)
+
+
+def _fault_type(response: httpx.Response) -> str | None:
+    """The type of OCAPI's fault document, if the response is one."""
+    try:
+        fault = response.json().get("fault") or {}
+        return str(fault.get("type")) if isinstance(fault, dict) else None
+    except (ValueError, AttributeError):
+        return None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

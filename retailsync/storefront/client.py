@@ -23,6 +23,7 @@ from typing import Any
 
 import httpx
 
+from retailsync.channels.model import Channel
 from retailsync.errors import (
     ConfigError,
     PermanentError,
@@ -54,8 +55,10 @@ class StorefrontClient:
         *,
         max_throttle_wait_s: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        token_setting: tuple[str, str] = ("environment", "RETAILSYNC_STOREFRONT_ACCESS_TOKEN"),
     ) -> None:
         self._http = http
+        self._token_setting = token_setting  # (source, key) named when the token is refused
         self._max_throttle_wait_s = max_throttle_wait_s
         self._sleep = sleep
         self.throttled_s = 0.0  # time spent waiting for the bucket, for the operator
@@ -74,6 +77,19 @@ class StorefrontClient:
             timeout=settings.storefront_timeout_s,
         )
         return cls(http)
+
+    @classmethod
+    def from_channel(cls, channel: Channel, *, timeout_s: float = 10.0) -> StorefrontClient:
+        """A client of a ``shopify`` channel; ConfigError naming its key for what it lacks."""
+        if not channel.url:
+            raise ConfigError(channel.source, channel.setting_key("url"), "required")
+        token = channel.secret("access_token")
+        http = httpx.Client(
+            base_url=f"{channel.url.rstrip('/')}/admin/api/{channel.option('api_version')}/",
+            headers={"X-Shopify-Access-Token": token.get_secret_value()},
+            timeout=timeout_s,
+        )
+        return cls(http, token_setting=(channel.source, channel.setting_key("access_token")))
 
     def execute(self, document: str, variables: Mapping[str, Any]) -> dict[str, Any]:
         """The ``data`` of ``document`` run with ``variables``."""
@@ -120,9 +136,7 @@ class StorefrontClient:
             if kind == "transient":
                 raise TransientError(f"HTTP {status} from the storefront")
             if kind == "unauthorized":
-                raise ConfigError(
-                    "environment", "RETAILSYNC_STOREFRONT_ACCESS_TOKEN", f"HTTP {status}"
-                )
+                raise ConfigError(*self._token_setting, f"HTTP {status}")
             raise PermanentError(f"HTTP {status} from the storefront: {response.text[:500]}")
         try:
             reply = response.json()

@@ -10,6 +10,12 @@
 - ``PUT …/orders/{orderNo}/export-status?siteId=…`` with ``{"status": …}``: 204.
 - ``POST …/orders/{orderNo}/notes?siteId=…`` with ``{"subject", "text"}``: 201 ``{"id"}``.
 
+- OCAPI Data API 23.2: ``GET|PATCH|PUT /s/-/dw/data/v23_2/inventory_lists/{id}/
+  product_inventory_records/{product_id}`` with ``{"allocation": {"amount": n}}``: PATCH
+  updates a record (404 ``ProductInventoryRecordNotFoundException`` without one), PUT
+  creates it (404 ``ProductNotFoundException`` for a product the catalog lacks); faults
+  are OCAPI's ``{"_v", "fault": {"type", "message"}}``.
+
 Errors are problem details (``application/problem+json``: ``type``, ``title``,
 ``detail``). Without a valid bearer token: 401; throttled: 429 with ``Retry-After``.
 """
@@ -18,8 +24,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
-from typing import Any
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
@@ -27,9 +31,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.sfcc.inventory import inventory_routes, read_json
 from sandbox.sfcc.store import EXPORT_STATUSES, Store
 
 ORDERS = "/checkout/orders/v1/organizations/{organization_id}/orders"
+DATA_API_VERSION = "23.2"
+RECORDS = "/s/-/dw/data/v{version}/inventory_lists/{list_id}/product_inventory_records/{product_id}"
 _ERRORS = "https://api.commercecloud.salesforce.com/documentation/error/v1/errors/"
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 10
@@ -131,7 +138,7 @@ def build_app(store: Store, organization_id: str) -> Starlette:
         stored = store.order(request.query_params["siteId"], request.path_params["order_no"])
         if stored is None:
             return _problem(404, "order-not-found", "Not Found", "No order with this number.")
-        body = await _json(request)
+        body = await read_json(request)
         status = body.get("status") if isinstance(body, dict) else None
         if status not in EXPORT_STATUSES:
             return _problem(
@@ -146,7 +153,7 @@ def build_app(store: Store, organization_id: str) -> Starlette:
         stored = store.order(request.query_params["siteId"], request.path_params["order_no"])
         if stored is None:
             return _problem(404, "order-not-found", "Not Found", "No order with this number.")
-        body = await _json(request)
+        body = await read_json(request)
         if not isinstance(body, dict) or not isinstance(body.get("text"), str):
             return _problem(400, "invalid-note", "Bad Request", "A note has a subject and a text.")
         note_id = store.add_note(stored, str(body.get("subject") or ""), body["text"])
@@ -154,6 +161,7 @@ def build_app(store: Store, organization_id: str) -> Starlette:
 
     return Starlette(
         routes=[
+            *inventory_routes(store),
             Route("/dwsso/oauth2/access_token", token, methods=["POST"]),
             Route(ORDERS, orders, methods=["GET"]),
             Route(ORDERS + "/{order_no}", order, methods=["GET"]),
@@ -172,10 +180,3 @@ def _basic_auth(header: str) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError):
         return None
     return client_id, secret
-
-
-async def _json(request: Request) -> Any:
-    try:
-        return json.loads(await request.body())
-    except ValueError:
-        return None

@@ -45,9 +45,13 @@ class Store:
         self.token_lifetime_s = token_lifetime_s
         self.tokens_issued = 0
         self.unauthorized_answers = 0
+        self.inventory_writes = 0
         self._clock = clock
         self._tokens: dict[str, float] = {}  # token -> expiry
         self._orders: dict[tuple[str, str], StoredOrder] = {}
+        self._products: set[str] = set()
+        # inventory list -> product -> allocation amount (OCAPI's product inventory records)
+        self._inventory: dict[str, dict[str, float]] = {}
         self._throttled = 0
         self._retry_after_s = 1
         self._failing_updates: int | None = None
@@ -110,6 +114,31 @@ class Store:
             note_id = f"note-{len(order.notes) + 1}"
             order.notes.append({"id": note_id, "subject": subject, "text": text})
             return note_id
+
+    # Inventory (OCAPI Data API)
+    def add_inventory_list(self, list_id: str, products: tuple[str, ...] = ()) -> None:
+        """An inventory list, and the catalog's products (records are made by PUT)."""
+        with self._lock:
+            self._inventory.setdefault(list_id, {})
+            self._products.update(products)
+
+    def has_list(self, list_id: str) -> bool:
+        with self._lock:
+            return list_id in self._inventory
+
+    def has_product(self, product_id: str) -> bool:
+        with self._lock:
+            return product_id in self._products
+
+    def allocation(self, list_id: str, product_id: str) -> float | None:
+        """The record's allocation amount; None: no record."""
+        with self._lock:
+            return self._inventory.get(list_id, {}).get(product_id)
+
+    def set_allocation(self, list_id: str, product_id: str, amount: float) -> None:
+        with self._lock:
+            self._inventory[list_id][product_id] = amount
+            self.inventory_writes += 1
 
     # Switches
     def throttle(self, requests: int, retry_after_s: int = 1) -> None:

@@ -3,8 +3,9 @@
 By default a session-scoped sandbox (``sandbox/sfcc``) on an ephemeral loopback port. With
 ``SFCC_URL`` (SCAPI's base, https://{shortCode}.api.commercecloud.salesforce.com),
 ``SFCC_ORGANIZATION_ID``, ``SFCC_SITE_ID``, ``SFCC_CLIENT_ID`` and ``SFCC_CLIENT_SECRET``
-set (and ``SFCC_TOKEN_URL`` for another Account Manager), the same tests run against that
-instance; they only read and never change its orders. Tests that seed orders, change
+set (``SFCC_TOKEN_URL`` for another Account Manager, ``SFCC_OCAPI_URL`` for the Data API
+host), the same tests run against that instance; they only read and never change its
+orders or stock. Tests that seed orders, change
 export statuses or inject faults need the sandbox and are skipped against a real one.
 """
 
@@ -33,6 +34,7 @@ class Target:
     site_id: str
     client_id: str
     client_secret: str
+    ocapi_url: str
     sandbox: SandboxSfcc | None = None
 
     def channel(self, **secrets: str) -> Channel:
@@ -43,6 +45,7 @@ class Target:
             source="contract-test",
             url=self.url,
             options={
+                "ocapi_url": self.ocapi_url,
                 "token_url": self.token_url,
                 "organization_id": self.organization_id,
                 "site_id": self.site_id,
@@ -62,12 +65,13 @@ def sfcc_target() -> Iterator[Target]:
             site_id=os.environ["SFCC_SITE_ID"],
             client_id=os.environ["SFCC_CLIENT_ID"],
             client_secret=os.environ["SFCC_CLIENT_SECRET"],
+            ocapi_url=os.environ.get("SFCC_OCAPI_URL", url).rstrip("/"),
         )
         return
     with SandboxSfcc.running() as sfcc:
         yield Target(
             sfcc.url, sfcc.token_url, sfcc.organization_id, sfcc.site_id,
-            sfcc.client_id, sfcc.client_secret, sfcc,
+            sfcc.client_id, sfcc.client_secret, sfcc.url, sfcc,
         )  # fmt: skip
 
 
