@@ -46,6 +46,7 @@ class Store:
         self.tokens_issued = 0
         self.unauthorized_answers = 0
         self.inventory_writes = 0
+        self.api_calls = 0  # every Orders and Data API request answered
         self._clock = clock
         self._tokens: dict[str, float] = {}  # token -> expiry
         self._orders: dict[tuple[str, str], StoredOrder] = {}
@@ -148,8 +149,9 @@ class Store:
             self._retry_after_s = retry_after_s
 
     def throttled(self) -> int | None:
-        """Retry-After seconds if this call is throttled."""
+        """Retry-After seconds if this call is throttled; counts the API call."""
         with self._lock:
+            self.api_calls += 1
             if self._throttled <= 0:
                 return None
             self._throttled -= 1
