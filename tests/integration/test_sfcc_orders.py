@@ -13,7 +13,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
-from producers.sfcc import Round, SiteExport
+from producers.sfcc import Exporter, Round, SiteExport
 from retailsync.channels import Channel
 from retailsync.errors import TransientError
 from retailsync.headers import ERROR_MESSAGE, EVENT_ID, header
@@ -48,9 +48,9 @@ def sfcc() -> Iterator[SandboxSfcc]:
         yield sandbox
 
 
-def _channel(sfcc: SandboxSfcc) -> Channel:
+def _channel(sfcc: SandboxSfcc, name: str = "us") -> Channel:
     return Channel(
-        name="us",
+        name=name,
         platform="sfcc",
         source="test",
         url=sfcc.url,
@@ -67,14 +67,14 @@ def _channel(sfcc: SandboxSfcc) -> Channel:
 
 
 @contextmanager
-def site_export(pipeline: Pipeline, sfcc: SandboxSfcc) -> Iterator[SiteExport]:
+def site_export(pipeline: Pipeline, sfcc: SandboxSfcc, name: str = "us") -> Iterator[SiteExport]:
     """A started export, as a service process holds it: a crash is leaving the block."""
-    client = SfccClient.from_channel(_channel(sfcc), sleep=lambda _: None, max_attempts=2)
+    client = SfccClient.from_channel(_channel(sfcc, name), sleep=lambda _: None, max_attempts=2)
     dead_letters = KafkaProducer(pipeline.settings, name="sfcc-dead-letters")
     publisher = Publisher(pipeline.settings, pipeline.topology, pipeline.serde)
     try:
         yield SiteExport(
-            _channel(sfcc), client, publisher, dead_letters,
+            _channel(sfcc, name), client, publisher, dead_letters,
             dead_letter_topic=_dead_letter_topic(pipeline), page_size=2,
         )  # fmt: skip
     finally:
@@ -166,3 +166,24 @@ def test_a_malformed_order_is_marked_failed_and_dead_lettered_while_the_rest_flo
     assert stored.notes[0]["text"] == reason
     for number in ("2001", "2003"):
         assert sfcc.store.order(sfcc.site_id, number).export_updates == ["exported"]
+
+
+def test_two_sites_are_kept_apart_and_one_down_holds_up_nothing(
+    pipeline: Pipeline, sfcc: SandboxSfcc
+) -> None:
+    with (
+        SandboxSfcc.running(site_id="EU") as eu,
+        site_export(pipeline, sfcc) as us_export,
+        site_export(pipeline, eu, "eu") as eu_export,
+    ):
+        _seed(sfcc, "0001")
+        _seed(eu, "0001")  # the same order number on another site
+        exporter = Exporter([eu_export, us_export], interval_s=60)
+        eu.faults.down()
+        assert exporter.run_once() == Round(exported=1)  # the US site's order flows
+        eu.faults.up()
+        assert exporter.run_once() == Round(exported=1)  # the EU one, once it is back
+
+    records = pipeline.records(pipeline.topic, expect=2)
+    assert sorted(r.key for r in records) == [b"eu:0001", b"us:0001"]
+    assert len({header(r.headers, EVENT_ID) for r in records}) == 2
