@@ -1,5 +1,6 @@
-"""One SFCC site's order export: orders ready for export become order_created events, and
-are marked ``exported`` only once the brokers acknowledged them.
+"""One SFCC site's order export: orders ready for export become events (order_created, and
+payment_captured or order_cancelled as the order's state says), and are marked ``exported``
+only once the brokers acknowledged them.
 
 A round pages through the site's ``ready`` orders. Each page is mapped; what maps is
 published and flushed (``Publisher.flush`` raises unless every event was acknowledged), and
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 import pydantic
 
-from producers.sfcc.mapping import order_created, site_source
+from producers.sfcc.mapping import order_events, site_source
 from retailsync.channels import Channel
 from retailsync.errors import InvalidInputError
 from retailsync.events import Event
@@ -89,22 +90,19 @@ class SiteExport:
                 return done
 
     def _export(self, orders: list[Order]) -> Round:
-        taken: list[tuple[Order, Event]] = []
+        taken: list[tuple[Order, tuple[Event, ...]]] = []
         refused: list[Refused] = []
         for order in orders:
             try:
-                taken.append(
-                    (
-                        order,
-                        order_created(order.body, source=self._source, channel=self.channel.name),
-                    )
-                )
+                events = order_events(order.body, source=self._source, channel=self.channel.name)
+                taken.append((order, events))
             except pydantic.ValidationError as exc:
                 refused.append(Refused(order, type(exc).__name__, describe_problems(exc, "order")))
             except InvalidInputError as exc:
                 refused.append(Refused(order, type(exc).__name__, str(exc)))
-        for _, event in taken:
-            self._publisher.publish(event)
+        for _, events in taken:
+            for event in events:
+                self._publisher.publish(event)
         self._publisher.flush()
         for order, _ in taken:
             self._client.set_export_status(order.order_no, "exported")

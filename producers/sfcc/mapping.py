@@ -1,5 +1,7 @@
-"""An SFCC order to order_created, with the same fields and the same add-up check as the
-webhook channels (``producers.commerce.mapping.common``).
+"""An SFCC order to events: order_created, with the same fields and the same add-up check
+as the webhook channels (``producers.commerce.mapping.common``); then, as the order's state
+says when it is exported, payment_captured per payment instrument of a paid order, and
+order_cancelled for a cancelled one (its goods were never shipped: restocked).
 
 Amounts: a line's total is its price after its own promotions
 (``priceAfterItemDiscount``), its discount what those took off, its tax the tax after every
@@ -7,9 +9,9 @@ discount (``adjustedTax``). Order-level promotions (``orderPriceAdjustments``) a
 event's ``order_discount``, as B2C Commerce keeps them apart from the lines. With
 ``taxation: gross`` the prices include tax.
 
-Identity: the envelope's id is derived from the site and the order number alone, so an
-order published again (after a crash before it was marked exported) keeps its id, and
-consumers drop it.
+Identity: each envelope's id is derived from the site, the order number and the event's
+type alone, so an order published again (after a crash before it was marked exported)
+keeps its ids, and consumers drop it.
 """
 
 from __future__ import annotations
@@ -23,11 +25,21 @@ from producers.commerce.mapping.common import (
     total,
 )
 from producers.commerce.mapping.rules import checked
-from producers.sfcc.payloads import ProductItem, SfccAddress, SfccOrder, ShippingItem
+from producers.sfcc.payloads import (
+    PaymentInstrument,
+    ProductItem,
+    SfccAddress,
+    SfccOrder,
+    ShippingItem,
+)
 from retailsync.events import (
     Address,
+    CancelReason,
+    Event,
+    OrderCancelled,
     OrderCreated,
     OrderLine,
+    PaymentCaptured,
     PaymentState,
     Source,
     SourceSystem,
@@ -47,17 +59,51 @@ def site_source(organization_id: str, site_id: str) -> Source:
     return Source(system=SourceSystem.SFCC, instance=f"{organization_id}/{site_id}")
 
 
-def order_created(body: bytes, *, source: Source, channel: str) -> OrderCreated:
-    """``body`` (one SCAPI Order) as order_created; pydantic's ValidationError or
-    ``UnfitEventError`` name the field an order cannot be taken with."""
+def order_events(body: bytes, *, source: Source, channel: str) -> tuple[Event, ...]:
+    """``body`` (one SCAPI Order) as its events, in publishing order; pydantic's
+    ValidationError or ``UnfitEventError`` name the field an order cannot be taken with."""
     order = SfccOrder.model_validate_json(body)
-    # The envelope's id is named after the site and the order, not after what it says.
+    # The envelope's ids are named after the site and the order, not after what it says.
     delivery = Delivery(
         delivery_id=f"{source.instance}/{order.order_no}",
         topic="orders/export",
         source=source,
         channel=channel,
     )
+    events: list[Event] = [_created(order, delivery)]
+    if order.payment_status == "paid":
+        events += [_captured(order, delivery, payment) for payment in order.payment_instruments]
+    if order.status == "cancelled":
+        events.append(
+            OrderCancelled(
+                envelope=delivery.envelope(
+                    OrderCancelled, f"order/{order.order_no}", order.creation_date
+                ),
+                order_ref=delivery.ref(order.order_no),
+                reason=CancelReason.UNKNOWN,
+                restock=True,
+            )
+        )
+    for event in events:
+        checked(event)
+    return tuple(events)
+
+
+def _captured(order: SfccOrder, delivery: Delivery, payment: PaymentInstrument) -> Event:
+    return PaymentCaptured(
+        envelope=delivery.envelope(
+            PaymentCaptured, f"order/{order.order_no}/payment/{payment.payment_instrument_id}",
+            order.creation_date,
+        ),
+        order_ref=delivery.ref(order.order_no),
+        payment_ref=payment.payment_instrument_id,
+        gateway=payment.payment_method_id,
+        currency=order.currency,
+        amount=order.order_total if payment.amount is None else payment.amount,
+    )  # fmt: skip
+
+
+def _created(order: SfccOrder, delivery: Delivery) -> OrderCreated:
     gross = order.taxation == "gross"
     lines = tuple(_line(item) for item in order.product_items)
     order_discount = -total(adjustment.price for adjustment in order.order_price_adjustments)
@@ -66,7 +112,7 @@ def order_created(body: bytes, *, source: Source, channel: str) -> OrderCreated:
     )
     shipment = order.shipments[0] if order.shipments else None
     customer = order.customer_info.customer_no if order.customer_info else None
-    event = OrderCreated(
+    return OrderCreated(
         envelope=delivery.envelope(OrderCreated, f"order/{order.order_no}", order.creation_date),
         order_ref=delivery.ref(order.order_no),
         order_number=order.order_no,
@@ -89,8 +135,6 @@ def order_created(body: bytes, *, source: Source, channel: str) -> OrderCreated:
         order_discount=order_discount,
         mapping_difference=mapping_difference(amounts, delivery),
     )
-    checked(event)
-    return event
 
 
 def _line(item: ProductItem) -> OrderLine:

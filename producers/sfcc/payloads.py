@@ -76,6 +76,12 @@ class CustomerInfo(SfccPayload):
     customer_no: Code | None = None
 
 
+class PaymentInstrument(SfccPayload):
+    payment_instrument_id: Code
+    payment_method_id: Code = "unknown"
+    amount: Amount | None = None
+
+
 class SfccOrder(SfccPayload):
     """An order as ``getOrders`` lists it. ``taxation`` ``gross``: prices include tax."""
 
@@ -90,6 +96,7 @@ class SfccOrder(SfccPayload):
     product_items: tuple[ProductItem, ...] = Field(min_length=1)
     shipping_items: tuple[ShippingItem, ...] = ()
     order_price_adjustments: tuple[PriceAdjustment, ...] = ()
+    payment_instruments: tuple[PaymentInstrument, ...] = ()
     product_sub_total: Amount
     shipping_total: Amount
     shipping_total_tax: Amount = Decimal(0)

@@ -89,7 +89,11 @@ def _dead_letter_topic(pipeline: Pipeline) -> str:
 
 def _seed(sfcc: SandboxSfcc, *numbers: str) -> None:
     for number in numbers:
-        sfcc.add_order(order_document(number, (Item("MUG", 2, Decimal("9.50")),)))
+        # Not paid yet: each order is one event, order_created.
+        document = order_document(
+            number, (Item("MUG", 2, Decimal("9.50")),), payment_status="not_paid"
+        )
+        sfcc.add_order(document)
 
 
 def test_orders_are_exported_exactly_once_across_a_crash_between_publish_and_mark(

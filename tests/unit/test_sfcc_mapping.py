@@ -4,8 +4,14 @@ from decimal import Decimal
 import pydantic
 import pytest
 
-from producers.sfcc.mapping import order_created, site_source
-from retailsync.events import PaymentState
+from producers.sfcc.mapping import order_events, site_source
+from retailsync.events import (
+    OrderCancelled,
+    OrderCreated,
+    PaymentCaptured,
+    PaymentState,
+    Source,
+)
 from retailsync.events.parse import describe_problems
 from sandbox.sfcc import Item, order_document
 
@@ -13,6 +19,12 @@ pytestmark = pytest.mark.unit
 
 SOURCE = site_source("f_ecom_test_001", "RefArch")
 ITEMS = (Item("MUG", 2, Decimal("9.50"), Decimal("1.00")), Item("TEE", 1, Decimal("20.00")))
+
+
+def order_created(body: bytes, *, source: Source, channel: str) -> OrderCreated:
+    created = order_events(body, source=source, channel=channel)[0]
+    assert isinstance(created, OrderCreated)
+    return created
 
 
 def _body(**options: object) -> bytes:
@@ -59,3 +71,28 @@ def test_a_malformed_order_names_the_field() -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
         order_created(json.dumps(document).encode(), source=SOURCE, channel="us")
     assert describe_problems(caught.value, "order").startswith("productItems.0.quantity:")
+
+
+def test_a_paid_order_is_also_a_capture_per_payment_instrument() -> None:
+    events = order_events(_body(payment_status="paid"), source=SOURCE, channel="us")
+    created, captured = events
+    assert isinstance(captured, PaymentCaptured)
+    assert isinstance(created, OrderCreated)
+    assert (captured.order_ref, captured.payment_ref, captured.gateway) == (
+        "us:00001", "00001-pi", "CREDIT_CARD",
+    )  # fmt: skip
+    assert captured.amount == created.total
+    unpaid = order_events(_body(payment_status="not_paid"), source=SOURCE, channel="us")
+    assert [type(e) for e in unpaid] == [OrderCreated]
+
+
+def test_a_cancelled_order_is_created_then_cancelled_and_restocked() -> None:
+    document = order_document("00003", ITEMS, payment_status="not_paid")
+    document["status"] = "cancelled"
+    events = order_events(json.dumps(document).encode(), source=SOURCE, channel="us")
+    assert [type(e) for e in events] == [OrderCreated, OrderCancelled]
+    cancelled = events[1]
+    assert isinstance(cancelled, OrderCancelled)
+    assert (cancelled.order_ref, cancelled.restock) == ("us:00003", True)
+    again = order_events(json.dumps(document).encode(), source=SOURCE, channel="us")
+    assert [e.envelope.event_id for e in events] == [e.envelope.event_id for e in again]
