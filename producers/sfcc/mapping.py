@@ -3,10 +3,12 @@ as the webhook channels (``producers.commerce.mapping.common``); then, as the or
 says when it is exported, payment_captured per payment instrument of a paid order, and
 order_cancelled for a cancelled one (its goods were never shipped: restocked).
 
-Amounts: a line's total is its price after its own promotions
-(``priceAfterItemDiscount``), its discount what those took off, its tax the tax after every
-discount (``adjustedTax``). Order-level promotions (``orderPriceAdjustments``) are the
-event's ``order_discount``, as B2C Commerce keeps them apart from the lines. With
+Amounts: B2C Commerce spreads order-level promotions over the lines
+(``priceAfterOrderDiscount``) and taxes each line on what is left (``adjustedTax``), so the
+event does too, as for Shopify: a line's total is its price after every promotion, its
+discount everything taken off its price, its tax ``adjustedTax``; ``order_discount`` is 0.
+A target that taxes the lines the event states then computes SFCC's tax to the cent (taxing
+the lines before the order promotion and the promotion apart rounds differently). With
 ``taxation: gross`` the prices include tax.
 
 Identity: each envelope's id is derived from the site, the order number and the event's
@@ -15,6 +17,8 @@ keeps its ids, and consumers drop it.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from producers.commerce.mapping.common import (
     Amounts,
@@ -106,9 +110,8 @@ def _captured(order: SfccOrder, delivery: Delivery, payment: PaymentInstrument) 
 def _created(order: SfccOrder, delivery: Delivery) -> OrderCreated:
     gross = order.taxation == "gross"
     lines = tuple(_line(item) for item in order.product_items)
-    order_discount = -total(adjustment.price for adjustment in order.order_price_adjustments)
     amounts = Amounts(
-        lines, order.shipping_total, (), order_discount, order.tax_total, gross, order.order_total
+        lines, order.shipping_total, (), Decimal(0), order.tax_total, gross, order.order_total
     )
     shipment = order.shipments[0] if order.shipments else None
     customer = order.customer_info.customer_no if order.customer_info else None
@@ -120,9 +123,9 @@ def _created(order: SfccOrder, delivery: Delivery) -> OrderCreated:
         currency=order.currency,
         prices_include_tax=gross,
         lines=lines,
-        subtotal=order.product_sub_total,
+        subtotal=total(line.total for line in lines),
         shipping_total=order.shipping_total,
-        discount_total=total(line.discount for line in lines) + order_discount,
+        discount_total=total(line.discount for line in lines),
         tax_total=order.tax_total,
         total=order.order_total,
         shipping_address=_address(shipment.shipping_address if shipment else None),
@@ -132,21 +135,24 @@ def _created(order: SfccOrder, delivery: Delivery) -> OrderCreated:
         payment_state=_PAYMENT_STATES.get(order.payment_status or "", PaymentState.UNKNOWN),
         shipping_tax=order.shipping_total_tax,
         shipping_tax_lines=merged_taxes(_tax(item) for item in order.shipping_items),
-        order_discount=order_discount,
+        order_discount=Decimal(0),
         mapping_difference=mapping_difference(amounts, delivery),
     )
 
 
 def _line(item: ProductItem) -> OrderLine:
+    after = item.price_after_order_discount
+    if after is None:  # no order promotion shared out (older documents)
+        after = item.price_after_item_discount
     return OrderLine(
         line_ref=item.item_id,
         sku=item.product_id,
         title=item.product_name or item.product_id,
         quantity=item.quantity,
         unit_price=item.base_price,
-        discount=item.price - item.price_after_item_discount,
+        discount=item.price - after,
         tax=item.adjusted_tax,
-        total=item.price_after_item_discount,
+        total=after,
         tax_lines=(_tax(item),) if item.adjusted_tax else (),
     )
 

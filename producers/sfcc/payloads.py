@@ -42,7 +42,8 @@ class PriceAdjustment(SfccPayload):
 
 class ProductItem(SfccPayload):
     """``price`` is ``base_price * quantity``; ``price_after_item_discount`` after the
-    line's own promotions; ``adjusted_tax`` is the tax after every discount."""
+    line's own promotions, ``price_after_order_discount`` after its share of the order's;
+    ``adjusted_tax`` is the tax after every discount."""
 
     item_id: Code
     product_id: Code
@@ -51,6 +52,8 @@ class ProductItem(SfccPayload):
     base_price: Amount
     price: Amount
     price_after_item_discount: Amount
+    # After its share of the order's promotions too; what its adjusted_tax is taxed on.
+    price_after_order_discount: Amount | None = None
     adjusted_tax: Amount = Decimal(0)
     tax_rate: Rate = Decimal(0)
 
@@ -97,7 +100,6 @@ class SfccOrder(SfccPayload):
     shipping_items: tuple[ShippingItem, ...] = ()
     order_price_adjustments: tuple[PriceAdjustment, ...] = ()
     payment_instruments: tuple[PaymentInstrument, ...] = ()
-    product_sub_total: Amount
     shipping_total: Amount
     shipping_total_tax: Amount = Decimal(0)
     tax_total: Amount

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 _CENT = Decimal("0.01")
@@ -20,7 +20,8 @@ Taxation = Literal["net", "gross"]
 
 
 def _cents(amount: Decimal) -> Decimal:
-    return amount.quantize(_CENT, rounding=ROUND_HALF_EVEN)
+    # Commercial rounding, half a cent up, as B2C Commerce rounds money and taxes.
+    return amount.quantize(_CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True)

@@ -33,24 +33,25 @@ def _body(**options: object) -> bytes:
 
 @pytest.mark.parametrize("taxation", ["net", "gross"])
 def test_an_order_maps_with_money_that_adds_up(taxation: str) -> None:
-    event = order_created(
-        _body(taxation=taxation, order_discount=Decimal("3.00"), tax_rate=Decimal("0.19")),
-        source=SOURCE,
-        channel="us-site",
-    )
+    options = {"taxation": taxation, "order_discount": Decimal("3.00"), "tax_rate": Decimal("0.19")}
+    document = json.loads(_body(**options))
+    event = order_created(_body(**options), source=SOURCE, channel="us-site")
     assert event.order_ref == "us-site:00001"
     assert event.envelope.channel == "us-site"
     assert event.prices_include_tax is (taxation == "gross")
     assert event.mapping_difference == 0
     assert [line.sku for line in event.lines] == ["MUG", "TEE"]
     mug = event.lines[0]
+    # The order promotion (3.00) is spread over the lines as SFCC does: 1.42 of it on 18.00.
     assert (mug.unit_price, mug.discount, mug.total) == (
-        Decimal("9.50"), Decimal("1.00"), Decimal("18.00"),
+        Decimal("9.50"), Decimal("2.42"), Decimal("16.58"),
     )  # fmt: skip
+    assert mug.tax == Decimal(str(document["productItems"][0]["adjustedTax"]))
     assert mug.tax_lines[0].rate == Decimal("19.00")
-    assert event.order_discount == Decimal("3.00")
-    assert event.discount_total == Decimal("4.00")
+    assert (event.order_discount, event.discount_total) == (Decimal(0), Decimal("4.00"))
+    assert event.subtotal == Decimal("35.00")
     assert event.tax_total == sum(line.tax for line in event.lines) + event.shipping_tax
+    assert event.total == Decimal(str(document["orderTotal"]))
     assert event.payment_state is PaymentState.PAID
     assert event.shipping_method == "001"
     assert event.shipping_address is not None
