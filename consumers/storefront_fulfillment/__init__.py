@@ -9,6 +9,10 @@ Idempotent on the storefront's own state: before creating, the order's fulfilmen
 one with the same tracking number means the shipment is there already, and shipped SKUs
 with no open quantity left mean the same for a shipment without tracking. A re-delivered
 event therefore never creates a second fulfilment.
+
+Channels: with a channels file (``RETAILSYNC_CHANNELS_FILE``) each shipment goes to the
+channel its order ref names (``ByChannel``), so two Shopify shops each fulfil their own
+orders. Without one, the ``RETAILSYNC_STOREFRONT_*`` shop takes ``RETAILSYNC_STOREFRONT_CHANNEL``'s.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ import functools
 from collections.abc import Mapping, Sequence
 
 from consumers.storefront_fulfillment.applier import FulfillmentApplier
+from consumers.storefront_fulfillment.channels import ByChannel
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
+from retailsync.channels import ChannelSettings, load_channels_file
 from retailsync.consumer import ConsumerService, Item
 from retailsync.storefront import TARGET, StorefrontSettings
 
@@ -25,9 +31,13 @@ service = ConsumerService("storefront-fulfillment")
 
 
 @functools.cache
-def applier() -> FulfillmentApplier:
+def applier() -> FulfillmentApplier | ByChannel:
     """The applier of this process, built from the settings on first use."""
-    return FulfillmentApplier.from_settings(StorefrontSettings.load(), FulfillmentSettings.load())
+    storefront, settings = StorefrontSettings.load(), FulfillmentSettings.load()
+    channels_file = ChannelSettings.load().channels_file
+    if channels_file is None:
+        return FulfillmentApplier.from_settings(storefront, settings)
+    return ByChannel.of_channels(load_channels_file(channels_file), storefront, settings)
 
 
 @service.batch_handler("shipment_dispatched", target=TARGET, max_items=50)
