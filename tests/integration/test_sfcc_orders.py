@@ -8,13 +8,14 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
-from producers.sfcc import Exporter, Round, SiteExport
-from retailsync.channels import Channel
+from producers.sfcc import Exporter, Round, SfccOrdersSettings, SiteExport, run_sfcc_orders
+from retailsync.channels import Channel, parse_channels
 from retailsync.errors import TransientError
 from retailsync.headers import ERROR_MESSAGE, EVENT_ID, header
 from retailsync.kafka.producer import KafkaProducer
@@ -22,7 +23,7 @@ from retailsync.publisher import Publisher
 from retailsync.settings import Settings
 from retailsync.sfcc import SfccClient
 from sandbox.sfcc import Item, SandboxSfcc, order_document
-from tests.integration.harness import Pipeline, make_pipeline
+from tests.integration.harness import SCHEMAS, Pipeline, make_pipeline
 
 pytestmark = pytest.mark.integration
 
@@ -191,3 +192,38 @@ def test_two_sites_are_kept_apart_and_one_down_holds_up_nothing(
     records = pipeline.records(pipeline.topic, expect=2)
     assert sorted(r.key for r in records) == [b"eu:0001", b"us:0001"]
     assert len({header(r.headers, EVENT_ID) for r in records}) == 2
+
+
+def test_the_service_exports_every_sfcc_channel_of_the_channels_file(
+    pipeline: Pipeline, sfcc: SandboxSfcc, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``retailsync serve sfcc-orders --once`` as the CLI wires it: settings, topology file,
+    channels file."""
+    topology_file = tmp_path / "topology.yaml"
+    topology_file.write_text(pipeline.text, encoding="utf-8")
+    settings = pipeline.settings.model_copy(
+        update={"topology_file": topology_file, "schemas_dir": SCHEMAS}
+    )
+    monkeypatch.setenv("TEST_SFCC_ID", sfcc.client_id)
+    monkeypatch.setenv("TEST_SFCC_SECRET", sfcc.client_secret)
+    channels = parse_channels(
+        f"""
+channels:
+  us:
+    platform: sfcc
+    url: '{sfcc.url}'
+    token_url: '{sfcc.token_url}'
+    organization_id: {sfcc.organization_id}
+    site_id: {sfcc.site_id}
+    client_id: {{env: TEST_SFCC_ID}}
+    client_secret: {{env: TEST_SFCC_SECRET}}
+""",
+        "channels.yaml",
+    )
+    _seed(sfcc, "3001", "3002")
+    said: list[str] = []
+    export = SfccOrdersSettings(sfcc_dead_letter_topic=_dead_letter_topic(pipeline))
+    run_sfcc_orders(settings, export, channels, once=True, say=said.append)
+    assert said == ["2 order(s) exported, 0 failed"]
+    records = pipeline.records(pipeline.topic, expect=2)
+    assert sorted(r.key for r in records) == [b"us:3001", b"us:3002"]
