@@ -12,24 +12,28 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import threading
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 import httpx
 import typer
+import yaml
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
-from commands.services import CONSUMER_SERVICES, PRODUCER_SERVICES
+from commands.services import CHANNEL_PRODUCER_SERVICES, CONSUMER_SERVICES, PRODUCER_SERVICES
 from commands.supervise import TEND_INTERVAL_S, Supervisor, stop_on_signals
 from commands.traffic import SKUS, Traffic, seed_odoo
 from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_inventory.settings import InventorySettings
 from producers.commerce import WebhookSettings
 from retailsync.broker import LocalCluster
+from retailsync.channels import ChannelSettings
 from retailsync.errors import RetailsyncError
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.settings import ENV_PREFIX, Settings, load_settings, registered_parts
@@ -38,8 +42,12 @@ from retailsync.topology import load_topology
 from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import make_plan, read_cluster
 from sandbox.odoo import SandboxOdoo
+from sandbox.sfcc import SandboxSfcc
 from sandbox.storefront import SandboxStorefront, WebhookEmitter
 
+# The sandbox SFCC site's channel name, the channel part of its orders' refs.
+SFCC_CHANNEL = "sfcc"
+SFCC_INVENTORY_LIST = "inventory"
 SERVICES = (
     *((name, ("serve", name)) for name in PRODUCER_SERVICES),
     *((name, ("consume", name)) for name in CONSUMER_SERVICES),
@@ -57,8 +65,18 @@ class _Wiring:
     inventory: InventorySettings
     webhook: WebhookSettings
     orders: OrdersSettings
+    channels: ChannelSettings
     sandbox_odoo: SandboxOdoo | None = None
     sandbox_shop: SandboxStorefront | None = None
+    sandbox_sfcc: SandboxSfcc | None = None
+    # Credentials the channels file names by reference, for the services' environment.
+    secrets: dict[str, str] = field(default_factory=dict)
+
+    def services(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Every service this run starts: the SFCC order export too with an SFCC channel."""
+        if self.sandbox_sfcc is None:
+            return SERVICES
+        return (*SERVICES, *((name, ("serve", name)) for name in CHANNEL_PRODUCER_SERVICES))
 
     def environment(self) -> dict[str, str]:
         """The RETAILSYNC_ variables a service process is started with: these settings,
@@ -66,12 +84,20 @@ class _Wiring:
         variables = {
             name: value for name, value in os.environ.items() if not name.startswith(ENV_PREFIX)
         }
-        wired = (self.core, self.odoo, self.storefront, self.inventory, self.webhook, self.orders)
+        wired = (
+            self.core,
+            self.odoo,
+            self.storefront,
+            self.inventory,
+            self.webhook,
+            self.orders,
+            self.channels,
+        )
         # The other parts' settings go to the services as the operator gave them.
         others = [part.load() for part in registered_parts() if part not in map(type, wired)]
         for part in (*wired, *others):
             variables |= part.environment()
-        return variables
+        return variables | self.secrets
 
 
 def run(
@@ -91,6 +117,7 @@ def run(
         inventory=InventorySettings.load(),
         webhook=WebhookSettings.load(),
         orders=OrdersSettings.load(),
+        channels=ChannelSettings.load(),
     )
     topology = load_topology(wiring.core.topology_file)
     stop = threading.Event()
@@ -113,11 +140,11 @@ def run(
                         **_http_port(wiring.core, name),
                     },
                 )
-                for name, command in SERVICES
+                for name, command in wiring.services()
             }
         )
         stack.callback(supervisor.terminate)
-        typer.echo(f"running {', '.join(name for name, _ in SERVICES)}; Ctrl-C stops them")
+        typer.echo(f"running {', '.join(name for name, _ in wiring.services())}; Ctrl-C stops them")
         generator = _traffic(wiring, stack, webhook_speedup) if traffic else None
         sent = 0
         next_tick = time.monotonic()
@@ -168,11 +195,50 @@ def _start_missing(wiring: _Wiring, stack: ExitStack) -> None:
         typer.echo(
             f"RETAILSYNC_STOREFRONT_URL is not set: started a sandbox storefront at {shop.url}"
         )
+        if wiring.channels.channels_file is None:
+            _start_sfcc(wiring, stack)
     if wiring.webhook.shopify_webhook_secrets is None:
         # A secret for this run only, shared by the receiver and the traffic generator.
         wiring.webhook = wiring.webhook.model_copy(
             update={"shopify_webhook_secrets": SecretStr(secrets.token_hex(32))}
         )
+
+
+def _start_sfcc(wiring: _Wiring, stack: ExitStack) -> None:
+    """A sandbox SFCC site beside the sandbox Shopify shop, and a channels file naming both,
+    so that the run shows orders from two platforms."""
+    assert wiring.sandbox_shop is not None  # started just before
+    shop = wiring.sandbox_shop
+    sfcc = wiring.sandbox_sfcc = stack.enter_context(SandboxSfcc.running())
+    sfcc.store.add_inventory_list(SFCC_INVENTORY_LIST, products=SKUS)
+    directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="retailsync-run-")))
+    channels = {
+        "channels": {
+            wiring.webhook.shopify_channel: {
+                "platform": "shopify",
+                "url": shop.url,
+                "access_token": {"env": "SANDBOX_SHOP_TOKEN"},
+                "locations": dict(shop.locations),
+            },
+            SFCC_CHANNEL: {
+                **sfcc.channel_entry(),
+                "ocapi_url": sfcc.url,
+                "client_id": {"env": "SANDBOX_SFCC_CLIENT_ID"},
+                "client_secret": {"env": "SANDBOX_SFCC_CLIENT_SECRET"},
+                "currency": "USD",
+                "locations": {location: SFCC_INVENTORY_LIST for location in shop.locations},
+            },
+        }
+    }
+    path = directory / "channels.yaml"
+    path.write_text(yaml.safe_dump(channels, sort_keys=False), encoding="utf-8")
+    wiring.channels = ChannelSettings(channels_file=path)
+    wiring.secrets = {
+        "SANDBOX_SHOP_TOKEN": shop.access_token,
+        "SANDBOX_SFCC_CLIENT_ID": sfcc.client_id,
+        "SANDBOX_SFCC_CLIENT_SECRET": sfcc.client_secret,
+    }
+    typer.echo(f"RETAILSYNC_CHANNELS_FILE is not set: started a sandbox SFCC site at {sfcc.url}")
 
 
 def _traffic(wiring: _Wiring, stack: ExitStack, webhook_speedup: float) -> Traffic | None:
@@ -189,7 +255,15 @@ def _traffic(wiring: _Wiring, stack: ExitStack, webhook_speedup: float) -> Traff
     typer.echo(f"traffic: orders through {receiver}, shipments out of the sandbox Odoo")
     # Shopify's real retry schedule (8 retries over 4 hours), unless sped up.
     webhooks = stack.enter_context(WebhookEmitter(receiver, speedup=webhook_speedup))
-    return Traffic(wiring.sandbox_shop, odoo, webhooks, secret, channel=webhook.shopify_channel)
+    return Traffic(
+        wiring.sandbox_shop,
+        odoo,
+        webhooks,
+        secret,
+        channel=webhook.shopify_channel,
+        sfcc=wiring.sandbox_sfcc,
+        sfcc_channel=SFCC_CHANNEL,
+    )
 
 
 def _wait_ready(url: str) -> None:

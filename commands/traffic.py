@@ -1,12 +1,13 @@
 """Traffic for the sandboxes, so that ``make run`` shows the whole loop at work.
 
-Each tick places an order on the sandbox storefront and queues its signed orders/create
-webhook on the storefront's emitter, which retries it on Shopify's schedule (so an order
-placed while the receiver restarts arrives once it is back); the pipeline makes it a
-confirmed Odoo order. Once Odoo has it
-confirmed, the warehouse ships it: its delivery gets a tracking number and is validated, so
-the change capture publishes shipment_dispatched and the stock level, which the storefront
-appliers turn into a fulfilment and a new available quantity.
+Each tick places an order on the sandbox storefront (every third on the sandbox SFCC site,
+when the run started one, where the SFCC order export takes it). A storefront order's
+signed orders/create webhook is queued on the storefront's emitter, which retries it on
+Shopify's schedule (so an order placed while the receiver restarts arrives once it is
+back); the pipeline makes it a confirmed Odoo order. Once Odoo has it confirmed, the
+warehouse ships it: its delivery gets a tracking number and is validated, so the change
+capture publishes shipment_dispatched and the stock level, which the storefront appliers
+turn into a fulfilment and a new available quantity.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ import logging
 import random
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from retailsync.odoo import OdooClient
+from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.storefront import Attempt, SandboxStorefront, WebhookEmitter, shopify_delivery
 from sandbox.storefront.payloads import order_payload
 
@@ -26,6 +29,8 @@ SKUS = tuple(f"DEMO-{n:03d}" for n in range(1, 11))
 STOCK = 1_000
 _NO_SMS = {"skip_sms": True}
 _BATCH = 200
+SFCC_EVERY = 3
+SFCC_TAX_RATE = Decimal("0.07")
 
 
 def seed_odoo(odoo: OdooClient, skus: tuple[str, ...] = SKUS, on_hand: int = STOCK) -> None:
@@ -79,12 +84,18 @@ class Traffic:
     webhooks: WebhookEmitter  # the storefront's, posting to the receiver
     secret: str
     channel: str = "shopify"
+    # With an SFCC site, every SFCC_EVERY-th order is placed there, ready for export.
+    sfcc: SandboxSfcc | None = None
+    sfcc_channel: str = "sfcc"
     skus: tuple[str, ...] = SKUS
     placed: list[str] = field(default_factory=list)  # order refs, channel:id
     shipped: set[str] = field(default_factory=set)
     _random: random.Random = field(default_factory=lambda: random.Random(7))  # noqa: S311
 
     def place_order(self) -> str:
+        """Place the next order on the storefront (or the SFCC site); its ref."""
+        if self.sfcc is not None and len(self.placed) % SFCC_EVERY == SFCC_EVERY - 1:
+            return self._place_sfcc_order(self.sfcc)
         lines = [
             (sku, self._random.randint(1, 3), "19.90") for sku in self._random.sample(self.skus, 2)
         ]
@@ -100,6 +111,20 @@ class Traffic:
         log.info("placed %s on the storefront", ref)
         [outcome] = self.webhooks.send([delivery])
         outcome.add_done_callback(lambda done: _log_delivery(ref, done))
+        return ref
+
+    def _place_sfcc_order(self, sfcc: SandboxSfcc) -> str:
+        number = f"{len(self.placed) + 1:08d}"
+        items = tuple(
+            Item(sku, self._random.randint(1, 3), Decimal("19.90"))
+            for sku in self._random.sample(self.skus, 2)
+        )
+        # US net taxation at a rate the sandbox Odoo has, free shipping: Odoo's totals equal
+        # the site's.
+        sfcc.add_order(order_document(number, items, tax_rate=SFCC_TAX_RATE, shipping=Decimal(0)))
+        ref = f"{self.sfcc_channel}:{number}"
+        self.placed.append(ref)
+        log.info("placed %s on the SFCC site, ready for export", ref)
         return ref
 
     def ship_confirmed(self) -> list[str]:

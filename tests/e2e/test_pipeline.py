@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from commands.services import CONSUMER_SERVICES
@@ -20,12 +21,16 @@ from retailsync.broker import free_port_block
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.storefront import StorefrontClient, StorefrontSettings
 from sandbox.odoo.auth import Credentials
+from sandbox.sfcc.server import CLIENT_ID as SFCC_CLIENT_ID
+from sandbox.sfcc.server import CLIENT_SECRET as SFCC_CLIENT_SECRET
 from sandbox.storefront.server import ACCESS_TOKEN
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).parents[2]
 ORDERS = 3
+# The orders of both sandbox channels, Shopify's and SFCC's.
+CHANNEL_ORDERS = ("client_order_ref", "=like", "%:%")
 ORDER = """
 query Order($id: ID!) {
   order(id: $id) {
@@ -81,6 +86,21 @@ def pipeline(
         lines.extend(remaining.splitlines())
 
 
+def sfcc_allocation(url: str, sku: str) -> int:
+    """The SFCC site's allocation of ``sku`` in the run's inventory list, read through the
+    OCAPI Data API with a client-credentials token, as any client would."""
+    token = httpx.post(
+        f"{url}/dwsso/oauth2/access_token",
+        data={"grant_type": "client_credentials"},
+        auth=(SFCC_CLIENT_ID, SFCC_CLIENT_SECRET),
+    ).json()["access_token"]
+    record = httpx.get(
+        f"{url}/s/-/dw/data/v23_2/inventory_lists/inventory/product_inventory_records/{sku}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    return int(record.json()["allocation"]["amount"]) if record.is_success else -1
+
+
 def read_until(process: subprocess.Popen[str], lines: list[str], pattern: str) -> re.Match[str]:
     assert process.stdout is not None
     for line in process.stdout:
@@ -105,6 +125,7 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
     process, lines = pipeline
     odoo_url = read_until(process, lines, r"sandbox Odoo at (\S+)").group(1)
     shop_url = read_until(process, lines, r"sandbox storefront at (\S+)").group(1)
+    sfcc_url = read_until(process, lines, r"sandbox SFCC site at (\S+)").group(1)
     applier_pid = int(read_until(process, lines, r"started odoo-orders \(pid (\d+)\)").group(1))
     odoo_settings = OdooSettings(
         odoo_url=odoo_url, odoo_db="sandbox", odoo_api_key=Credentials().api_key
@@ -126,9 +147,7 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
 
         def shipped_orders() -> list[dict[str, object]]:
             orders = odoo.search_read(
-                "sale.order",
-                [("client_order_ref", "like", "shopify:%")],
-                ["client_order_ref", "delivery_status"],
+                "sale.order", [CHANNEL_ORDERS], ["client_order_ref", "delivery_status"]
             )
             return [order for order in orders if order["delivery_status"] == "full"]
 
@@ -154,8 +173,13 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
             "the orders to be confirmed and shipped in Odoo",
             lines,
         )
-        for order in shipped_orders():
-            number = str(order["client_order_ref"]).split(":")[1]
+        refs = sorted(str(order["client_order_ref"]) for order in shipped_orders())
+        # Every third order of the run's traffic is placed on the SFCC site.
+        assert [ref.split(":")[0] for ref in refs].count("sfcc") == ORDERS // 3, refs
+        for ref in refs:
+            channel, _, number = ref.partition(":")
+            if channel != "shopify":
+                continue  # fulfilments go to Shopify channels only, so far
 
             def tracked(number: str = number) -> bool:
                 found = shop.execute(ORDER, {"id": f"gid://shopify/Order/{number}"})["order"]
@@ -169,7 +193,7 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
 
         lines_sold = odoo.search_read(
             "sale.order.line",
-            [("order_id.client_order_ref", "like", "shopify:%")],
+            [("order_id.client_order_ref", "in", refs)],
             ["product_id", "product_uom_qty"],
         )
         sold: dict[int, float] = {}
@@ -193,9 +217,15 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
 
         wait(storefront_matches_odoo, "the storefront's available stock to follow Odoo's", lines)
 
-        assert (
-            odoo.search_count("sale.order", [("client_order_ref", "like", "shopify:%")]) == ORDERS
-        )
+        def sfcc_matches_odoo() -> bool:
+            return all(
+                sfcc_allocation(sfcc_url, skus[product]) == 1000 - quantity
+                for product, quantity in sold.items()
+            )
+
+        wait(sfcc_matches_odoo, "the SFCC site's inventory to follow Odoo's", lines)
+
+        assert odoo.search_count("sale.order", [CHANNEL_ORDERS]) == ORDERS
 
     process.send_signal(signal.SIGTERM)
     assert process.wait(90) == 0, "\n".join(lines[-40:])
