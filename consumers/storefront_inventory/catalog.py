@@ -28,13 +28,13 @@ class InventoryItems:
         missing = sorted(wanted - self._ids.keys())
         for start in range(0, len(missing), _PAGE):
             page = missing[start : start + _PAGE]
-            data = self._client.execute(ITEMS_BY_SKU, {"query": _search(page), "first": _PAGE})
+            data = self._client.execute(ITEMS_BY_SKU, {"query": search(page), "first": _PAGE})
             found = {node["sku"]: node["id"] for node in data["inventoryItems"]["nodes"]}
             self._ids.update({sku: found.get(sku) for sku in page})
         return {sku: self._ids[sku] for sku in wanted}
 
 
-def _search(skus: Iterable[str]) -> str:
+def search(skus: Iterable[str]) -> str:
     return " OR ".join(f'sku:"{_escaped(sku)}"' for sku in skus)
 
 

@@ -46,10 +46,17 @@ def newest(items: Sequence[Item]) -> list[Level]:
 
 
 def available(event: InventoryAdjusted, safety_stock: Mapping[str, Decimal]) -> int:
-    """What the storefront may sell: on hand less reserved less safety stock, whole units,
-    never below zero."""
-    held_back = safety_stock.get(event.location, safety_stock.get(ANY_LOCATION, Decimal(0)))
-    return max(0, math.floor(event.on_hand - event.reserved - held_back))
+    """What the storefront may sell of the level ``event`` tells."""
+    return sellable(event.location, event.on_hand, event.reserved, safety_stock)
+
+
+def sellable(
+    location: str, on_hand: Decimal, reserved: Decimal, safety_stock: Mapping[str, Decimal]
+) -> int:
+    """What a channel may sell from ``location``: on hand less reserved less safety stock,
+    whole units, never below zero."""
+    held_back = safety_stock.get(location, safety_stock.get(ANY_LOCATION, Decimal(0)))
+    return max(0, math.floor(on_hand - reserved - held_back))
 
 
 class Versions:

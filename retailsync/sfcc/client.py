@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import quote
@@ -177,10 +178,7 @@ class SfccClient:
             raise ConfigError(
                 self._source, self._data_api_key, "required to send stock to inventory lists"
             )
-        path = (
-            f"{self._data_api}/inventory_lists/{quote(inventory_list_id, safe='')}"
-            f"/product_inventory_records/{quote(product_id, safe='')}"
-        )
+        path = self._record_path(self._data_api, inventory_list_id, product_id)
         body = {"allocation": {"amount": amount}}
         response = self._call("updateProductInventoryRecord", "PATCH", path, json=body, accept=404)
         fault = _fault_type(response)
@@ -196,6 +194,23 @@ class SfccClient:
         if fault == "InventoryListNotFoundException":
             return "no_list"
         raise PermanentError(f"HTTP 404 from SFCC inventory records: {response.text[:500]}")
+
+    def allocation(self, inventory_list_id: str, product_id: str) -> int | None:
+        """What ``inventory_list_id`` allocates of ``product_id``; None without a record."""
+        if self._data_api is None:
+            raise ConfigError(self._source, self._data_api_key, "required to read inventory lists")
+        path = self._record_path(self._data_api, inventory_list_id, product_id)
+        response = self._call("getProductInventoryRecord", "GET", path, accept=404)
+        if response.status_code == 404:
+            return None
+        return int(Decimal(str(response.json()["allocation"]["amount"])))
+
+    @staticmethod
+    def _record_path(data_api: str, inventory_list_id: str, product_id: str) -> str:
+        return (
+            f"{data_api}/inventory_lists/{quote(inventory_list_id, safe='')}"
+            f"/product_inventory_records/{quote(product_id, safe='')}"
+        )
 
     def close(self) -> None:
         self._http.close()

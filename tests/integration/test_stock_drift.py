@@ -1,0 +1,97 @@
+"""Stock drift read from the systems themselves: a level changed on a channel behind the
+pipeline's back is found with its key, on that channel only, and nothing else is reported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from commands.traffic import seed_odoo
+from consumers.storefront_inventory.drift import StockDifference, stock_drift
+from retailsync.channels import Channel, parse_channels
+from retailsync.odoo import OdooClient, OdooSettings
+from sandbox.odoo import SandboxOdoo
+from sandbox.sfcc import SandboxSfcc
+from sandbox.storefront import SandboxStorefront
+
+pytestmark = pytest.mark.integration
+
+SKUS = ("DRIFT-A", "DRIFT-B")
+ON_HAND = 40
+SAFETY = {"*": Decimal(2)}  # each channel offers on hand less 2
+
+
+@pytest.fixture
+def odoo() -> Iterator[OdooClient]:
+    with SandboxOdoo.running() as sandbox:
+        settings = OdooSettings(
+            odoo_url=sandbox.url, odoo_db=sandbox.db, odoo_api_key=sandbox.api_key
+        )
+        with OdooClient.from_settings(settings) as client:
+            seed_odoo(client, SKUS, ON_HAND)
+            yield client
+
+
+@pytest.fixture
+def channels(
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[tuple[list[Channel], SandboxStorefront, SandboxSfcc]]:
+    in_step = ON_HAND - 2
+    with (
+        SandboxStorefront.running(
+            locations=["WH/Stock"], skus=list(SKUS), available=in_step
+        ) as shop,
+        SandboxSfcc.running() as sfcc,
+    ):
+        sfcc.store.add_inventory_list("inventory", products=SKUS)
+        for sku in SKUS:
+            sfcc.store.set_allocation("inventory", sku, in_step)
+        monkeypatch.setenv("DRIFT_SHOP_TOKEN", shop.access_token)
+        monkeypatch.setenv("DRIFT_SFCC_ID", sfcc.client_id)
+        monkeypatch.setenv("DRIFT_SFCC_SECRET", sfcc.client_secret)
+        text = f"""
+channels:
+  shop:
+    platform: shopify
+    url: '{shop.url}'
+    access_token: {{env: DRIFT_SHOP_TOKEN}}
+    locations: {{"WH/Stock": "{shop.locations["WH/Stock"]}"}}
+  site:
+    platform: sfcc
+    url: '{sfcc.url}'
+    token_url: '{sfcc.token_url}'
+    ocapi_url: '{sfcc.url}'
+    organization_id: {sfcc.organization_id}
+    site_id: {sfcc.site_id}
+    client_id: {{env: DRIFT_SFCC_ID}}
+    client_secret: {{env: DRIFT_SFCC_SECRET}}
+    locations: {{"WH/Stock": inventory}}
+"""
+        yield list(parse_channels(text, "channels.yaml")), shop, sfcc
+
+
+def test_channels_in_step_with_odoo_show_no_drift(
+    odoo: OdooClient, channels: tuple[list[Channel], SandboxStorefront, SandboxSfcc]
+) -> None:
+    selling, _, _ = channels
+    assert stock_drift(odoo, selling, SAFETY, timeout_s=5) == []
+
+
+def test_a_level_changed_behind_the_pipelines_back_is_found_with_its_key(
+    odoo: OdooClient, channels: tuple[list[Channel], SandboxStorefront, SandboxSfcc]
+) -> None:
+    selling, shop, sfcc = channels
+    # Someone edits the shop's stock by hand, and the SFCC site lost a record's update.
+    item = shop.store.items["DRIFT-A"]
+    shop.store.levels[(item, shop.locations["WH/Stock"])]["available"] = 55
+    sfcc.store.set_allocation("inventory", "DRIFT-B", 7)
+
+    found = stock_drift(odoo, selling, SAFETY, timeout_s=5)
+
+    assert found == [
+        StockDifference("shop", "DRIFT-A", "WH/Stock", odoo_sellable=38, channel_available=55),
+        StockDifference("site", "DRIFT-B", "WH/Stock", odoo_sellable=38, channel_available=7),
+    ]
+    assert found[0].key == "DRIFT-A@WH/Stock"
