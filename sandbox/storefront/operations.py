@@ -55,6 +55,36 @@ def order(store: Store, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
         return _order(found) if found is not None else None
 
 
+def orders(store: Store, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """``orders(first:, after:)``, oldest first, paged by an opaque cursor (here the last
+    order's id), with each order's ``legacyResourceId`` (the id its webhooks carry) and
+    ``test`` flag. Shopify's ``query`` filter is not modelled: every order is listed."""
+    first = min(int(arguments.get("first") or 50), 250)
+    after = int(arguments.get("after") or 0)
+    with store.locked():
+        listed = sorted(
+            (found for found in store.orders.values() if found.id > after), key=lambda o: o.id
+        )
+        page = listed[:first]
+        nodes = [
+            {
+                "id": found.gid,
+                "legacyResourceId": str(found.id),
+                "name": found.name,
+                "createdAt": found.created_at.isoformat(),
+                "test": True,  # the sandbox's orders are a development store's test orders
+            }
+            for found in page
+        ]
+    return {
+        "nodes": nodes,
+        "pageInfo": {
+            "hasNextPage": len(listed) > first,
+            "endCursor": str(page[-1].id) if page else None,
+        },
+    }
+
+
 def _order(found: Order) -> dict[str, Any]:
     return {
         "id": found.gid,
@@ -221,7 +251,11 @@ def _fulfilment_plan(
     return plan, None
 
 
-QUERIES: dict[str, Resolver] = {"inventoryItems": inventory_items, "order": order}
+QUERIES: dict[str, Resolver] = {
+    "inventoryItems": inventory_items,
+    "order": order,
+    "orders": orders,
+}
 MUTATIONS: dict[str, Resolver] = {
     "inventorySetQuantities": inventory_set_quantities,
     "fulfillmentCreate": fulfillment_create,
