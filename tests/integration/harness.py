@@ -18,12 +18,14 @@ from retailsync.consumer import ConsumerService, RunnerOptions, ServiceRunner
 from retailsync.consumer.record import ConsumedRecord
 from retailsync.events import Event, OrderCreated, load_catalogue
 from retailsync.events.examples import AT, SHOP, example_events
+from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.publisher import Publisher
 from retailsync.serde import EventSerde, SingleObjectSerde
 from retailsync.settings import Settings
 from retailsync.topology import Topology, parse_topology
 from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import make_plan, read_cluster
+from sandbox.odoo import SandboxOdoo
 
 SCHEMAS = Path(__file__).parents[2] / "schemas"
 
@@ -217,6 +219,17 @@ class Pipeline:
             return sum(max(tp.offset, 0) for tp in committed)
         finally:
             consumer.close()
+
+
+@contextmanager
+def sandbox_odoo_client() -> Iterator[OdooClient]:
+    """A client of a fresh sandbox Odoo, running for the block."""
+    with SandboxOdoo.running() as sandbox:
+        settings = OdooSettings(
+            odoo_url=sandbox.url, odoo_db=sandbox.db, odoo_api_key=sandbox.api_key
+        )
+        with OdooClient.from_settings(settings) as client:
+            yield client
 
 
 def make_pipeline(

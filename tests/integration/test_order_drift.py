@@ -12,10 +12,10 @@ import pytest
 
 from commands.drift import OrderDifference, order_drift
 from retailsync.channels import Channel, parse_channels
-from retailsync.odoo import OdooClient, OdooSettings
-from sandbox.odoo import SandboxOdoo
+from retailsync.odoo import OdooClient
 from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.storefront import SandboxStorefront
+from tests.integration.harness import sandbox_odoo_client
 
 pytestmark = pytest.mark.integration
 
@@ -24,12 +24,8 @@ LATER = datetime.now(UTC) + timedelta(hours=1)  # every order so far has settled
 
 @pytest.fixture
 def odoo() -> Iterator[OdooClient]:
-    with SandboxOdoo.running() as sandbox:
-        settings = OdooSettings(
-            odoo_url=sandbox.url, odoo_db=sandbox.db, odoo_api_key=sandbox.api_key
-        )
-        with OdooClient.from_settings(settings) as client:
-            yield client
+    with sandbox_odoo_client() as client:
+        yield client
 
 
 @pytest.fixture

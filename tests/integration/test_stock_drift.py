@@ -11,10 +11,10 @@ import pytest
 from commands.traffic import seed_odoo
 from consumers.storefront_inventory.drift import StockDifference, stock_drift
 from retailsync.channels import Channel, parse_channels
-from retailsync.odoo import OdooClient, OdooSettings
-from sandbox.odoo import SandboxOdoo
+from retailsync.odoo import OdooClient
 from sandbox.sfcc import SandboxSfcc
 from sandbox.storefront import SandboxStorefront
+from tests.integration.harness import sandbox_odoo_client
 
 pytestmark = pytest.mark.integration
 
@@ -25,13 +25,9 @@ SAFETY = {"*": Decimal(2)}  # each channel offers on hand less 2
 
 @pytest.fixture
 def odoo() -> Iterator[OdooClient]:
-    with SandboxOdoo.running() as sandbox:
-        settings = OdooSettings(
-            odoo_url=sandbox.url, odoo_db=sandbox.db, odoo_api_key=sandbox.api_key
-        )
-        with OdooClient.from_settings(settings) as client:
-            seed_odoo(client, SKUS, ON_HAND)
-            yield client
+    with sandbox_odoo_client() as client:
+        seed_odoo(client, SKUS, ON_HAND)
+        yield client
 
 
 @pytest.fixture
