@@ -221,15 +221,18 @@ class Pipeline:
             consumer.close()
 
 
+def odoo_client_of(sandbox: SandboxOdoo) -> OdooClient:
+    """A client of ``sandbox`` over JSON-2."""
+    return OdooClient.from_settings(
+        OdooSettings(odoo_url=sandbox.url, odoo_db=sandbox.db, odoo_api_key=sandbox.api_key)
+    )
+
+
 @contextmanager
 def sandbox_odoo_client() -> Iterator[OdooClient]:
     """A client of a fresh sandbox Odoo, running for the block."""
-    with SandboxOdoo.running() as sandbox:
-        settings = OdooSettings(
-            odoo_url=sandbox.url, odoo_db=sandbox.db, odoo_api_key=sandbox.api_key
-        )
-        with OdooClient.from_settings(settings) as client:
-            yield client
+    with SandboxOdoo.running() as sandbox, odoo_client_of(sandbox) as client:
+        yield client
 
 
 def make_pipeline(

@@ -3,18 +3,23 @@ pipeline's back is found with its key, on that channel only, and nothing else is
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from commands import app
 from commands.traffic import seed_odoo
 from consumers.storefront_inventory.drift import StockDifference, stock_drift
 from retailsync.channels import Channel, parse_channels
 from retailsync.odoo import OdooClient
+from sandbox.odoo import SandboxOdoo
 from sandbox.sfcc import SandboxSfcc
 from sandbox.storefront import SandboxStorefront
-from tests.integration.harness import sandbox_odoo_client
+from tests.integration.harness import odoo_client_of, sandbox_odoo_client
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +36,13 @@ def odoo() -> Iterator[OdooClient]:
 
 
 @pytest.fixture
+def channels_file(tmp_path: Path) -> Path:
+    return tmp_path / "channels.yaml"
+
+
+@pytest.fixture
 def channels(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, channels_file: Path
 ) -> Iterator[tuple[list[Channel], SandboxStorefront, SandboxSfcc]]:
     in_step = ON_HAND - 2
     with (
@@ -65,6 +75,7 @@ channels:
     client_secret: {{env: DRIFT_SFCC_SECRET}}
     locations: {{"WH/Stock": inventory}}
 """
+        channels_file.write_text(text, encoding="utf-8")
         yield list(parse_channels(text, "channels.yaml")), shop, sfcc
 
 
@@ -91,3 +102,29 @@ def test_a_level_changed_behind_the_pipelines_back_is_found_with_its_key(
         StockDifference("site", "DRIFT-B", "WH/Stock", odoo_sellable=38, channel_available=7),
     ]
     assert found[0].key == "DRIFT-A@WH/Stock"
+
+
+def test_reconcile_stock_prints_each_difference_and_exits_1(
+    channels: tuple[list[Channel], SandboxStorefront, SandboxSfcc],
+    channels_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, shop, _ = channels
+    item = shop.store.items["DRIFT-B"]
+    shop.store.levels[(item, shop.locations["WH/Stock"])]["available"] = 3
+    with SandboxOdoo.running() as sandbox:
+        for name, value in {
+            "RETAILSYNC_ODOO_URL": sandbox.url,
+            "RETAILSYNC_ODOO_DB": sandbox.db,
+            "RETAILSYNC_ODOO_API_KEY": sandbox.api_key,
+            "RETAILSYNC_CHANNELS_FILE": str(channels_file),
+            "RETAILSYNC_STOREFRONT_SAFETY_STOCK": '{"*": 2}',
+        }.items():
+            monkeypatch.setenv(name, value)
+        with odoo_client_of(sandbox) as odoo:
+            seed_odoo(odoo, SKUS, ON_HAND)
+        drifted = CliRunner().invoke(app, ["reconcile", "stock", "--json"])
+    assert drifted.exit_code == 1, drifted.output
+    assert json.loads(drifted.output) == [
+        {"channel": "shop", "key": "DRIFT-B@WH/Stock", "odoo_sellable": 38, "channel_available": 3}
+    ]

@@ -1,0 +1,93 @@
+"""``retailsync reconcile``: what does not match between the systems, for a person to act on.
+Each reads the systems themselves, not our topics, and exits 1 when it finds a difference."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+
+from commands.drift import order_drift
+from commands.operating import JsonOption, print_json, table
+from consumers.odoo_orders.settings import OrdersSettings
+from consumers.storefront_inventory.drift import stock_drift
+from consumers.storefront_inventory.settings import InventorySettings
+from producers.commerce import WebhookSettings
+from retailsync.channels import Channel, ChannelSettings, default_channel, load_channels_file
+from retailsync.odoo import OdooClient, OdooSettings
+from retailsync.storefront import StorefrontSettings
+
+app = typer.Typer(
+    help="List what does not match between Odoo and the channels.", no_args_is_help=True
+)
+
+
+def channels() -> list[Channel]:
+    """The channels file's channels, or without one the storefront of the settings."""
+    channels_file = ChannelSettings.load().channels_file
+    if channels_file is not None:
+        return list(load_channels_file(channels_file))
+    return [
+        default_channel(
+            StorefrontSettings.load(),
+            name=WebhookSettings.load().shopify_channel,
+            locations=InventorySettings.load().storefront_locations,
+        )
+    ]
+
+
+@app.command()
+def stock(as_json: JsonOption = False) -> None:
+    """Each channel's available quantity against Odoo's sellable stock (on hand less
+    reserved less safety stock), per SKU and sold location."""
+    timeout_s = StorefrontSettings.load().storefront_timeout_s
+    safety = InventorySettings.load().storefront_safety_stock
+    with OdooClient.from_settings(OdooSettings.load()) as odoo:
+        found = stock_drift(odoo, channels(), safety, timeout_s=timeout_s)
+    if as_json:
+        print_json(
+            [
+                {
+                    "channel": d.channel,
+                    "key": d.key,
+                    "odoo_sellable": d.odoo_sellable,
+                    "channel_available": d.channel_available,
+                }
+                for d in found
+            ]
+        )
+    else:
+        rows = [(d.channel, d.key, d.odoo_sellable, d.channel_available) for d in found]
+        table("Stock drift", ("channel", "sku@location", "Odoo sellable", "on the channel"), rows)
+        typer.echo(f"{len(found)} difference(s)")
+    if found:
+        raise typer.Exit(1)
+
+
+@app.command()
+def orders(
+    settle: Annotated[
+        float, typer.Option(help="Minutes an order may take to reach Odoo before it counts")
+    ] = 15.0,
+    as_json: JsonOption = False,
+) -> None:
+    """Every channel order in Odoo exactly once, and no Odoo order a channel did not take."""
+    settled_before = datetime.now(UTC) - timedelta(minutes=settle)
+    include_test = OrdersSettings.load().odoo_orders_apply_test_orders
+    timeout_s = StorefrontSettings.load().storefront_timeout_s
+    with OdooClient.from_settings(OdooSettings.load()) as odoo:
+        found = order_drift(
+            odoo,
+            channels(),
+            settled_before=settled_before,
+            include_test=include_test,
+            timeout_s=timeout_s,
+        )
+    if as_json:
+        print_json([{"order_ref": d.order_ref, "problem": d.problem} for d in found])
+    else:
+        table("Order drift", ("order", "problem"), [(d.order_ref, d.problem) for d in found])
+        typer.echo(f"{len(found)} difference(s)")
+    if found:
+        raise typer.Exit(1)
