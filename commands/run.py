@@ -15,8 +15,10 @@ import secrets
 import tempfile
 import threading
 import time
+from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -26,25 +28,32 @@ import yaml
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
+from commands.drift import OrderDifference, order_drift
+from commands.report import RunReport, scrape
 from commands.services import CHANNEL_PRODUCER_SERVICES, CONSUMER_SERVICES, PRODUCER_SERVICES
 from commands.supervise import TEND_INTERVAL_S, Supervisor, stop_on_signals
 from commands.traffic import SKUS, Traffic, seed_odoo
 from consumers.odoo_orders.settings import OrdersSettings
+from consumers.storefront_inventory.drift import StockDifference, stock_drift
 from consumers.storefront_inventory.settings import InventorySettings
 from producers.commerce import WebhookSettings
 from retailsync.broker import LocalCluster
-from retailsync.channels import ChannelSettings
+from retailsync.channels import Channel, ChannelSettings, default_channel, load_channels_file
 from retailsync.errors import RetailsyncError
 from retailsync.odoo import OdooClient, OdooSettings
+from retailsync.operate.dead_letters import dead_letters, summarize
+from retailsync.operate.lag import group_lag
+from retailsync.operate.reader import TopicReader
 from retailsync.settings import ENV_PREFIX, Settings, load_settings, registered_parts
 from retailsync.storefront import StorefrontSettings
-from retailsync.topology import load_topology
+from retailsync.topology import Topology, load_topology
 from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import make_plan, read_cluster
 from sandbox.odoo import SandboxOdoo
 from sandbox.sfcc import SandboxSfcc
 from sandbox.storefront import SandboxStorefront, WebhookEmitter
 
+_SETTLE_POLL_S = 2.0
 # The sandbox SFCC site's channel name, the channel part of its orders' refs.
 SFCC_CHANNEL = "sfcc"
 SFCC_INVENTORY_LIST = "inventory"
@@ -101,13 +110,27 @@ class _Wiring:
 
 
 def run(
+    *,
     traffic: Annotated[bool, typer.Option(help="Send orders through the sandboxes")] = True,
-    orders: Annotated[int, typer.Option(help="Stop sending after this many orders (0: never)")] = 0,
+    orders: Annotated[
+        int,
+        typer.Option(
+            help="Place this many orders, wait for the pipeline to settle, print the report and "
+            "exit: 0 when Odoo and the channels agree (0: run until Ctrl-C)"
+        ),
+    ] = 0,
     interval: Annotated[float, typer.Option(help="Seconds between orders")] = 5.0,
     webhook_speedup: Annotated[
         float,
         typer.Option(help="Run the storefront's webhook retry schedule this many times faster"),
     ] = 1.0,
+    settle_timeout: Annotated[
+        float, typer.Option(help="Seconds a bounded run waits for the pipeline to settle")
+    ] = 300.0,
+    report_dir: Annotated[
+        Path | None,
+        typer.Option(help="Where a bounded run writes its report [default: .retailsync/reports]"),
+    ] = None,
 ) -> None:
     """Run the whole pipeline until Ctrl-C, starting Kafka and the sandboxes if not configured."""
     wiring = _Wiring(
@@ -121,6 +144,8 @@ def run(
     )
     topology = load_topology(wiring.core.topology_file)
     stop = threading.Event()
+    started = datetime.now(UTC)
+    report: RunReport | None = None
     with ExitStack() as stack, stop_on_signals(stop):
         _start_missing(wiring, stack)
         admin = AdminClient(wiring.core.admin_config())
@@ -157,6 +182,103 @@ def run(
                 generator.place_order()
                 sent += 1
             generator.ship_confirmed()
+            if orders and sent >= orders and generator.all_shipped():
+                break
+        if orders and generator is not None and not stop.is_set():
+            report = _settle(
+                wiring,
+                topology,
+                supervisor=supervisor,
+                generator=generator,
+                started=started,
+                stop=stop,
+                timeout_s=settle_timeout,
+            )
+            for line in report.lines():
+                typer.echo(line)
+            as_json, as_html = report.write(
+                report_dir or wiring.core.broker_data_dir.parent / "reports"
+            )
+            typer.echo(f"report written to {as_json} and {as_html}")
+    if report is not None and not report.reconciled:
+        raise typer.Exit(1)
+
+
+def _settle(
+    wiring: _Wiring,
+    topology: Topology,
+    *,
+    supervisor: Supervisor,
+    generator: Traffic,
+    started: datetime,
+    stop: threading.Event,
+    timeout_s: float,
+) -> RunReport:
+    """Wait until every running group has caught up with nothing parked and Odoo and the
+    channels agree, or ``timeout_s``; then gather the report."""
+    typer.echo(
+        f"{len(generator.placed)} orders placed and shipped; waiting for the pipeline to settle"
+    )
+    groups = [topology.consumer(name) for name in CONSUMER_SERVICES if name in topology.consumers]
+    channels = _channels(wiring)
+    deadline = time.monotonic() + timeout_s
+    admin = AdminClient(wiring.core.admin_config())
+    settled = False
+    stock: list[StockDifference] = []
+    orders: list[OrderDifference] = []
+    with TopicReader(wiring.core) as reader, OdooClient.from_settings(wiring.odoo) as odoo:
+        while not settled and time.monotonic() < deadline and not stop.is_set():
+            supervisor.tend()
+            lags = [lag for group in groups for lag in group_lag(reader, admin, group)]
+            if all(lag.lag == 0 and not lag.parked.records for lag in lags):
+                timeout = wiring.storefront.storefront_timeout_s
+                safety = wiring.inventory.storefront_safety_stock
+                stock = stock_drift(odoo, channels, safety, timeout_s=timeout)
+                orders = order_drift(
+                    odoo,
+                    channels,
+                    settled_before=datetime.now(UTC),
+                    include_test=wiring.orders.odoo_orders_apply_test_orders,
+                    timeout_s=timeout,
+                )
+                settled = not stock and not orders
+            if not settled:
+                stop.wait(_SETTLE_POLL_S)
+        started_ms = int(started.timestamp() * 1000)
+        dead = [
+            record
+            for group in groups
+            for record in dead_letters(reader, group)
+            if record.timestamp_ms >= started_ms
+        ]
+    return RunReport(
+        started_at=started,
+        ended_at=datetime.now(UTC),
+        settled=settled,
+        orders=dict(Counter(ref.partition(":")[0] for ref in generator.placed)),
+        services={
+            name: scrape(f"http://{wiring.core.http_host}:{port}/metrics")
+            for name in CONSUMER_SERVICES
+            for port in [int(_http_port(wiring.core, name)[f"{ENV_PREFIX}HTTP_PORT"])]
+        },
+        dead_letters=summarize(dead, {}),
+        restarts=supervisor.restarts(),
+        stock_drift=stock,
+        order_drift=orders,
+    )
+
+
+def _channels(wiring: _Wiring) -> list[Channel]:
+    """The channels this run's services use: its channels file, or the one storefront."""
+    if wiring.channels.channels_file is not None:
+        return list(load_channels_file(wiring.channels.channels_file))
+    return [
+        default_channel(
+            wiring.storefront,
+            name=wiring.webhook.shopify_channel,
+            locations=wiring.inventory.storefront_locations,
+        )
+    ]
 
 
 def _start_missing(wiring: _Wiring, stack: ExitStack) -> None:
@@ -233,11 +355,13 @@ def _start_sfcc(wiring: _Wiring, stack: ExitStack) -> None:
     path = directory / "channels.yaml"
     path.write_text(yaml.safe_dump(channels, sort_keys=False), encoding="utf-8")
     wiring.channels = ChannelSettings(channels_file=path)
+    # The run reads the channels too (its report reconciles them): the same references.
     wiring.secrets = {
         "SANDBOX_SHOP_TOKEN": shop.access_token,
         "SANDBOX_SFCC_CLIENT_ID": sfcc.client_id,
         "SANDBOX_SFCC_CLIENT_SECRET": sfcc.client_secret,
     }
+    os.environ.update(wiring.secrets)
     typer.echo(f"RETAILSYNC_CHANNELS_FILE is not set: started a sandbox SFCC site at {sfcc.url}")
 
 

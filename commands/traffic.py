@@ -127,6 +127,10 @@ class Traffic:
         log.info("placed %s on the SFCC site, ready for export", ref)
         return ref
 
+    def all_shipped(self) -> bool:
+        """Whether every order placed so far has been shipped from Odoo."""
+        return set(self.placed) <= self.shipped
+
     def ship_confirmed(self) -> list[str]:
         """Validate the deliveries of the placed orders Odoo has confirmed; their refs."""
         waiting = [ref for ref in self.placed if ref not in self.shipped]

@@ -3,6 +3,7 @@ and Odoo's shipments and stock reach the storefront."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -11,12 +12,14 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
 from commands.services import CONSUMER_SERVICES
+from commands.traffic import SKUS
 from retailsync.broker import free_port_block
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.storefront import StorefrontClient, StorefrontSettings
@@ -38,6 +41,24 @@ query Order($id: ID!) {
   }
 }
 """
+ORDER_LINES = """
+query OrderLines($id: ID!) {
+  order(id: $id) { fulfillmentOrders(first: 5) { nodes { lineItems(first: 10) {
+    nodes { lineItem { sku } } } } } }
+}
+"""
+ITEM = """
+query Item($query: String!) {
+  inventoryItems(first: 1, query: $query) {
+    nodes { id inventoryLevels(first: 1) { nodes { location { id } } } }
+  }
+}
+"""
+HAND_SET = """
+mutation HandSet($input: InventorySetQuantitiesInput!) {
+  inventorySetQuantities(input: $input) { userErrors { message } }
+}
+"""
 LEVELS = """
 query Levels($query: String!) {
   inventoryItems(first: 5, query: $query) {
@@ -50,10 +71,10 @@ query Levels($query: String!) {
 """
 
 
-@pytest.fixture
-def pipeline(
-    kafka_bootstrap: str, unique: str, tmp_path: Path
-) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+def start_run(
+    kafka_bootstrap: str, unique: str, tmp_path: Path, *options: str
+) -> subprocess.Popen[str]:
+    """``retailsync run`` on the test broker, under its own namespace and free ports."""
     topology = tmp_path / "topology.yaml"
     topology.write_text((ROOT / "topology.yaml").read_text().replace("retail", unique))
     # The receiver, the change capture's trigger, the ingest, then one per consumer service.
@@ -72,18 +93,33 @@ def pipeline(
         # The consumer services take this port and the next ones.
         "RETAILSYNC_HTTP_PORT": str(webhook_port + 3),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "commands", "run", "--orders", str(ORDERS), "--interval", "0.5"],
+    command = ["run", "--interval", "0.5", "--report-dir", str(tmp_path / "reports"), *options]
+    return subprocess.Popen(
+        [sys.executable, "-m", "commands", *command],
         cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
+
+
+@contextmanager
+def running(process: subprocess.Popen[str]) -> Iterator[list[str]]:
+    """The run's output lines; SIGTERM at the end if it is still running."""
     lines: list[str] = []
     try:
-        yield process, lines
+        yield lines
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
         remaining, _ = process.communicate(timeout=90)
         lines.extend(remaining.splitlines())
+
+
+@pytest.fixture
+def pipeline(
+    kafka_bootstrap: str, unique: str, tmp_path: Path
+) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
+    process = start_run(kafka_bootstrap, unique, tmp_path, "--orders", str(ORDERS))
+    with running(process) as lines:
+        yield process, lines
 
 
 def sfcc_allocation(url: str, sku: str) -> int:
@@ -227,11 +263,77 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
 
         assert odoo.search_count("sale.order", [CHANNEL_ORDERS]) == ORDERS
 
-    process.send_signal(signal.SIGTERM)
-    assert process.wait(90) == 0, "\n".join(lines[-40:])
-    drain.join(30)  # the last lines, the restart count among them
+    # The bounded run settles, reconciles Odoo with both channels, reports and ends by itself.
+    assert process.wait(300) == 0, "\n".join(lines[-40:])
+    drain.join(30)  # the last lines: the report, the restart count
+    assert "reconciled: yes" in lines, "\n".join(lines[-40:])
+    assert any(line.startswith(f"run report: {ORDERS} orders") for line in lines)
     assert any(
         re.match(r"odoo-orders exited with code -9 after \d+s; restarting it in 1s", line)
         for line in lines
     ), "\n".join(lines[-40:])
     assert "restarts: odoo-orders 1" in lines
+
+
+def test_a_bounded_run_with_drift_planted_behind_its_back_exits_1_and_names_it(
+    kafka_bootstrap: str, unique: str, tmp_path: Path
+) -> None:
+    process = start_run(
+        kafka_bootstrap, unique, tmp_path, "--orders", "2", "--interval", "2",
+        "--settle-timeout", "15",
+    )  # fmt: skip
+    with running(process) as lines:
+        shop_url = read_until(process, lines, r"sandbox storefront at (\S+)").group(1)
+        refs = [read_until(process, lines, r"placed (shopify:\d+) on").group(1) for _ in range(2)]
+        shop_settings = StorefrontSettings(
+            storefront_url=shop_url, storefront_access_token=ACCESS_TOKEN
+        )
+        with StorefrontClient.from_settings(shop_settings) as shop:
+            sold = {
+                line["lineItem"]["sku"]
+                for ref in refs
+                for fo in shop.execute(ORDER_LINES, {"id": f"gid://shopify/Order/{ref[8:]}"})[
+                    "order"
+                ]["fulfillmentOrders"]["nodes"]
+                for line in fo["lineItems"]["nodes"]
+            }
+            # Someone sets a level by hand in the shop, for a SKU no order touched, once the
+            # pipeline has set it: no stock event will set it back.
+            sku = next(sku for sku in SKUS if sku not in sold)
+            [item] = shop.execute(ITEM, {"query": f"sku:{sku}"})["inventoryItems"]["nodes"]
+            level = item["inventoryLevels"]["nodes"][0]
+            wait(lambda: level_of(shop, sku) == 1000, f"the pipeline to set {sku}", lines)
+            shop.execute(
+                HAND_SET,
+                {
+                    "input": {
+                        "name": "available",
+                        "reason": "correction",
+                        "ignoreCompareQuantity": True,
+                        "quantities": [
+                            {
+                                "inventoryItemId": item["id"],
+                                "locationId": level["location"]["id"],
+                                "quantity": 5,
+                            }
+                        ],
+                    }
+                },
+            )
+        drain = threading.Thread(
+            target=lambda: lines.extend(line.rstrip() for line in process.stdout or ()),
+            daemon=True,
+        )
+        drain.start()
+        assert process.wait(300) == 1, "\n".join(lines[-40:])
+        drain.join(30)  # the last lines: the report
+    assert "reconciled: NO" in lines, "\n".join(lines[-40:])
+    drift = [line for line in lines if "stock drift on shopify" in line]
+    assert drift == [f"  stock drift on shopify: {sku}@WH/Stock Odoo sellable 1000, channel 5"]
+    [report] = (tmp_path / "reports").glob("run-*.json")
+    assert json.loads(report.read_text())["reconciled"] is False
+
+
+def level_of(shop: StorefrontClient, sku: str) -> int:
+    items = shop.execute(LEVELS, {"query": f"sku:{sku}"})["inventoryItems"]["nodes"]
+    return int(items[0]["inventoryLevels"]["nodes"][0]["quantities"][0]["quantity"])
