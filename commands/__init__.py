@@ -16,6 +16,7 @@ from commands.lag import lag
 from commands.publish import publish
 from commands.replay import replay
 from commands.run import run
+from commands.status import status
 from commands.tail import tail
 from retailsync.errors import RetailsyncError
 from retailsync.logs import configure_logging
@@ -42,6 +43,7 @@ app.command()(audit)
 app.command()(asyncapi)
 app.command()(tail)
 app.command()(replay)
+app.command()(status)
 
 
 def main() -> None:

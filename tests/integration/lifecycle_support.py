@@ -4,16 +4,19 @@ projection run in a thread."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
 
 from consumers.order_lifecycle import projection_service
 from consumers.order_lifecycle.store import LifecycleStore
-from retailsync.events import Event
+from retailsync.consumer import HandlerContext
+from retailsync.errors import PermanentError
+from retailsync.events import Event, OrderCreated, PaymentCaptured, ShipmentDispatched
 from retailsync.events.examples import SHOP, example_events
 from retailsync.settings import Settings
 from tests.integration.harness import make_pipeline
@@ -98,3 +101,37 @@ def remove_database(operated: Operated) -> None:
     path = database(operated)
     for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
         (path.parent / name).unlink(missing_ok=True)
+
+
+REFUSED = "shop:refused"  # its order_created is dead-lettered by the applier
+
+
+@contextmanager
+def flowing(operated: Operated) -> Iterator[None]:
+    """Orders flowing: one shipped late against a 48 h SLO, one dead-lettered by the applier,
+    one shipped; the applier and the projection run until the block ends."""
+    operated.variables["RETAILSYNC_LIFECYCLE_SLO"] = json.dumps({"shipped": "48h"})
+    pipeline = operated.pipeline
+    now = datetime.now(UTC)
+    pipeline.publish(
+        event(OrderCreated, "shop:late", now - timedelta(hours=72)),
+        event(OrderCreated, REFUSED, now - timedelta(minutes=2)),
+        event(PaymentCaptured, REFUSED, now - timedelta(minutes=1)),
+        event(OrderCreated, "shop:fine", now - timedelta(minutes=4)),
+        event(ShipmentDispatched, "shop:fine", now - timedelta(minutes=3)),
+    )
+
+    def apply(created: OrderCreated, _context: HandlerContext) -> None:
+        if created.order_ref == REFUSED:
+            raise PermanentError("the target refused the order")
+
+    with pipeline.running(pipeline.service(apply)), projecting(operated) as view:
+        pipeline.wait(
+            lambda: len(view.contents()["events"]) == 5 and len(view.timeline(REFUSED)) == 3,
+            60,
+            "the fold",
+        )
+        pipeline.wait(
+            lambda: pipeline.committed(pipeline.group, pipeline.topic) == 4, 30, "the applier"
+        )
+        yield
