@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from consumers.order_lifecycle.checkpoints import ORDER_EVENTS
 from consumers.order_lifecycle.settings import LifecycleSettings
 from consumers.order_lifecycle.store import Failure, LifecycleStore, Position, Seen
-from retailsync.consumer import ConsumerService, HandlerContext, Item
+from retailsync.consumer import ConsumerService, HandlerContext, Item, Tombstone
 from retailsync.events import (
     OrderCancelled,
     OrderCreated,
@@ -57,6 +57,8 @@ def projection_service(name: str, store: Callable[[], LifecycleStore]) -> Consum
         events: list[Seen] = []
         failures: list[Failure] = []
         for item in items:
+            if isinstance(item.event, Tombstone):
+                continue  # a dead letter copied without its value (too large): nothing to read
             seen = seen_of(item.event, item.context)
             if item.context.observed_at is None:
                 events.append(seen)

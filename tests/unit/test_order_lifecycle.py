@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from consumers.order_lifecycle import projection_service
 from consumers.order_lifecycle.checkpoints import Slo
 from consumers.order_lifecycle.settings import LifecycleSettings
 from consumers.order_lifecycle.store import Failure, LifecycleStore, Position, Seen
+from retailsync.consumer import HandlerContext, Item, Tombstone
 from retailsync.errors import ConfigError
 
 pytestmark = pytest.mark.unit
@@ -106,3 +108,14 @@ def test_slos_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
         Slo("shipped", 2 * HOUR_MS),
         Slo("refunded", 24 * HOUR_MS, after="returned"),
     )
+
+
+def test_a_dead_letter_without_its_value_is_passed_over(tmp_path: Path) -> None:
+    """A dead letter too large to copy reaches the handler as a tombstone of its type."""
+    with LifecycleStore.connect(tmp_path / "p.sqlite3") as store:
+        service = projection_service("lifecycle", lambda: store)
+        context = HandlerContext("shop:1", [], "retail.orders", 0, 7, 1, None,
+                                 observed_at=("retail.orders.odoo-orders.dlt", 3))  # fmt: skip
+        fold = service.handlers["order_created"].handler
+        assert fold([Item(Tombstone("order_created"), context)]) is None
+        assert store.contents() == {"orders": [], "events": [], "failures": []}
