@@ -13,8 +13,17 @@ from commands.lifecycle import checkpoints, follow_ups, late_rows, lines, open_s
 from commands.operating import JsonOption, console, print_json, table
 from consumers.order_lifecycle.checkpoints import CHECKPOINTS
 from consumers.order_lifecycle.settings import LifecycleSettings
+from consumers.order_lifecycle.store import LifecycleStore
 
 app = typer.Typer(help="Orders as the order-lifecycle projection sees them.")
+
+
+def _store() -> LifecycleStore:
+    try:
+        return open_store()
+    except FileNotFoundError as exc:
+        typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
+        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -24,7 +33,7 @@ def show(
 ) -> None:
     """The order's checkpoints and its timeline: every event, every retry and dead letter
     of it, with the commands that show each record."""
-    with open_store() as store:
+    with _store() as store:
         order = store.order(order_ref)
         entries = store.timeline(order_ref)
     if order is None:
@@ -65,7 +74,7 @@ def late(
     if checkpoint is not None and checkpoint not in CHECKPOINTS:
         raise typer.BadParameter(f"one of {', '.join(CHECKPOINTS)}", param_hint="--checkpoint")
     settings = LifecycleSettings.load()
-    with open_store() as store:
+    with _store() as store:
         found = store.late(settings.slos, int(time.time() * 1000), checkpoint)
     rows = late_rows(found)
     if as_json:

@@ -7,7 +7,9 @@ import itertools
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from commands import app
 from consumers.order_lifecycle import projection_service
 from consumers.order_lifecycle.checkpoints import Slo
 from consumers.order_lifecycle.settings import LifecycleSettings
@@ -119,3 +121,21 @@ def test_a_dead_letter_without_its_value_is_passed_over(tmp_path: Path) -> None:
         fold = service.handlers["order_created"].handler
         assert fold([Item(Tombstone("order_created"), context)]) is None
         assert store.contents() == {"orders": [], "events": [], "failures": []}
+
+
+def test_orders_show_prints_the_timeline_and_late_says_when_there_is_no_projection(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "p.sqlite3"
+    monkeypatch.setenv("RETAILSYNC_LIFECYCLE_DATABASE", str(path))
+    missing = CliRunner().invoke(app, ["orders", "late"])
+    assert missing.exit_code == 2
+    assert f"no projection at {path}" in missing.output
+    with LifecycleStore.connect(path) as store:
+        store.fold([_seen("order_created", "shop:1", 0, 4)], [])
+    shown = CliRunner().invoke(app, ["orders", "show", "shop:1"])
+    assert shown.exit_code == 0, shown.output
+    assert "retailsync tail retail.orders --partition 0 --from 4 --limit 1" in shown.output
+    assert "retailsync tail retail.orders --key shop:1" in shown.output
+    unknown = CliRunner().invoke(app, ["orders", "show", "shop:2"])
+    assert unknown.exit_code == 1
