@@ -8,7 +8,7 @@ import sys
 import typer
 from confluent_kafka import KafkaException
 
-from commands import broker, dlt, reconcile, schemas, serve, topology
+from commands import broker, dlt, orders, reconcile, schemas, serve, topology
 from commands.asyncapi import asyncapi
 from commands.audit import audit
 from commands.consume import consume
@@ -16,6 +16,7 @@ from commands.lag import lag
 from commands.publish import publish
 from commands.replay import replay
 from commands.run import run
+from commands.status import status
 from commands.tail import tail
 from retailsync.errors import RetailsyncError
 from retailsync.logs import configure_logging
@@ -33,6 +34,7 @@ app.add_typer(schemas.app, name="schemas")
 app.add_typer(serve.app, name="serve")
 app.add_typer(dlt.app, name="dlt")
 app.add_typer(reconcile.app, name="reconcile")
+app.add_typer(orders.app, name="orders")
 app.command()(run)
 app.command()(consume)
 app.command()(publish)
@@ -41,6 +43,7 @@ app.command()(audit)
 app.command()(asyncapi)
 app.command()(tail)
 app.command()(replay)
+app.command()(status)
 
 
 def main() -> None:

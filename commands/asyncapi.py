@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -20,11 +20,8 @@ def asyncapi(
     ] = None,
 ) -> None:
     """Print topology.yaml and the Avro schemas as an AsyncAPI 3.0 document (YAML)."""
-    settings, topology, catalogue = load_contracts(schemas)
-    document = asyncapi_document(
-        topology, catalogue, version=__version__, server=settings.bootstrap_servers
-    )
-    text = yaml.safe_dump(document, sort_keys=False, allow_unicode=True)
+    document = asyncapi_of(schemas)
+    text = asyncapi_yaml(document)
     if output is None:
         typer.echo(text, nl=False)
     else:
@@ -34,3 +31,15 @@ def asyncapi(
             f"{len(document['components']['messages'])} messages",
             err=True,
         )
+
+
+def asyncapi_of(schemas: Path | None = None) -> dict[str, Any]:
+    """The AsyncAPI document of the configured topology and schemas."""
+    settings, topology, catalogue = load_contracts(schemas)
+    return asyncapi_document(
+        topology, catalogue, version=__version__, server=settings.bootstrap_servers
+    )
+
+
+def asyncapi_yaml(document: dict[str, Any]) -> str:
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)

@@ -40,7 +40,7 @@ from retailsync.topology import ConsumerGroup
 
 TopicOption = Annotated[
     list[str] | None,
-    typer.Option("--topic", help="T or T:0,3 (partitions); repeatable [default: subscriptions]"),
+    typer.Option("--topic", help="T or T:0,3 (partitions); repeatable [default: all it reads]"),
 ]
 
 
@@ -111,7 +111,7 @@ def replay(
         )
     target = targets[0]
     with context.reader() as reader:
-        partitions = _partitions(reader, topic or list(consumer.subscriptions))
+        partitions = _partitions(reader, topic or list(consumer.reads))
         plan = make_replay_plan(reader, context.admin, consumer, partitions, target)
     if execute and plan.members and wait:
         names = ", ".join(str(member) for member in plan.members)

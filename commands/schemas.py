@@ -32,10 +32,13 @@ _LEVELS: dict[str, Compatibility] = {level: level for level in get_args(Compatib
 
 
 def load_contracts(directory: Path | None) -> tuple[Settings, Topology, Catalogue]:
-    """The settings, topology.yaml and the schema catalogue (from ``directory`` if given)."""
+    """The settings, topology.yaml and the schema catalogue (from ``directory`` if given,
+    else RETAILSYNC_SCHEMAS_DIR, else beside the topology)."""
     settings = load_settings()
     topology = load_topology(settings.topology_file)
-    catalogue = load_catalogue(directory or default_schemas_dir(settings.topology_file))
+    catalogue = load_catalogue(
+        directory or settings.schemas_dir or default_schemas_dir(settings.topology_file)
+    )
     return settings, topology, catalogue
 
 

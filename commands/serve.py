@@ -14,6 +14,10 @@ import typer
 import uvicorn
 from starlette.types import ASGIApp
 
+from commands.operating import operator
+from commands.status import gather
+from commands.status_page import ROUTES as STATUS_ROUTES
+from commands.status_page import StatusPageSettings, asyncapi_text, status_app
 from commands.supervise import TEND_INTERVAL_S, Supervisor, stop_on_signals
 from producers.commerce import WebhookSettings, receiver_app
 from producers.commerce.app import channels_from
@@ -23,13 +27,15 @@ from producers.sfcc import SfccOrdersSettings, run_sfcc_orders
 from retailsync import telemetry
 from retailsync.channels import ChannelSettings, load_channels
 from retailsync.errors import ConfigError
-from retailsync.health import WorkerMetrics, ok, with_endpoints
+from retailsync.health import Check, WorkerMetrics, ok, with_endpoints
 from retailsync.logs import identify
 from retailsync.odoo import OdooSettings
 from retailsync.settings import load_settings
 from retailsync.storefront import StorefrontSettings
 
-app = typer.Typer(help="Run a producer service until SIGTERM.", no_args_is_help=True)
+app = typer.Typer(
+    help="Run a producer service, or the status page, until SIGTERM.", no_args_is_help=True
+)
 
 
 Workers = Annotated[
@@ -105,6 +111,27 @@ def ingest(
     )
 
 
+@app.command()
+def status(
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on [default: RETAILSYNC_STATUS_HOST]")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port [default: RETAILSYNC_STATUS_PORT]")] = None,
+) -> None:
+    """Serve the read-only status page until SIGTERM: what `retailsync status` shows, an
+    order's timeline by ref (/orders?ref=REF), and /asyncapi.yaml."""
+    settings = StatusPageSettings.load()
+    context = operator()
+    identify("status")
+    _serve(
+        status_app(lambda: gather(context), asyncapi_text()),
+        list(STATUS_ROUTES),
+        host=host or settings.status_host,
+        port=settings.status_port if port is None else port,
+        ready=ok,  # it reads on each request: once it answers, it can
+    )
+
+
 def _supervise_workers(command: str, host: str, port: int, workers: int) -> None:
     """Run ``workers`` processes of ``serve COMMAND`` on one port until SIGTERM."""
     if port == 0:
@@ -145,14 +172,18 @@ def _serve(
     host: str,
     port: int,
     worker: WorkerMetrics | None = None,
+    ready: Check | None = None,
 ) -> None:
-    """Serve ``app`` with /healthz, /readyz and /metrics beside ``routes`` until SIGTERM;
-    as one of several workers when ``worker`` is given."""
+    """Serve ``app`` with /metrics beside ``routes`` until SIGTERM, and /healthz and /readyz
+    from ``app`` itself, or from ``ready`` when given; as one of several workers when
+    ``worker`` is given."""
     # uvicorn shuts down gracefully on SIGTERM, then raises the signal again for the handler
     # it found: with this one the process ends with 0, a clean stop, rather than 143.
     signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
     config = uvicorn.Config(
-        with_endpoints(app, routes=[*routes, "/healthz", "/readyz"], live=ok, workers=worker),
+        with_endpoints(
+            app, routes=[*routes, "/healthz", "/readyz"], live=ok, ready=ready, workers=worker
+        ),
         host=host,
         port=port,
         log_config=None,

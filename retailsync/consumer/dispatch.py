@@ -179,7 +179,11 @@ class Dispatcher:
         except (TargetUnavailableError, ConfigError):
             raise  # the registry is down (pause), or refuses our credentials (stop)
         except RetailsyncError as error:
-            self._route_failure(record, position, error)
+            if position.observed:
+                # Another group's retry or dead letter already: not one more of ours.
+                self._metrics.count(position.source_topic, _event_type(record), "skipped")
+            else:
+                self._route_failure(record, position, error)
             outcome.handled[partition] = record.offset
             return None
         if self._decoding_down is not None:
@@ -323,6 +327,7 @@ class Dispatcher:
             offset=source_offset(record, position),
             attempt=position.attempt,
             traceparent=text_header(record.headers, TRACEPARENT),
+            observed_at=(record.topic, record.offset) if position.observed else None,
         )
 
     def _now_ms(self) -> int:

@@ -36,10 +36,16 @@ _FRAMING_BYTES = 1_024
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """Which source topic a record belongs to, and at which retry level it was read."""
+    """Which source topic a record belongs to, and at which retry level it was read.
+
+    ``observed``: read from another group's retry or dead-letter topic (``observes`` in
+    topology.yaml); to this group it is a first delivery, and its failures take this
+    group's own path for the source topic.
+    """
 
     source_topic: str
-    level: int | None  # None: read from the source topic itself
+    level: int | None  # None: read from the source topic itself, or observed
+    observed: bool = False
 
     @property
     def attempt(self) -> int:
@@ -58,12 +64,18 @@ class RetryPath:
         for topic in group.subscriptions:
             for level, name in enumerate(group.retry_topics(topic)):
                 self._positions[name] = Position(topic, level)
+        for name, topic in group.observed.items():
+            self._positions[name] = Position(topic, None, observed=True)
 
     def position(self, topic: str) -> Position:
         return self._positions[topic]
 
-    def retry_topics(self, source_topic: str) -> tuple[str, ...]:
-        return self.group.retry_topics(source_topic)
+    def retry_topics(self, topic: str) -> tuple[str, ...]:
+        """The group's retry topics for a topic it reads (none for an observed topic: its
+        source topic's own partitions hold them)."""
+        if self.position(topic).observed:
+            return ()
+        return self.group.retry_topics(topic)
 
     @property
     def last_level(self) -> int:
@@ -136,7 +148,7 @@ def failure_of(
     it was first published, the attempt, the error, and when it is due again. The one
     builder of failure headers, for the retry path and the exactly-once stages alike."""
     headers = record.headers
-    from_source = position.level is None
+    from_source = position.level is None and not position.observed
     return Failure(
         original_topic=position.source_topic,
         original_partition=record.partition,
@@ -159,7 +171,8 @@ def _error_class(error: BaseException) -> str:
 
 
 def source_offset(record: ConsumedRecord, position: Position) -> int:
-    """The record's offset in its source topic, also when read from a retry topic."""
-    if position.level is None:
+    """The record's offset in its source topic, also when read from a retry topic (or an
+    observed one)."""
+    if position.level is None and not position.observed:
         return record.offset
     return int_header(record.headers, ORIGINAL_OFFSET) or 0

@@ -74,6 +74,7 @@ class ServiceRunner:
     ) -> None:
         self.service = service
         self.group = topology.consumer(service.name)
+        # By source topic (observed topics are read as their source topic's records).
         self._routed_types = {
             topic: frozenset(
                 event_type
@@ -153,7 +154,7 @@ class ServiceRunner:
             # Static membership for the group consumer only: the retry consumer is assigned
             # by hand and joins no group.
             main_config["group.instance.id"] = static_member_id(
-                self._settings.instance_id, self.group.subscriptions
+                self._settings.instance_id, self.group.reads
             )
         self._main_watch = BrokerWatch(self.group.name)
         self._main = Consumer({**main_config, **self._main_watch.config()})
@@ -170,7 +171,7 @@ class ServiceRunner:
         )
         with self._signals():
             self._main.subscribe(
-                list(self.group.subscriptions),
+                list(self.group.reads),
                 on_assign=self._on_assign,
                 on_revoke=self._on_revoke,
                 on_lost=self._on_lost,
@@ -310,6 +311,7 @@ class ServiceRunner:
                     [
                         ((tp.topic, tp.partition), self._retry_path.retry_topics(tp.topic))
                         for tp in partitions
+                        if not self._retry_path.position(tp.topic).observed
                     ],
                 )
             )

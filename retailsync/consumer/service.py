@@ -16,7 +16,9 @@ class HandlerContext:
 
     ``attempt`` counts delivery rounds: 1 from the source topic, 2 from the first retry
     topic, and so on. ``topic``/``partition``/``offset`` are the source record's, also when
-    the event arrives from a retry topic.
+    the event arrives from a retry topic. ``observed_at`` is the topic and offset of the
+    record read when it came from another group's retry or dead-letter topic (``observes``);
+    its headers then say what that group's handler failed with.
     """
 
     key: str | None
@@ -26,6 +28,7 @@ class HandlerContext:
     offset: int
     attempt: int
     traceparent: str | None
+    observed_at: tuple[str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,8 @@ class RetryPolicy(_Strict):
 class _ConsumerEntry(_Strict):
     description: str = ""
     subscriptions: list[str] = Field(min_length=1)
+    # Other groups whose retry and dead-letter topics of these subscriptions it also reads.
+    observes: list[str] = []
     retry: RetryPolicy = RetryPolicy()
 
 
@@ -150,6 +152,14 @@ class ConsumerGroup(BaseModel):
     description: str
     subscriptions: tuple[str, ...]
     retry: RetryPolicy
+    # The observed groups' retry and dead-letter topics this group reads, each with the
+    # subscription it derives from: what those groups could not apply, seen from here.
+    observed: Mapping[str, str] = Field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def reads(self) -> tuple[str, ...]:
+        """Every topic the group consumes: its subscriptions, then the observed topics."""
+        return (*self.subscriptions, *self.observed)
 
     def retry_topic(self, topic: str, delay_ms: int) -> str:
         return f"{topic}.{self.name}.retry.{format_duration_ms(delay_ms)}"
@@ -266,6 +276,10 @@ class _Resolver:
             name: self._consumer(name, entry, declared)
             for name, entry in self._file.consumers.items()
         }
+        consumers = {
+            name: self._observing(group, self._file.consumers[name].observes, consumers)
+            for name, group in consumers.items()
+        }
         topics = dict(declared)
         for group in consumers.values():
             for derived in self._derived_topics(group, declared):
@@ -358,6 +372,25 @@ class _Resolver:
             subscriptions=tuple(entry.subscriptions),
             retry=entry.retry,
         )
+
+    def _observing(
+        self, group: ConsumerGroup, observes: list[str], groups: Mapping[str, ConsumerGroup]
+    ) -> ConsumerGroup:
+        observed: dict[str, str] = {}
+        for index, name in enumerate(observes):
+            key = f"consumers.{group.name}.observes[{index}]"
+            other = groups.get(name)
+            if other is None:
+                raise self._fail(key, f"group {name!r} is not declared in consumers")
+            if other.name == group.name:
+                raise self._fail(key, "a group cannot observe its own failures")
+            shared = [topic for topic in other.subscriptions if topic in group.subscriptions]
+            if not shared:
+                raise self._fail(key, f"group {name!r} reads none of this group's subscriptions")
+            for topic in shared:
+                for failure_topic in (*other.retry_topics(topic), other.dead_letter_topic(topic)):
+                    observed[failure_topic] = topic
+        return group.model_copy(update={"observed": MappingProxyType(observed)})
 
     def _derived_topics(
         self, group: ConsumerGroup, topics: Mapping[str, TopicSpec]

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,8 @@ class Operated:
     pipeline: Pipeline
     directory: Path
     unique: str
+    # More RETAILSYNC_ variables for the CLI, e.g. a part's settings.
+    variables: dict[str, str] = field(default_factory=dict)
 
     @property
     def other_group(self) -> str:
@@ -68,6 +70,7 @@ class Operated:
             RETAILSYNC_DEAD_LETTER_STATE_TOPIC=f"{self.unique}.dlt-state",
             RETAILSYNC_LOG_LEVEL="WARNING",
         )
+        env.update(self.variables)
         return env
 
     def cli(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -125,3 +125,42 @@ def test_the_cli_exits_2_with_the_key_path_for_a_broken_file(tmp_path: Path) -> 
     )  # fmt: skip
     assert result.returncode == 2
     assert "consumers.billing.subscriptions[0]: topic 'shop.order' is not declared" in result.stderr
+
+
+OBSERVING = (
+    MINIMAL
+    + """
+  lifecycle:
+    subscriptions: [shop.orders, shop.stock]
+    observes: [OBSERVED]
+    retry: {delays: []}
+"""
+)
+
+
+def test_an_observing_group_reads_the_failure_topics_of_what_it_shares() -> None:
+    topology = parse_topology(OBSERVING.replace("OBSERVED", "billing"), "t.yaml")
+    lifecycle = topology.consumer("lifecycle")
+    # billing reads only shop.orders: its failures of that topic, each with its source.
+    assert dict(lifecycle.observed) == {
+        "shop.orders.billing.retry.10s": "shop.orders",
+        "shop.orders.billing.retry.1m": "shop.orders",
+        "shop.orders.billing.retry.10m": "shop.orders",
+        "shop.orders.billing.dlt": "shop.orders",
+    }
+    assert lifecycle.reads == ("shop.orders", "shop.stock", *lifecycle.observed)
+    assert topology.consumer("billing").observed == {}
+
+
+@pytest.mark.parametrize(
+    ("observed", "reason"),
+    [
+        ("nobody", "group 'nobody' is not declared in consumers"),
+        ("lifecycle", "a group cannot observe its own failures"),
+    ],
+)
+def test_an_observed_group_must_be_another_declared_one(observed: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_topology(OBSERVING.replace("OBSERVED", observed), "t.yaml")
+    assert caught.value.key == "consumers.lifecycle.observes[0]"
+    assert caught.value.reason == reason
