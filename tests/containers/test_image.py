@@ -86,6 +86,15 @@ def answers(url: str) -> bool:
         return False
 
 
+# What a service keeps on a volume of its own (the manifests give it one), here a tmpfs.
+STATE = {
+    "order-lifecycle": (
+        "--tmpfs", "/var/lib/retailsync:rw,mode=1777",
+        "--env", "RETAILSYNC_LIFECYCLE_DATABASE=/var/lib/retailsync/order-lifecycle.sqlite3",
+    ),
+}  # fmt: skip
+
+
 def run_options(environment: dict[str, str]) -> list[str]:
     """What the Kubernetes manifests ask of the runtime, asked of podman."""
     options = ["--network", "host", "--read-only", "--cap-drop", "ALL"]
@@ -134,7 +143,7 @@ def containers(
             running.started[name] = time.monotonic()
             podman(
                 "run", "--detach", "--name", running.names[name],
-                *run_options(environment | port), IMAGE, *command,
+                *run_options(environment | port), *STATE.get(name, ()), IMAGE, *command,
             )  # fmt: skip
         yield running, environment
     finally:
