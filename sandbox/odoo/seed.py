@@ -22,11 +22,17 @@ TAXES = [
 ]
 # A pricelist per currency but CAD: an order in CAD has no pricelist to land in.
 PRICELISTS = [("Default", "USD"), ("EUR", "EUR"), ("GBP", "GBP")]
+# A fresh database's journals with Invoicing: invoices, then where payments land.
+JOURNALS = [
+    ("Customer Invoices", "INV", "sale"),
+    ("Bank", "BNK1", "bank"),
+    ("Cash", "CSH1", "cash"),
+]
 
 
 def seed(env: Env, *, login: str) -> None:
-    """Create the company, users, countries, currencies, taxes, pricelists, unit, warehouse
-    ``WH`` and its locations. No product: change capture would publish it."""
+    """Create the company, users, countries, currencies, taxes, pricelists, journals, unit,
+    warehouse ``WH`` and its locations. No product: change capture would publish it."""
     partners = env["res.partner"].create(
         [
             {"name": "YourCompany", "is_company": True},
@@ -72,6 +78,9 @@ def seed(env: Env, *, login: str) -> None:
     )
     env["product.pricelist"].create(
         [{"name": name, "currency_id": by_code[code]} for name, code in PRICELISTS]
+    )
+    env["account.journal"].create(
+        [{"name": name, "code": code, "type": kind} for name, code, kind in JOURNALS]
     )
     env["ir.model"].create(
         [{"model": name, "name": model._description or name} for name, model in REGISTRY.items()]
