@@ -1,5 +1,8 @@
 """odoo-orders: storefront orders, edits, payments, refunds and cancellations applied to Odoo.
 
+Authorizations are chatter notes; captures, refunds and the cancellation of a paid order
+are accounting (``accounting``): invoices, payments and credit notes.
+
 Test orders (``test`` on order_created and order_edited) are skipped unless
 ``RETAILSYNC_ODOO_ORDERS_APPLY_TEST_ORDERS`` is set: a skipped order's later payments and
 cancellation find no order and end in the dead-letter topic after the retry topics, with
@@ -14,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 
+from consumers.odoo_orders.accounting import Ledger
 from consumers.odoo_orders.edits import apply_edit
 from consumers.odoo_orders.lifecycle import cancel, post_money_note
 from consumers.odoo_orders.orders import OrderBook
@@ -24,7 +28,6 @@ from retailsync.events import (
     OrderCreated,
     OrderEdited,
     PaymentAuthorized,
-    PaymentCaptured,
     RefundIssued,
 )
 from retailsync.odoo import OdooClient, OdooSettings
@@ -58,15 +61,21 @@ def make_service(
         if applies(event):
             apply_edit(odoo(), event, own())
 
-    @service.handler("payment_authorized", "payment_captured", "refund_issued", target="odoo")
-    def note_money(
-        event: PaymentAuthorized | PaymentCaptured | RefundIssued, _: HandlerContext
-    ) -> None:
+    @service.handler("payment_authorized", target="odoo")
+    def note_authorization(event: PaymentAuthorized, _: HandlerContext) -> None:
         post_money_note(odoo(), event)
+
+    @service.batch_handler("payment_captured", target="odoo", max_items=200)
+    def book_payments(items: Sequence[Item]) -> Mapping[int, BaseException]:
+        return Ledger(odoo(), own()).capture([item.event for item in items])
+
+    @service.handler("refund_issued", target="odoo")
+    def book_refund(event: RefundIssued, _: HandlerContext) -> None:
+        Ledger(odoo(), own()).refund(event)
 
     @service.handler("order_cancelled", target="odoo")
     def cancel_order(event: OrderCancelled, _: HandlerContext) -> None:
-        cancel(odoo(), event)
+        cancel(odoo(), event, Ledger(odoo(), own()))
 
     return service
 
