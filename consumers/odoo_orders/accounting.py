@@ -11,11 +11,12 @@ and creates nothing. The payment's memo is Odoo's own (the invoice number), as t
 gives it when it pays several invoices in one call. A capture whose invoice has nothing
 left due is taken as applied already (a crash after the payment, before its external id).
 
-Under a backlog the captures of a batch cost a fixed number of calls: one search each for
-the external ids, the orders and the journals, two for the invoice wizard, a read of the
-invoices, one ``action_post``, two per journal for the payment wizard (every capture that
-pays its invoice in full), one read of the payments and one ``create`` of their external
-ids. A partial capture costs its own wizard (two calls).
+Under a backlog the captures of a batch (handled with their orders, ``in_key_order``) cost
+a fixed number of calls: one search each for the external ids, the orders and the journals,
+two for the invoice wizard, a read of the orders' invoices and one of the invoices, one
+``action_post``, two per journal for the payment wizard (every capture that pays its invoice
+in full), one read of the payments and one ``create`` of their external ids. A partial
+capture costs its own wizard and read (three calls).
 
 refund_issued: a credit note (``out_refund`` reversing the invoice, ``ref`` naming the
 refund) of the refunded lines (the invoice's lines for them, at the refunded quantity),
@@ -75,7 +76,21 @@ class Ledger:
         self._settings = settings
 
     def capture(self, events: Sequence[PaymentCaptured]) -> dict[int, BaseException]:
-        """Invoice, post and pay the orders of ``events``; failures by position."""
+        """Invoice, post and pay the orders of ``events``; failures by position (a capture
+        re-delivered within ``events`` shares its first delivery's outcome)."""
+        first: dict[str, int] = {}
+        for index, event in enumerate(events):
+            first.setdefault(event.payment_ref, index)
+        unique = sorted(first.values())
+        failed = self._capture([events[index] for index in unique])
+        by_ref = {events[unique[position]].payment_ref: e for position, e in failed.items()}
+        return {
+            index: by_ref[event.payment_ref]
+            for index, event in enumerate(events)
+            if event.payment_ref in by_ref
+        }
+
+    def _capture(self, events: Sequence[PaymentCaptured]) -> dict[int, BaseException]:
         names = {_xml_name(event.payment_ref) for event in events}
         done = {
             str(row["name"])
