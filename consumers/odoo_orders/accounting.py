@@ -186,7 +186,12 @@ class Ledger:
         """Credit ``amount`` of the order (``None``: all it paid; ``lines``: the refunded
         quantity by the channel's line ref, ``None`` for every line in full) and pay it back."""
         [row] = self._odoo.read(ORDER, [order_id], ["invoice_ids"])
-        moves = self._odoo.read(MOVE, list(row["invoice_ids"]), MOVE_FIELDS)
+        invoices = list(row["invoice_ids"])
+        # A credit note with no line of the order (an amount refunded) is not among the
+        # order's invoices: it is found by the invoice it reverses.
+        moves = self._odoo.search_read(
+            MOVE, ["|", ("id", "in", invoices), ("reversed_entry_id", "in", invoices)], MOVE_FIELDS
+        )
         posted = [move for move in moves if move["state"] == "posted"]
         note = next((move for move in posted if move["ref"] == ref), None)
         if note is None:
@@ -196,14 +201,13 @@ class Ledger:
             if wanted > paid + _HALF_CENT:
                 raise PermanentError(
                     f"order {order_ref}: the refund ({ref}) of {wanted} {currency} is more than "
-                    f"the customer paid: {paid} {currency}"
+                    f"the customer paid and was not refunded yet: {paid} {currency}"
                 )
-            invoices = [move for move in posted if move["move_type"] == "out_invoice"]
-            if not wanted or not invoices:
+            paid_invoices = [move for move in posted if move["move_type"] == "out_invoice"]
+            if not wanted or not paid_invoices:
                 return  # nothing was paid: nothing to credit
-            note = self._credit_note(
-                order_ref, invoices[-1], ref, wanted, lines=lines, shipping=shipping
-            )
+            latest = max(paid_invoices, key=lambda move: int(move["id"]))
+            note = self._credit_note(order_ref, latest, ref, wanted, lines=lines, shipping=shipping)
         if Decimal(str(note["amount_residual"])):
             journal = self._refund_journal(payment_ref)
             self._pay([int(note["id"])], journal, Decimal(str(note["amount_residual"])))

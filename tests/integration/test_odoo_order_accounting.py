@@ -1,8 +1,8 @@
 """odoo-orders' accounting against the real broker and the sandbox Odoo: a capture becomes
 a posted invoice paid in the journal mapped from its gateway, exactly once after
-re-delivery; a refund becomes a credit note of the refunded line, paid back; a refund
-larger than what was paid is dead-lettered naming both amounts; a paid order cancelled is
-refunded in full."""
+re-delivery; a refund becomes a credit note of the refunded line (or of its amount), paid
+back, once; a refund larger than what is left paid is dead-lettered naming both amounts; a
+paid order cancelled is refunded in full."""
 
 from __future__ import annotations
 
@@ -135,19 +135,26 @@ def test_a_refund_becomes_a_credit_note_of_its_line_paid_back(
     assert Decimal(str(back["amount"])) == refund.amount
 
 
-def test_a_refund_above_what_was_paid_is_dead_lettered_naming_both_amounts(
+def test_a_refund_above_what_is_left_paid_is_dead_lettered_naming_both_amounts(
     pipeline: Pipeline, client: OdooClient, applier: ConsumerService
 ) -> None:
     [sku] = new_skus(client, 1)
     ref = f"shop:{uuid.uuid4().hex[:8]}"
-    too_much = _refund(ref, amount=Decimal("50.00"), lines=())
-    pipeline.publish(created(ref, sku), _payment(ref), too_much)
+    goodwill = _refund(ref, amount=Decimal("20.00"), lines=(), refund_ref=f"goodwill-{ref}")
+    too_much = _refund(ref, amount=Decimal("10.00"), lines=())  # 8.12 is left of 28.12
+    pipeline.publish(created(ref, sku), _payment(ref), goodwill, goodwill, too_much)
     with pipeline.running(applier):
         (dead,) = pipeline.records(f"{pipeline.topic}.{pipeline.group}.dlt", timeout_s=30, expect=1)
     reason = h.text_header(dead.headers, h.ERROR_MESSAGE) or ""
-    assert "50.00" in reason
-    assert "28.12" in reason
-    assert books_of(client, ref) == [("out_invoice", "paid")]  # no credit note
+    assert "10.00" in reason
+    assert "8.12" in reason
+    # The goodwill refund, re-delivered, is one credit note of no line, paid back.
+    [note] = client.search_read(
+        "account.move",
+        [("move_type", "=", "out_refund"), ("ref", "=", f"retailsync refund goodwill-{ref}")],
+        ["amount_total", "payment_state"],
+    )
+    assert (note["amount_total"], note["payment_state"]) == (20.0, "paid")
 
 
 def test_a_paid_order_cancelled_is_refunded_in_full(

@@ -16,6 +16,7 @@ from consumers.odoo_orders.money import line_taxes_field
 from retailsync.odoo import OdooClient
 from retailsync.odoo.errors import OdooUserError
 
+from .conftest import Target
 from .helpers import new_customer, new_product
 
 pytestmark = pytest.mark.contract
@@ -106,6 +107,18 @@ def _move(client: OdooClient, move: int) -> dict[str, Any]:
 def _bank(client: OdooClient) -> int:
     [journal] = client.search_read("account.journal", [("type", "=", "bank")], ["id"], limit=1)
     return int(journal["id"])
+
+
+def test_payments_land_in_the_bank_journal_and_up_to_18_a_cash_journal(
+    client: OdooClient, odoo_target: Target
+) -> None:
+    journals = client.search_read(
+        "account.journal", [("type", "in", ["bank", "cash"])], ["name", "code", "type"],
+        order="sequence, id",
+    )  # fmt: skip
+    found = [(row["name"], row["code"], row["type"]) for row in journals]
+    assert found[0] == ("Bank", "BNK1", "bank")  # a fresh database's first
+    assert (("Cash", "CSH1", "cash") in found) == (odoo_target.major_version < 19)
 
 
 def test_the_invoice_wizard_invoices_what_a_confirmed_order_has_to_invoice(
