@@ -19,13 +19,14 @@ in full), one read of the payments and one ``create`` of their external ids. A p
 capture costs its own wizard and read (three calls).
 
 refund_issued: a credit note (``out_refund`` reversing the invoice, ``ref`` naming the
-refund) of the refunded lines (the invoice's lines for them, at the refunded quantity),
-shipping (the delivery line, in proportion) and any amount left (an adjustment line
-without tax), so that its total is the refund's; posted, which reconciles it with what the
-invoice still owes, and what is left paid back with an outbound payment in the journal of
-the refunded payment. A refund larger than what the customer paid (paid less refunded so
-far) is a permanent error naming both amounts. A re-delivered refund finds its credit
-note by ``ref``.
+refund, ``invoice_origin`` the order) of the refunded lines (the invoice's lines for them,
+at the refunded quantity), shipping (the delivery line, in proportion) and any amount left
+(an adjustment line without tax), so that its total is the refund's; posted, which
+reconciles it with what the invoice still owes, and what is left paid back with an
+outbound payment in the journal of the refunded payment. A refund larger than what the
+customer paid (paid less refunded so far) is a permanent error naming both amounts. A
+re-delivered refund finds its credit note by ``ref`` (among the order's invoices and the
+credit notes reversing them).
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ INVOICE_WIZARD = "sale.advance.payment.inv"
 PAYMENT_WIZARD = "account.payment.register"
 PAYMENT_KIND = "account_payment"
 MOVE_FIELDS = ["move_type", "state", "amount_total", "amount_residual", "currency_id", "ref"]
+MOVE_FIELDS += ["invoice_origin"]
+# A refund's credit note's ``ref`` is this and the channel's refund ref.
+REFUND_REF = "retailsync refund"
 LINE_FIELDS = ["product_id", "name", "quantity", "price_unit", "discount", "tax_ids"]
 LINE_FIELDS += ["sale_line_ids", "price_total"]
 _HALF_CENT = Decimal("0.005")
@@ -165,7 +169,7 @@ class Ledger:
         self.refund_order(
             int(order["id"]),
             event.order_ref,
-            f"retailsync refund {event.refund_ref}",
+            f"{REFUND_REF} {event.refund_ref}",
             event.amount,
             lines={line.line_ref: line.quantity for line in event.lines},
             shipping=event.shipping_amount,
@@ -254,6 +258,7 @@ class Ledger:
                     "partner_id": head["partner_id"][0],
                     "currency_id": invoice["currency_id"][0],
                     "reversed_entry_id": invoice["id"],
+                    "invoice_origin": invoice["invoice_origin"],
                     "ref": ref,
                     "invoice_line_ids": commands,
                 }

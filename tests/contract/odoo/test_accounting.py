@@ -273,3 +273,36 @@ def test_a_credit_note_of_a_paid_invoice_is_paid_back(client: OdooClient, unique
     paid_back = _move(client, note)
     assert (paid_back["amount_residual"], paid_back["payment_state"]) == (0.0, "paid")
     assert _move(client, invoice)["payment_state"] == "paid"
+
+
+def test_a_payment_matched_to_no_invoice_is_found_by_its_empty_invoices(
+    client: OdooClient, unique: str
+) -> None:
+    invoice = _posted_invoice(client, unique)
+    matched = _pay(client, [invoice])["res_id"]
+    [partner] = client.read("account.move", [invoice], ["partner_id"])
+    [stray] = client.create(
+        "account.payment",
+        [{"partner_id": partner["partner_id"][0], "amount": 5.0, "payment_type": "inbound"}],
+    )
+    client.call("account.payment", "action_post", [stray])
+
+    mine = [("partner_id", "=", partner["partner_id"][0])]
+    unmatched = client.search_read("account.payment", [*mine, ("invoice_ids", "=", False)], ["id"])
+    paying = client.search_read(
+        "account.payment", [*mine, ("invoice_ids", "in", [invoice])], ["id"]
+    )
+
+    assert [row["id"] for row in unmatched] == [stray]
+    assert [row["id"] for row in paying] == [matched]
+
+
+def test_an_order_is_found_by_its_tag_name(client: OdooClient, unique: str) -> None:
+    order = _confirmed_order(client, unique)
+    [tag] = client.create("crm.tag", [{"name": f"Contract tag {unique}"}])
+    client.write("sale.order", [order], {"tag_ids": [[4, tag]]})
+
+    found = client.search_read("sale.order", [("tag_ids.name", "=", f"Contract tag {unique}")],
+                               ["id"])  # fmt: skip
+
+    assert [row["id"] for row in found] == [order]
