@@ -31,8 +31,9 @@ credit notes reversing them).
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -62,6 +63,8 @@ LINE_FIELDS = ["product_id", "name", "quantity", "price_unit", "discount", "tax_
 LINE_FIELDS += ["sale_line_ids", "price_total"]
 _HALF_CENT = Decimal("0.005")
 
+log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True, slots=True)
 class Invoice:
@@ -70,6 +73,10 @@ class Invoice:
     id: int
     residual: Decimal
     currency: str
+
+
+# A capture to book: its position, the event and the invoice it pays.
+_Capture = tuple[int, PaymentCaptured, Invoice]
 
 
 class Ledger:
@@ -115,37 +122,77 @@ class Ledger:
             if event.order_ref not in orders:
                 failures[index] = OrderNotYetError(event.order_ref)
         todo = [(index, event) for index, event in todo if index not in failures]
-        invoices = self._invoices(
+        if not todo:
+            return failures
+        invoices, refused = self._invoices(
             {orders[e.order_ref]["id"] for _, e in todo if orders[e.order_ref]["to_invoice"]},
             {orders[event.order_ref]["id"] for _, event in todo},
         )
+        full, partial = self._plan(todo, orders, invoices, refused, failures)
+        self._book(full, partial, failures)
+        return failures
+
+    def _plan(
+        self,
+        todo: Sequence[tuple[int, PaymentCaptured]],
+        orders: Mapping[str, Mapping[str, Any]],
+        invoices: Mapping[int, Invoice],
+        refused: Mapping[int, PermanentError],
+        failures: dict[int, BaseException],
+    ) -> tuple[dict[int, list[_Capture]], list[tuple[_Capture, int]]]:
+        """The captures that pay their invoice in full, by journal, and the others with
+        their journal; a capture that cannot be booked goes to ``failures``."""
         journals = self._journals()
-        full: dict[int, list[tuple[int, PaymentCaptured, Invoice]]] = defaultdict(list)
-        partial: list[tuple[int, PaymentCaptured, Invoice, int]] = []
+        full: dict[int, list[_Capture]] = defaultdict(list)
+        partial: list[tuple[_Capture, int]] = []
         seen: set[int] = set()
         for index, event in todo:
+            order = orders[event.order_ref]["id"]
             try:
-                invoice = _invoice_for(event, invoices.get(orders[event.order_ref]["id"]))
+                if order in refused:
+                    raise refused[order]
+                invoice = _invoice_for(event, invoices.get(order))
                 journal = self._journal(journals, event.gateway)
             except PermanentError as error:
                 failures[index] = error
                 continue
             if not invoice.residual:
-                continue  # paid already: this capture was applied before its id was kept
+                # Paid already: this capture was applied before its id was kept (a crash
+                # between the two), or pays more than the order's invoices ask.
+                log.warning(
+                    "order %s: the payment %s finds its invoice paid; not booked again",
+                    event.order_ref,
+                    event.payment_ref,
+                )
+                continue
             if invoice.residual == event.amount and invoice.id not in seen:
                 full[journal].append((index, event, invoice))
             else:
-                partial.append((index, event, invoice, journal))
+                partial.append(((index, event, invoice), journal))
             seen.add(invoice.id)
+        return full, partial
+
+    def _book(
+        self,
+        full: Mapping[int, list[_Capture]],
+        partial: list[tuple[_Capture, int]],
+        failures: dict[int, BaseException],
+    ) -> None:
+        """Pay the invoices (all of a journal's in one call) and keep each payment's
+        external id."""
         paid: dict[int, int] = {}  # payment id by invoice id
         for journal, group in full.items():
-            paid.update(self._pay([invoice.id for _, _, invoice in group], journal))
+            try:
+                paid.update(self._pay([invoice.id for _, _, invoice in group], journal))
+            except PermanentError:  # one invoice Odoo will not pay: each alone, to find it
+                partial.extend((capture, journal) for capture in group)
         keys = {
             paid[invoice.id]: event.payment_ref
             for group in full.values()
             for _, event, invoice in group
+            if invoice.id in paid
         }
-        for index, event, invoice, journal in partial:
+        for (index, event, invoice), journal in partial:
             try:
                 payment = self._pay([invoice.id], journal, event.amount)[invoice.id]
                 keys[payment] = event.payment_ref
@@ -159,7 +206,6 @@ class Ledger:
                     for payment, ref in keys.items()
                 ],
             )
-        return failures
 
     def refund(self, event: RefundIssued) -> None:
         """A credit note for the refund and the money paid back, once."""
@@ -327,17 +373,12 @@ class Ledger:
             for row in rows
         }
 
-    def _invoices(self, to_invoice: set[int], order_ids: set[int]) -> dict[int, Invoice]:
-        """Each order's latest posted invoice, invoicing and posting what is due first."""
-        if to_invoice:
-            try:
-                self._invoice(sorted(to_invoice))
-            except PermanentError:
-                for order in sorted(to_invoice):  # find the order Odoo cannot invoice
-                    try:
-                        self._invoice([order])
-                    except PermanentError:
-                        continue
+    def _invoices(
+        self, to_invoice: set[int], order_ids: set[int]
+    ) -> tuple[dict[int, Invoice], dict[int, PermanentError]]:
+        """Each order's latest posted invoice, invoicing and posting what is due first; and
+        why Odoo would not invoice or post one, by order."""
+        refused = _each_alone(sorted(to_invoice), self._invoice)
         rows = self._odoo.read(ORDER, sorted(order_ids), ["invoice_ids"])
         moves = self._odoo.search_read(
             MOVE,
@@ -349,24 +390,28 @@ class Ledger:
             ["state", "amount_total", "amount_residual", "currency_id"],
         )
         drafts = [int(move["id"]) for move in moves if move["state"] == "draft"]
-        if drafts:
-            self._odoo.call(MOVE, "action_post", drafts)
+        unposted = _each_alone(drafts, lambda ids: self._odoo.call(MOVE, "action_post", ids))
         by_id = {
             int(move["id"]): Invoice(
                 int(move["id"]),
-                Decimal(
-                    str(move["amount_total" if move["state"] == "draft" else "amount_residual"])
-                ),
+                # A draft's amount due is its total, once posted too.
+                Decimal(str(move["amount_residual"])),
                 str(move["currency_id"][1]),
             )
             for move in moves
+            if int(move["id"]) not in unposted
         }
         found: dict[int, Invoice] = {}
         for row in rows:
+            order = int(row["id"])
             mine = [by_id[move] for move in row["invoice_ids"] if move in by_id]
             if mine:
-                found[int(row["id"])] = max(mine, key=lambda invoice: invoice.id)
-        return found
+                found[order] = max(mine, key=lambda invoice: invoice.id)
+            elif order not in refused:
+                errors = [unposted[move] for move in row["invoice_ids"] if move in unposted]
+                if errors:
+                    refused[order] = errors[0]
+        return found, refused
 
     def _invoice(self, order_ids: Sequence[int]) -> None:
         [wizard] = self._odoo.create(
@@ -420,6 +465,26 @@ class Ledger:
         ids = [action["res_id"]] if "res_id" in action else list(action["domain"][0][2])
         rows = self._odoo.read(PAYMENT, ids, ["reconciled_invoice_ids"])
         return {move: int(row["id"]) for row in rows for move in row["reconciled_invoice_ids"]}
+
+
+def _each_alone(
+    targets: Sequence[int], action: Callable[[list[int]], object]
+) -> dict[int, PermanentError]:
+    """``action`` on every target at once; if Odoo refuses, on each alone: who it refused."""
+    if not targets:
+        return {}
+    try:
+        action(list(targets))
+        return {}
+    except PermanentError:
+        pass  # one transaction: one refusal undid them all; find which
+    refused: dict[int, PermanentError] = {}
+    for target in targets:
+        try:
+            action([target])
+        except PermanentError as error:
+            refused[target] = error
+    return refused
 
 
 def _invoice_for(event: PaymentCaptured, invoice: Invoice | None) -> Invoice:
