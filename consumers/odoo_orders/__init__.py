@@ -51,7 +51,9 @@ def make_service(
 
     # Overtakes: the payments, edits and cancellation of an order that arrived before it
     # are parked until it exists, so it must not wait behind them. In key order: a shop
-    # sends each order's capture right behind it, so a backlog's batch holds both.
+    # sends each order's capture right behind it, so a backlog's batch holds both. A
+    # capture overtakes too (one handler): it is idempotent, but it may pass a parked edit
+    # of its order and invoice the lines as they were.
     @service.batch_handler(
         "order_created",
         "payment_captured",
