@@ -1,10 +1,13 @@
-"""odoo-orders under a backlog: orders/s applied to the sandbox Odoo and RPC calls per event.
+"""odoo-orders under a backlog: orders/s applied to the sandbox Odoo and RPC calls per order.
 
 Starts its own Kafka (retailsync's launcher, free loopback ports) and sandbox Odoo, publishes
-a backlog of order_created events, then runs the service until every order is confirmed.
-Each order has taxes and shipping with its tax: half in EUR with 19 % included in the
-prices, half in USD with 7 % on top; their Odoo totals must be the channel's (the bench
-says how many orders were flagged for finance, which should be none).
+a backlog of order_created events, each followed by its payment_captured (as a shop that
+takes the money at checkout sends them), then runs the service until every order is
+confirmed, invoiced and paid. Each order has taxes and shipping with its tax: half in EUR
+with 19 % included in the prices, half in USD with 7 % on top, paid through two gateways
+mapped to the Bank and Cash journals; their Odoo totals must be the channel's (the bench
+says how many orders were flagged for finance, which should be none, and how many invoices
+are not paid, which should be none).
 Run: python -m bench.odoo_orders [ORDERS] (default 10000)
 """
 
@@ -23,9 +26,17 @@ from typing import Any
 from confluent_kafka.admin import AdminClient
 
 from consumers.odoo_orders import make_service
+from consumers.odoo_orders.settings import OrdersSettings
 from retailsync.broker import LocalCluster, free_port_block
 from retailsync.consumer import RunnerOptions, ServiceRunner
-from retailsync.events import OrderCreated, OrderLine, TaxLine, load_catalogue
+from retailsync.events import (
+    Event,
+    OrderCreated,
+    OrderLine,
+    PaymentCaptured,
+    TaxLine,
+    load_catalogue,
+)
 from retailsync.events.examples import AT, SHOP, example_events
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.publisher import Publisher
@@ -40,6 +51,8 @@ ROOT = Path(__file__).parents[1]
 SKUS = 50
 # odoo-orders' default shipping and adjustment products.
 EXTRA = ("DELIVERY", "ADJUSTMENT")
+# Each gateway's money lands in its own journal of a fresh database.
+JOURNALS = {"card": "Bank", "cash_on_delivery": "Cash"}
 
 
 class CountingClient:
@@ -59,25 +72,39 @@ class CountingClient:
         return counted
 
 
-def orders(count: int) -> list[OrderCreated]:
-    """Orders that add up, half of them in EUR with tax included, half in USD without."""
+def orders(count: int) -> list[Event]:
+    """Orders that add up, half of them in EUR with tax included, half in USD without, each
+    followed by the capture of its total."""
     template = next(e for e in example_events() if isinstance(e, OrderCreated))
-    made = []
+    capture = next(e for e in example_events() if isinstance(e, PaymentCaptured))
+    gateways = sorted(JOURNALS)
+    made: list[Event] = []
     for n in range(count):
         ref = f"bench:{n}"
         envelope = OrderCreated.new_envelope(
             source=SHOP, source_ref=ref, occurred_at=AT, source_version=1
         )
-        made.append(
-            template.model_copy(
-                update={
-                    "envelope": envelope,
-                    "order_ref": ref,
-                    "customer_ref": f"c{n}",
-                    **_money(f"BENCH-{n % SKUS}", included=n % 2 == 0),
-                }
-            )
+        order = template.model_copy(
+            update={
+                "envelope": envelope,
+                "order_ref": ref,
+                "customer_ref": f"c{n}",
+                **_money(f"BENCH-{n % SKUS}", included=n % 2 == 0),
+            }
         )
+        paid = capture.model_copy(
+            update={
+                "envelope": PaymentCaptured.new_envelope(
+                    source=SHOP, source_ref=f"capture-{n}", occurred_at=AT, source_version=1
+                ),
+                "order_ref": ref,
+                "payment_ref": f"capture-{n}",
+                "gateway": gateways[n % len(gateways)],
+                "currency": order.currency,
+                "amount": order.total,
+            }
+        )
+        made.extend((order, paid))
     return made
 
 
@@ -145,29 +172,47 @@ def main() -> None:
                     for event in orders(count):
                         publisher.publish(event)
                 counting = CountingClient(client)
-                service = make_service(lambda: counting, name="odoo-orders")  # type: ignore[arg-type, return-value]
+                own = OrdersSettings(odoo_orders_payment_journals=JOURNALS)
+                service = make_service(
+                    lambda: counting,  # type: ignore[arg-type, return-value]
+                    name="odoo-orders",
+                    settings=lambda: own,
+                )
                 runner = ServiceRunner(
                     service, settings, topology, serde, options=RunnerOptions(poll_timeout_s=0.05)
                 )
                 thread = threading.Thread(target=runner.run)
                 began = time.perf_counter()
                 thread.start()
-                while client.search_count("sale.order", [("state", "=", "sale")]) < count:
+                while (
+                    client.search_count("ir.model.data", [("model", "=", "account.payment")])
+                    < count
+                ):
                     time.sleep(0.5)
                 elapsed = time.perf_counter() - began
                 runner.stop()
                 thread.join()
                 tagged = client.search_read("sale.order", [], ["tag_ids"])
                 flagged = sum(1 for order in tagged if order["tag_ids"])
+                invoices = client.search_read(
+                    "account.move", [("move_type", "=", "out_invoice")], ["payment_state"]
+                )
+                unpaid = sum(1 for invoice in invoices if invoice["payment_state"] != "paid")
+                journals = Counter(
+                    str(row["journal_id"][1])
+                    for row in client.search_read("account.payment", [], ["journal_id"])
+                )
     calls = sum(counting.calls.values())
     print(
-        f"odoo-orders: {count} orders with taxes and shipping from a backlog into the "
-        "sandbox Odoo (JSON-2)"
+        f"odoo-orders: {count} orders with taxes, shipping and a payment each from a backlog "
+        "into the sandbox Odoo (JSON-2)"
     )
-    print(f"  applied and confirmed:   {count / elapsed:,.1f} orders/s ({elapsed:.1f} s)")
-    print(f"  RPC round trips:         {calls} = {calls / count:.4f} per event")
-    print(f"  by call:                 {dict(sorted(counting.calls.items()))}")
-    print(f"  flagged for finance:     {flagged}")
+    print(f"  confirmed, invoiced, paid: {count / elapsed:,.1f} orders/s ({elapsed:.1f} s)")
+    print(f"  RPC round trips:           {calls} = {calls / count:.4f} per order")
+    print(f"  by call:                   {dict(sorted(counting.calls.items()))}")
+    print(f"  flagged for finance:       {flagged}")
+    print(f"  invoices not paid:         {unpaid} of {len(invoices)}")
+    print(f"  payments by journal:       {dict(sorted(journals.items()))}")
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import typer
 
 from commands.drift import order_drift
 from commands.operating import JsonOption, print_json, table
+from consumers.odoo_orders.finance import reconcile_finance
 from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_inventory.drift import stock_drift
 from consumers.storefront_inventory.settings import InventorySettings
@@ -90,4 +91,44 @@ def orders(
         table("Order drift", ("order", "problem"), [(d.order_ref, d.problem) for d in found])
         typer.echo(f"{len(found)} difference(s)")
     if found:
+        raise typer.Exit(1)
+
+
+@app.command()
+def finance(
+    days: Annotated[int, typer.Option(help="Look at documents of the last this many days")] = 30,
+    as_json: JsonOption = False,
+) -> None:
+    """Payments matched to no invoice, orders whose Odoo totals are not the channel's, and
+    refunds of goods with no return received, read from Odoo. Exits 1 when any is found."""
+    since = (datetime.now(UTC) - timedelta(days=days)).date()
+    with OdooClient.from_settings(OdooSettings.load()) as odoo:
+        report = reconcile_finance(odoo, since)
+    kinds = {
+        "unmatched_payments": report.unmatched_payments,
+        "totals_differ": report.totals_differ,
+        "refunds_without_return": report.refunds_without_return,
+    }
+    if as_json:
+        print_json(
+            {
+                kind: [
+                    {
+                        "document": f.document,
+                        "order": f.order,
+                        "amount": str(f.amount),
+                        "currency": f.currency,
+                        "reason": f.reason,
+                    }
+                    for f in found
+                ]
+                for kind, found in kinds.items()
+            }
+        )
+    else:
+        rows = [
+            (f.document, f.order, f"{f.amount} {f.currency}", f.reason) for f in report.findings()
+        ]
+        table(f"Finance since {since}", ("document", "order", "amount", "why"), rows)
+    if report.findings():
         raise typer.Exit(1)

@@ -1,5 +1,8 @@
 """odoo-orders: storefront orders, edits, payments, refunds and cancellations applied to Odoo.
 
+Authorizations are chatter notes; captures, refunds and the cancellation of a paid order
+are accounting (``accounting``): invoices, payments and credit notes.
+
 Test orders (``test`` on order_created and order_edited) are skipped unless
 ``RETAILSYNC_ODOO_ORDERS_APPLY_TEST_ORDERS`` is set: a skipped order's later payments and
 cancellation find no order and end in the dead-letter topic after the retry topics, with
@@ -14,8 +17,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 
+from consumers.odoo_orders.accounting import Ledger
 from consumers.odoo_orders.edits import apply_edit
-from consumers.odoo_orders.lifecycle import cancel, post_money_note
+from consumers.odoo_orders.lifecycle import OrderNotYetError, cancel, post_money_note
 from consumers.odoo_orders.orders import OrderBook
 from consumers.odoo_orders.settings import OrdersSettings
 from retailsync.consumer import ConsumerService, HandlerContext, Item
@@ -46,27 +50,60 @@ def make_service(
         return not event.test or own().odoo_orders_apply_test_orders
 
     # Overtakes: the payments, edits and cancellation of an order that arrived before it
-    # are parked until it exists, so it must not wait behind them.
-    @service.batch_handler("order_created", target="odoo", max_items=200, overtakes=True)
-    def create_orders(items: Sequence[Item]) -> Mapping[int, BaseException]:
-        positions = [index for index, item in enumerate(items) if applies(item.event)]
-        failures = OrderBook(odoo(), own()).create([items[index].event for index in positions])
-        return {positions[index]: error for index, error in failures.items()}
+    # are parked until it exists, so it must not wait behind them. In key order: a shop
+    # sends each order's capture right behind it, so a backlog's batch holds both. A
+    # capture overtakes too (one handler): it is idempotent, but it may pass a parked edit
+    # of its order and invoice the lines as they were.
+    @service.batch_handler(
+        "order_created",
+        "payment_captured",
+        target="odoo",
+        max_items=200,
+        overtakes=True,
+        in_key_order=True,
+    )
+    def create_and_book(items: Sequence[Item]) -> Mapping[int, BaseException]:
+        first: dict[str, int] = {}  # a re-delivered order in the same batch is made once
+        for index, item in enumerate(items):
+            if isinstance(item.event, OrderCreated) and applies(item.event):
+                first.setdefault(item.event.order_ref, index)
+        orders = sorted(first.values())
+        made = OrderBook(odoo(), own()).create([items[index].event for index in orders])
+        failed = {items[orders[position]].event.order_ref: e for position, e in made.items()}
+        failures: dict[int, BaseException] = {
+            index: failed[item.event.order_ref]
+            for index, item in enumerate(items)
+            if isinstance(item.event, OrderCreated) and item.event.order_ref in failed
+        }
+        captures = [
+            (index, item.event)
+            for index, item in enumerate(items)
+            if isinstance(item.event, PaymentCaptured)
+        ]
+        for index, capture in captures:
+            if capture.order_ref in failed:  # its order failed: it follows it
+                failures[index] = OrderNotYetError(capture.order_ref)
+        booking = [(index, capture) for index, capture in captures if index not in failures]
+        booked = Ledger(odoo(), own()).capture([capture for _, capture in booking])
+        failures.update({booking[position][0]: error for position, error in booked.items()})
+        return failures
 
     @service.handler("order_edited", target="odoo")
     def edit_order(event: OrderEdited, _: HandlerContext) -> None:
         if applies(event):
             apply_edit(odoo(), event, own())
 
-    @service.handler("payment_authorized", "payment_captured", "refund_issued", target="odoo")
-    def note_money(
-        event: PaymentAuthorized | PaymentCaptured | RefundIssued, _: HandlerContext
-    ) -> None:
+    @service.handler("payment_authorized", target="odoo")
+    def note_authorization(event: PaymentAuthorized, _: HandlerContext) -> None:
         post_money_note(odoo(), event)
+
+    @service.handler("refund_issued", target="odoo")
+    def book_refund(event: RefundIssued, _: HandlerContext) -> None:
+        Ledger(odoo(), own()).refund(event)
 
     @service.handler("order_cancelled", target="odoo")
     def cancel_order(event: OrderCancelled, _: HandlerContext) -> None:
-        cancel(odoo(), event)
+        cancel(odoo(), event, Ledger(odoo(), own()))
 
     return service
 

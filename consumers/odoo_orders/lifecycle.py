@@ -1,7 +1,9 @@
-"""What happens to an order after it was placed: payments, refunds and cancellation.
+"""What happens to an order after it was placed: authorizations and cancellation.
 
-Payments and refunds are posted in the order's chatter, where Odoo users read them on the
-order's form; the note names the event id, so a re-delivered event posts nothing twice.
+An authorization is posted in the order's chatter, where Odoo users read it on the order's
+form, with no accounting entry (nothing was taken yet); the note names the event id, so a
+re-delivered event posts nothing twice. A cancelled order that was paid is refunded first
+(``accounting``: a credit note and the money paid back), then cancelled.
 
 A payment, refund or cancellation can arrive before its order (a platform sends its
 webhooks in no promised order): the order missing is a TransientError, so the key-ordered
@@ -12,19 +14,20 @@ finds the order. An order that never comes ends in the dead-letter topic with th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from consumers.odoo_orders.orders import ORDER
 from retailsync.errors import TransientError
 from retailsync.events import (
     Event,
     OrderCancelled,
     PaymentAuthorized,
-    PaymentCaptured,
-    RefundIssued,
     SourceSystem,
 )
 from retailsync.odoo import OdooClient
 
-MoneyEvent = PaymentAuthorized | PaymentCaptured | RefundIssued
+if TYPE_CHECKING:
+    from consumers.odoo_orders.accounting import Ledger
 
 
 class OrderNotYetError(TransientError):
@@ -34,8 +37,10 @@ class OrderNotYetError(TransientError):
         super().__init__(f"the order {order_ref} is not in Odoo yet")
 
 
-def post_money_note(odoo: OdooClient, event: MoneyEvent) -> None:
-    post_once(odoo, _order_id(odoo, event.order_ref), event, _note(event))
+def post_money_note(odoo: OdooClient, event: PaymentAuthorized) -> None:
+    what = f"Payment {event.payment_ref} authorized via {event.gateway}"
+    note = f"{what}: {event.amount} {event.currency}"
+    post_once(odoo, _order_id(odoo, event.order_ref), event, note)
 
 
 def post_once(odoo: OdooClient, order_id: int, event: Event, text: str) -> None:
@@ -52,12 +57,21 @@ def post_once(odoo: OdooClient, order_id: int, event: Event, text: str) -> None:
     odoo.call(ORDER, "message_post", [order_id], body=body, message_type="comment")
 
 
-def cancel(odoo: OdooClient, event: OrderCancelled) -> None:
+def cancel(odoo: OdooClient, event: OrderCancelled, ledger: Ledger) -> None:
     if event.envelope.source.system is SourceSystem.ODOO:
         return  # Odoo's own cancellation, published by the change capture: already done
-    rows = odoo.search_read(ORDER, [("client_order_ref", "=", event.order_ref)], ["state"])
+    rows = odoo.search_read(
+        ORDER, [("client_order_ref", "=", event.order_ref)], ["state", "invoice_ids"]
+    )
     if not rows:
         raise OrderNotYetError(event.order_ref)
+    if rows[0]["invoice_ids"]:
+        ledger.refund_order(
+            int(str(rows[0]["id"])),
+            event.order_ref,
+            f"retailsync cancellation {event.order_ref}",
+            None,
+        )
     if rows[0]["state"] != "cancel":
         # Odoo 17+ asks for confirmation in a wizard unless told not to.
         odoo.call(
@@ -73,13 +87,3 @@ def _order_id(odoo: OdooClient, order_ref: str) -> int:
     if not rows:
         raise OrderNotYetError(order_ref)
     return int(str(rows[0]["id"]))
-
-
-def _note(event: MoneyEvent) -> str:
-    if isinstance(event, RefundIssued):
-        what = f"Refund {event.refund_ref} issued ({event.reason.value.lower()})"
-    elif isinstance(event, PaymentCaptured):
-        what = f"Payment {event.payment_ref} captured via {event.gateway}"
-    else:
-        what = f"Payment {event.payment_ref} authorized via {event.gateway}"
-    return f"{what}: {event.amount} {event.currency}"

@@ -24,6 +24,11 @@ class OrdersSettings(PartSettings):
     ``odoo_orders_shipping_sku`` and ``odoo_orders_adjustment_sku``: the SKUs
     (``default_code``) of the Odoo products that shipping lines, and fees and discounts that
     are lines of their own, are made of.
+
+    ``odoo_orders_payment_journals``: the Odoo bank or cash journal (by name or code) a
+    payment gateway's money lands in, keyed by the gateway as the channel names it
+    (``{"shopify_payments": "Shopify Payments", "cash_on_delivery": "CSH1"}``); a gateway
+    not configured lands in ``odoo_orders_payment_journal``.
     """
 
     odoo_orders_apply_test_orders: bool = False
@@ -31,3 +36,5 @@ class OrdersSettings(PartSettings):
     odoo_orders_pricelists: dict[str, str] = Field(default_factory=dict)
     odoo_orders_shipping_sku: str = "DELIVERY"
     odoo_orders_adjustment_sku: str = "ADJUSTMENT"
+    odoo_orders_payment_journals: dict[str, str] = Field(default_factory=dict)
+    odoo_orders_payment_journal: str = "Bank"

@@ -3,7 +3,9 @@
 Records are handled in batch order. Consecutive records for one batch handler form a run,
 called once; a run ends at a record for another handler and, with key ordering, before a
 second record of a key already in it, so the first one's outcome (perhaps parking the key)
-is known before the next is looked at.
+is known before the next is looked at; unless the handler takes a key's events in order
+(``in_key_order``) and both come from the topic itself, not a retry topic (whose records
+wait on their chains).
 """
 
 from __future__ import annotations
@@ -66,9 +68,17 @@ class _Ready:
 class _Run:
     ready: list[_Ready] = field(default_factory=list)
     keys: set[bytes | None] = field(default_factory=set)
+    # Keys with a record from a retry topic in the run.
+    retried_keys: set[bytes | None] = field(default_factory=set)
 
     def has_key(self, key: bytes | None) -> bool:
         return key in self.keys
+
+    def takes_in_key_order(self, spec: HandlerSpec | None, key: bytes | None) -> bool:
+        """Whether a topic record of ``key``, which the run has, can join it all the same."""
+        if spec is None or not self.ready or key in self.retried_keys:
+            return False
+        return spec is self.ready[0].spec and spec.in_key_order and len(self.ready) < spec.max_items
 
     def accepts(self, ready: _Ready) -> bool:
         if not self.ready:
@@ -79,11 +89,14 @@ class _Run:
     def add(self, ready: _Ready) -> None:
         self.ready.append(ready)
         self.keys.add(ready.record.key)
+        if ready.position.level is not None:
+            self.retried_keys.add(ready.record.key)
 
     def take(self) -> list[_Ready]:
         """The run's records, leaving it empty."""
         ready, self.ready = self.ready, []
         self.keys.clear()
+        self.retried_keys.clear()
         return ready
 
 
@@ -129,7 +142,12 @@ class Dispatcher:
             if partition in held:
                 continue
             # With key ordering, a key's earlier outcome (perhaps parking it) comes first.
-            if self._ordered and run.has_key(record.key) and not self._flush(run, outcome, records):
+            if (
+                self._ordered
+                and run.has_key(record.key)
+                and not self._joins_in_key_order(run, record)
+                and not self._flush(run, outcome, records)
+            ):
                 return outcome
             try:
                 ready = self._prepare(index, record, outcome, held)
@@ -270,6 +288,13 @@ class Dispatcher:
         entry.level = max(chains.level_ahead(key, offset), position.level)
         self._retry_path.to_retry(record, entry.level, _ParkedError(), self._now_ms())
         return True
+
+    def _joins_in_key_order(self, run: _Run, record: ConsumedRecord) -> bool:
+        """Whether a topic record joins a run holding its key, its handler taking a key's
+        events in order; asked only of a repeated key, so the common path reads no header."""
+        if self._retry_path.position(record.topic).level is not None:
+            return False
+        return run.takes_in_key_order(self._handlers.get(_event_type(record) or ""), record.key)
 
     def _overtakes(self, record: ConsumedRecord) -> bool:
         """Whether the record's handler lets it pass the parked records of its key; asked

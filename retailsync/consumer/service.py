@@ -65,6 +65,9 @@ class HandlerSpec:
     # With key ordering: handled at once even while earlier records of its key are parked,
     # for an event the parked ones may be waiting for (an order that a cancellation needs).
     overtakes: bool = False
+    # With key ordering: a batch may hold several events of one key, which the handler
+    # applies in order, failing a key's later events when an earlier one failed.
+    in_key_order: bool = False
 
 
 class ConsumerService:
@@ -80,6 +83,11 @@ class ConsumerService:
     A batch handler gets up to ``max_items`` consecutive events of its types from one
     consumer batch, and reports failures by position. With key ordering a batch never holds
     two events of one key; without it, it may, in order, so that the handler can coalesce.
+    ``in_key_order=True`` lets a batch hold several events of one key read from the topic
+    (not from its retry topics) with key ordering too, for a handler of several event types
+    that a key's events interleave (an order and its payment): the handler applies them in
+    order and fails a key's later events whenever an earlier one failed, so that they follow
+    it through the retry path.
 
     ``overtakes=True`` lets the handler's events pass the parked records of their key (key
     ordering): for an event that those records wait for, such as the creation of an order
@@ -106,13 +114,19 @@ class ConsumerService:
         target: str = "default",
         max_items: int = 200,
         overtakes: bool = False,
+        in_key_order: bool = False,
     ) -> Callable[[_B], _B]:
         if max_items < 1:
             raise UsageError("max_items must be at least 1")
 
         def register(handler: _B) -> _B:
             spec = HandlerSpec(
-                handler, target, batch=True, max_items=max_items, overtakes=overtakes
+                handler,
+                target,
+                batch=True,
+                max_items=max_items,
+                overtakes=overtakes,
+                in_key_order=in_key_order,
             )
             self._add(event_types, spec)
             return handler

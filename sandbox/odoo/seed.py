@@ -22,11 +22,21 @@ TAXES = [
 ]
 # A pricelist per currency but CAD: an order in CAD has no pricelist to land in.
 PRICELISTS = [("Default", "USD"), ("EUR", "EUR"), ("GBP", "GBP")]
+# A fresh database's journals with Invoicing (name, code, type, sequence; Odoo 19 calls the
+# sales journal "Sales" and makes no cash journal): invoices, then where payments land.
+JOURNALS = {
+    18: [
+        ("Customer Invoices", "INV", "sale", 5),
+        ("Bank", "BNK1", "bank", 7),
+        ("Cash", "CSH1", "cash", 10),
+    ],
+    19: [("Sales", "INV", "sale", 5), ("Bank", "BNK1", "bank", 7)],
+}
 
 
 def seed(env: Env, *, login: str) -> None:
-    """Create the company, users, countries, currencies, taxes, pricelists, unit, warehouse
-    ``WH`` and its locations. No product: change capture would publish it."""
+    """Create the company, users, countries, currencies, taxes, pricelists, journals, unit,
+    warehouse ``WH`` and its locations. No product: change capture would publish it."""
     partners = env["res.partner"].create(
         [
             {"name": "YourCompany", "is_company": True},
@@ -72,6 +82,12 @@ def seed(env: Env, *, login: str) -> None:
     )
     env["product.pricelist"].create(
         [{"name": name, "currency_id": by_code[code]} for name, code in PRICELISTS]
+    )
+    env["account.journal"].create(
+        [
+            {"name": name, "code": code, "type": kind, "sequence": sequence}
+            for name, code, kind, sequence in JOURNALS[min(env.version, 19)]
+        ]
     )
     env["ir.model"].create(
         [{"model": name, "name": model._description or name} for name, model in REGISTRY.items()]

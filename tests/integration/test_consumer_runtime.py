@@ -371,6 +371,37 @@ def test_without_key_ordering_a_batch_may_hold_a_key_several_times(
     assert [n for batch in batches for n in batch] == list(range(100))
 
 
+def test_a_handler_in_key_order_gets_a_key_several_times_and_its_failures_keep_the_order(
+    pipeline: Pipeline,
+) -> None:
+    batches: list[list[int]] = []
+    applied: list[int] = []
+    failed_once: set[int] = set()
+    service = ConsumerService(pipeline.group)
+
+    @service.batch_handler("order_created", target="shop", in_key_order=True)
+    def apply(items: Sequence[Item]) -> Mapping[int, BaseException]:
+        batches.append([item.event.envelope.source_version for item in items])
+        failures: dict[int, BaseException] = {}
+        for index, item in enumerate(items):
+            version = item.event.envelope.source_version
+            if failures:  # a later event of the key whose earlier one failed
+                failures[index] = TransientError("waits for an earlier event of its key")
+            elif version == 7 and version not in failed_once:
+                failed_once.add(version)
+                failures[index] = TransientError("Odoo was busy")
+            else:
+                applied.append(version)
+        return failures
+
+    pipeline.publish(*[order("shop:hot", n) for n in range(100)])
+    with pipeline.running(service):
+        pipeline.wait(lambda: len(applied) == 100, timeout_s=60, what="100 applied")
+    assert max(len(batch) for batch in batches) > 1  # the one key, several times a batch
+    assert applied == list(range(100))  # the failed one and those behind it, still in order
+    assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
+
+
 def test_a_configuration_error_stops_the_service_instead_of_dead_lettering(
     pipeline: Pipeline,
 ) -> None:

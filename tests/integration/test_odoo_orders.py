@@ -1,7 +1,7 @@
 """odoo-orders against the real broker and the sandbox Odoo: orders exactly once (even when
-a write commits after its timeout), edits, test orders only when configured, payments in
-the chatter, cancellations (also before their order), unknown SKUs dead-lettered, and
-back-pressure when Odoo is down."""
+a write commits after its timeout), edits, test orders only when configured, authorizations
+in the chatter, cancellations (also before their order, and refunded when paid), unknown
+SKUs dead-lettered, and back-pressure when Odoo is down."""
 
 from __future__ import annotations
 
@@ -17,7 +17,13 @@ from consumers.odoo_orders import make_service
 from consumers.odoo_orders.settings import OrdersSettings
 from retailsync import headers as h
 from retailsync.consumer import ConsumerService
-from retailsync.events import OrderCancelled, OrderCreated, OrderEdited, PaymentCaptured
+from retailsync.events import (
+    OrderCancelled,
+    OrderCreated,
+    OrderEdited,
+    PaymentAuthorized,
+    PaymentCaptured,
+)
 from retailsync.events.examples import AT, SHOP, example_events
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.settings import Settings
@@ -144,6 +150,15 @@ def lines_of(client: OdooClient, ref: str) -> dict[str, float]:
     return {sku: quantity for sku, quantity in quantities.items() if quantity}
 
 
+def books_of(client: OdooClient, ref: str) -> list[tuple[str, str]]:
+    """The kind and payment state of the order's invoices and credit notes."""
+    orders = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["invoice_ids"])
+    if not orders:
+        return []
+    moves = client.read("account.move", orders[0]["invoice_ids"], ["move_type", "payment_state"])
+    return sorted((str(m["move_type"]), str(m["payment_state"])) for m in moves)
+
+
 def orders_of(client: OdooClient, refs: list[str]) -> dict[str, list[str]]:
     rows = client.search_read(
         "sale.order", [("client_order_ref", "in", refs)], ["client_order_ref", "state"]
@@ -188,28 +203,31 @@ def test_an_unknown_sku_is_dead_lettered_and_the_rest_goes_through(
     assert orders_of(client, [bad]) == {}
 
 
-def test_payments_are_noted_once_and_cancellations_cancel(
+def test_authorizations_are_noted_once_and_cancellations_cancel(
     pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient, applier: ConsumerService
 ) -> None:
     [sku] = new_skus(client, 1)
     ref = f"shop:{uuid.uuid4().hex[:8]}"
-    paid = example(PaymentCaptured)
+    authorized = example(PaymentAuthorized)
     cancelled = example(OrderCancelled)
-    assert isinstance(paid, PaymentCaptured) and isinstance(cancelled, OrderCancelled)
-    payment = paid.model_copy(update={"order_ref": ref})
+    assert isinstance(authorized, PaymentAuthorized) and isinstance(cancelled, OrderCancelled)
+    authorization = authorized.model_copy(update={"order_ref": ref})
     cancellation = cancelled.model_copy(update={"order_ref": ref})
-    pipeline.publish(created(ref, sku), payment, payment, cancellation)
+    pipeline.publish(created(ref, sku), authorization, authorization, cancellation)
     with pipeline.running(applier):
         pipeline.wait(
             lambda: orders_of(client, [ref]) == {ref: ["cancel"]}, what="the cancelled order"
         )
-    [order] = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["id"])
+    [order] = client.search_read(
+        "sale.order", [("client_order_ref", "=", ref)], ["id", "invoice_ids"]
+    )
     notes = client.search_read(
         "mail.message", [("model", "=", "sale.order"), ("res_id", "=", order["id"])], ["body"]
     )
     assert len(notes) == 1
-    assert str(payment.envelope.event_id) in str(notes[0]["body"])
-    assert payment.payment_ref in str(notes[0]["body"])
+    assert str(authorization.envelope.event_id) in str(notes[0]["body"])
+    assert authorization.payment_ref in str(notes[0]["body"])
+    assert order["invoice_ids"] == []  # an authorization books nothing
 
 
 def test_odoo_down_pauses_instead_of_dead_lettering(
@@ -267,7 +285,7 @@ def test_a_cancellation_and_payment_before_their_order_wait_for_it(
     ref = f"shop:{uuid.uuid4().hex[:8]}"
     paid, cancelled = example(PaymentCaptured), example(OrderCancelled)
     assert isinstance(paid, PaymentCaptured) and isinstance(cancelled, OrderCancelled)
-    payment = paid.model_copy(update={"order_ref": ref})
+    payment = paid.model_copy(update={"order_ref": ref, "payment_ref": f"capture-{ref}"})
     cancellation = cancelled.model_copy(update={"order_ref": ref})
     # Published before their order, as webhooks delivered out of order are.
     pipeline.publish(payment, cancellation, created(ref, sku))
@@ -277,16 +295,11 @@ def test_a_cancellation_and_payment_before_their_order_wait_for_it(
             timeout_s=60,
             what="the order created, then cancelled",
         )
-        [order] = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["id"])
+        # Paid, then cancelled: the invoice and its credit note, both settled.
         pipeline.wait(
-            lambda: (
-                client.search_count(
-                    "mail.message", [("model", "=", "sale.order"), ("res_id", "=", order["id"])]
-                )
-                == 1
-            ),
+            lambda: books_of(client, ref) == [("out_invoice", "paid"), ("out_refund", "paid")],
             timeout_s=60,
-            what="the payment noted",
+            what="the payment booked, then refunded",
         )
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
 

@@ -14,6 +14,7 @@ from sandbox.odoo.models.company import the_company
 from sandbox.odoo.models.units import company_currency, default_uom
 from sandbox.odoo.orm import Model, ValsList, api_model, fields, vals_list_of
 
+INVOICE_POLICIES = [("order", "Ordered quantities"), ("delivery", "Delivered quantities")]
 PRODUCT_TYPES = [("consu", "Goods"), ("service", "Service"), ("combo", "Combo")]
 _VARIANT_KEYS = ("default_code", "barcode")
 
@@ -39,6 +40,7 @@ class ProductTemplate(Model):
     uom_id = fields.Many2one("uom.uom", "Unit", required=True, default=default_uom)
     weight = fields.Float(default=0.0)
     taxes_id = fields.Many2many("account.tax", "Sales Taxes", default=_default_sale_taxes)
+    invoice_policy = fields.Selection(INVOICE_POLICIES, "Invoicing Policy", default="order")
     currency_id = fields.Many2one("res.currency", "Currency", compute="_compute_currency_id")
     active = fields.Boolean(default=True)
     default_code = fields.Char("Internal Reference", compute="_compute_default_code")
@@ -102,6 +104,9 @@ class ProductProduct(Model):
     uom_id = fields.Many2one("uom.uom", "Unit", related="product_tmpl_id.uom_id")
     weight = fields.Float(related="product_tmpl_id.weight")
     taxes_id = fields.Many2many("account.tax", "Sales Taxes", related="product_tmpl_id.taxes_id")
+    invoice_policy = fields.Selection(
+        INVOICE_POLICIES, "Invoicing Policy", related="product_tmpl_id.invoice_policy"
+    )
     currency_id = fields.Many2one("res.currency", "Currency", related="product_tmpl_id.currency_id")
     qty_available = fields.Float("Quantity On Hand", compute="_compute_qty_available")
     free_qty = fields.Float("Free To Use Quantity", compute="_compute_free_qty")

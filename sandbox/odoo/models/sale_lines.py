@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sandbox.odoo.models.invoices import invoiced
 from sandbox.odoo.models.taxes import LineTaxes, line_taxes, rounded_line
 from sandbox.odoo.orm import Model, ValsList, api_model, fields, vals_list_of
 
@@ -34,6 +35,8 @@ class SaleOrderLine(Model):
     price_total = fields.Float("Total", compute="_compute_price_total")
     qty_delivered = fields.Float("Delivery Quantity", compute="_compute_qty_delivered")
     move_ids = fields.One2many("stock.move", "sale_line_id", "Stock Moves")
+    qty_invoiced = fields.Float("Invoiced Quantity", compute="_compute_qty_invoiced")
+    qty_to_invoice = fields.Float("Quantity To Invoice", compute="_compute_qty_to_invoice")
 
     @api_model
     def create(self, vals_list: ValsList) -> Any:
@@ -104,3 +107,28 @@ class SaleOrderLine(Model):
             outgoing = self.env["stock.location"].browse(move.location_dest_id).usage == "customer"
             delivered[move.sale_line_id] += move.quantity if outgoing else -move.quantity
         return delivered
+
+    def _compute_qty_invoiced(self) -> dict[int, Any]:
+        return invoiced(self.env, self.ids)[0]
+
+    def _compute_qty_to_invoice(self) -> dict[int, Any]:
+        """What the product's invoicing policy says is due (ordered or delivered), less
+        what is invoiced; nothing before the order is confirmed."""
+        rows = self._values(["order_id", "product_id", "product_uom_qty"])
+        orders = self.env["sale.order"].browse({row["order_id"] for row in rows})
+        confirmed = {row["id"] for row in orders._values(["state"]) if row["state"] == "sale"}
+        products = self.env["product.product"].browse({r["product_id"] for r in rows} - {None})
+        policy = {row["id"]: row["invoice_policy"] for row in products._values(["invoice_policy"])}
+        done = self._compute_qty_invoiced()
+        delivered = self._compute_qty_delivered()
+        return {
+            row["id"]: (
+                delivered[row["id"]]
+                if policy.get(row["product_id"]) == "delivery"
+                else row["product_uom_qty"]
+            )
+            - done[row["id"]]
+            if row["order_id"] in confirmed
+            else 0.0
+            for row in rows
+        }

@@ -10,6 +10,7 @@ from typing import Any
 
 from sandbox.odoo.exceptions import UserError
 from sandbox.odoo.models.company import the_company
+from sandbox.odoo.models.invoices import invoiced
 from sandbox.odoo.models.mail import post_message
 from sandbox.odoo.models.taxes import order_amounts
 from sandbox.odoo.models.units import company_currency
@@ -20,6 +21,12 @@ ORDER_STATES = [
     ("sent", "Quotation Sent"),
     ("sale", "Sales Order"),
     ("cancel", "Cancelled"),
+]
+INVOICE_STATUSES = [
+    ("upselling", "Upselling Opportunity"),
+    ("invoiced", "Fully Invoiced"),
+    ("to invoice", "To Invoice"),
+    ("no", "Nothing to Invoice"),
 ]
 DELIVERY_STATUSES = [
     ("pending", "Not Delivered"),
@@ -55,6 +62,10 @@ class SaleOrder(Model):
     amount_untaxed = fields.Float("Untaxed Amount", compute="_compute_amount_untaxed")
     amount_tax = fields.Float("Taxes", compute="_compute_amount_tax")
     amount_total = fields.Float("Total", compute="_compute_amount_total")
+    invoice_ids = fields.Many2many("account.move", "Invoices", compute="_compute_invoice_ids")
+    invoice_status = fields.Selection(
+        INVOICE_STATUSES, "Invoice Status", compute="_compute_invoice_status"
+    )
     delivery_count = fields.Integer("Delivery Orders", compute="_compute_delivery_count")
     delivery_status = fields.Selection(
         DELIVERY_STATUSES, "Delivery Status", compute="_compute_delivery_status"
@@ -172,6 +183,27 @@ class SaleOrder(Model):
             id_: order_amounts(found, rounding.get(id_, 0.01), per_line=per_line)
             for id_, found in grouped.items()
         }
+
+    def _compute_invoice_ids(self) -> dict[int, Any]:
+        lines = self.env["sale.order.line"].search([("order_id", "in", list(self.ids))])
+        orders = {row["id"]: row["order_id"] for row in lines._values(["order_id"])}
+        found: dict[int, set[int]] = {id_: set() for id_ in self.ids}
+        for line, moves in invoiced(self.env, lines.ids)[1].items():
+            found[orders[line]] |= moves
+        return {id_: sorted(moves) for id_, moves in found.items()}
+
+    def _compute_invoice_status(self) -> dict[int, Any]:
+        lines = self.env["sale.order.line"].search([("order_id", "in", list(self.ids))])
+        due = lines._compute_qty_to_invoice()
+        done = lines._compute_qty_invoiced()
+        statuses = dict.fromkeys(self.ids, "no")
+        for row in lines._values(["order_id"]):
+            order = row["order_id"]
+            if due[row["id"]] > 0:
+                statuses[order] = "to invoice"
+            elif done[row["id"]] and statuses[order] == "no":
+                statuses[order] = "invoiced"
+        return statuses
 
     def _compute_delivery_count(self) -> dict[int, Any]:
         return {row["id"]: len(row["picking_ids"]) for row in self._values(["picking_ids"])}

@@ -1,11 +1,11 @@
 """Odoo domains to SQL: prefix ``&``/``|``/``!`` trees of ``(field, operator, value)`` leaves.
 
 As Odoo's ``expression`` module: implicit ``&`` between terms, negations pushed down to the
-leaves, dotted paths through many2one and one2many fields, ``child_of``/``parent_of`` along
-the comodel's parent field, a many2one compared with text by its comodel's name. A wrong
-field or operator raises ``ValueError`` as a real server does. What one comparison means
-is in :mod:`sandbox.odoo.orm.conditions`. Odoo 19 compares a datetime field with a value
-rounded to the whole second, and knows no field its version removed.
+leaves, dotted paths through many2one, one2many and many2many fields, ``child_of``/
+``parent_of`` along the comodel's parent field, a many2one compared with text by its
+comodel's name. A wrong field or operator raises ``ValueError`` as a real server does. What
+one comparison means is in :mod:`sandbox.odoo.orm.conditions`. Odoo 19 compares a datetime
+field with a value rounded to the whole second, and knows no field its version removed.
 """
 
 # ruff: noqa: S608  (table and column names come from the model definitions, values are bound)
@@ -114,7 +114,7 @@ def leaf(  # noqa: PLR0911  (one return per leaf kind)
     if name == "display_name" and model._rec_name != "display_name":
         return leaf(model, (model._rec_name, operator, value), version)
     column = f'"{model._table}"."{name}"'
-    if rest or isinstance(field, fields.One2many):
+    if rest or isinstance(field, fields.One2many | fields.Many2many):
         return _relational(model, field, rest or "id", operator, value, version=version)
     if not field.stored:
         raise ValueError(f"Non-stored field {model._name}.{name} cannot be searched.")
@@ -153,6 +153,20 @@ def _relational(
         sub, params = leaf(comodel, (rest, positive, value), version)
         found = (
             f'"{model._table}".id IN (SELECT "{field.inverse}" FROM {comodel._table} WHERE {sub})'
+        )
+        return (found if positive == op else f"NOT {found}"), params
+    if isinstance(field, fields.Many2many):
+        # The ids are a JSON list in the row (fields.Many2many).
+        column = f'"{model._table}"."{field.name}"'
+        if rest == "id" and value is False and op in ("=", "!="):
+            empty = f"({column} IS NULL OR {column} = '[]')"
+            return (empty if op == "=" else f"NOT {empty}"), []
+        comodel = REGISTRY[field.comodel]
+        positive = NEGATIVE.get(op, op) if rest == "id" else op
+        sub, params = leaf(comodel, (rest, positive, value), version)
+        found = (
+            f"EXISTS (SELECT 1 FROM json_each({column}) AS link "
+            f"WHERE link.value IN (SELECT id FROM {comodel._table} WHERE {sub}))"
         )
         return (found if positive == op else f"NOT {found}"), params
     raise ValueError(f"Invalid field {field.name!r} on model {model._name!r}")

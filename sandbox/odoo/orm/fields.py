@@ -181,6 +181,15 @@ class Datetime(Field):
         return False if value is None else value[:19]
 
 
+class Date(Datetime):
+    """A day, kept as the midnight of it; the wire shows ``YYYY-MM-DD``."""
+
+    type = "date"
+
+    def to_wire(self, value: Any) -> Any:
+        return False if value is None else value[:10]
+
+
 class Many2one(Field):
     type = "many2one"
     column_type = "INTEGER"
