@@ -94,11 +94,14 @@ class ProductTemplate(Model):
 
     def write(self, vals: Mapping[str, Any]) -> bool:
         extra = {k: v for k, v in vals.items() if k in _VARIANT_KEYS}
+        if "active" in vals:
+            # Archiving a product archives its variants, restoring it restores them
+            # (Odoo's product.template.write and _create_variant_ids).
+            extra["active"] = bool(vals["active"])
         super().write({k: v for k, v in vals.items() if k not in _VARIANT_KEYS})
         if extra:
-            self.env["product.product"].search([("product_tmpl_id", "in", list(self.ids))]).write(
-                extra
-            )
+            variants = self.env["product.product"].with_context(active_test=False)
+            variants.search([("product_tmpl_id", "in", list(self.ids))]).write(extra)
         return True
 
     def get_contextual_price(self, product: Any = None) -> float:

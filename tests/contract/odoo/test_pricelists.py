@@ -223,3 +223,15 @@ def test_a_rule_on_another_pricelist_takes_its_price(
         price_discount=50,
     )
     _agree(catalogue, "9.00")
+
+
+def test_archiving_a_product_archives_its_variant_and_restoring_restores_it(
+    catalogue: Catalogue, client: OdooClient
+) -> None:
+    everything = {"active_test": False}
+    client.write("product.template", [catalogue.template], {"active": False})
+    [row] = client.read("product.product", [catalogue.variant], ["active"], context=everything)
+    assert row["active"] is False
+    client.write("product.template", [catalogue.template], {"active": True})
+    [row] = client.read("product.product", [catalogue.variant], ["active"], context=everything)
+    assert row["active"] is True
