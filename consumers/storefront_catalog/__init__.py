@@ -5,7 +5,8 @@ description, active or archived, barcode, weight); ``price_changed`` of the stor
 pricelist (``RETAILSYNC_STOREFRONT_PRICELIST``; unset: the list price) sets its price and
 compare-at price. A batch of up to 50 SKUs costs two calls (see ``applier``). A record
 older than one applied of its kind and SKU is dropped (kept in memory, per process, as in
-storefront-inventory).
+storefront-inventory). The group's publishing rules in topology.yaml (``policy``) hold
+what a person must approve first.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from collections.abc import Mapping, Sequence
 from consumers.storefront_catalog.applier import CatalogApplier
 from consumers.storefront_catalog.settings import CatalogSettings
 from retailsync.consumer import ConsumerService, Item
+from retailsync.settings import load_settings
 from retailsync.storefront import TARGET, StorefrontSettings
+from retailsync.topology import load_topology
 
 service = ConsumerService("storefront-catalog")
 
@@ -24,7 +27,8 @@ service = ConsumerService("storefront-catalog")
 @functools.cache
 def applier() -> CatalogApplier:
     """The applier of this process, built from the settings on first use."""
-    return CatalogApplier.from_settings(StorefrontSettings.load(), CatalogSettings.load())
+    rules = load_topology(load_settings().topology_file).consumer(service.name).publishing
+    return CatalogApplier.from_settings(StorefrontSettings.load(), CatalogSettings.load(), rules)
 
 
 @service.batch_handler("product_upserted", "price_changed", target=TARGET, max_items=50)

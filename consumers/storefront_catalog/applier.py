@@ -6,7 +6,9 @@ product) or ``productVariantsBulkUpdate`` alone (a price); a product the storefr
 sell yet is created with ``productSet``, at the newest price seen for it (else its list
 price). A price of a SKU the storefront does not sell waits in memory for its product.
 Shopify applies each root field whole or not at all: a field's user errors fail its own
-record (a ``StorefrontUserError``, dead-lettered), the others stand.
+record (a ``StorefrontUserError``, dead-lettered), the others stand. A record that breaks
+one of the group's publishing rules (``policy``) is not sent: it fails with a ``HeldError``
+and the runtime holds it.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ from consumers.storefront_catalog.changes import (
     product_input,
     variant_input,
 )
+from consumers.storefront_catalog.policy import approved, broken
 from consumers.storefront_catalog.settings import CatalogSettings
 from retailsync.consumer import Item
+from retailsync.errors import HeldError
 from retailsync.events import PriceChanged, ProductUpserted
 from retailsync.storefront import StorefrontClient, StorefrontSettings, StorefrontUserError
+from retailsync.topology import PublishingRules
 
 log = logging.getLogger("retailsync.storefront.catalog")
 
@@ -66,6 +71,7 @@ class Counts:
 class CatalogApplier:
     client: StorefrontClient
     pricelist: str | None
+    rules: PublishingRules | None = None
     listed: dict[str, Listed] = field(default_factory=dict)
     # The newest version applied per (sku, kind): an older record of a kind is dropped.
     versions: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -75,9 +81,13 @@ class CatalogApplier:
 
     @classmethod
     def from_settings(
-        cls, storefront: StorefrontSettings, settings: CatalogSettings
+        cls,
+        storefront: StorefrontSettings,
+        settings: CatalogSettings,
+        rules: PublishingRules | None,
     ) -> CatalogApplier:
-        return cls(StorefrontClient.from_settings(storefront), settings.storefront_pricelist)
+        client = StorefrontClient.from_settings(storefront)
+        return cls(client, settings.storefront_pricelist, rules)
 
     def apply(self, items: Sequence[Item]) -> dict[int, BaseException]:
         """Apply ``items``; failures by position."""
@@ -85,9 +95,14 @@ class CatalogApplier:
         wanted = [change for change in changes(list(items), self.pricelist) if self._fresh(change)]
         self.find({change.sku for change in wanted})
         batch = _Batch()
+        held: dict[int, BaseException] = {}
         for change in wanted:
-            self._add(batch, change)
-        failures = self._send(batch) if batch.fields else {}
+            rule = self._check(change, items[change.index])
+            if rule is not None:
+                held[change.index] = rule
+            else:
+                self._add(batch, change)
+        failures = held | (self._send(batch) if batch.fields else {})
         for change in wanted:
             if change.index not in failures:
                 key = (change.sku, change.kind)
@@ -107,6 +122,12 @@ class CatalogApplier:
                     self.listed[node["sku"]] = Listed(
                         node["product"]["id"], node["id"], node["price"]
                     )
+
+    def _check(self, change: Change, item: Item) -> HeldError | None:
+        if self.rules is None or approved(item.context.headers):
+            return None
+        listed = self.listed.get(change.sku)
+        return broken(change, listed.price if listed else None, self.rules)
 
     def _fresh(self, change: Change) -> bool:
         if change.version < self.versions.get((change.sku, change.kind), 0):
