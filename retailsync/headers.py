@@ -35,6 +35,10 @@ REDRIVES = "retailsync.redrives"
 RULE = "retailsync.rule"
 APPROVED = "retailsync.approved"
 REJECTED = "retailsync.rejected"
+# A marker the operator writes to the held topic when it releases a held record (value:
+# none; the header names the held record's position), so that the held topic alone tells a
+# restarted consumer which keys are still held.
+RELEASED = "retailsync.released"
 # On a retry or dead-letter copy written without its value, because key, value and headers
 # together would pass the topic's record size limit: the value's length. The value itself
 # stays in the original topic, at the original offset.

@@ -2,9 +2,9 @@
 batch's SKUs, one mutation document carries every change under aliases.
 
 A SKU the storefront sells gets ``productUpdate`` and ``productVariantsBulkUpdate`` (a
-product) or ``productVariantsBulkUpdate`` alone (a price); a product the storefront does not
-sell yet is created with ``productSet``, at the newest price seen for it (else its list
-price). A price of a SKU the storefront does not sell waits in memory for its product.
+product) or ``productVariantsBulkUpdate`` alone (a price); an active product the storefront
+does not sell yet is created with ``productSet``, at the newest price seen for it (else its
+list price). A price of a SKU the storefront does not sell waits in memory for its product.
 Shopify applies each root field whole or not at all: a field's user errors fail its own
 record (a ``StorefrontUserError``, dead-lettered), the others stand. A record that breaks
 one of the group's publishing rules (``policy``) is not sent: it fails with a ``HeldError``
@@ -148,7 +148,8 @@ class CatalogApplier:
             batch.variants(alias, change, listed, variant_input(event))
             return
         if listed is None:
-            batch.create(alias, change, self._new_product(event))
+            if event.active:  # an archived product the storefront never sold stays off it
+                batch.create(alias, change, self._new_product(event))
             return
         batch.product(alias, change, {"id": listed.product_id, **product_input(event)})
         batch.variants(f"{alias}v", change, listed, variant_input(event))

@@ -91,12 +91,11 @@ class Rules:
         if rule is None:
             return Price(self._in(variant, pricelist, dec(variant["list_price"])), None, None)
         price = self._apply(rule, variant, pricelist, now)
-        discounted = rule["compute_price"] != "fixed" and (rule["base"] or "list_price") == (
-            "list_price"
-        )
+        if rule["compute_price"] == "fixed" or (rule["base"] or "list_price") != "list_price":
+            return Price(price, None, rule)
+        # A discount on the sales price: the channel shows the sales price struck through.
         list_price = self._in(variant, pricelist, dec(variant["list_price"]))
-        compare_at = list_price if discounted and price < list_price else None
-        return Price(price, compare_at, rule)
+        return Price(price, list_price if price < list_price else None, rule)
 
     def _rule(self, variant: Record, pricelist: int, now: str) -> Record | None:
         categories = self._lineage(ref_id(variant.get("categ_id")))

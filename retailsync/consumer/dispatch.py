@@ -164,7 +164,7 @@ class Dispatcher:
             outcome.not_due.append(record)
             return None
         chains = self._chains_of(record, position)
-        if chains is not None and record.key is not None and self._held(chains, record, position):
+        if self._held(chains, record, position):
             outcome.handled[partition] = record.offset
             return None
         if (
@@ -280,25 +280,24 @@ class Dispatcher:
         self._retry_path.to_retry(record, entry.level, _ParkedError(), self._now_ms())
         return True
 
-    def _held(self, chains: KeyChains, record: ConsumedRecord, position: Position) -> bool:
-        """Whether the record was dealt with as part of a hold: a source record of a held
-        key joins it in the held topic; the operator's copy of a held record lifts the
-        hold, and a rejected one goes no further."""
+    def _held(self, chains: KeyChains | None, record: ConsumedRecord, position: Position) -> bool:
+        """Whether the record was dealt with as part of a hold: with key ordering, a source
+        record of a held key joins it in the held topic; the operator's copy of a held
+        record lifts the hold, and a rejected one goes no further."""
         key = record.key
-        assert key is not None  # the caller checks
         if position.level is None:
-            if not chains.is_held(key):
+            if chains is None or key is None or not chains.is_held(key):
                 return False
             self._retry_path.to_held(record, _HeldBehindError(), self._now_ms())
             self._metrics.count(position.source_topic, _event_type(record), "held")
             return True
-        if header(record.headers, APPROVED) is not None:
+        approved = header(record.headers, APPROVED) is not None
+        rejected = header(record.headers, REJECTED) is not None
+        if (approved or rejected) and chains is not None and key is not None:
             chains.release(key)
-        elif header(record.headers, REJECTED) is not None:
-            chains.release(key)
+        if rejected:
             self._metrics.count(position.source_topic, _event_type(record), "skipped")
-            return True
-        return False
+        return rejected
 
     def _hold(self, record: ConsumedRecord, position: Position, error: HeldError) -> None:
         log.info(

@@ -1,14 +1,15 @@
-"""Held records: what a group's publishing rules hold in its held topics, who approved
-them so far, and releasing them.
+"""Held records: what a group's publishing rules hold in its held topics, who approved them so
+far, and releasing them.
 
 A held record (one that carries the rule it broke) and the records of its key that came
 after it (waiting behind it) are released together, in order, to the group's first retry
-topic, due now: approved, the held record's copy names who approved it, so its rules are not
-asked again; rejected, the copy names who rejected it, and the consumer lifts the hold and
-drops it. Either way the records that waited follow and are handled on their own merits. A
-rule with ``approvers: N`` needs N different OS users; each approval before the last is
-kept as the held record's state. States live in the dead letters' state topic, keyed by
-position; copies, states and the audit record are one transaction, as for a redrive.
+topic, due now, and a release marker is written to the held topic: approved, the held
+record's copy names who approved it, so its rules are not asked again; rejected, the copy
+names who rejected it, and the consumer lifts the hold and drops it. Either way the records
+that waited follow and are handled on their own merits. A rule with ``approvers: N`` needs
+N different OS users; each approval before the last is kept as the held record's state.
+States live in the dead letters' state topic, keyed by position; copies, states and the
+audit record are one transaction, as for a redrive.
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retailsync.consumer.record import ConsumedRecord
-from retailsync.headers import APPROVED, REJECTED, RULE, text_header
+from retailsync.headers import (
+    APPROVED,
+    REJECTED,
+    RELEASED,
+    REPLAY,
+    RULE,
+    header,
+    text_header,
+)
 from retailsync.operate import dead_letters as dl
 from retailsync.operate.audit import AuditRecord
 from retailsync.operate.reader import TopicReader
@@ -58,6 +67,8 @@ def holds(records: Iterable[ConsumedRecord], states: dl.States) -> list[Held]:
     found: list[Held] = []
     latest: dict[tuple[str, int, bytes | None], Held] = {}
     for record in sorted(records, key=lambda r: (r.topic, r.partition, r.offset)):
+        if header(record.headers, RELEASED) is not None:
+            continue  # a marker: the state says the same
         place = (record.topic, record.partition, record.key)
         rule = text_header(record.headers, RULE)
         ahead = latest.get(place)
@@ -158,6 +169,14 @@ def _release(
             headers=headers,
             partition=record.partition,
         )
+    # The marker tells a restarted consumer that the key is no longer held.
+    writer.produce(
+        held.record.topic,
+        key=held.record.key,
+        value=None,
+        headers=[(RELEASED, dl.where(held.record).encode()), (REPLAY, audit.id.encode())],
+        partition=held.record.partition,
+    )
     outcome = {"state": state, "approvers": people, "audit": audit.id, "at": now_ms}
     dl.mark(writer, state_topic, held.record, {**outcome, **({"reason": reason} if reason else {})})
     for record in held.waiting:

@@ -136,7 +136,7 @@ def test_a_60_percent_drop_is_held_until_two_people_approve_and_later_prices_wai
     assert (listed["approved"], listed["waiting"]) == (1, 0)
 
 
-def test_a_rejected_record_is_dropped_and_its_key_flows_again(
+def test_a_hold_outlives_a_restart_and_a_rejected_record_is_dropped(
     operated: Operated, shop: SandboxStorefront, applier: CatalogApplier
 ) -> None:
     pipeline, group = operated.pipeline, operated.pipeline.group
@@ -151,13 +151,23 @@ def test_a_rejected_record_is_dropped_and_its_key_flows_again(
         pipeline.wait(lambda: title("VASE") == "Green mug", what="listed")
         pipeline.publish(product("VASE", 2, name="A vase whose title is far too long for the shop"))
         pipeline.wait(lambda: pipeline.size(held_topic) == 1, what="the long title held")
+    # Restarted, the service still holds the key: the next product of it waits.
+    with pipeline.running(service(operated, applier)):
+        pipeline.publish(product("VASE", 3, name="Blue vase"))
+        pipeline.wait(lambda: pipeline.size(held_topic) == 2, what="the next one waiting")
+        assert title("VASE") == "Green mug"
         operated.cli("held", "reject", group, "--key", "VASE", "--reason", "typo",
                      "--execute", user="carol")  # fmt: skip
-        pipeline.publish(product("VASE", 3, name="Blue vase"))
-        pipeline.wait(lambda: title("VASE") == "Blue vase", what="the next product of the key")
-    assert pipeline.size(held_topic) == 1  # the later record did not wait: the hold was lifted
+        # Rejected, the long title is dropped and the product that waited is applied.
+        pipeline.wait(lambda: title("VASE") == "Blue vase", what="the product that waited")
+        pipeline.publish(product("VASE", 4, name="Blue vase, large"))
+        pipeline.wait(lambda: title("VASE") == "Blue vase, large", what="the key flowing again")
+    # The held one, the one that waited, and the release marker.
+    held, waited, _marker = operated.committed_records(held_topic)
     (rejected,) = operated.json("audit", "--action", "held reject")
     assert rejected["actor"] == "carol"
     assert rejected["selection"]["reason"] == "typo"
+    assert rejected["changes"][0]["rejected"] == f"{held_topic}[{held.partition}] {held.offset}"
+    assert rejected["changes"][0]["released"] == [f"{held_topic}[{waited.partition}] 1"]
     (listed,) = operated.json("held", "list", group)
     assert (listed["rule"], listed["rejected"], listed["held"]) == ("title_length", 1, 0)
