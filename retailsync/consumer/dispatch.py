@@ -232,7 +232,9 @@ class Dispatcher:
                 self._settle(record, item.position)
             elif isinstance(error, ConfigError | UsageError):
                 raise error  # every record would fail alike: stop, do not dead-letter them all
-            elif isinstance(error, HeldError):
+            elif isinstance(error, HeldError) and self._retry_path.group.publishing is not None:
+                # (A group without publishing rules has no held topic: retried, then a dead
+                # letter like any other failure.)
                 self._hold(record, item.position, error)
             else:
                 self._route_failure(record, item.position, error)

@@ -322,6 +322,7 @@ class ServiceRunner:
                     [
                         ((tp.topic, tp.partition), self.group.held_topic(tp.topic))
                         for tp in partitions
+                        if tp.topic in self.group.subscriptions
                     ],
                 )
         self._retry.incremental_assign(retry)
