@@ -8,7 +8,7 @@ import sys
 import typer
 from confluent_kafka import KafkaException
 
-from commands import broker, dlt, orders, reconcile, schemas, serve, topology
+from commands import broker, dlt, held, orders, reconcile, schemas, serve, topology
 from commands.asyncapi import asyncapi
 from commands.audit import audit
 from commands.consume import consume
@@ -35,6 +35,7 @@ app.add_typer(serve.app, name="serve")
 app.add_typer(dlt.app, name="dlt")
 app.add_typer(reconcile.app, name="reconcile")
 app.add_typer(orders.app, name="orders")
+app.add_typer(held.app, name="held")
 app.command()(run)
 app.command()(consume)
 app.command()(publish)

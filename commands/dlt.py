@@ -37,7 +37,7 @@ SinceOption = Annotated[
 ]
 
 
-def _selection(error_class: str | None, key: str | None, since: str | None) -> dl.Selection:
+def selection(error_class: str | None, key: str | None, since: str | None) -> dl.Selection:
     try:
         since_ms = instant_ms(since, int(time.time() * 1000)) if since else None
     except ValueError as exc:
@@ -45,7 +45,7 @@ def _selection(error_class: str | None, key: str | None, since: str | None) -> d
     return dl.Selection(error_class=error_class, key=key, since_ms=since_ms)
 
 
-def _time(millis: int) -> str:
+def timestamp(millis: int) -> str:
     return datetime.fromtimestamp(millis / 1000, UTC).isoformat(timespec="seconds")
 
 
@@ -73,8 +73,8 @@ def list_(
                     "open": g.open,
                     "redriven": g.redriven,
                     "discarded": g.discarded,
-                    "oldest": _time(min(g.times)),
-                    "newest": _time(max(g.times)),
+                    "oldest": timestamp(min(g.times)),
+                    "newest": timestamp(max(g.times)),
                 }
                 for name, g in rows
             ]
@@ -101,8 +101,8 @@ def list_(
                 g.open,
                 g.redriven,
                 g.discarded,
-                _time(min(g.times)),
-                _time(max(g.times)),
+                timestamp(min(g.times)),
+                timestamp(max(g.times)),
             )
             for name, g in rows
         ],
@@ -121,11 +121,11 @@ def show(
 ) -> None:
     """Each selected dead letter decoded, with its retailsync.* headers and origin."""
     context = operator()
-    selection = _selection(error_class, key, since)
+    chosen_by = selection(error_class, key, since)
     lister = Lister(context.serde, context.personal, show_personal=show_personal_data)
     with context.reader() as reader:
         states = dl.read_states(reader, context.operate.dead_letter_state_topic)
-        records = [r for r in dl.dead_letters(reader, context.group(group)) if selection.keeps(r)]
+        records = [r for r in dl.dead_letters(reader, context.group(group)) if chosen_by.keeps(r)]
     documents = []
     for record in records:
         entry = lister.entry(record)
@@ -161,17 +161,17 @@ def redrive(
     """Re-deliver selected dead letters to this group only: its first retry topic, due now."""
     context = operator()
     consumer = context.group(group)
-    selection = _selection(error_class, key, since)
+    chosen_by = selection(error_class, key, since)
     per_second = _rate(rate)
     if not execute:
-        chosen = _redrivable(_chosen(context, consumer, selection, again=again, limit=limit))
+        chosen = _redrivable(_chosen(context, consumer, chosen_by, again=again, limit=limit))
         _plan("redrive", chosen)
         return
-    audit = AuditRecord.new("dlt redrive", argv(), _selected(group, selection, limit), actor)
+    audit = AuditRecord.new("dlt redrive", argv(), _selected(group, chosen_by, limit), actor)
     # The writer first: starting it fences any other operator's redrive of this group, so
     # the states read next include everything the other one committed.
     with ChangeWriter(context.settings, group, context.operate.audit_topic) as writer:
-        chosen = _redrivable(_chosen(context, consumer, selection, again=again, limit=limit))
+        chosen = _redrivable(_chosen(context, consumer, chosen_by, again=again, limit=limit))
         if not chosen:
             typer.echo("Nothing to redrive.")
             return
@@ -195,15 +195,15 @@ def discard(
     """Mark selected dead letters resolved by hand: they stay in the topic, off the counts."""
     context = operator()
     consumer = context.group(group)
-    selection = _selection(error_class, key, since)
+    chosen_by = selection(error_class, key, since)
     if not execute:
-        _plan("discard", _chosen(context, consumer, selection, again=False, limit=limit))
+        _plan("discard", _chosen(context, consumer, chosen_by, again=False, limit=limit))
         return
     audit = AuditRecord.new(
-        "dlt discard", argv(), {**_selected(group, selection, limit), "reason": reason}, actor
+        "dlt discard", argv(), {**_selected(group, chosen_by, limit), "reason": reason}, actor
     )
     with ChangeWriter(context.settings, group, context.operate.audit_topic) as writer:
-        chosen = _chosen(context, consumer, selection, again=False, limit=limit)
+        chosen = _chosen(context, consumer, chosen_by, again=False, limit=limit)
         if not chosen:
             typer.echo("Nothing to discard.")
             return

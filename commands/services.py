@@ -10,6 +10,7 @@ from types import MappingProxyType
 import consumers.odoo_customers
 import consumers.odoo_orders
 import consumers.order_lifecycle
+import consumers.storefront_catalog
 import consumers.storefront_fulfillment
 import consumers.storefront_inventory
 from retailsync.consumer import ConsumerService
@@ -23,6 +24,7 @@ CONSUMER_SERVICES: Mapping[str, ConsumerService] = MappingProxyType(
             consumers.storefront_fulfillment.service,
             consumers.odoo_customers.service,
             consumers.order_lifecycle.service,
+            consumers.storefront_catalog.service,
         )
     }
 )

@@ -9,6 +9,8 @@
     ├── BrokerError ............... the local Kafka launcher could not start, stop or resolve Kafka
     ├── DeferredError ............. a webhook body that holds nothing to publish yet: answered
     │                               200 (producers.commerce)
+    ├── HeldError ................. a record that breaks a publishing rule: held in the group's
+    │                               held topic for a person, neither retried nor dead-lettered
     ├── TransientError ............ worth retrying: HTTP 5xx, lock conflicts, anything unmapped
     │   ├── DeliveryError ......... the brokers did not acknowledge records in time
     │   │   ├── NotDurableError ... an HTTP producer's event was not acknowledged: answer
@@ -84,6 +86,15 @@ class UsageError(RetailsyncError):
 
 class BrokerError(RetailsyncError):
     """The local Kafka cluster could not be resolved, started or stopped."""
+
+
+class HeldError(RetailsyncError):
+    """A record breaks the publishing rule ``rule``: it waits in the group's held topic, with
+    the later records of its key, until a person approves or rejects it."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        self.rule = rule
+        super().__init__(f"{rule}: {message}")
 
 
 class TransientError(RetailsyncError):

@@ -29,6 +29,16 @@ DUE = "retailsync.due"
 # how many times a dead letter was redriven. They survive later hops.
 REPLAY = "retailsync.replay"
 REDRIVES = "retailsync.redrives"
+# Governed publishing: on a held record, the publishing rule it broke (a failure header);
+# on the copy an operator releases, who approved it (comma-separated) or who rejected it
+# (these survive later hops, so an approved record is not held again on a retry).
+RULE = "retailsync.rule"
+APPROVED = "retailsync.approved"
+REJECTED = "retailsync.rejected"
+# A marker the operator writes to the held topic when it releases a held record (value:
+# none; the header names the held record's position), so that the held topic alone tells a
+# restarted consumer which keys are still held.
+RELEASED = "retailsync.released"
 # On a retry or dead-letter copy written without its value, because key, value and headers
 # together would pass the topic's record size limit: the value's length. The value itself
 # stays in the original topic, at the original offset.
@@ -36,7 +46,7 @@ VALUE_CUT = "retailsync.value_cut"
 
 FAILURE_HEADERS = frozenset(
     {ORIGINAL_TOPIC, ORIGINAL_PARTITION, ORIGINAL_OFFSET, ORIGINAL_TIMESTAMP, GROUP, ATTEMPT,
-     ERROR_CLASS, ERROR_MESSAGE, FIRST_FAILURE, DUE, VALUE_CUT}
+     ERROR_CLASS, ERROR_MESSAGE, FIRST_FAILURE, DUE, VALUE_CUT, RULE}
 )  # fmt: skip
 _MAX_MESSAGE_CHARS = 2_000
 

@@ -39,7 +39,7 @@ _meter = metrics.get_meter("retailsync")
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
 
-Outcome = Literal["ok", "retried", "dead_lettered", "parked", "skipped"]
+Outcome = Literal["ok", "retried", "dead_lettered", "parked", "held", "skipped"]
 
 EVENTS_PUBLISHED = _meter.create_counter(
     "retailsync.events.published", unit="{event}", description="events produced, by type"

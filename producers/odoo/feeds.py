@@ -13,7 +13,12 @@ calls per page. Feeds, by name (``RETAILSYNC_ODOO_MODELS`` picks among them):
   (return_received);
 - ``sale.order``: cancelled orders (order_cancelled);
 - ``product.product``: product_upserted, on a change of a variant or of its template;
-  services and combos (a delivery fee, a bundle) are not catalogue products.
+  services and combos (a delivery fee, a bundle) are not catalogue products;
+- ``product.pricelist``: price_changed, per variant, its list price and its price under every
+  active pricelist as the channel should show it (the rule applied, see
+  :mod:`producers.odoo.pricing`), on a change of a pricelist rule or of a product: a rule
+  on a product or variant prices that product again, one on a category or on everything (or
+  based on another pricelist) every product.
 """
 
 from __future__ import annotations
@@ -22,12 +27,13 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
 
 from pydantic import ValidationError
 
-from producers.odoo import mapping
-from producers.odoo.mapping import ref_id
+from producers.odoo import mapping, pricing
+from producers.odoo.mapping import ref_id, ref_name
 from retailsync.errors import ConfigError
 from retailsync.events import Event, Source
 from retailsync.odoo import OdooClient, Record
@@ -35,6 +41,7 @@ from retailsync.odoo.external_ids import MODULE, channel_line_ref
 from retailsync.odoo.transport import Context, Domain
 
 log = logging.getLogger("retailsync.odoo_changes")
+_NOW_FORMAT = "%Y-%m-%d %H:%M:%S"
 
 # Archived products still have stock, orders and a last state to publish.
 _ALL = {"active_test": False}
@@ -291,6 +298,96 @@ def _products(
     )
 
 
+# Rules scoped to one product or variant; any other scope can change any product's price.
+_ONE_PRODUCT = ("0_product_variant", "1_product")
+
+
+def _prices(odoo: OdooClient, source: Source, model: str, changed: Sequence[Record]) -> list[Event]:
+    if model == "product.template":
+        domain: Domain = [("product_tmpl_id", "in", [row["id"] for row in changed])]
+    elif all(row["applied_on"] in _ONE_PRODUCT and row["base"] != "pricelist" for row in changed):
+        domain = [("product_tmpl_id", "in", sorted(_ids(changed, "product_tmpl_id")))]
+    else:
+        domain = []
+    fields = ["default_code", "type", "write_date", *pricing.VARIANT_FIELDS]
+    variants = odoo.search_read("product.product", domain, fields, order="id")
+    if not variants:
+        return []
+    templates = _by_id(
+        _read(odoo, "product.template", _ids(variants, "product_tmpl_id"), "write_date")
+    )
+    pricelists = odoo.search_read("product.pricelist", [], ["name", "currency_id"], order="id")
+    rules = pricing_rules(odoo, pricelists)
+    currency_ids = _ids(pricelists, "currency_id") | _ids(variants, "currency_id")
+    currencies = _by_id(_read(odoo, "res.currency", currency_ids, "name", "rounding"))
+    floor = max(row["write_date"] for row in changed)
+    now = datetime.now(UTC).strftime(_NOW_FORMAT)
+
+    def priced(variant: Record, pricelist: Record | None) -> Event | None:
+        template_date = templates.get(ref_id(variant["product_tmpl_id"]) or 0, {})
+        as_of = max(floor, variant["write_date"], template_date.get("write_date") or "")
+        if pricelist is None:
+            currency = currencies[variant["currency_id"][0]]
+            price = pricing.Price(pricing.dec(variant["list_price"]), None, None)
+        else:
+            currency = currencies[pricelist["currency_id"][0]]
+            found = rules.price(variant, pricelist["id"], now)
+            if found is None:
+                log.debug(
+                    "product.product/%s: no price on pricelist %s without a currency rate",
+                    variant["id"],
+                    pricelist["id"],
+                )
+                return None
+            price = found
+            if price.rule is not None:
+                as_of = max(as_of, price.rule["write_date"])
+        return mapping.price_changed(
+            source,
+            mapping.PriceOf(
+                variant=variant,
+                pricelist=pricelist,
+                currency=currency["name"],
+                price=pricing.round_to(price.price, currency["rounding"]),
+                compare_at=pricing.round_to(price.compare_at, currency["rounding"])
+                if price.compare_at is not None
+                else None,
+                rule=price.rule,
+                as_of=as_of,
+            ),
+        )
+
+    return _made(
+        (
+            mapping.price_ref(variant["id"], pricelist["id"] if pricelist else None),
+            partial(priced, variant, pricelist),
+        )
+        for variant in variants
+        if ref_name(variant.get("currency_id"))
+        for pricelist in (None, *pricelists)
+    )
+
+
+def pricing_rules(odoo: OdooClient, pricelists: Sequence[Record]) -> pricing.Rules:
+    """Every rule of ``pricelists`` (read with ``currency_id``), in the order Odoo tries
+    them (the model's own), and the category tree: two calls."""
+    rules: dict[int, list[Record]] = defaultdict(list)
+    for rule in odoo.search_read(
+        "product.pricelist.item",
+        [("pricelist_id", "in", [p["id"] for p in pricelists])],
+        pricing.ITEM_FIELDS,
+    ):
+        rules[rule["pricelist_id"][0]].append(rule)
+    return pricing.Rules(
+        by_pricelist=rules,
+        currency_of={p["id"]: p["currency_id"][0] for p in pricelists},
+        category_parent={
+            row["id"]: ref_id(row["parent_id"])
+            for row in odoo.search_read("product.category", [], ["parent_id"])
+        },
+    )
+
+
 FEEDS: dict[str, Feed] = {
     feed.name: feed
     for feed in (
@@ -347,6 +444,17 @@ FEEDS: dict[str, Feed] = {
                 Watch("product.template", (), context=_ALL),
             ),
             _products,
+        ),
+        Feed(
+            "product.pricelist",
+            (
+                Watch(
+                    "product.pricelist.item",
+                    ("applied_on", "product_tmpl_id", "base"),
+                ),
+                Watch("product.template", ()),
+            ),
+            _prices,
         ),
     )
 }

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
@@ -38,6 +38,7 @@ from retailsync.events import (
     InventoryAdjusted,
     ItemCondition,
     OrderCancelled,
+    PriceChanged,
     ProductUpserted,
     ReturnLine,
     ReturnReason,
@@ -294,6 +295,55 @@ def product(source: Source, variant: Record, template_write_date: str) -> Produc
         list_price=money(variant["list_price"]),
         active=bool(variant["active"]),
     )
+
+
+def price_ref(variant_id: int, pricelist_id: int | None) -> str:
+    """A variant's list price, or its price under one pricelist."""
+    variant = f"product.product/{variant_id}"
+    return variant if pricelist_id is None else f"{variant}@product.pricelist/{pricelist_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class PriceOf:
+    """What one variant costs on one pricelist (None: its list price), as the channel
+    should show it: ``price`` and ``compare_at`` already at the currency's rounding, the
+    rule that applied (None for the sales price), and the latest ``write_date`` of what
+    made it."""
+
+    variant: Record
+    pricelist: Record | None
+    currency: str
+    price: Decimal
+    compare_at: Decimal | None
+    rule: Record | None
+    as_of: str
+
+
+def price_changed(source: Source, of: PriceOf) -> PriceChanged | None:
+    """The price of one variant on one pricelist, with the window of the rule that gives it
+    (Odoo's ``date_end`` is inclusive, to the second; ``valid_until`` is exclusive); None
+    for a service or a combo, and for a variant without SKU."""
+    variant, rule = of.variant, of.rule
+    sku = variant.get("default_code")
+    if not sku or variant.get("type") in NOT_CATALOGUED:
+        return None
+    ref = price_ref(variant["id"], of.pricelist["id"] if of.pricelist else None)
+    return PriceChanged(
+        envelope=PriceChanged.new_envelope(**_envelope_args(source, ref, of.as_of)),
+        sku=sku,
+        pricelist=of.pricelist["name"] if of.pricelist else None,
+        currency=of.currency,
+        price=_at_money_scale(of.price),
+        compare_at_price=_at_money_scale(of.compare_at) if of.compare_at is not None else None,
+        valid_from=changed_at(rule["date_start"]) if rule and rule["date_start"] else None,
+        valid_until=changed_at(rule["date_end"]) + timedelta(seconds=1)
+        if rule and rule["date_end"]
+        else None,
+    )
+
+
+def _at_money_scale(amount: Decimal) -> Decimal:
+    return amount.quantize(Decimal(1).scaleb(-MONEY_SCALE), ROUND_HALF_EVEN)
 
 
 def _line_ref(move: Record) -> str | None:

@@ -9,6 +9,10 @@ order, and a waiting record read from a level lower than a predecessor's moves u
 The chains are rebuilt after a restart or rebalance from the retry topics themselves: the
 records between the retry group's committed offset and the end of each retry partition
 are exactly the parked ones.
+
+A key can also be held: a record of it broke a publishing rule and waits in the group's held
+topic for a person; later records of the key join it there until the operator's release
+(the held record's copy, approved or rejected) comes back through the retry path.
 """
 
 from __future__ import annotations
@@ -28,6 +32,16 @@ class KeyChains:
 
     def __init__(self) -> None:
         self._chains: dict[bytes, list[Entry]] = {}
+        self._held: set[bytes] = set()
+
+    def hold(self, key: bytes) -> None:
+        self._held.add(key)
+
+    def release(self, key: bytes) -> None:
+        self._held.discard(key)
+
+    def is_held(self, key: bytes) -> bool:
+        return key in self._held
 
     def __len__(self) -> int:
         return sum(len(chain) for chain in self._chains.values())

@@ -1,4 +1,5 @@
-"""What happens to each record of a consumer batch: wait, park, handle, retry or dead-letter.
+"""What happens to each record of a consumer batch: wait, park, handle, retry, dead-letter or
+hold (a record that broke a publishing rule, and with key ordering the later ones of its key).
 
 Records are handled in batch order. Consecutive records for one batch handler form a run,
 called once; a run ends at a record for another handler and, with key ordering, before a
@@ -25,14 +26,17 @@ from retailsync.consumer.retry_path import Position, RetryPath, source_offset
 from retailsync.consumer.service import HandlerContext, HandlerSpec, Item
 from retailsync.errors import (
     ConfigError,
+    HeldError,
     PermanentError,
     RetailsyncError,
     TargetUnavailableError,
     UsageError,
 )
 from retailsync.headers import (
+    APPROVED,
     DUE,
     EVENT_TYPE,
+    REJECTED,
     REPLAY,
     TRACEPARENT,
     header,
@@ -178,6 +182,9 @@ class Dispatcher:
             outcome.not_due.append(record)
             return None
         chains = self._chains_of(record, position)
+        if self._held(chains, record, position):
+            outcome.handled[partition] = record.offset
+            return None
         if (
             chains is not None
             and record.key is not None
@@ -243,6 +250,10 @@ class Dispatcher:
                 self._settle(record, item.position)
             elif isinstance(error, ConfigError | UsageError):
                 raise error  # every record would fail alike: stop, do not dead-letter them all
+            elif isinstance(error, HeldError) and self._retry_path.group.publishing is not None:
+                # (A group without publishing rules has no held topic: retried, then a dead
+                # letter like any other failure.)
+                self._hold(record, item.position, error)
             else:
                 self._route_failure(record, item.position, error)
             handled[(record.topic, record.partition)] = record.offset
@@ -295,6 +306,37 @@ class Dispatcher:
         if self._retry_path.position(record.topic).level is not None:
             return False
         return run.takes_in_key_order(self._handlers.get(_event_type(record) or ""), record.key)
+
+    def _held(self, chains: KeyChains | None, record: ConsumedRecord, position: Position) -> bool:
+        """Whether the record was dealt with as part of a hold: with key ordering, a source
+        record of a held key joins it in the held topic; the operator's copy of a held
+        record lifts the hold, and a rejected one goes no further."""
+        key = record.key
+        if position.level is None:
+            if chains is None or key is None or not chains.is_held(key):
+                return False
+            self._retry_path.to_held(record, _HeldBehindError(), self._now_ms())
+            self._metrics.count(position.source_topic, _event_type(record), "held")
+            return True
+        approved = header(record.headers, APPROVED) is not None
+        rejected = header(record.headers, REJECTED) is not None
+        if (approved or rejected) and chains is not None and key is not None:
+            chains.release(key)
+        if rejected:
+            self._metrics.count(position.source_topic, _event_type(record), "skipped")
+        return rejected
+
+    def _hold(self, record: ConsumedRecord, position: Position, error: HeldError) -> None:
+        log.info(
+            "%s[%d] %d held: %s", position.source_topic, record.partition,
+            source_offset(record, position), error,
+        )  # fmt: skip
+        self._retry_path.to_held(record, error, self._now_ms())
+        self._metrics.count(position.source_topic, _event_type(record), "held")
+        self._settle(record, position)
+        chains = self._chains_of(record, position)
+        if chains is not None and record.key is not None:
+            chains.hold(record.key)
 
     def _overtakes(self, record: ConsumedRecord) -> bool:
         """Whether the record's handler lets it pass the parked records of its key; asked
@@ -361,6 +403,13 @@ class Dispatcher:
 
 def _event_type(record: ConsumedRecord) -> str | None:
     return text_header(record.headers, EVENT_TYPE)
+
+
+class _HeldBehindError(Exception):
+    """Why a record went to the held topic without being tried: its key is held."""
+
+    def __str__(self) -> str:
+        return "waiting behind a held record of the same key"
 
 
 class _ParkedError(Exception):

@@ -1,4 +1,5 @@
-"""Where a failed record goes next: the group's retry topics in turn, then its dead-letter topic.
+"""Where a failed record goes next: the group's retry topics in turn, then its dead-letter topic;
+and where a record that broke a publishing rule waits for a person: the group's held topic.
 
 Records keep their partition number on every hop (retry and dead-letter topics have their
 source topic's partition count), so one consumer instance owns a key's whole path.
@@ -14,10 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from retailsync.consumer.record import ConsumedRecord
+from retailsync.errors import HeldError
 from retailsync.headers import (
     FIRST_FAILURE,
     ORIGINAL_OFFSET,
     ORIGINAL_TIMESTAMP,
+    RULE,
     VALUE_CUT,
     Failure,
     OutgoingHeaders,
@@ -111,10 +114,32 @@ class RetryPath:
             failure_of(record, position, self.group.name, error, now_ms=now_ms, due_ms=0),
         )
 
-    def _send(self, topic: str, record: ConsumedRecord, failure: Failure) -> None:
+    def to_held(self, record: ConsumedRecord, error: BaseException, now_ms: int) -> None:
+        """Send ``record`` to the held topic: with the rule it broke (a ``HeldError``), or
+        as waiting behind a held record of its key."""
+        position = self.position(record.topic)
+        rule = error.rule.encode() if isinstance(error, HeldError) else None
+        self._send(
+            self.group.held_topic(position.source_topic),
+            record,
+            failure_of(record, position, self.group.name, error, now_ms=now_ms, due_ms=0),
+            [(RULE, rule)] if rule is not None else [],
+        )
+
+    def _send(
+        self,
+        topic: str,
+        record: ConsumedRecord,
+        failure: Failure,
+        extra: OutgoingHeaders | None = None,
+    ) -> None:
         value, headers = failure_copy(record, failure)
         self._producer.produce(
-            topic, key=record.key, value=value, headers=headers, partition=record.partition
+            topic,
+            key=record.key,
+            value=value,
+            headers=[*headers, *(extra or [])],
+            partition=record.partition,
         )
 
 

@@ -32,7 +32,7 @@ from retailsync.consumer.chains import KeyChains
 from retailsync.consumer.dispatch import Dispatcher
 from retailsync.consumer.invoke import Decoder, in_process_retrying
 from retailsync.consumer.record import ConsumedRecord, PartitionId
-from retailsync.consumer.recovery import rebuild_chains
+from retailsync.consumer.recovery import rebuild_chains, rebuild_holds
 from retailsync.consumer.retry_path import MAX_RECORD_BYTES, RetryPath
 from retailsync.consumer.service import ConsumerService
 from retailsync.headers import DUE, int_header
@@ -315,6 +315,16 @@ class ServiceRunner:
                     ],
                 )
             )
+            if self.group.publishing is not None:
+                rebuild_holds(
+                    self._retry_config,
+                    self._chains,
+                    [
+                        ((tp.topic, tp.partition), self.group.held_topic(tp.topic))
+                        for tp in partitions
+                        if tp.topic in self.group.subscriptions
+                    ],
+                )
         self._retry.incremental_assign(retry)
         if any(breaker.open for breaker in self._breakers.values()):
             consumer.pause(partitions)

@@ -110,8 +110,12 @@ def without_value(dead: ConsumedRecord) -> str | None:
 
 def dead_letters(reader: TopicReader, group: ConsumerGroup) -> Iterator[ConsumedRecord]:
     """Every record in the group's dead-letter topics."""
-    for topic in group.subscriptions:
-        name = group.dead_letter_topic(topic)
+    yield from read_topics(reader, map(group.dead_letter_topic, group.subscriptions))
+
+
+def read_topics(reader: TopicReader, names: Iterable[str]) -> Iterator[ConsumedRecord]:
+    """Every record in the topics ``names``."""
+    for name in names:
         yield from reader.read({p: reader.watermarks(p) for p in reader.partitions(name)})
 
 

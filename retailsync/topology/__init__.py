@@ -3,6 +3,8 @@
 from retailsync.topology.model import (
     ConsumerGroup,
     EventDestination,
+    HoldRule,
+    PublishingRules,
     RetryPolicy,
     TopicSpec,
     Topology,
@@ -13,6 +15,8 @@ from retailsync.topology.model import (
 __all__ = [
     "ConsumerGroup",
     "EventDestination",
+    "HoldRule",
+    "PublishingRules",
     "RetryPolicy",
     "TopicSpec",
     "Topology",

@@ -2,8 +2,9 @@
 
 Two layers: ``_TopologyFile`` mirrors the file and rejects unknown keys and wrong types;
 ``Topology`` is what the rest of the code uses, with defaults applied, references checked,
-and the retry and dead-letter topics derived by the naming rule
-``{topic}.{group}.retry.{delay}`` / ``{topic}.{group}.dlt``.
+and the retry, dead-letter and held topics derived by the naming rule
+``{topic}.{group}.retry.{delay}`` / ``{topic}.{group}.dlt`` / ``{topic}.{group}.held`` (a
+group with publishing rules only).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import functools
 import re
 import string
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
@@ -27,7 +29,7 @@ _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 _GROUP_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")
 _MAX_TOPIC_NAME = 249
 
-TopicKind = Literal["event", "retry", "dead_letter"]
+TopicKind = Literal["event", "retry", "dead_letter", "held"]
 Ordering = Literal["key", "none"]
 Compatibility = Literal[
     "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
@@ -94,12 +96,51 @@ class RetryPolicy(_Strict):
     model_config = ConfigDict(populate_by_name=True, strict=False)
 
 
+class HoldRule(_Strict):
+    """A publishing rule: a record breaking it is held until ``approvers`` different people
+    approve it (or one rejects it)."""
+
+    approvers: int = Field(1, ge=1, le=5)
+
+
+class PriceDropRule(HoldRule):
+    """A price more than ``percent`` below the price the channel shows."""
+
+    percent: Decimal = Field(gt=0, le=100)
+
+    model_config = ConfigDict(strict=False)  # 50 or 12.5 in YAML
+
+
+class TitleLengthRule(HoldRule):
+    """A title longer than the channel's ``max`` characters."""
+
+    max: int = Field(gt=0)
+
+
+class PublishingRules(_Strict):
+    """Governed publishing: what a group checks before it releases a record to a channel.
+
+    Each rule is off unless given; the consuming service evaluates them (which rules it
+    knows is its own affair) and the runtime holds what breaks one.
+    """
+
+    price_drop: PriceDropRule | None = None
+    missing_barcode: HoldRule | None = None
+    title_length: TitleLengthRule | None = None
+
+    def approvers(self, rule: str) -> int:
+        """How many different people must approve a record ``rule`` held (1 if unknown)."""
+        found = getattr(self, rule, None)
+        return found.approvers if isinstance(found, HoldRule) else 1
+
+
 class _ConsumerEntry(_Strict):
     description: str = ""
     subscriptions: list[str] = Field(min_length=1)
     # Other groups whose retry and dead-letter topics of these subscriptions it also reads.
     observes: list[str] = []
     retry: RetryPolicy = RetryPolicy()
+    publishing: PublishingRules | None = None
 
 
 class _TopologyFile(_Strict):
@@ -152,6 +193,7 @@ class ConsumerGroup(BaseModel):
     description: str
     subscriptions: tuple[str, ...]
     retry: RetryPolicy
+    publishing: PublishingRules | None = None
     # The observed groups' retry and dead-letter topics this group reads, each with the
     # subscription it derives from: what those groups could not apply, seen from here.
     observed: Mapping[str, str] = Field(default_factory=lambda: MappingProxyType({}))
@@ -160,6 +202,10 @@ class ConsumerGroup(BaseModel):
     def reads(self) -> tuple[str, ...]:
         """Every topic the group consumes: its subscriptions, then the observed topics."""
         return (*self.subscriptions, *self.observed)
+
+    def held_topic(self, topic: str) -> str:
+        """Where records of ``topic`` that broke a publishing rule wait for a person."""
+        return f"{topic}.{self.name}.held"
 
     def retry_topic(self, topic: str, delay_ms: int) -> str:
         return f"{topic}.{self.name}.retry.{format_duration_ms(delay_ms)}"
@@ -371,6 +417,7 @@ class _Resolver:
             description=entry.description,
             subscriptions=tuple(entry.subscriptions),
             retry=entry.retry,
+            publishing=entry.publishing,
         )
 
     def _observing(
@@ -411,6 +458,18 @@ class _Resolver:
                     ),
                 )
             )
+            if group.publishing is not None:
+                # Held records wait for a person, often longer than a retry: kept like
+                # dead letters.
+                names.append(
+                    (
+                        group.held_topic(topic),
+                        "held",
+                        self._derived_configs(
+                            "dead_letter_topics.configs", self._file.dead_letter_topics
+                        ),
+                    )
+                )
             for name, kind, configs in names:
                 if name in topics:
                     raise self._fail(

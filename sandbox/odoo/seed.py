@@ -35,8 +35,9 @@ JOURNALS = {
 
 
 def seed(env: Env, *, login: str) -> None:
-    """Create the company, users, countries, currencies, taxes, pricelists, journals, unit,
-    warehouse ``WH`` and its locations. No product: change capture would publish it."""
+    """Create the company, users, countries, currencies, taxes, pricelists, journals, the
+    product category ``All``, unit, warehouse ``WH`` and its locations. No product: change
+    capture would publish it."""
     partners = env["res.partner"].create(
         [
             {"name": "YourCompany", "is_company": True},
@@ -60,6 +61,8 @@ def seed(env: Env, *, login: str) -> None:
         [{"name": name, "symbol": symbol} for name, symbol in CURRENCIES]
     )
     by_code = dict(zip((code for code, _ in CURRENCIES), currencies.ids, strict=True))
+    # The first category is ``product.product_category_all``.
+    env["product.category"].create({"name": "All"})
     # The first unit is ``uom.product_uom_unit``.
     env["uom.uom"].create({"name": "Units"})
     taxes = env["account.tax"].create(

@@ -1,9 +1,10 @@
 """Just enough of GraphQL's syntax to serve the operations the appliers send.
 
-No schema and no selection sets: a document is read for its operation type, its root
-fields and their arguments (variables, or int, string and boolean literals). Resolvers
-answer whole objects in Shopify's shapes, whatever the selection asks for; a client that
-reads the fields it selected cannot tell.
+No schema and no selection sets: a document is read for its operation type, its root fields
+(aliased or not: several mutations go in one request under aliases) and their arguments
+(variables, or int, string and boolean literals). Resolvers answer whole objects in
+Shopify's shapes, whatever the selection asks for; a client that reads the fields it
+selected cannot tell.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
 _ARGUMENT = re.compile(r'(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|-?\d+|true|false|null)')
+_ALIASED = re.compile(r"\s*:\s*([_A-Za-z][_0-9A-Za-z]*)")
 _FIRST = re.compile(r"\bfirst\s*:\s*(\$\w+|\d+)")
 
 
@@ -27,6 +29,12 @@ class DocumentError(ValueError):
 class Field:
     name: str
     arguments: dict[str, Any]
+    alias: str | None = None  # ``p0: productUpdate(…)`` answers under ``p0``
+
+    @property
+    def key(self) -> str:
+        """Where the field's result goes in ``data``."""
+        return self.alias or self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +72,12 @@ def _root_fields(text: str, start: int, variables: Mapping[str, Any]) -> list[Fi
             if depth == 0:
                 break
         elif depth == 1 and (match := _NAME.match(text, position)):
-            name = match.group(0)
+            name, alias = match.group(0), None
             position = match.end()
+            aliased = _ALIASED.match(text, position)
+            if aliased:
+                name, alias = aliased.group(1), name
+                position = aliased.end()
             arguments: dict[str, Any] = {}
             rest = text[position:].lstrip()
             if rest.startswith("("):
@@ -76,7 +88,7 @@ def _root_fields(text: str, start: int, variables: Mapping[str, Any]) -> list[Fi
                     for key, raw in _ARGUMENT.findall(text[opened + 1 : closed])
                 }
                 position = closed + 1
-            fields.append(Field(name, arguments))
+            fields.append(Field(name, arguments, alias))
             continue
         position += 1
     return fields

@@ -1,8 +1,9 @@
 """Running one GraphQL request: parse, charge the bucket, resolve, report the cost.
 
-Costs follow Shopify's rules of thumb: a mutation costs 10; a query 1 plus the objects its
-connections may return (every ``first``), and is charged only what it returned. A request
-that costs more than the bucket holds is answered ``THROTTLED`` and changes nothing.
+Costs follow Shopify's rules of thumb: a mutation costs 10 per root field; a query 1 plus
+the objects its connections may return (every ``first``), and is charged only what it
+returned. A request that costs more than the bucket holds is answered ``THROTTLED`` and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sandbox.storefront import catalogue, operations
 from sandbox.storefront.documents import DocumentError, parse
-from sandbox.storefront.operations import MUTATIONS, QUERIES
 from sandbox.storefront.store import Store
 from sandbox.storefront.throttle import LeakyBucket
 
 MUTATION_COST = 10
+QUERIES = {**operations.QUERIES, **catalogue.QUERIES}
+MUTATIONS = {**operations.MUTATIONS, **catalogue.MUTATIONS}
 
 
 def execute(
@@ -43,7 +46,7 @@ def execute(
                 }
             ]
         }
-    requested = MUTATION_COST if mutation else operation.requested_objects
+    requested = MUTATION_COST * len(operation.fields) if mutation else operation.requested_objects
     if requested > bucket.maximum:
         message = (
             f"Query cost is {requested}, which exceeds the single query max cost limit "
@@ -66,7 +69,7 @@ def execute(
             ],
             "extensions": {"cost": _cost(bucket, requested, None)},
         }
-    data = {field.name: resolvers[field.name](store, field.arguments) for field in operation.fields}
+    data = {field.key: resolvers[field.name](store, field.arguments) for field in operation.fields}
     actual = requested if mutation else min(requested, 1 + _objects(data))
     bucket.give_back(requested - actual)
     return {"data": data, "extensions": {"cost": _cost(bucket, requested, actual)}}

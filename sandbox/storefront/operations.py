@@ -22,12 +22,17 @@ _STALE = "The compareQuantity argument no longer matches the persisted quantity.
 _SKU_TERM = re.compile(r'sku:(?:"((?:[^"\\]|\\.)*)"|(\S+))')
 
 
+def skus_searched(query: str) -> list[str]:
+    """The SKUs of a Shopify search ``sku:A OR sku:"B C"``."""
+    return [
+        (quoted.replace('\\"', '"').replace("\\\\", "\\") if quoted else bare)
+        for quoted, bare in _SKU_TERM.findall(query)
+    ]
+
+
 def inventory_items(store: Store, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """``inventoryItems(first:, query: "sku:A OR sku:B")`` with each item's levels."""
-    wanted = [
-        (quoted.replace('\\"', '"').replace("\\\\", "\\") if quoted else bare)
-        for quoted, bare in _SKU_TERM.findall(arguments.get("query") or "")
-    ]
+    wanted = skus_searched(arguments.get("query") or "")
     first = int(arguments.get("first") or 50)
     with store.locked():
         skus = [sku for sku in wanted if sku in store.items] if wanted else list(store.items)

@@ -1,6 +1,7 @@
-"""The sandbox storefront's state: locations, inventory items by SKU, levels, orders with
-their fulfilment orders, and fulfilments. Guarded by one lock: the server thread writes,
-tests read."""
+"""The sandbox storefront's state: products and their variants, locations, inventory items by
+SKU, levels, orders with their fulfilment orders, and fulfilments. Guarded by one lock: the
+server thread writes, tests read.
+"""
 
 from __future__ import annotations
 
@@ -61,6 +62,27 @@ class Order:
         return gid("Order", self.id)
 
 
+@dataclass
+class Variant:
+    """A product variant; money as Shopify's ``Money`` strings (``"19.99"``)."""
+
+    id: str
+    sku: str
+    price: str
+    compare_at_price: str | None = None
+    barcode: str | None = None
+    weight_kg: str | None = None
+
+
+@dataclass
+class Product:
+    id: str
+    title: str
+    description_html: str
+    status: str  # ACTIVE, ARCHIVED, DRAFT
+    variants: list[Variant]
+
+
 class Store:
     """Everything the sandbox holds; use ``locked()`` around reads that must be consistent."""
 
@@ -72,6 +94,7 @@ class Store:
         # (inventory item id, location id) -> {"available": n, "on_hand": n}
         self.levels: dict[tuple[str, str], dict[str, int]] = {}
         self.orders: dict[str, Order] = {}  # order gid -> order
+        self.products: dict[str, Product] = {}  # product gid -> product
         self.mutations: list[str] = []  # root fields of the mutations applied, in order
         # every quantity set, in order: (sku, location id, name, quantity after), so that a
         # test can tell a stale level applied after a newer one
@@ -100,6 +123,15 @@ class Store:
             for location in self.locations:
                 self.levels[(item, location)] = {"available": available, "on_hand": available}
             return item
+
+    def variant(self, sku: str) -> tuple[Product, Variant] | None:
+        """The product and variant that sell ``sku``, if any."""
+        with self._lock:
+            for product in self.products.values():
+                for variant in product.variants:
+                    if variant.sku == sku:
+                        return product, variant
+            return None
 
     def available(self, sku: str, location: str) -> int:
         with self._lock:

@@ -73,11 +73,17 @@ class Operated:
         env.update(self.variables)
         return env
 
-    def cli(self, *arguments: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """``retailsync ARGUMENTS`` as a process; fails the test on a non-zero exit if ``check``."""
+    def cli(
+        self, *arguments: str, check: bool = True, user: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """``retailsync ARGUMENTS`` as a process; fails the test on a non-zero exit if ``check``.
+        ``user``: the OS user it runs as, as far as the audit trail can tell (``LOGNAME``)."""
+        environment = self.environment()
+        if user is not None:
+            environment.update(LOGNAME=user, USER=user)
         done = subprocess.run(
             [sys.executable, "-X", "faulthandler", "-m", "commands", *arguments],
-            env=self.environment(),
+            env=environment,
             cwd=self.directory,
             capture_output=True,
             text=True,
@@ -115,8 +121,13 @@ class Operated:
 
 
 def make_operated(
-    settings: Settings, admin: AdminClient, unique: str, directory: Path, ordering: str = "key"
+    settings: Settings,
+    admin: AdminClient,
+    unique: str,
+    directory: Path,
+    ordering: str = "key",
+    template: str = OPERATOR_TOPOLOGY,
 ) -> Operated:
-    pipeline = make_pipeline(settings, admin, unique, ordering, template=OPERATOR_TOPOLOGY)
+    pipeline = make_pipeline(settings, admin, unique, ordering, template=template)
     (directory / "topology.yaml").write_text(pipeline.text, encoding="utf-8")
     return Operated(pipeline, directory, unique)

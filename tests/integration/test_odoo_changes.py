@@ -42,6 +42,7 @@ from tests.contract.odoo.helpers import (
 from tests.integration.harness import SCHEMAS, Pipeline, make_pipeline
 from tests.integration.odoo_changes_support import (
     TOPOLOGY,
+    WITHOUT_PRICES,
     CaptureSettings,
     events,
     odoo_settings,
@@ -68,7 +69,13 @@ def pipeline(kafka_settings: Settings, admin: AdminClient, unique: str) -> Pipel
 @pytest.fixture
 def settings(kafka_settings: Settings, odoo: SandboxOdoo, unique: str) -> CaptureSettings:
     # Odoo 18 has no JSON-2: the capture speaks JSON-RPC to it, as to a real one.
-    return odoo_settings(kafka_settings, odoo, unique, jsonrpc=odoo.major_version < 19)
+    return odoo_settings(
+        kafka_settings,
+        odoo,
+        unique,
+        jsonrpc=odoo.major_version < 19,
+        odoo_models=WITHOUT_PRICES,
+    )
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from tests.contract.odoo.helpers import count_stock, main_warehouse, new_product
 from tests.integration.harness import SCHEMAS, Pipeline, make_pipeline
 from tests.integration.odoo_changes_support import (
     TOPOLOGY,
+    WITHOUT_PRICES,
     environment,
     events,
     odoo_settings,
@@ -90,7 +91,9 @@ def test_sigkill_between_produce_and_commit_then_restart_loses_and_repeats_nothi
     topology_file.write_text(pipeline.text)
     log, marker = tmp_path / "producer.log", tmp_path / "paused"
     with SandboxOdoo.running() as odoo:
-        settings = odoo_settings(kafka_settings, odoo, unique, odoo_page_size=PAGE_SIZE)
+        settings = odoo_settings(
+            kafka_settings, odoo, unique, odoo_page_size=PAGE_SIZE, odoo_models=WITHOUT_PRICES
+        )
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith("RETAILSYNC_")},
             **environment(settings, str(topology_file), str(SCHEMAS)),

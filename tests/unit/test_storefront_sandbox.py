@@ -181,3 +181,55 @@ def test_fulfilling_closes_the_fulfilment_order(shop: SandboxStorefront) -> None
         {"company": "Example Parcel", "number": "EX1", "url": "https://tracking.example.com/EX1"}
     ]
     assert read["fulfillmentOrders"]["nodes"][0]["status"] == "CLOSED"
+
+
+CATALOG = """mutation Catalog($a: ProductSetInput!, $b: ProductSetInput!) {
+  a: productSet(synchronous: true, input: $a) { product { id } userErrors { field message } }
+  b: productSet(synchronous: true, input: $b) { product { id } userErrors { field message } }
+}"""
+REPRICE = """mutation Reprice($p: ID!, $v: [ProductVariantsBulkInput!]!, $u: ProductUpdateInput!) {
+  v: productVariantsBulkUpdate(productId: $p, variants: $v) { userErrors { field message } }
+  u: productUpdate(product: $u) { userErrors { field message } }
+}"""
+
+
+def _new(sku: str, price: str, title: str = "Vase") -> dict[str, Any]:
+    return {
+        "title": title, "status": "ACTIVE",
+        "variants": [{"price": price, "inventoryItem": {"sku": sku,
+                      "measurement": {"weight": {"unit": "GRAMS", "value": 350}}}}],
+    }  # fmt: skip
+
+
+def test_aliased_mutations_apply_or_fail_each_on_its_own_and_cost_ten_each(
+    shop: SandboxStorefront,
+) -> None:
+    answer = run(shop, CATALOG, a=_new("VASE-1", "19.9"), b=_new("VASE-2", "-1"))
+    assert answer["extensions"]["cost"]["requestedQueryCost"] == 20
+    assert answer["data"]["a"]["userErrors"] == []
+    assert answer["data"]["b"]["product"] is None
+    assert answer["data"]["b"]["userErrors"][0]["field"] == ["input", "variants", "0", "price"]
+    created = shop.store.variant("VASE-1")
+    assert created is not None and shop.store.variant("VASE-2") is None
+    _, variant = created
+    assert (variant.price, variant.weight_kg) == ("19.90", "0.35")
+    # The variant has an inventory item stocked at every location, as Shopify makes one.
+    assert "VASE-1" in shop.store.items
+
+
+def test_a_variant_update_names_an_unknown_variant_and_changes_nothing(
+    shop: SandboxStorefront,
+) -> None:
+    run(shop, CATALOG, a=_new("VASE-1", "19.90"), b=_new("VASE-2", "5"))
+    created = shop.store.variant("VASE-1")
+    assert created is not None
+    product, variant = created
+    answer = run(
+        shop, REPRICE, p=product.id,
+        v=[{"id": variant.id, "price": "9.90"},
+           {"id": "gid://shopify/ProductVariant/0", "price": "1"}],
+        u={"id": product.id, "status": "ARCHIVED", "title": ""},
+    )["data"]  # fmt: skip
+    assert answer["v"]["userErrors"][0]["field"] == ["variants", "1", "id"]
+    assert answer["u"]["userErrors"][0]["message"] == "Title can't be blank"
+    assert (variant.price, product.status) == ("19.90", "ACTIVE")

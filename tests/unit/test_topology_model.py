@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,22 @@ def test_retry_and_dead_letter_topics_follow_the_naming_rule() -> None:
     assert derived["shop.orders.billing.retry.1m"].configs["cleanup.policy"] == "delete"
 
 
+def test_publishing_rules_give_a_group_a_held_topic_and_their_approvers() -> None:
+    governed = MINIMAL.replace(
+        "in_process_attempts: 2}",
+        "in_process_attempts: 2}\n    publishing: {price_drop: {percent: 12.5, approvers: 2}}",
+    )
+    topology = parse_topology(governed, "t.yaml")
+    held = topology.topic("shop.orders.billing.held")
+    assert (held.kind, held.partitions) == ("held", 4)
+    rules = topology.consumer("billing").publishing
+    assert rules is not None and rules.price_drop is not None
+    assert rules.price_drop.percent == Decimal("12.5")
+    assert (rules.approvers("price_drop"), rules.approvers("title_length")) == (2, 1)
+    # Without rules, no held topic.
+    assert "shop.orders.billing.held" not in parse_topology(MINIMAL, "t.yaml").topics
+
+
 def test_defaults_merge_under_topic_configs_and_durations_become_millis() -> None:
     topology = parse_topology(MINIMAL, "t.yaml")
     stock = topology.topic("shop.stock")
@@ -99,6 +116,24 @@ def test_parsed_entries_are_frozen() -> None:
         ("  shop.stock:", "  stock:", "topics.stock", "must start with 'shop.'"),
         ("  billing:", "  bill.ing:", "consumers.bill.ing", "no dots"),
         ("in_process_attempts: 2", "in_process_attempts: 0", "in_process_attempts", "greater"),
+        (
+            "in_process_attempts: 2}",
+            "in_process_attempts: 2}\n    publishing: {price_drop: {percent: 120}}",
+            "consumers.billing.publishing.price_drop.percent",
+            "less than or equal to 100",
+        ),
+        (
+            "in_process_attempts: 2}",
+            "in_process_attempts: 2}\n    publishing: {price_dop: {percent: 20}}",
+            "consumers.billing.publishing.price_dop",
+            "unknown key",
+        ),
+        (
+            "in_process_attempts: 2}",
+            "in_process_attempts: 2}\n    publishing: {missing_barcode: {approvers: 0}}",
+            "consumers.billing.publishing.missing_barcode.approvers",
+            "greater",
+        ),
     ],
 )
 def test_a_broken_topology_names_the_key_path(old: str, new: str, key: str, reason: str) -> None:

@@ -26,6 +26,36 @@ def _default_sale_taxes(env: Any) -> list[int]:
     return [tax] if tax else []
 
 
+def _default_category(env: Any) -> Any:
+    """What Odoo's ``product.product_category_all`` is: the first category, ``All``."""
+    first = env["product.category"].search([], order="id", limit=1)
+    return first.ids[0] if first else None
+
+
+class ProductCategory(Model):
+    _name = "product.category"
+    _description = "Product Category"
+    _order = "name, id"
+    _parent_name = "parent_id"
+
+    name = fields.Char(required=True)
+    parent_id = fields.Many2one("product.category", "Parent Category")
+    complete_name = fields.Char("Complete Name", compute="_compute_complete_name")
+
+    def _compute_complete_name(self) -> dict[int, Any]:
+        return {
+            category.id: " / ".join(self.browse(id_).name for id_ in reversed(category._lineage()))
+            for category in self
+        }
+
+    def _lineage(self) -> list[int]:
+        """This category's id, then its parent's, up to the root."""
+        lineage = [self.id]
+        while parent := self.browse(lineage[-1]).parent_id:
+            lineage.append(parent)
+        return lineage
+
+
 class ProductTemplate(Model):
     _name = "product.template"
     _description = "Product"
@@ -35,6 +65,10 @@ class ProductTemplate(Model):
     type = fields.Selection(PRODUCT_TYPES, "Product Type", required=True, default="consu")
     is_storable = fields.Boolean("Track Inventory", default=False)
     list_price = fields.Float("Sales Price", default=1.0)
+    standard_price = fields.Float("Cost", default=0.0)
+    categ_id = fields.Many2one(
+        "product.category", "Product Category", required=True, default=_default_category
+    )
     sale_ok = fields.Boolean("Can be Sold", default=True)
     description_sale = fields.Text("Sales Description")
     uom_id = fields.Many2one("uom.uom", "Unit", required=True, default=default_uom)
@@ -62,12 +96,29 @@ class ProductTemplate(Model):
 
     def write(self, vals: Mapping[str, Any]) -> bool:
         extra = {k: v for k, v in vals.items() if k in _VARIANT_KEYS}
+        if "active" in vals:
+            # Archiving a product archives its variants, restoring it restores them
+            # (Odoo's product.template.write and _create_variant_ids).
+            extra["active"] = bool(vals["active"])
         super().write({k: v for k, v in vals.items() if k not in _VARIANT_KEYS})
         if extra:
-            self.env["product.product"].search([("product_tmpl_id", "in", list(self.ids))]).write(
-                extra
-            )
+            variants = self.env["product.product"].with_context(active_test=False)
+            variants.search([("product_tmpl_id", "in", list(self.ids))]).write(extra)
         return True
+
+    def get_contextual_price(self, product: Any = None) -> float:
+        """The unit price of this product under the context's ``pricelist`` for its
+        ``quantity`` (1 by default), now: Odoo's public way to ask for a computed price."""
+        self.ensure_one()
+        pricelist = self.env["product.pricelist"].browse(
+            [self.env.context["pricelist"]] if self.env.context.get("pricelist") else []
+        )
+        return float(pricelist._get_product_price(self, self.env.context.get("quantity", 1.0)))
+
+    def _categories(self) -> list[int]:
+        """The product's category and every category above it."""
+        lineage: list[int] = self.env["product.category"].browse(self.categ_id)._lineage()
+        return lineage
 
     def _compute_default_code(self) -> dict[int, Any]:
         variants = self.env["product.product"].search([("product_tmpl_id", "in", list(self.ids))])
@@ -98,6 +149,10 @@ class ProductProduct(Model):
     type = fields.Selection(PRODUCT_TYPES, "Product Type", related="product_tmpl_id.type")
     is_storable = fields.Boolean("Track Inventory", related="product_tmpl_id.is_storable")
     list_price = fields.Float("Sales Price", related="product_tmpl_id.list_price")
+    standard_price = fields.Float("Cost", related="product_tmpl_id.standard_price")
+    categ_id = fields.Many2one(
+        "product.category", "Product Category", related="product_tmpl_id.categ_id"
+    )
     lst_price = fields.Float("Sales Price", related="product_tmpl_id.list_price")
     sale_ok = fields.Boolean("Can be Sold", related="product_tmpl_id.sale_ok")
     description_sale = fields.Text("Sales Description", related="product_tmpl_id.description_sale")
