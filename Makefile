@@ -13,7 +13,7 @@ BASE_IMAGE ?= localhost/retailsync-base:bookworm
 PODMAN ?= podman
 
 .DEFAULT_GOAL := help
-.PHONY: help install kafka format lint typecheck test unit contract integration e2e faults run bench clean \
+.PHONY: help install kafka format lint typecheck test unit contract integration e2e faults run demo bench clean \
 	wheels base-image image test-containers deploy-check asyncapi-check
 
 help: ## list the targets
@@ -71,8 +71,11 @@ e2e: kafka ## the whole pipeline as `retailsync run` starts it
 faults: kafka ## the fault suite: the whole pipeline under faults, then its table (< 15 min)
 	$(BIN)/pytest -m faults tests/faults
 
-run: kafka ## start the local broker and apply topology.yaml to it
+run: kafka ## the main job: broker, sandboxes, every service and traffic until Ctrl-C
 	$(BIN)/retailsync run
+
+demo: kafka ## a bounded run: 200 orders through the sandboxes, then the report (exit 0 when reconciled)
+	$(BIN)/retailsync run --orders 200 --interval 0.5
 
 bench: $(STAMP) ## benchmarks; they print figures
 	$(BIN)/python -m bench
