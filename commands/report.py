@@ -88,7 +88,9 @@ class RunReport:
                 for event_type, outcomes in sorted(figures.events.items())
             )
             latency = "  ".join(
-                f"{q} ≤ {_seconds(bound)}" for q, bound in figures.latency_s.items()
+                f"{q} ≤ {_seconds(bound)}"
+                for q, bound in figures.latency_s.items()
+                if bound is not None
             )
             routed = ", ".join(f"{where} {n}" for where, n in sorted(figures.routed.items()))
             out.append(f"  {name}: {handled or 'no events'}")
