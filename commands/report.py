@@ -167,7 +167,9 @@ def _outcomes(outcomes: Mapping[str, int]) -> str:
 def _seconds(bound: float | None) -> str:
     if bound is None:
         return "none"
-    return "∞" if bound == float("inf") else f"{bound * 1000:g} ms"
+    if bound == float("inf"):
+        return "∞"
+    return f"{bound:g} s" if bound >= 1 else f"{bound * 1000:g} ms"
 
 
 def _page(report: RunReport) -> str:
@@ -195,6 +197,9 @@ def _chart(name: str, buckets: Iterable[tuple[float, int]]) -> str:
     for bound, count in cumulative:
         counts.append((bound, count - previous))
         previous = count
+    # Up to the slowest bucket that holds a record: the empty tail says nothing.
+    while counts and counts[-1][1] == 0:
+        counts.pop()
     highest = max((count for _, count in counts), default=0) or 1
     width, height, bar = 40 * max(len(counts), 1), 160, 32
     bars = "".join(
