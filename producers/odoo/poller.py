@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
+from collections.abc import Iterable
 
 from confluent_kafka import KafkaException
 
@@ -23,6 +25,7 @@ from producers.odoo.checkpoint import Checkpoint, checked_topic, checkpoint_key,
 from producers.odoo.feeds import Feed, Watch, selected
 from producers.odoo.lag import Lag
 from producers.odoo.mapping import MICROS, base_version, changed_at
+from producers.odoo.schedule import Schedule, intervals
 from producers.odoo.settings import ChangeCaptureSettings
 from retailsync import telemetry
 from retailsync.errors import TransientError
@@ -71,6 +74,13 @@ class Poller:
         self._db = instance
         self._source = Source(system=SourceSystem.ODOO, instance=self._db)
         self.feeds: tuple[Feed, ...] = selected(capture.odoo_models)
+        self._schedule = Schedule(
+            intervals(
+                [feed.name for feed in self.feeds],
+                capture.odoo_poll_interval_s,
+                capture.odoo_poll_intervals,
+            )
+        )
         self._checkpoints: dict[str, Checkpoint] = {}
         self.lag = Lag(watch.model for feed in self.feeds for watch in feed.watches)
         self._wake = threading.Event()
@@ -98,13 +108,18 @@ class Poller:
         self._wake.set()
 
     def run(self) -> None:
-        """Poll every ``odoo_poll_interval_s``, or when woken, until ``stop``."""
+        """Poll each feed at its interval, and every feed when woken, until ``stop``."""
         failures = 0
         while not self._stopped.is_set():
+            woken = self._wake.is_set()
             self._wake.clear()
-            delay = self._capture.odoo_poll_interval_s
+            now = time.monotonic()
+            names = self._schedule.due(now)
+            feeds = self.feeds if woken else [f for f in self.feeds if f.name in names]
             try:
-                published = self.poll()
+                published = self.poll(feeds)
+                self._schedule.polled([feed.name for feed in feeds], now)
+                delay = self._schedule.wait(time.monotonic())
                 failures = 0
                 # An idle round is the norm: only rounds that published say so at INFO.
                 level = logging.INFO if published else logging.DEBUG
@@ -120,11 +135,11 @@ class Poller:
                 )
             self._wake.wait(delay)
 
-    def poll(self) -> int:
-        """One round over every feed; the number of events published."""
+    def poll(self, feeds: Iterable[Feed] | None = None) -> int:
+        """One round over ``feeds`` (None: every feed); the number of events published."""
         return sum(
             self._poll_watch(feed, watch)
-            for feed in self.feeds
+            for feed in (self.feeds if feeds is None else feeds)
             for watch in feed.watches
             if not self._stopped.is_set()
         )

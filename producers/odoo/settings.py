@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field, SecretStr
 
 from retailsync.settings import PartSettings
@@ -11,7 +13,14 @@ class ChangeCaptureSettings(PartSettings):
     """How ``retailsync serve odoo-changes`` polls, where it keeps its checkpoint, and its
     webhook trigger."""
 
+    # Seconds between two polls of a feed, unless ``odoo_poll_intervals`` names it.
     odoo_poll_interval_s: float = Field(5.0, gt=0)
+    # Per feed (``producers.odoo.feeds.FEEDS``), its own interval: e.g. products and
+    # pricelists every few minutes while stock and deliveries keep the default's seconds.
+    odoo_poll_intervals: dict[str, Annotated[float, Field(gt=0)]] = Field(default_factory=dict)
+    # Seconds between two full catalog passes (``retailsync sync catalog --full``) run by
+    # the service; None: never (run it by hand or from a scheduler).
+    odoo_full_sync_interval_s: float | None = Field(None, gt=0)
     # The re-read window: longer than Odoo's longest transaction, whose write_date is its start.
     odoo_overlap_s: float = Field(30.0, ge=0)
     odoo_page_size: int = Field(200, ge=1, le=5_000)

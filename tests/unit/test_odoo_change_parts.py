@@ -6,13 +6,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from starlette.testclient import TestClient
 
 from producers.odoo import ChangeCaptureSettings
 from producers.odoo.checkpoint import Checkpoint, checked_topic
 from producers.odoo.feeds import FEEDS, selected
 from producers.odoo.lag import Lag
+from producers.odoo.schedule import Schedule, intervals
 from producers.odoo.trigger import TOKEN_HEADER, trigger_app
 from producers.odoo.versions import Versions
 from retailsync.errors import ConfigError
@@ -157,3 +158,38 @@ def test_without_a_token_any_post_wakes_the_poller() -> None:
     with TestClient(trigger_app(lambda: woken.append(True), lambda: 0.0, None)) as client:
         assert client.post("/odoo/webhook", content=b"not json").status_code == 200
     assert woken == [True]
+
+
+def test_a_slow_feed_is_not_polled_on_every_tick_of_a_fast_one() -> None:
+    capture = ChangeCaptureSettings(
+        odoo_poll_interval_s=2.0, odoo_poll_intervals={"product.product": 300.0}
+    )
+    schedule = Schedule(
+        intervals(
+            ["stock.quant", "product.product"],
+            capture.odoo_poll_interval_s,
+            capture.odoo_poll_intervals,
+        )
+    )
+    polls: dict[str, int] = {"stock.quant": 0, "product.product": 0}
+    now = 0.0
+    while now < 600.0:
+        due = schedule.due(now)
+        for name in due:
+            polls[name] += 1
+        schedule.polled(due, now)
+        now += schedule.wait(now)
+    # 600 s: stock every 2 s, products at 0 and 300 only.
+    assert polls == {"stock.quant": 300, "product.product": 2}
+
+
+def test_a_poll_interval_for_a_feed_not_polled_is_refused_by_its_variable() -> None:
+    with pytest.raises(ConfigError) as caught:
+        intervals(["stock.quant"], 5.0, {"product.pricelists": 300.0})
+    assert caught.value.key == "RETAILSYNC_ODOO_POLL_INTERVALS"
+    assert "'product.pricelists'" in caught.value.reason
+
+
+def test_a_poll_interval_must_be_positive() -> None:
+    with pytest.raises(ValidationError):
+        ChangeCaptureSettings(odoo_poll_intervals={"stock.quant": 0})
