@@ -268,9 +268,10 @@ _PRODUCT_FIELDS = (
 )
 
 
-def _products(
+def product_events(
     odoo: OdooClient, source: Source, model: str, changed: Sequence[Record]
 ) -> list[Event]:
+    """product_upserted for each variant ``changed`` names (as variants or templates)."""
     ids = [row["id"] for row in changed]
     if model == "product.template":
         ids = [
@@ -309,6 +310,13 @@ def _prices(odoo: OdooClient, source: Source, model: str, changed: Sequence[Reco
         domain = [("product_tmpl_id", "in", sorted(_ids(changed, "product_tmpl_id")))]
     else:
         domain = []
+    return price_events(odoo, source, domain, max(row["write_date"] for row in changed))
+
+
+def price_events(odoo: OdooClient, source: Source, domain: Domain, floor: str) -> list[Event]:
+    """price_changed for each variant of ``domain``: its list price and its price on every
+    active pricelist. Each version is the latest ``write_date`` of the variant, its template,
+    the rule that prices it and ``floor`` (the change that made the feed look)."""
     fields = ["default_code", "type", "write_date", *pricing.VARIANT_FIELDS]
     variants = odoo.search_read("product.product", domain, fields, order="id")
     if not variants:
@@ -320,7 +328,6 @@ def _prices(odoo: OdooClient, source: Source, model: str, changed: Sequence[Reco
     rules = pricing_rules(odoo, pricelists)
     currency_ids = _ids(pricelists, "currency_id") | _ids(variants, "currency_id")
     currencies = _by_id(_read(odoo, "res.currency", currency_ids, "name", "rounding"))
-    floor = max(row["write_date"] for row in changed)
     now = datetime.now(UTC).strftime(_NOW_FORMAT)
 
     def priced(variant: Record, pricelist: Record | None) -> Event | None:
@@ -443,7 +450,7 @@ FEEDS: dict[str, Feed] = {
                 Watch("product.product", ("product_tmpl_id",), context=_ALL),
                 Watch("product.template", (), context=_ALL),
             ),
-            _products,
+            product_events,
         ),
         Feed(
             "product.pricelist",

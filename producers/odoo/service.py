@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from contextlib import ExitStack
 
+from producers.odoo import full_sync
 from producers.odoo.poller import Poller
 from producers.odoo.settings import ChangeCaptureSettings
 from producers.odoo.trigger import TriggerServer, trigger_app
 from retailsync.errors import ConfigError
-from retailsync.events import default_schemas_dir, load_catalogue
+from retailsync.events import Source, SourceSystem, default_schemas_dir, load_catalogue
 from retailsync.health import ok, with_endpoints
 from retailsync.odoo import OdooClient, OdooSettings
+from retailsync.operate.audit import AuditRecord
+from retailsync.operate.settings import OperateSettings
+from retailsync.operate.writer import ChangeWriter
 from retailsync.serde import EventSerde, serde_for
 from retailsync.settings import Settings
 from retailsync.telemetry import observe_gauge
-from retailsync.topology import load_topology
+from retailsync.topology import Topology, load_topology
+
+log = logging.getLogger("retailsync.odoo_changes")
 
 
 def run_change_capture(
@@ -80,6 +87,56 @@ def run_change_capture(
         server.start()
         stack.callback(server.stop)
         say(f"polling Odoo; webhook trigger at {server.url}/odoo/webhook")
+        stopped = threading.Event()
+        stack.callback(stopped.set)
+        if capture.odoo_full_sync_interval_s is not None:
+            passes = threading.Thread(
+                target=full_passes,
+                args=(settings, odoo_settings, capture.odoo_full_sync_interval_s, stopped),
+                kwargs={"topology": topology, "serde": serde},
+                name="odoo-full-sync",
+                daemon=True,
+            )
+            passes.start()
+            say(f"a full catalog pass every {capture.odoo_full_sync_interval_s:g} s")
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda _signum, _frame: poller.stop())
         poller.run()
+
+
+def full_passes(
+    settings: Settings,
+    odoo_settings: OdooSettings,
+    interval_s: float,
+    stopped: threading.Event,
+    *,
+    topology: Topology,
+    serde: EventSerde,
+) -> None:
+    """``retailsync sync catalog --full --execute`` every ``interval_s`` (the first after one
+    interval) until ``stopped``, beside the poller: its own Odoo client and producer, so the
+    change feeds keep their pace. A pass that fails is logged and tried at the next interval.
+    """
+    audit_topic = OperateSettings.load().audit_topic
+    source = Source(system=SourceSystem.ODOO, instance=odoo_settings.instance)
+    while not stopped.wait(interval_s):
+        audit = AuditRecord.new(
+            full_sync.AUDIT_ACTION, ["retailsync", "serve", "odoo-changes"], {}, "odoo-changes"
+        )
+        try:
+            with (
+                OdooClient.from_settings(odoo_settings) as odoo,
+                ChangeWriter(settings, full_sync.WRITER, audit_topic) as writer,
+            ):
+                done = full_sync.full_pass(
+                    odoo,
+                    source,
+                    full_sync.plan(odoo),
+                    writer=writer,
+                    topology=topology,
+                    serde=serde,
+                    audit=audit,
+                )
+            log.info("full catalog pass: %d products, %d prices", done.products, done.prices)
+        except Exception:
+            log.exception("full catalog pass failed; again in %g s", interval_s)
