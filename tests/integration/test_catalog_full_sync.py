@@ -3,6 +3,7 @@ is healed by a full pass that storefront-catalog applies, and republishing is ha
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from confluent_kafka.admin import AdminClient
 
 from consumers.storefront_catalog.applier import CatalogApplier
+from producers.odoo.service import full_passes
 from retailsync.events import PriceChanged, ProductUpserted
 from retailsync.odoo import OdooClient
 from retailsync.settings import Settings
@@ -134,3 +136,31 @@ def test_a_full_pass_heals_a_price_that_drifted_on_the_storefront(
     [audited] = [r for r in operated.json("audit") if r["action"] == "sync catalog"]
     assert audited["command"] == "retailsync sync catalog --full --execute"
     assert audited["changes"] == [published]
+
+
+def test_serve_odoo_changes_runs_the_full_pass_on_its_interval(
+    settings: CaptureSettings, operated: Operated, monkeypatch: pytest.MonkeyPatch, unique: str
+) -> None:
+    pipeline = operated.pipeline
+    monkeypatch.setenv("RETAILSYNC_AUDIT_TOPIC", operated.audit_topic)
+    with OdooClient.from_settings(settings.odoo) as client:
+        client.create("product.product", [{"name": "Mug", "default_code": f"MUG-{unique}"}])
+    stopped = threading.Event()
+    passes = threading.Thread(
+        target=full_passes,
+        args=(settings.kafka, settings.odoo, 0.5, stopped),
+        kwargs={"topology": pipeline.topology, "serde": pipeline.serde},
+    )
+    passes.start()
+    try:
+        pipeline.wait(
+            lambda: sum(r["action"] == "sync catalog" for r in operated.json("audit")) >= 2,
+            what="two scheduled passes",
+        )
+    finally:
+        stopped.set()
+        passes.join(30)
+    audited = [r for r in operated.json("audit") if r["action"] == "sync catalog"]
+    assert {r["actor"] for r in audited} == {"odoo-changes"}
+    upserted = [e for e in events(pipeline, "catalog") if isinstance(e, ProductUpserted)]
+    assert sum(e.sku == f"MUG-{unique}" for e in upserted) >= 2
