@@ -26,6 +26,8 @@ from retailsync.telemetry import observe_gauge
 from retailsync.topology import Topology, load_topology
 
 log = logging.getLogger("retailsync.odoo_changes")
+# How long a stopping service waits for a full pass in flight (the rest is aborted).
+_PASS_STOP_S = 30.0
 
 
 def run_change_capture(
@@ -87,17 +89,21 @@ def run_change_capture(
         server.start()
         stack.callback(server.stop)
         say(f"polling Odoo; webhook trigger at {server.url}/odoo/webhook")
-        stopped = threading.Event()
-        stack.callback(stopped.set)
         if capture.odoo_full_sync_interval_s is not None:
+            # Its own serde: the passes encode on their own thread, beside the poller's.
+            pass_serde = EventSerde(serde_for(settings, catalogue, topology))
+            stack.callback(pass_serde.close)
+            stopped = threading.Event()
             passes = threading.Thread(
                 target=full_passes,
                 args=(settings, odoo_settings, capture.odoo_full_sync_interval_s, stopped),
-                kwargs={"topology": topology, "serde": serde},
+                kwargs={"topology": topology, "serde": pass_serde},
                 name="odoo-full-sync",
-                daemon=True,
+                daemon=True,  # a pass cut short at exit leaves whole pages: harmless
             )
             passes.start()
+            stack.callback(passes.join, _PASS_STOP_S)
+            stack.callback(stopped.set)
             say(f"a full catalog pass every {capture.odoo_full_sync_interval_s:g} s")
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda _signum, _frame: poller.stop())
