@@ -20,6 +20,8 @@
     │   ├── OdooTransientError .... a conflict with a concurrent Odoo transaction (retailsync.odoo)
     │   ├── OrderNotYetError ...... an event whose order is not in Odoo yet: parked until it is
     │   │                           (consumers.odoo_orders)
+    │   ├── OrderHeldError ........ a capture of an order held as a quotation for fraud review
+    │   │                           (consumers.odoo_orders)
     │   └── TargetUnavailableError  the downstream system is down or throttling: no connection,
     │       │                       timeouts, HTTP 429/502/503/504; consumers pause, not retry
     │       └── OdooUnavailableError  (retailsync.odoo)

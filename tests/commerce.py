@@ -33,6 +33,7 @@ SHOPIFY_SAMPLES = [
     ("orders_updated", "orders/updated", "order_edited"),
     ("orders_paid", "orders/paid", "payment_captured"),
     ("orders_cancelled", "orders/cancelled", "order_cancelled"),
+    ("orders_risk_assessment_changed", "orders/risk_assessment_changed", "order_risk_assessed"),
     ("refunds_create", "refunds/create", "refund_issued"),
     ("customers_create", "customers/create", "customer_upserted"),
     ("customers_update", "customers/update", "customer_upserted"),
@@ -193,6 +194,7 @@ events:
   order_created: {topic: NS.orders, key: "{order_ref}"}
   order_edited: {topic: NS.orders, key: "{order_ref}"}
   order_cancelled: {topic: NS.orders, key: "{order_ref}"}
+  order_risk_assessed: {topic: NS.orders, key: "{order_ref}"}
   payment_authorized: {topic: NS.orders, key: "{order_ref}"}
   payment_captured: {topic: NS.orders, key: "{order_ref}"}
   refund_issued: {topic: NS.orders, key: "{order_ref}"}

@@ -1,7 +1,8 @@
 """odoo-orders: storefront orders, edits, payments, refunds and cancellations applied to Odoo.
 
 Authorizations are chatter notes; captures, refunds and the cancellation of a paid order
-are accounting (``accounting``): invoices, payments and credit notes.
+are accounting (``accounting``): invoices, payments and credit notes. An order a fraud check
+assesses at a level the rule names is held as a quotation for a person (``risk``).
 
 Test orders (``test`` on order_created and order_edited) are skipped unless
 ``RETAILSYNC_ODOO_ORDERS_APPLY_TEST_ORDERS`` is set: a skipped order's later payments and
@@ -21,12 +22,15 @@ from consumers.odoo_orders.accounting import Ledger
 from consumers.odoo_orders.edits import apply_edit
 from consumers.odoo_orders.lifecycle import OrderNotYetError, cancel, post_money_note
 from consumers.odoo_orders.orders import OrderBook
+from consumers.odoo_orders.risk import apply_assessment
 from consumers.odoo_orders.settings import OrdersSettings
 from retailsync.consumer import ConsumerService, HandlerContext, Item
+from retailsync.errors import RetailsyncError
 from retailsync.events import (
     OrderCancelled,
     OrderCreated,
     OrderEdited,
+    OrderRiskAssessed,
     PaymentAuthorized,
     PaymentCaptured,
     RefundIssued,
@@ -53,9 +57,11 @@ def make_service(
     # are parked until it exists, so it must not wait behind them. In key order: a shop
     # sends each order's capture right behind it, so a backlog's batch holds both. A
     # capture overtakes too (one handler): it is idempotent, but it may pass a parked edit
-    # of its order and invoice the lines as they were.
+    # of its order and invoice the lines as they were. A risk assessment in the batch holds
+    # its order before the order is confirmed or its capture booked, whichever came first.
     @service.batch_handler(
         "order_created",
+        "order_risk_assessed",
         "payment_captured",
         target="odoo",
         max_items=200,
@@ -68,13 +74,27 @@ def make_service(
             if isinstance(item.event, OrderCreated) and applies(item.event):
                 first.setdefault(item.event.order_ref, index)
         orders = sorted(first.values())
-        made = OrderBook(odoo(), own()).create([items[index].event for index in orders])
+        hold_levels = own().odoo_orders_hold_risk
+        assessments = [
+            (index, item.event)
+            for index, item in enumerate(items)
+            if isinstance(item.event, OrderRiskAssessed)
+        ]
+        held = {event.order_ref for _, event in assessments if event.risk_level in hold_levels}
+        made = OrderBook(odoo(), own()).create([items[index].event for index in orders], held)
         failed = {items[orders[position]].event.order_ref: e for position, e in made.items()}
         failures: dict[int, BaseException] = {
             index: failed[item.event.order_ref]
             for index, item in enumerate(items)
             if isinstance(item.event, OrderCreated) and item.event.order_ref in failed
         }
+        for index, assessment in assessments:
+            try:
+                if assessment.order_ref in failed:
+                    raise OrderNotYetError(assessment.order_ref)
+                apply_assessment(odoo(), assessment, hold_levels)
+            except RetailsyncError as error:
+                failures[index] = error
         captures = [
             (index, item.event)
             for index, item in enumerate(items)

@@ -41,6 +41,7 @@ from typing import Any
 from consumers.odoo_orders.lifecycle import OrderNotYetError
 from consumers.odoo_orders.money import cents
 from consumers.odoo_orders.orders import ORDER, find_products
+from consumers.odoo_orders.risk import OrderHeldError
 from consumers.odoo_orders.settings import OrdersSettings
 from retailsync.errors import PermanentError
 from retailsync.events import PaymentCaptured, RefundIssued
@@ -121,6 +122,8 @@ class Ledger:
         for index, event in todo:
             if event.order_ref not in orders:
                 failures[index] = OrderNotYetError(event.order_ref)
+            elif orders[event.order_ref]["quotation"]:
+                failures[index] = OrderHeldError(event.order_ref)
         todo = [(index, event) for index, event in todo if index not in failures]
         if not todo:
             return failures
@@ -363,12 +366,13 @@ class Ledger:
         rows = self._odoo.search_read(
             ORDER,
             [("client_order_ref", "in", sorted(set(refs)))],
-            ["client_order_ref", "invoice_status"],
+            ["client_order_ref", "invoice_status", "state"],
         )
         return {
             str(row["client_order_ref"]): {
                 "id": int(row["id"]),
                 "to_invoice": row["invoice_status"] == "to invoice",
+                "quotation": row["state"] in ("draft", "sent"),
             }
             for row in rows
         }

@@ -3,7 +3,8 @@
 The order ref (``channel:order id``) is the sale order's ``client_order_ref`` and names its
 external id, ``retailsync.sale_order_<ref>`` in ``ir.model.data``, which Odoo keeps unique
 on (module, name). A re-delivered order_created finds its order by ref and changes nothing
-(a draft left by a crash between create and confirm is confirmed).
+(a draft left by a crash between create and confirm is confirmed, unless a fraud check
+holds it: ``risk``).
 
 Why external ids: a search before a create is not idempotent when a ``create`` outlives
 the client's timeout and commits afterwards (a loaded Odoo with several workers does
@@ -38,7 +39,7 @@ totals; a flagged order costs two or three more.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import TypeVar
 
@@ -67,6 +68,8 @@ CREATE_ONCE = {"mode": "update", "noupdate": True}
 TAG = "crm.tag"
 # The tag finance filters orders by whose Odoo totals are not the channel's.
 FLAG_TAG = "retailsync: totals differ from the channel"
+# The tag of an order a fraud check holds for a person (``risk``).
+HOLD_TAG = "retailsync: fraud risk, confirm or cancel"
 PARTNER_FIELDS = ("id", "ref", "name", "street", "city", "zip", "phone")
 _T = TypeVar("_T")
 _R = TypeVar("_R")
@@ -102,15 +105,18 @@ class OrderBook:
         self._settings = settings
 
     def find(self, refs: Iterable[str]) -> dict[str, dict[str, object]]:
-        """The sale orders of these order refs (id and state), by ref."""
+        """The sale orders of these order refs (id, state and tags), by ref."""
         wanted = sorted(set(refs))
         rows = self._odoo.search_read(
-            ORDER, [("client_order_ref", "in", wanted)], ["client_order_ref", "state"]
+            ORDER, [("client_order_ref", "in", wanted)], ["client_order_ref", "state", "tag_ids"]
         )
         return {str(row["client_order_ref"]): row for row in rows}
 
-    def create(self, orders: Sequence[OrderCreated]) -> dict[int, BaseException]:
-        """Create and confirm ``orders`` not in Odoo yet; failures by position."""
+    def create(
+        self, orders: Sequence[OrderCreated], held: Collection[str] = ()
+    ) -> dict[int, BaseException]:
+        """Create and confirm ``orders`` not in Odoo yet, those of the ``held`` refs left
+        quotations; failures by position."""
         settings = self._settings
         extra_skus = {settings.odoo_orders_shipping_sku, settings.odoo_orders_adjustment_sku}
         existing = self.find(order.order_ref for order in orders)
@@ -119,8 +125,10 @@ class OrderBook:
         )
         failures: dict[int, BaseException] = {}
         fresh: list[tuple[int, OrderCreated]] = []
-        # A draft is what a crash between create and confirm leaves behind.
+        # A draft is what a crash between create and confirm leaves behind, or a hold.
         to_confirm: list[tuple[int, int]] = []
+        drafts = [o for o in existing.values() if o["state"] == "draft"]
+        holding = tag_id(self._odoo, HOLD_TAG) if drafts else None
         for index, order in enumerate(orders):
             unknown = sorted({line.sku for line in order.lines} - products.keys())
             found = existing.get(order.order_ref)
@@ -130,7 +138,9 @@ class OrderBook:
                 )
             elif found is None:
                 fresh.append((index, order))
-            elif found["state"] == "draft":
+            elif found["state"] == "draft" and not (
+                order.order_ref in held or holding in _ids(found["tag_ids"])
+            ):
                 to_confirm.append((index, int(str(found["id"]))))
         money = (
             OdooMoney(
@@ -163,9 +173,10 @@ class OrderBook:
             else ([], {})
         )
         failures.update(errors)
-        failures.update(self._confirm(to_confirm + created))
+        placed = {index: order for index, order, _, _ in priced}
+        confirming = [(i, order_id) for i, order_id in created if placed[i].order_ref not in held]
+        failures.update(self._confirm(to_confirm + confirming))
         if money is not None:
-            placed = {index: order for index, order, _, _ in priced}
             made = [(placed[i], order_id) for i, order_id in created if i not in failures]
             self._check_totals(made, money)
         return failures
@@ -185,7 +196,7 @@ class OrderBook:
         }
         if not notes:
             return
-        self._odoo.write(ORDER, sorted(notes), {"tag_ids": [[4, self._flag_tag()]]})
+        self._odoo.write(ORDER, sorted(notes), {"tag_ids": [[4, tag_id(self._odoo, FLAG_TAG)]]})
         for order_id, found in notes.items():
             self._odoo.call(
                 ORDER,
@@ -200,13 +211,6 @@ class OrderBook:
             ORDERS_FLAGGED.add(unexplained, {"reason": "mapping_difference"})
         if len(notes) > unexplained:
             ORDERS_FLAGGED.add(len(notes) - unexplained, {"reason": "totals"})
-
-    def _flag_tag(self) -> int:
-        found = self._odoo.search_read(TAG, [("name", "=", FLAG_TAG)], ["id"], limit=1)
-        if found:
-            return int(str(found[0]["id"]))
-        [tag] = self._odoo.create(TAG, [{"name": FLAG_TAG}])
-        return tag
 
     def _confirm(self, targets: Sequence[tuple[int, int]]) -> dict[int, BaseException]:
         """Confirm every order at once; if Odoo refuses, each draft alone, for the culprits."""
@@ -268,6 +272,19 @@ class OrderBook:
             new = [_partner_row(order) for order in missing.values()]
             found.update(zip(missing, self._load(PARTNER, PARTNER_FIELDS, new), strict=True))
         return found
+
+
+def tag_id(odoo: OdooClient, name: str) -> int:
+    """The id of the order tag ``name``, made on first use."""
+    found = odoo.search_read(TAG, [("name", "=", name)], ["id"], limit=1)
+    if found:
+        return int(str(found[0]["id"]))
+    [tag] = odoo.create(TAG, [{"name": name}])
+    return tag
+
+
+def _ids(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
 
 
 def find_products(odoo: OdooClient, skus: set[str]) -> dict[str, int]:

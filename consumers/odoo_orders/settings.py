@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from retailsync.events import RiskLevel
 from retailsync.settings import PartSettings
 
 
@@ -29,6 +30,10 @@ class OrdersSettings(PartSettings):
     payment gateway's money lands in, keyed by the gateway as the channel names it
     (``{"shopify_payments": "Shopify Payments", "cash_on_delivery": "CSH1"}``); a gateway
     not configured lands in ``odoo_orders_payment_journal``.
+
+    ``odoo_orders_hold_risk``: the fraud risk levels (order_risk_assessed) that hold an
+    order as a quotation for a person to confirm or cancel (``["HIGH", "MEDIUM"]``); empty
+    holds none.
     """
 
     odoo_orders_apply_test_orders: bool = False
@@ -38,3 +43,4 @@ class OrdersSettings(PartSettings):
     odoo_orders_adjustment_sku: str = "ADJUSTMENT"
     odoo_orders_payment_journals: dict[str, str] = Field(default_factory=dict)
     odoo_orders_payment_journal: str = "Bank"
+    odoo_orders_hold_risk: frozenset[RiskLevel] = frozenset({RiskLevel.HIGH})

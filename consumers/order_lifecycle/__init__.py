@@ -5,8 +5,8 @@ topology.yaml, the retry and dead-letter topics of the groups that apply those e
 an order's timeline shows what our appliers could not do as well as what happened.
 Checkpoints: accepted (order_created), paid (payment_captured), shipped
 (shipment_dispatched), cancelled (order_cancelled), returned (return_received), refunded
-(refund_issued); order_edited and payment_authorized are on the timeline only. Each
-checkpoint is held to an SLO from ``LifecycleSettings``.
+(refund_issued); order_edited, payment_authorized and order_risk_assessed are on the
+timeline only. Each checkpoint is held to an SLO from ``LifecycleSettings``.
 
 The store (SQLite, ``RETAILSYNC_LIFECYCLE_DATABASE``) can be thrown away: delete the file
 and ``retailsync replay order-lifecycle --to-earliest --execute`` rebuilds it from the

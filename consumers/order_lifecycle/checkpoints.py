@@ -23,7 +23,7 @@ REACHED_BY = MappingProxyType(
     }
 )
 # Every event of an order that the timeline shows; the ones above also reach a checkpoint.
-ORDER_EVENTS = (*REACHED_BY, "order_edited", "payment_authorized")
+ORDER_EVENTS = (*REACHED_BY, "order_edited", "payment_authorized", "order_risk_assessed")
 
 # "48h" (after accepted) or "7d after returned".
 _SLO = re.compile(r"^\s*(?P<within>\S+)(?:\s+after\s+(?P<after>\w+))?\s*$")

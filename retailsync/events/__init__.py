@@ -30,7 +30,9 @@ from retailsync.events.orders import (
     OrderCreated,
     OrderEdited,
     OrderLine,
+    OrderRiskAssessed,
     PaymentState,
+    RiskLevel,
     TaxLine,
 )
 from retailsync.events.payments import (
@@ -50,6 +52,7 @@ EVENT_MODELS: dict[str, type[Event]] = {
         OrderCreated,
         OrderEdited,
         OrderCancelled,
+        OrderRiskAssessed,
         PaymentAuthorized,
         PaymentCaptured,
         RefundIssued,
@@ -84,6 +87,7 @@ __all__ = [
     "OrderCreated",
     "OrderEdited",
     "OrderLine",
+    "OrderRiskAssessed",
     "PaymentAuthorized",
     "PaymentCaptured",
     "PaymentState",
@@ -97,6 +101,7 @@ __all__ = [
     "ReturnLine",
     "ReturnReason",
     "ReturnReceived",
+    "RiskLevel",
     "SchemaVersion",
     "ShipmentDispatched",
     "ShippedLine",

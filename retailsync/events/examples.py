@@ -16,7 +16,9 @@ from retailsync.events.orders import (
     OrderCreated,
     OrderEdited,
     OrderLine,
+    OrderRiskAssessed,
     PaymentState,
+    RiskLevel,
     TaxLine,
 )
 from retailsync.events.payments import (
@@ -128,6 +130,13 @@ def example_events() -> tuple[Event, ...]:
             order_ref=f"{CHANNEL}:1002",
             reason=CancelReason.CUSTOMER,
             restock=True,
+        ),
+        OrderRiskAssessed(
+            envelope=_from_shop(OrderRiskAssessed, "gid://shopify/Order/1001"),
+            order_ref=ORDER_REF,
+            risk_level=RiskLevel.HIGH,
+            provider="Example Fraud Filter",
+            facts=("The billing address is far from the IP address's location",),
         ),
         PaymentAuthorized(
             envelope=_from_shop(PaymentAuthorized, "gid://shopify/Order/1001"),

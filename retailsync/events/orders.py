@@ -94,6 +94,26 @@ class OrderCreated(Event):
     mapping_difference: Money | None = None
 
 
+class RiskLevel(StrEnum):
+    UNKNOWN = "UNKNOWN"
+    PENDING = "PENDING"
+    NONE = "NONE"
+    LOW = "LOW"
+    MEDIUM = "MEDIUM"
+    HIGH = "HIGH"
+
+
+class OrderRiskAssessed(Event):
+    """A fraud check assessed an order; may come before or after its order_created."""
+
+    EVENT_TYPE = "order_risk_assessed"
+
+    order_ref: Ref
+    risk_level: RiskLevel
+    provider: str | None = None
+    facts: tuple[str, ...] = ()
+
+
 class OrderEdited(Event):
     """An order's lines after a change: its whole set of lines and totals, not a difference;
     v2 adds the lines' tax lines."""

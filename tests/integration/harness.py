@@ -38,6 +38,7 @@ events:
   order_created: {topic: NS.orders, key: "{order_ref}"}
   order_edited: {topic: NS.orders, key: "{order_ref}"}
   order_cancelled: {topic: NS.orders, key: "{order_ref}"}
+  order_risk_assessed: {topic: NS.orders, key: "{order_ref}"}
   payment_authorized: {topic: NS.orders, key: "{order_ref}"}
   payment_captured: {topic: NS.orders, key: "{order_ref}"}
   refund_issued: {topic: NS.orders, key: "{order_ref}"}

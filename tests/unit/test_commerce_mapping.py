@@ -27,10 +27,12 @@ from retailsync.events import (
     OrderCancelled,
     OrderCreated,
     OrderEdited,
+    OrderRiskAssessed,
     PaymentCaptured,
     PaymentState,
     RefundIssued,
     RefundReason,
+    RiskLevel,
     Source,
     SourceSystem,
 )
@@ -74,6 +76,21 @@ def test_a_shopify_order_keeps_its_lines_totals_and_address() -> None:
     assert event.prices_include_tax and event.payment_state is PaymentState.AUTHORIZED
     assert event.shipping_address is not None and event.shipping_address.country_code == "DE"
     assert event.shipping_method == "standard"
+
+
+def test_a_shopify_risk_assessment_names_its_order_level_and_provider() -> None:
+    event = shopify.order_risk_assessed(
+        SHOPIFY, sample("shopify", "orders_risk_assessment_changed")
+    )
+    assert isinstance(event, OrderRiskAssessed)
+    assert event.order_ref == "shop-eu:820982911946154508"
+    assert (event.risk_level, event.provider) == (RiskLevel.HIGH, "Example Fraud Filter")
+
+
+def test_a_risk_level_shopify_does_not_document_is_refused_naming_the_field() -> None:
+    body = sample_json("shopify", "orders_risk_assessment_changed") | {"risk_level": "severe"}
+    with pytest.raises(pydantic.ValidationError, match="risk_level"):
+        shopify.order_risk_assessed(SHOPIFY, json.dumps(body).encode())
 
 
 def test_the_event_id_comes_from_the_delivery_identity() -> None:

@@ -282,7 +282,7 @@ def test_check_passes_on_the_shipped_schemas_and_says_what_it_checked() -> None:
     result = _run("check", "--schemas", str(ROOT / "schemas"))
 
     assert result.exit_code == 0, result.output
-    assert "checked 16 versions of 12 event types and 2 shared types" in result.stdout
+    assert "checked 17 versions of 13 event types and 2 shared types" in result.stdout
     assert "under BACKWARD" in result.stdout
     assert "inventory_adjusted v1 (inventory_adjusted.v1.avsc): house rules ok" in result.stdout
     assert result.stdout.rstrip().endswith("all schemas ok")
@@ -359,7 +359,7 @@ def test_register_puts_every_version_under_its_topic_record_subject(
         "retail.inventory-io.retailsync.events.InventoryAdjusted: inventory_adjusted v1 is "
         "schema id"
     ) in result.stdout
-    assert result.stdout.count("subject version 1") == 12
+    assert result.stdout.count("subject version 1") == 13
     assert "order_created v2 is schema id" in result.stdout
     assert "shipment_dispatched v2 is schema id" in result.stdout
     assert result.stdout.count("subject version 2") == 3
@@ -377,11 +377,11 @@ def test_register_prints_the_subject_version_a_real_registry_answers_with_the_id
         again = _run("register", "--schemas", str(ROOT / "schemas"))
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.count("subject version 1") == 12
+    assert result.stdout.count("subject version 1") == 13
     assert result.stdout.count("subject version 2") == 3
     assert result.stdout.count("subject version 3") == 1
     assert "None" not in result.stdout
-    assert again.stdout.count("subject version 1") == 12
+    assert again.stdout.count("subject version 1") == 13
     assert set(registry.compatibility.values()) == {"BACKWARD"}
 
 
@@ -411,7 +411,7 @@ def test_register_catalogue_registers_versions_in_order_and_idempotently(
         "retail.inventory-io.retailsync.events.InventoryAdjusted"
     }
     assert [r.schema_id for r in again] == [r.schema_id for r in first]
-    assert len({r.schema_id for r in first}) == len(first) == 17
+    assert len({r.schema_id for r in first}) == len(first) == 18
 
 
 def test_check_catalogue_reports_a_topology_key_field_the_schema_lacks(

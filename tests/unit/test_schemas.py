@@ -19,7 +19,8 @@ pytestmark = pytest.mark.unit
 
 ROOT = Path(__file__).resolve().parents[2]
 EVENT_TYPES = {
-    "order_created", "order_edited", "order_cancelled", "payment_authorized", "payment_captured",
+    "order_created", "order_edited", "order_cancelled", "order_risk_assessed",
+    "payment_authorized", "payment_captured",
     "refund_issued", "inventory_adjusted", "shipment_dispatched", "return_received",
     "product_upserted", "price_changed", "customer_upserted",
 }  # fmt: skip
@@ -34,6 +35,7 @@ RELEASED = {
     "order_created v3": "0e8c5f828f73d498",
     "order_edited v1": "2e05a06b2acfb6f1",
     "order_edited v2": "e1ea348f686d21cd",
+    "order_risk_assessed v1": "4d8d5df6d78dae1c",
     "payment_authorized v1": "f1eb0904be2cc421",
     "payment_captured v1": "48210f093f793d40",
     "price_changed v1": "29b43e8f86c6d835",

@@ -11,6 +11,10 @@ keeps its mark on order_created and order_edited.
 customers/redact (GDPR) maps to customer_erased, a tombstone of the customer's key on the
 compacted customers topic.
 
+orders/risk_assessment_changed maps to order_risk_assessed. It comes after orders/create
+(an assessment takes seconds), so odoo-orders may already have confirmed the order when a
+high risk arrives; it then puts the order back to a quotation for a person to decide.
+
 Money: Shopify's plain amounts (``price``, ``total_price``…) and the order's ``currency`` are
 the shop's (its ``shop_money``), even when the customer paid in another currency (the
 ``presentment_money`` of the ``*_set`` fields). Every event carries shop money and the shop's
@@ -44,6 +48,7 @@ from producers.commerce.payloads.shopify import (
     ShopifyOrderEdit,
     ShopifyRedaction,
     ShopifyRefund,
+    ShopifyRiskAssessment,
 )
 from producers.commerce.payloads.shopify import TaxLine as ShopifyTaxLine
 from retailsync.events import (
@@ -56,11 +61,13 @@ from retailsync.events import (
     OrderCreated,
     OrderEdited,
     OrderLine,
+    OrderRiskAssessed,
     PaymentCaptured,
     PaymentState,
     RefundIssued,
     RefundLine,
     RefundReason,
+    RiskLevel,
     TaxLine,
 )
 
@@ -178,6 +185,20 @@ def order_cancelled(delivery: Delivery, body: bytes) -> Event:
     )
 
 
+def order_risk_assessed(delivery: Delivery, body: bytes) -> Event:
+    assessment = ShopifyRiskAssessment.model_validate_json(body)
+    return OrderRiskAssessed(
+        envelope=delivery.envelope(
+            OrderRiskAssessed,
+            _order_gid(assessment.order_id),
+            assessment.created_at or datetime.now(UTC),
+        ),
+        order_ref=delivery.ref(assessment.order_id),
+        risk_level=RiskLevel(assessment.risk_level.upper()),
+        provider=assessment.provider_title,
+    )
+
+
 def refund_issued(delivery: Delivery, body: bytes) -> Event:
     refund = ShopifyRefund.model_validate_json(body)
     lines = tuple(
@@ -273,6 +294,7 @@ TOPICS: dict[str, Callable[[Delivery, bytes], Event]] = {
     "orders/edited": order_edit_deltas,
     "orders/paid": payment_captured,
     "orders/cancelled": order_cancelled,
+    "orders/risk_assessment_changed": order_risk_assessed,
     "refunds/create": refund_issued,
     "customers/create": customer_upserted,
     "customers/update": customer_upserted,

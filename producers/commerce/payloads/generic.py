@@ -24,6 +24,7 @@ GenericType = Literal[
     "order_created",
     "order_edited",
     "order_cancelled",
+    "order_risk_assessed",
     "payment_authorized",
     "payment_captured",
     "refund_issued",

@@ -1,11 +1,12 @@
 """Shopify's webhook payloads (REST Admin API resources): orders/create, orders/updated,
 orders/paid and orders/cancelled carry an Order, orders/edited an OrderEdit, refunds/create
-a Refund, customers/create and customers/update a Customer, customers/redact a redaction
-request."""
+a Refund, orders/risk_assessment_changed a risk assessment, customers/create and
+customers/update a Customer, customers/redact a redaction request."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
@@ -184,3 +185,13 @@ class ShopifyRedaction(Payload):
     Its email, phone and ``orders_to_redact`` are not read."""
 
     customer: RedactedCustomer
+
+
+class ShopifyRiskAssessment(Payload):
+    """orders/risk_assessment_changed: Shopify's or a fraud app's assessment of an order
+    (the Risk Assessments API, 2024-04 on). Its ``facts`` are read by the API, not sent."""
+
+    order_id: PlatformId
+    risk_level: Literal["none", "low", "medium", "high", "pending"]
+    provider_title: Code | None = None
+    created_at: AwareDatetime | None = None

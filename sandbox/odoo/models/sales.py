@@ -111,6 +111,13 @@ class SaleOrder(Model):
             Model.write(order, {"state": "cancel"})
         return True
 
+    def action_draft(self) -> bool:
+        """Back to a quotation: a cancelled or sent one; any other is left as it is."""
+        for order in self:
+            if order.state in ("cancel", "sent"):
+                Model.write(order, {"state": "draft"})
+        return True
+
     def message_post(
         self, body: str = "", message_type: str = "notification", **_options: Any
     ) -> int:

@@ -168,3 +168,26 @@ def test_a_confirmed_order_cannot_be_deleted(client: OdooClient, unique: str) ->
     _wh, _product, order, _picking = _confirmed_order(client, unique, on_hand=1, ordered=1)
     with pytest.raises(OdooUserError):
         client.call("sale.order", "unlink", [order])
+
+
+def test_a_cancelled_order_goes_back_to_a_quotation_and_confirms_anew(
+    client: OdooClient, unique: str
+) -> None:
+    # What odoo-orders does to an order a fraud check holds after it was confirmed.
+    wh, product, order, picking = _confirmed_order(client, unique, on_hand=5, ordered=2)
+    assert client.call("sale.order", "action_draft", [order]) is True  # not cancelled: kept
+    assert client.read("sale.order", [order], ["state"])[0]["state"] == "sale"
+
+    client.call("sale.order", "action_cancel", [order], context={"disable_cancel_warning": True})
+    assert client.call("sale.order", "action_draft", [order]) is True
+    [row] = client.read("sale.order", [order], ["state", "picking_ids"])
+    assert row["state"] == "draft"
+    assert client.read("stock.picking", [picking], ["state"])[0]["state"] == "cancel"
+    assert stock_at(client, product, wh.stock_id) == (5, 0)
+
+    assert client.call("sale.order", "action_confirm", [order]) is True
+    pickings = client.search_read(
+        "stock.picking", [("sale_id", "=", order), ("state", "!=", "cancel")], ["state"]
+    )
+    assert [p["state"] for p in pickings] == ["assigned"]
+    assert stock_at(client, product, wh.stock_id) == (5, 2)
