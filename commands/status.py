@@ -13,7 +13,7 @@ from commands.operating import JsonOption, Operator, console, operator, print_js
 from consumers.order_lifecycle.checkpoints import CHECKPOINTS
 from consumers.order_lifecycle.settings import LifecycleSettings
 from retailsync.operate import dead_letters as dl
-from retailsync.operate.groups import active_members
+from retailsync.operate.groups import active_members, group_pause
 from retailsync.operate.lag import group_lag
 
 # Events per minute are averaged over this window.
@@ -28,12 +28,24 @@ class GroupHealth:
     oldest_age_s: float | None
     in_retry: int
     dead_letters: int
+    paused_by: tuple[str, ...] = ()
+    paused_since_s: int | None = None
+
+    @property
+    def condition(self) -> str:
+        """down, paused (by back-pressure: a target is unavailable), behind or up."""
+        if not self.members:
+            return "down"
+        if self.paused_by:
+            return "paused"
+        return "behind" if self.lag else "up"
 
     @property
     def state(self) -> str:
-        if not self.members:
-            return "down"
-        return "behind" if self.lag else "up"
+        """The condition, with what a paused group waits for."""
+        if self.condition == "paused":
+            return f"paused by {', '.join(self.paused_by)}"
+        return self.condition
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,8 @@ def gather(context: Operator) -> Status:
         for consumer in context.topology.consumers.values():
             lags = group_lag(reader, context.admin, consumer)
             ages = [a for a in (item.oldest_age_s(now) for item in lags) if a is not None]
+            partitions = [p for topic in consumer.reads for p in reader.partitions(topic)]
+            pause = group_pause(context.admin, consumer.name, partitions)
             groups.append(
                 GroupHealth(
                     consumer.name,
@@ -75,6 +89,8 @@ def gather(context: Operator) -> Status:
                     max(ages, default=None),
                     sum(len(item.parked.records) for item in lags),
                     sum(item.dead_letters for item in lags),
+                    pause.targets if pause else (),
+                    pause.since_s if pause else None,
                 )
             )
             dead += _by_class(

@@ -31,6 +31,7 @@ from retailsync.consumer.breaker import CircuitBreaker
 from retailsync.consumer.chains import KeyChains
 from retailsync.consumer.dispatch import Dispatcher
 from retailsync.consumer.invoke import Decoder, in_process_retrying
+from retailsync.consumer.pause_mark import pause_mark
 from retailsync.consumer.record import ConsumedRecord, PartitionId
 from retailsync.consumer.recovery import rebuild_chains, rebuild_holds
 from retailsync.consumer.retry_path import MAX_RECORD_BYTES, RetryPath
@@ -94,6 +95,8 @@ class ServiceRunner:
         }
         self._chains: dict[PartitionId, KeyChains] = {}
         self._not_due: dict[tuple[str, int], float] = {}
+        # The targets the group's committed offsets say it is paused by (``pause_mark``).
+        self._marked: frozenset[str] = frozenset()
         # Replaced, never mutated, so other threads may read it.
         self._assigned: frozenset[tuple[str, int]] = frozenset()
         self.metrics = ConsumerMetrics(
@@ -207,6 +210,12 @@ class ServiceRunner:
         self._producer.flush(self._options.flush_timeout_s)
         self._store(outcome.handled)
         self.metrics.batch_done(records)
+        # A probe of a paused target closes its breaker for a moment: a pause ends when
+        # records were handled again.
+        paused_by = self.paused_by
+        if paused_by != self._marked and (paused_by or outcome.handled):
+            self._marked = paused_by
+            self._mark(self._main.assignment(), pause_mark(paused_by, time.time()))
 
     def _consume(self) -> list[Message]:
         """The records there are now, up to a batch from each consumer; when there are none,
@@ -222,6 +231,30 @@ class ServiceRunner:
         return [*main, *retry]
 
     # --- pausing ---------------------------------------------------------------------------
+
+    def _mark(self, partitions: list[TopicPartition], mark: str) -> None:
+        """Commit the offsets of ``partitions`` again with ``mark`` as their metadata: a
+        pause (``pause_mark``), or none when it ends or the partitions leave this paused
+        instance, so that ``retailsync status`` can tell a paused group. A mark that cannot
+        be written is logged: it is for people, and consuming must go on."""
+        if not partitions:
+            return
+        timeout_s = self._options.flush_timeout_s
+        try:
+            _commit(self._main)
+            positions = {(tp.topic, tp.partition): tp for tp in self._main.position(partitions)}
+            marked = []
+            for tp in self._main.committed(partitions, timeout=timeout_s):
+                # Where the group would resume: its commit, else (between batches
+                # everything before it was handled) the position, else the log's start
+                # (auto.offset.reset=earliest).
+                offset = tp.offset if tp.offset >= 0 else positions[(tp.topic, tp.partition)].offset
+                if offset < 0:
+                    offset = self._main.get_watermark_offsets(tp, timeout_s, cached=False)[0]
+                marked.append(TopicPartition(tp.topic, tp.partition, offset, metadata=mark))
+            self._main.commit(offsets=marked, asynchronous=False)
+        except KafkaException as exc:
+            log.warning("%s: could not mark the pause in its offsets: %s", self.group.name, exc)
 
     def _hold_until_due(self, record: ConsumedRecord) -> None:
         partition = TopicPartition(record.topic, record.partition, record.offset)
@@ -336,6 +369,8 @@ class ServiceRunner:
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self._producer.flush(self._options.flush_timeout_s)
         _commit(consumer)
+        if self._marked:  # whoever gets them is not paused by this instance's breakers
+            self._mark(partitions, "")
         _commit(self._retry)
         self._release(partitions)
 
@@ -364,6 +399,8 @@ class ServiceRunner:
         try:
             self._producer.flush(max(1.0, deadline - time.monotonic()))
             _commit(self._main)
+            if self._marked:
+                self._mark(self._main.assignment(), "")
             _commit(self._retry)
         finally:
             self.metrics.close()

@@ -1,5 +1,6 @@
-"""A consumer group as the broker sees it: committed offsets, active members, and moving
-its offsets (which the broker allows only while the group has no members)."""
+"""A consumer group as the broker sees it: committed offsets (and the pause they may mark),
+active members, and moving its offsets (which the broker allows only while the group has no
+members)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from confluent_kafka import ConsumerGroupTopicPartitions, KafkaError, KafkaExcep
 from confluent_kafka.admin import AdminClient
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
+from retailsync.consumer.pause_mark import Pause, read_mark
 from retailsync.errors import TransientError
 from retailsync.operate.positions import PartitionId
 
@@ -33,16 +35,35 @@ def committed_offsets(
     admin: AdminClient, group: str, partitions: Iterable[PartitionId]
 ) -> dict[PartitionId, int | None]:
     """The group's committed offset of each partition; None where it has none."""
-    wanted = [TopicPartition(p.topic, p.partition) for p in partitions]
-    if not wanted:
-        return {}
-    request = [ConsumerGroupTopicPartitions(group, wanted)]
-    result = admin.list_consumer_group_offsets(request, request_timeout=_TIMEOUT_S)[group]
-    answer = result.result(timeout=_TIMEOUT_S)
     return {
         PartitionId(tp.topic, tp.partition): (tp.offset if tp.offset >= 0 else None)
-        for tp in answer.topic_partitions
+        for tp in _committed(admin, group, partitions)
     }
+
+
+def group_pause(admin: AdminClient, group: str, partitions: Iterable[PartitionId]) -> Pause | None:
+    """What the group's commits on ``partitions`` say it is paused by, since the first
+    pause; None when none is marked (``retailsync.consumer.pause_mark``)."""
+    marks = [
+        mark
+        for tp in _committed(admin, group, partitions)
+        if (mark := read_mark(tp.metadata)) is not None
+    ]
+    if not marks:
+        return None
+    targets = sorted({target for mark in marks for target in mark.targets})
+    return Pause(tuple(targets), min(mark.since_s for mark in marks))
+
+
+def _committed(
+    admin: AdminClient, group: str, partitions: Iterable[PartitionId]
+) -> list[TopicPartition]:
+    wanted = [TopicPartition(p.topic, p.partition) for p in partitions]
+    if not wanted:
+        return []
+    request = [ConsumerGroupTopicPartitions(group, wanted)]
+    result = admin.list_consumer_group_offsets(request, request_timeout=_TIMEOUT_S)[group]
+    return list(result.result(timeout=_TIMEOUT_S).topic_partitions)
 
 
 def active_members(admin: AdminClient, group: str) -> list[Member]:
