@@ -14,7 +14,12 @@ import httpx
 
 from producers.commerce.signatures import sign_body, sign_standard
 from retailsync.consumer import HandlerContext, Item
-from retailsync.events import InventoryAdjusted, ShipmentDispatched, ShippedLine
+from retailsync.events import (
+    InventoryAdjusted,
+    ReturnReceived,
+    ShipmentDispatched,
+    ShippedLine,
+)
 from retailsync.events.examples import AT, ODOO, example_events
 from retailsync.storefront import StorefrontClient
 from sandbox.storefront import SandboxStorefront, shopify_delivery
@@ -153,6 +158,40 @@ def shipment(
                 ShippedLine(sku=sku, quantity=Decimal(n), line_ref=(line_refs or {}).get(sku))
                 for sku, n in lines.items()
             ),
+        }
+    )
+
+
+def returned(
+    order_ref: str,
+    lines: dict[str, tuple[int, str]],
+    return_ref: str = "WH/IN/00007",
+    line_refs: dict[str, str] | None = None,
+) -> ReturnReceived:
+    """A return of ``lines`` (SKU -> quantity received and what is due for them, tax
+    included); ``line_refs`` names the line of a SKU, else a line goes by its SKU alone."""
+    example = next(e for e in example_events() if isinstance(e, ReturnReceived))
+    envelope = ReturnReceived.new_envelope(
+        source=ODOO, source_ref=f"stock.picking/{return_ref}", occurred_at=AT, source_version=1
+    )
+    received = tuple(
+        example.lines[0].model_copy(
+            update={
+                "sku": sku,
+                "quantity": Decimal(quantity),
+                "amount": Decimal(amount),
+                "line_ref": (line_refs or {}).get(sku),
+            }
+        )
+        for sku, (quantity, amount) in lines.items()
+    )
+    return example.model_copy(
+        update={
+            "envelope": envelope,
+            "order_ref": order_ref,
+            "return_ref": return_ref,
+            "lines": received,
+            "refund_total": sum((line.amount for line in received), Decimal(0)),
         }
     )
 

@@ -10,9 +10,13 @@ one with the same tracking number means the shipment is there already, and shipp
 with no open quantity left mean the same for a shipment without tracking. A re-delivered
 event therefore never creates a second fulfilment.
 
+``return_received`` becomes a Shopify ``refundCreate`` of exactly the received lines, without
+restocking, unless the channel refunded them already (``refunds.py``).
+
 Channels: with a channels file (``RETAILSYNC_CHANNELS_FILE``) each shipment goes to the
 channel its order ref names (``ByChannel``), so two Shopify shops each fulfil their own
-orders. Without one, the ``RETAILSYNC_STOREFRONT_*`` shop takes ``RETAILSYNC_STOREFRONT_CHANNEL``'s.
+orders. Returns of a channel of another platform are dead letters naming it.
+Without one, the ``RETAILSYNC_STOREFRONT_*`` shop takes ``RETAILSYNC_STOREFRONT_CHANNEL``'s.
 """
 
 from __future__ import annotations
@@ -22,16 +26,17 @@ from collections.abc import Mapping, Sequence
 
 from consumers.storefront_fulfillment.applier import FulfillmentApplier
 from consumers.storefront_fulfillment.channels import ByChannel
+from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
 from retailsync.channels import ChannelSettings, load_channels_file
 from retailsync.consumer import ConsumerService, Item
-from retailsync.storefront import TARGET, StorefrontSettings
+from retailsync.storefront import TARGET, StorefrontClient, StorefrontSettings
 
 service = ConsumerService("storefront-fulfillment")
 
 
 @functools.cache
-def applier() -> FulfillmentApplier | ByChannel:
+def applier() -> FulfillmentApplier | ByChannel[FulfillmentApplier]:
     """The applier of this process, built from the settings on first use."""
     storefront, settings = StorefrontSettings.load(), FulfillmentSettings.load()
     channels_file = ChannelSettings.load().channels_file
@@ -43,3 +48,22 @@ def applier() -> FulfillmentApplier | ByChannel:
 @service.batch_handler("shipment_dispatched", target=TARGET, max_items=50)
 def apply(items: Sequence[Item]) -> Mapping[int, BaseException] | None:
     return applier().apply(items)
+
+
+@functools.cache
+def refunder() -> RefundApplier | ByChannel[RefundApplier]:
+    """The refund applier of this process, built from the settings on first use."""
+    storefront, settings = StorefrontSettings.load(), FulfillmentSettings.load()
+    channels_file = ChannelSettings.load().channels_file
+    if channels_file is None:
+        return RefundApplier(
+            StorefrontClient.from_settings(storefront),
+            settings.storefront_channel,
+            settings.storefront_notify_customer,
+        )
+    return ByChannel.refunds_of_channels(load_channels_file(channels_file), storefront, settings)
+
+
+@service.batch_handler("return_received", target=TARGET, max_items=50)
+def refund(items: Sequence[Item]) -> Mapping[int, BaseException] | None:
+    return refunder().apply(items)

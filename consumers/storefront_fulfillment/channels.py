@@ -1,37 +1,61 @@
-"""Shipments to the channel each order came from: the channel part of the shipment's order
-ref (``eu-shop:1001``) names the channel whose storefront gets the fulfilment. Several
-Shopify shops each get their own orders' shipments, and no other's."""
+"""Shipments and returns to the channel each order came from: the channel part of the
+event's order ref (``eu-shop:1001``) names the channel whose storefront gets the fulfilment
+or the refund. Several Shopify shops each get their own orders' events, and no other's.
+
+Refunds are made on Shopify only: a return of an order of another platform's channel
+(WooCommerce, SFCC, generic) is a dead letter naming the platform, to be refunded there by
+hand; a shipment of one is done with, as before channels.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
 from consumers.storefront_fulfillment.applier import FulfillmentApplier
+from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
 from retailsync.channels import Channels
 from retailsync.consumer import Item
+from retailsync.errors import PermanentError
 from retailsync.storefront import StorefrontClient, StorefrontSettings
 
 log = logging.getLogger("retailsync.storefront.fulfillment")
 
 
-@dataclass(frozen=True, slots=True)
-class ByChannel:
-    """The fulfilment applier of each channel that takes fulfilments, by channel name."""
+class Applier(Protocol):
+    client: StorefrontClient
 
-    appliers: Mapping[str, FulfillmentApplier]
+    def apply(self, items: Sequence[Item]) -> dict[int, BaseException]: ...
+
+
+A = TypeVar("A", bound=Applier)
+
+
+@dataclass(frozen=True, slots=True)
+class ByChannel(Generic[A]):
+    """The applier of each channel that takes these events, by channel name, and the
+    platform of each channel whose orders fail here (``unsupported``)."""
+
+    appliers: Mapping[str, A]
+    unsupported: Mapping[str, str] = field(default_factory=dict)
 
     def apply(self, items: Sequence[Item]) -> dict[int, BaseException]:
-        """Each shipment to its order's channel; failures by position. A shipment of a
-        channel that takes no fulfilments from here is done with, as before channels."""
+        """Each event to its order's channel; failures by position. An event of a channel
+        neither taken nor unsupported here is done with, as before channels."""
         positions: dict[str, list[int]] = {}
+        failures: dict[int, BaseException] = {}
         for index, item in enumerate(items):
             channel = item.event.order_ref.partition(":")[0]
             if channel in self.appliers:
                 positions.setdefault(channel, []).append(index)
-        failures: dict[int, BaseException] = {}
+            elif channel in self.unsupported:
+                failures[index] = PermanentError(
+                    f"refunds to {self.unsupported[channel]} channel {channel} are not "
+                    f"supported yet: refund order {item.event.order_ref} there by hand"
+                )
         for channel, indexes in positions.items():
             refused = self.appliers[channel].apply([items[index] for index in indexes])
             failures |= {indexes[position]: error for position, error in refused.items()}
@@ -44,7 +68,7 @@ class ByChannel:
     @classmethod
     def of_channels(
         cls, channels: Channels, storefront: StorefrontSettings, settings: FulfillmentSettings
-    ) -> ByChannel:
+    ) -> ByChannel[FulfillmentApplier]:
         """An applier per Shopify channel of the channels file."""
         appliers: dict[str, FulfillmentApplier] = {}
         for channel in channels:
@@ -59,4 +83,23 @@ class ByChannel:
             appliers[channel.name] = FulfillmentApplier(
                 client, channel.name, settings.storefront_notify_customer
             )
-        return cls(appliers)
+        return ByChannel(appliers)
+
+    @classmethod
+    def refunds_of_channels(
+        cls, channels: Channels, storefront: StorefrontSettings, settings: FulfillmentSettings
+    ) -> ByChannel[RefundApplier]:
+        """A refund applier per Shopify channel; every other channel's returns fail."""
+        appliers = {
+            channel.name: RefundApplier(
+                StorefrontClient.from_channel(channel, timeout_s=storefront.storefront_timeout_s),
+                channel.name,
+                settings.storefront_notify_customer,
+            )
+            for channel in channels
+            if channel.platform == "shopify"
+        }
+        unsupported = {
+            channel.name: channel.platform for channel in channels if channel.platform != "shopify"
+        }
+        return ByChannel(appliers, unsupported)

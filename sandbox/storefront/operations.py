@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sandbox.storefront.store import Fulfilment, Order, Store, gid
+from sandbox.storefront.store import Fulfilment, Order, Refund, RefundLine, Store, gid
 
 Resolver = Callable[[Store, Mapping[str, Any]], Any]
 
@@ -94,6 +95,24 @@ def _order(found: Order) -> dict[str, Any]:
     return {
         "id": found.gid,
         "name": found.name,
+        "currencyCode": found.currency,
+        "presentmentCurrencyCode": found.currency,
+        "totalReceivedSet": _money(found.total, found.currency),
+        "totalRefundedSet": _money(found.refunded, found.currency),
+        "lineItems": {
+            "nodes": [
+                {
+                    "id": gid("LineItem", line.id),
+                    "sku": line.sku,
+                    "quantity": line.quantity,
+                    "refundableQuantity": line.quantity - found.refunded_quantity(line),
+                    "originalUnitPriceSet": _money(Decimal(line.price), found.currency),
+                }
+                for line in found.lines
+            ]
+        },
+        "transactions": _transactions(found),
+        "refunds": [_refund(refund, found.currency) for refund in found.refunds],
         "fulfillments": [_fulfilment(f) for f in found.fulfilments],
         "fulfillmentOrders": {
             "nodes": [
@@ -128,6 +147,130 @@ def _fulfilment(fulfilment: Fulfilment) -> dict[str, Any]:
         "createdAt": fulfilment.created_at.isoformat().replace("+00:00", "Z"),
         "trackingInfo": fulfilment.tracking,
     }
+
+
+def _money(amount: Decimal, currency: str) -> dict[str, Any]:
+    shop = {"amount": str(amount.quantize(Decimal("0.01"))), "currencyCode": currency}
+    return {"shopMoney": shop, "presentmentMoney": shop}
+
+
+def _transactions(found: Order) -> list[dict[str, Any]]:
+    """The order's SALE (its id is the order's number) and a REFUND per refund with money."""
+    sale = {
+        "id": gid("OrderTransaction", found.id),
+        "kind": "SALE",
+        "status": "SUCCESS",
+        "gateway": found.gateway,
+        "amountSet": _money(found.total, found.currency),
+    }
+    refunds = [
+        {
+            "id": refund.id.replace("/Refund/", "/OrderTransaction/"),
+            "kind": "REFUND",
+            "status": "SUCCESS",
+            "gateway": found.gateway,
+            "amountSet": _money(refund.amount, found.currency),
+        }
+        for refund in found.refunds
+        if refund.amount
+    ]
+    return [sale, *refunds]
+
+
+def _refund(refund: Refund, currency: str) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "note": refund.note,
+        "createdAt": refund.created_at.isoformat().replace("+00:00", "Z"),
+        "totalRefundedSet": _money(refund.amount, currency),
+        "refundLineItems": {
+            "nodes": [
+                {
+                    "quantity": line.quantity,
+                    "restockType": line.restock_type,
+                    "lineItem": {"id": gid("LineItem", line.line.id), "sku": line.line.sku},
+                }
+                for line in refund.lines
+            ]
+        },
+    }
+
+
+def refund_create(store: Store, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """``refundCreate(input:)``: line items (restocking is not modelled; the restock type
+    is kept) and REFUND transactions, all or, on any user error, nothing. Refunding more of
+    a line than is left unrefunded, or more money than was received and not yet refunded,
+    is refused as Shopify does."""
+    given = arguments.get("input") or {}
+    with store.locked():
+        found = store.orders.get(str(given.get("orderId")))
+        try:
+            if found is None:
+                raise _RefusedError(["orderId"], "Order does not exist.")
+            lines = _refund_lines(found, given.get("refundLineItems") or [])
+            amount = _refund_amount(found, given.get("transactions") or [])
+            if not lines and not amount:
+                raise _RefusedError(["refundLineItems"], "A refund needs line items or an amount.")
+        except _RefusedError as refused:
+            error = {"field": refused.field, "message": str(refused)}
+            return {"refund": None, "order": None, "userErrors": [error]}
+        created = Refund(
+            gid("Refund", store.next_id()), given.get("note"), lines, amount, datetime.now(UTC)
+        )
+        found.refunds.append(created)
+        store.mutations.append("refundCreate")
+        return {
+            "refund": _refund(created, found.currency),
+            "order": _order(found),
+            "userErrors": [],
+        }
+
+
+class _RefusedError(Exception):
+    def __init__(self, field: list[str], message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def _refund_lines(found: Order, entries: list[Mapping[str, Any]]) -> list[RefundLine]:
+    lines = {gid("LineItem", line.id): line for line in found.lines}
+    refunded: list[RefundLine] = []
+    for n, entry in enumerate(entries):
+        line = lines.get(str(entry.get("lineItemId")))
+        if line is None:
+            raise _RefusedError(
+                ["refundLineItems", str(n), "lineItemId"], "Line item does not exist."
+            )
+        taken = sum(r.quantity for r in refunded if r.line is line)
+        quantity = int(entry.get("quantity") or 0)
+        if not 0 < quantity <= line.quantity - found.refunded_quantity(line) - taken:
+            raise _RefusedError(
+                ["refundLineItems", str(n), "quantity"],
+                "Quantity cannot refund more items than were purchased.",
+            )
+        refunded.append(RefundLine(line, quantity, str(entry.get("restockType") or "RETURN")))
+    return refunded
+
+
+def _refund_amount(found: Order, transactions: list[Mapping[str, Any]]) -> Decimal:
+    amount = Decimal(0)
+    for n, transaction in enumerate(transactions):
+        at = ["transactions", str(n)]
+        if transaction.get("kind") != "REFUND":
+            raise _RefusedError([*at, "kind"], "Kind must be refund.")
+        if transaction.get("gateway") != found.gateway:
+            raise _RefusedError([*at, "gateway"], "Gateway is not a gateway of this order.")
+        try:
+            amount += Decimal(str(transaction.get("amount")))
+        except InvalidOperation:
+            raise _RefusedError([*at, "amount"], "Amount is invalid.") from None
+    left = found.total - found.refunded
+    if not 0 <= amount <= left:
+        raise _RefusedError(
+            ["transactions"],
+            f"Refund amount {amount} is greater than the refundable amount {left}.",
+        )
+    return amount
 
 
 def inventory_set_quantities(store: Store, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -264,4 +407,5 @@ QUERIES: dict[str, Resolver] = {
 MUTATIONS: dict[str, Resolver] = {
     "inventorySetQuantities": inventory_set_quantities,
     "fulfillmentCreate": fulfillment_create,
+    "refundCreate": refund_create,
 }

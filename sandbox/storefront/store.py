@@ -1,5 +1,5 @@
 """The sandbox storefront's state: products and their variants, locations, inventory items by
-SKU, levels, orders with their fulfilment orders, and fulfilments. Guarded by one lock: the
+SKU, levels, orders with their fulfilment orders, fulfilments and refunds. Guarded by one lock: the
 server thread writes, tests read.
 """
 
@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 
 def gid(kind: str, number: int) -> str:
@@ -49,17 +50,49 @@ class Fulfilment:
 
 
 @dataclass
+class RefundLine:
+    line: OrderLine
+    quantity: int
+    restock_type: str  # NO_RESTOCK, CANCEL, RETURN
+
+
+@dataclass
+class Refund:
+    id: str
+    note: str | None
+    lines: list[RefundLine]
+    amount: Decimal  # what its transactions gave back
+    created_at: datetime
+
+
+@dataclass
 class Order:
+    """An order paid in full when placed: one successful SALE of ``total`` on ``gateway``."""
+
     id: int
     name: str
     lines: list[OrderLine]
     created_at: datetime
+    currency: str = "EUR"
+    gateway: str = "bogus"
     fulfilment_orders: list[FulfilmentOrder] = field(default_factory=list)
     fulfilments: list[Fulfilment] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)
 
     @property
     def gid(self) -> str:
         return gid("Order", self.id)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((Decimal(line.price) * line.quantity for line in self.lines), Decimal(0))
+
+    @property
+    def refunded(self) -> Decimal:
+        return sum((refund.amount for refund in self.refunds), Decimal(0))
+
+    def refunded_quantity(self, line: OrderLine) -> int:
+        return sum(r.quantity for refund in self.refunds for r in refund.lines if r.line is line)
 
 
 @dataclass
@@ -137,15 +170,16 @@ class Store:
         with self._lock:
             return self.levels[(self.items[sku], location)]["available"]
 
-    def place_order(self, lines: Iterable[tuple[str, int, str]]) -> Order:
-        """An order of (sku, quantity, unit price) lines, with one open fulfilment order."""
+    def place_order(self, lines: Iterable[tuple[str, int, str]], currency: str = "EUR") -> Order:
+        """An order of (sku, quantity, unit price) lines, paid, with one open fulfilment
+        order."""
         with self._lock:
             number = self.next_id()
             order_lines = [
                 OrderLine(self.next_id(), sku, f"Product {sku}", quantity, price)
                 for sku, quantity, price in lines
             ]
-            order = Order(number, f"#{number}", order_lines, datetime.now(UTC))
+            order = Order(number, f"#{number}", order_lines, datetime.now(UTC), currency)
             order.fulfilment_orders.append(
                 FulfilmentOrder(
                     gid("FulfillmentOrder", self.next_id()),
