@@ -3,6 +3,7 @@ Each reads the systems themselves, not our topics, and exits 1 when it finds a d
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -12,12 +13,13 @@ from commands.drift import order_drift
 from commands.operating import JsonOption, print_json, table
 from consumers.odoo_orders.finance import reconcile_finance
 from consumers.odoo_orders.settings import OrdersSettings
+from consumers.storefront_fulfillment.refunds import has_refunds
 from consumers.storefront_inventory.drift import stock_drift
 from consumers.storefront_inventory.settings import InventorySettings
 from producers.commerce import WebhookSettings
 from retailsync.channels import Channel, ChannelSettings, default_channel, load_channels_file
 from retailsync.odoo import OdooClient, OdooSettings
-from retailsync.storefront import StorefrontSettings
+from retailsync.storefront import StorefrontClient, StorefrontSettings
 
 app = typer.Typer(
     help="List what does not match between Odoo and the channels.", no_args_is_help=True
@@ -97,17 +99,42 @@ def orders(
 @app.command()
 def finance(
     days: Annotated[int, typer.Option(help="Look at documents of the last this many days")] = 30,
+    returns_days: Annotated[
+        int, typer.Option(min=0, help="List returns still not refunded this many days after")
+    ] = 14,
     as_json: JsonOption = False,
 ) -> None:
-    """Payments matched to no invoice, orders whose Odoo totals are not the channel's, and
-    refunds of goods with no return received, read from Odoo. Exits 1 when any is found."""
-    since = (datetime.now(UTC) - timedelta(days=days)).date()
-    with OdooClient.from_settings(OdooSettings.load()) as odoo:
-        report = reconcile_finance(odoo, since)
+    """Payments matched to no invoice, orders whose Odoo totals are not the channel's,
+    refunds of goods with no return received, and returns received but not refunded,
+    read from Odoo and the channels. Exits 1 when any is found."""
+    now = datetime.now(UTC)
+    since = (now - timedelta(days=days)).date()
+    with OdooClient.from_settings(OdooSettings.load()) as odoo, ExitStack() as stack:
+        timeout_s = StorefrontSettings.load().storefront_timeout_s
+        # Shopify channels are asked for their orders' refunds; one without a URL cannot be.
+        shops = {
+            channel.name: stack.enter_context(
+                StorefrontClient.from_channel(channel, timeout_s=timeout_s)
+            )
+            for channel in channels()
+            if channel.platform == "shopify" and channel.url
+        }
+
+        def channel_refunded(order_ref: str) -> bool:
+            channel, _, order_id = order_ref.partition(":")
+            return channel in shops and has_refunds(shops[channel], order_id)
+
+        report = reconcile_finance(
+            odoo,
+            since,
+            returned_before=now - timedelta(days=returns_days),
+            channel_refunded=channel_refunded,
+        )
     kinds = {
         "unmatched_payments": report.unmatched_payments,
         "totals_differ": report.totals_differ,
         "refunds_without_return": report.refunds_without_return,
+        "returns_not_refunded": report.returns_not_refunded,
     }
     if as_json:
         print_json(

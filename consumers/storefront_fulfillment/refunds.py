@@ -57,6 +57,12 @@ _PAID = frozenset({"SALE", "CAPTURE"})
 _CENT = Decimal("0.01")
 
 
+def has_refunds(client: StorefrontClient, order_id: str) -> bool:
+    """Whether the storefront's order ``order_id`` (its legacy id) has any refund."""
+    order = client.execute(ORDER_REFUNDS, {"id": f"gid://shopify/Order/{order_id}"}).get("order")
+    return bool(order and order["refunds"])
+
+
 def refund_note(return_ref: str) -> str:
     """The note of the refund made for a return: how a re-delivery finds it."""
     return f"retailsync return {return_ref}"
