@@ -229,6 +229,7 @@ topics:
   NS.customers: {}
   NS.inventory: {}
   NS.shipments: {}
+  NS.returns: {}
 events:
   order_created: {topic: NS.orders, key: "{order_ref}"}
   order_edited: {topic: NS.orders, key: "{order_ref}"}
@@ -240,12 +241,13 @@ events:
   customer_upserted: {topic: NS.customers, key: "{customer_ref}"}
   inventory_adjusted: {topic: NS.inventory, key: "{sku}@{location}"}
   shipment_dispatched: {topic: NS.shipments, key: "{order_ref}"}
+  return_received: {topic: NS.returns, key: "{order_ref}"}
 consumers:
   GROUP-inventory:
     subscriptions: [NS.inventory]
     retry: {in_process_attempts: 2, delays: [1s], ordering: none}
   GROUP-fulfillment:
-    subscriptions: [NS.shipments]
+    subscriptions: [NS.shipments, NS.returns]
     retry: {in_process_attempts: 2, delays: [1s], ordering: key}
   GROUP-customers:
     subscriptions: [NS.customers]
