@@ -216,13 +216,14 @@ def returned(source: Source, transfer: Transfer) -> ReturnReceived | None:
 
     Odoo (community) records no return reason or item condition; the amount of a line is
     what the customer paid for that many units of its order line; goods go back to stock
-    when the return puts them in an internal location.
+    when the return puts them in an internal location. Each line names the channel's line
+    ref the order came with (when Odoo keeps one for it) and Odoo's own line.
     """
     picking = transfer.picking
     currency = ref_name(transfer.order.get("currency_id")) if transfer.order else None
     lines = tuple(
         ReturnLine(
-            line_ref=_line_ref(move),
+            line_ref=transfer.channel_line_refs.get(_sale_line(move) or 0),
             sku=sku,
             quantity=quantity(move["quantity"]),
             reason=ReturnReason.UNKNOWN,
@@ -231,6 +232,7 @@ def returned(source: Source, transfer: Transfer) -> ReturnReceived | None:
             amount=money(
                 move["quantity"] * _unit_paid(transfer.sale_lines.get(_sale_line(move) or 0))
             ),
+            odoo_line_ref=_odoo_line_ref(move),
         )
         for move, sku in transfer.moved()
     )
@@ -344,11 +346,6 @@ def price_changed(source: Source, of: PriceOf) -> PriceChanged | None:
 
 def _at_money_scale(amount: Decimal) -> Decimal:
     return amount.quantize(Decimal(1).scaleb(-MONEY_SCALE), ROUND_HALF_EVEN)
-
-
-def _line_ref(move: Record) -> str | None:
-    line = _sale_line(move)
-    return str(line) if line is not None else None
 
 
 def _odoo_line_ref(move: Record) -> str | None:

@@ -216,6 +216,7 @@ def example_events() -> tuple[Event, ...]:
                     condition=ItemCondition.DAMAGED,
                     restock=False,
                     amount=Decimal("11.61"),
+                    odoo_line_ref="sale.order.line/42",
                 ),
             ),
             refund_total=Decimal("11.61"),

@@ -29,7 +29,8 @@ class ItemCondition(StrEnum):
 
 
 class ReturnLine(Record):
-    """Goods of one order line that came back."""
+    """Goods of one order line that came back: the channel's line ref the order came with,
+    and Odoo's own line (v2; v1 carried Odoo's line id as ``line_ref``)."""
 
     line_ref: Ref | None = None
     sku: Ref
@@ -38,12 +39,14 @@ class ReturnLine(Record):
     condition: ItemCondition
     restock: bool
     amount: Money
+    odoo_line_ref: Ref | None = None
 
 
 class ReturnReceived(Event):
     """Returned goods arrived at a warehouse and were inspected."""
 
     EVENT_TYPE = "return_received"
+    SCHEMA_VERSION = 2
 
     order_ref: Ref
     return_ref: Ref

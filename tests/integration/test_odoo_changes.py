@@ -153,8 +153,12 @@ def test_a_validated_delivery_becomes_shipment_dispatched(
     assert (level.on_hand, level.reserved) == (Decimal(7), Decimal(0))
 
 
-def test_shipped_lines_carry_the_channel_line_ref_the_order_came_with(
-    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline, unique: str
+def test_shipped_and_returned_lines_carry_the_channel_line_ref_the_order_came_with(
+    client: OdooClient,
+    odoo: SandboxOdoo,
+    settings: CaptureSettings,
+    pipeline: Pipeline,
+    unique: str,
 ) -> None:
     wh = main_warehouse(client)
     count_stock(client, new_product(client, unique), wh.stock_id, 10)
@@ -207,6 +211,41 @@ def test_shipped_lines_carry_the_channel_line_ref_the_order_came_with(
         f"sale.order.line/{line['id']}" for line in odoo_lines
     }
 
+    # The gift comes back: the return names the gift's line by the channel's ref too.
+    [delivery] = row["picking_ids"]
+    gift = next(line for line in shipment.lines if line.line_ref == "gift:2")
+    [move] = client.search_read(
+        "stock.move",
+        [
+            ("picking_id", "=", delivery),
+            ("sale_line_id", "=", int(str(gift.odoo_line_ref).split("/")[1])),
+        ],
+        ["product_id", "sale_line_id"],
+    )
+    [back] = client.create(
+        "stock.picking",
+        [
+            {
+                "picking_type_id": wh.in_type_id,
+                "location_id": wh.customers_id,
+                "location_dest_id": wh.stock_id,
+                "return_id": delivery,
+                "move_ids": [
+                    [0, 0, {"product_id": move["product_id"][0], "product_uom_qty": 1,
+                            "sale_line_id": move["sale_line_id"][0],
+                            **move_description(odoo.major_version, "return")}],
+                ],
+            }
+        ],
+    )  # fmt: skip
+    client.call("stock.picking", "button_validate", [back])
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+    [returned] = only(ReturnReceived, events(pipeline, "returns", expect=1))
+    assert [(line.line_ref, line.odoo_line_ref) for line in returned.lines] == [
+        ("gift:2", gift.odoo_line_ref)
+    ]
+
 
 def test_returns_cancellations_and_product_changes(
     client: OdooClient, odoo: SandboxOdoo, settings: CaptureSettings, pipeline: Pipeline
@@ -249,6 +288,11 @@ def test_returns_cancellations_and_product_changes(
         )
         [line] = returned.lines
         assert (line.sku, line.quantity, line.restock) == ("SKU-vase", Decimal(1), True)
+        # An order made in Odoo: no channel line ref, Odoo's own line only.
+        assert (line.line_ref, line.odoo_line_ref) == (
+            None,
+            f"sale.order.line/{move['sale_line_id'][0]}",
+        )
         [cancel] = events(pipeline, "orders", expect=1)
         assert isinstance(cancel, OrderCancelled)
         assert (cancel.order_ref, cancel.restock) == ("shop:1004", True)

@@ -161,6 +161,7 @@ def test_a_done_return_refunds_what_was_paid_and_restocks_into_internal_location
     [line] = event.lines
     # 2 units at 12.90 less 10 %.
     assert (line.amount, line.restock, line.quantity) == (Decimal("23.22"), True, Decimal(2))
+    assert (line.line_ref, line.odoo_line_ref) == ("13579", "sale.order.line/9001")
     assert event.refund_total == Decimal("23.22")
     scrapped = mapping.returned(ODOO, transfer("incoming", restocking=set()))
     assert scrapped is not None and not scrapped.lines[0].restock

@@ -42,6 +42,7 @@ RELEASED = {
     "product_upserted v1": "230d78b30e8c674a",
     "refund_issued v1": "26652e4053e782fb",
     "return_received v1": "e8e986f45729b83c",
+    "return_received v2": "9fdd86fb130470de",
     "shipment_dispatched v1": "611549dfb22d36cd",
     "shipment_dispatched v2": "51fa239feb0a3730",
 }

@@ -155,3 +155,32 @@ def test_returns_of_a_channel_of_another_platform_are_dead_letters_naming_it(
     assert "woocommerce channel woo" in str(failures[0])
     assert "sfcc channel eu-sfcc" in str(failures[2])
     assert _refunded(order) == [("A", 1, "NO_RESTOCK")]
+
+
+def test_a_returned_line_is_refunded_on_the_line_item_its_channel_ref_names(
+    shop: SandboxStorefront, refunds: RefundApplier
+) -> None:
+    # Two line items of one SKU (the second a free gift): the ref says which came back.
+    order = shop.store.place_order([("A", 1, "9.00"), ("A", 1, "0.00")])
+    gift = order.lines[1]
+    back = returned(f"shopify:{order.id}", {"A": (1, "0.00")}, line_refs={"A": str(gift.id)})
+
+    assert refunds.refund(back) is not None
+
+    assert [(r.line.id, r.quantity) for r in order.refunds[0].lines] == [(gift.id, 1)]
+    assert order.refunds[0].amount == 0
+
+
+def test_a_v1_return_s_line_ref_is_odoo_s_and_goes_by_sku(
+    shop: SandboxStorefront, refunds: RefundApplier
+) -> None:
+    order = shop.store.place_order([("A", 1, "9.00"), ("A", 1, "0.00")])
+    # An Odoo line id that happens to be the second line item's id: v1 did not mean it.
+    v2 = returned(
+        f"shopify:{order.id}", {"A": (1, "9.00")}, line_refs={"A": str(order.lines[1].id)}
+    )
+    v1 = v2.model_copy(update={"envelope": v2.envelope.model_copy(update={"schema_version": 1})})
+
+    assert refunds.refund(v1) is not None
+
+    assert [(r.line.id, r.quantity) for r in order.refunds[0].lines] == [(order.lines[0].id, 1)]
