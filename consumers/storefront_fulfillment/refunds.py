@@ -38,7 +38,7 @@ query OrderRefunds($id: ID!) {
     presentmentCurrencyCode
     lineItems(first: 100) { nodes { id sku quantity refundableQuantity } }
     transactions(first: 10) { id kind status gateway }
-    refunds(first: 10) {
+    refunds(first: 50) {
       id note
       refundLineItems(first: 50) { nodes { quantity lineItem { id } } }
     }
@@ -145,7 +145,7 @@ def _allocate(
     refunding: dict[str, Decimal] = {}
     amount = Decimal(0)
     for line in returned.lines:
-        candidates = [item["id"] for item in items if _matches(returned, line, item)]
+        candidates = _line_items(returned, line, items)
         if not candidates:
             raise PermanentError(
                 f"return {returned.return_ref}: {line.sku} is not on order {returned.order_ref}"
@@ -182,12 +182,17 @@ def _refunded_by_channel(order: dict[str, Any]) -> dict[str, Decimal]:
     return units
 
 
-def _matches(returned: ReturnReceived, line: ReturnLine, item: dict[str, Any]) -> bool:
-    """Whether a received line is of this line item: by the channel's line ref (v2), else
-    (v1, whose line_ref is Odoo's line id, or no ref) by SKU."""
+def _line_items(
+    returned: ReturnReceived, line: ReturnLine, items: list[dict[str, Any]]
+) -> list[str]:
+    """The line items a received line may be of: the one its channel line ref names (v2),
+    else (v1, whose line_ref is Odoo's line id, no ref, or a ref the order lacks) those of
+    its SKU."""
     if line.line_ref and returned.envelope.schema_version >= 2:
-        return bool(item["id"] == f"gid://shopify/LineItem/{line.line_ref}")
-    return bool(item.get("sku") == line.sku)
+        named = f"gid://shopify/LineItem/{line.line_ref}"
+        if any(item["id"] == named for item in items):
+            return [named]
+    return [str(item["id"]) for item in items if item.get("sku") == line.sku]
 
 
 def _transaction(order: dict[str, Any], amount: Decimal) -> dict[str, Any]:

@@ -184,3 +184,14 @@ def test_a_v1_return_s_line_ref_is_odoo_s_and_goes_by_sku(
     assert refunds.refund(v1) is not None
 
     assert [(r.line.id, r.quantity) for r in order.refunds[0].lines] == [(order.lines[0].id, 1)]
+
+
+def test_a_line_ref_the_order_does_not_have_falls_back_to_the_sku(
+    shop: SandboxStorefront, refunds: RefundApplier
+) -> None:
+    order = shop.store.place_order([("A", 2, "1.00")])
+    stray = returned(f"shopify:{order.id}", {"A": (2, "2.00")}, line_refs={"A": "no-such-line"})
+
+    assert refunds.refund(stray) is not None
+
+    assert _refunded(order) == [("A", 2, "NO_RESTOCK")]
