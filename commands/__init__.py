@@ -8,7 +8,7 @@ import sys
 import typer
 from confluent_kafka import KafkaException
 
-from commands import broker, dlt, held, orders, reconcile, schemas, serve, sync, topology
+from commands import backfill, broker, dlt, held, orders, reconcile, schemas, serve, sync, topology
 from commands.asyncapi import asyncapi
 from commands.audit import audit
 from commands.consume import consume
@@ -37,6 +37,7 @@ app.add_typer(reconcile.app, name="reconcile")
 app.add_typer(orders.app, name="orders")
 app.add_typer(held.app, name="held")
 app.add_typer(sync.app, name="sync")
+app.add_typer(backfill.app, name="backfill")
 app.command()(run)
 app.command()(consume)
 app.command()(publish)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sandbox.storefront.payloads import order_node
 from sandbox.storefront.store import Fulfilment, Order, Refund, RefundLine, Store, gid
 
 Resolver = Callable[[Store, Mapping[str, Any]], Any]
@@ -62,26 +64,26 @@ def order(store: Store, arguments: Mapping[str, Any]) -> dict[str, Any] | None:
 
 
 def orders(store: Store, arguments: Mapping[str, Any]) -> dict[str, Any]:
-    """``orders(first:, after:)``, oldest first, paged by an opaque cursor (here the last
-    order's id), with each order's ``legacyResourceId`` (the id its webhooks carry) and
-    ``test`` flag. Shopify's ``query`` filter is not modelled: every order is listed."""
+    """``orders(first:, after:, query:)``, oldest first (Shopify's default sort key, ``ID``),
+    paged by an opaque cursor (here the last order's id), each order whole
+    (``payloads.order_node``). Of Shopify's search syntax, ``query`` reads the
+    ``created_at`` terms (``created_at:>='2026-11-01T00:00:00Z'``, also ``>``, ``<``,
+    ``<=`` and a bare date, taken as midnight UTC), all of which must hold; other terms are
+    not modelled and match every order."""
     first = min(int(arguments.get("first") or 50), 250)
     after = int(arguments.get("after") or 0)
+    bounds = created_bounds(str(arguments.get("query") or ""))
     with store.locked():
         listed = sorted(
-            (found for found in store.orders.values() if found.id > after), key=lambda o: o.id
+            (
+                found
+                for found in store.orders.values()
+                if found.id > after and all(compare(found.created_at, at) for compare, at in bounds)
+            ),
+            key=lambda o: o.id,
         )
         page = listed[:first]
-        nodes = [
-            {
-                "id": found.gid,
-                "legacyResourceId": str(found.id),
-                "name": found.name,
-                "createdAt": found.created_at.isoformat(),
-                "test": True,  # the sandbox's orders are a development store's test orders
-            }
-            for found in page
-        ]
+        nodes = [order_node(found) for found in page]
     return {
         "nodes": nodes,
         "pageInfo": {
@@ -89,6 +91,23 @@ def orders(store: Store, arguments: Mapping[str, Any]) -> dict[str, Any]:
             "endCursor": str(page[-1].id) if page else None,
         },
     }
+
+
+_CREATED_TERM = re.compile(r"""created_at:(>=|<=|>|<)?\s*(?:'([^']*)'|"([^"]*)"|(\S+))""")
+_COMPARE: dict[str, Callable[[datetime, datetime], bool]] = {
+    ">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt, "": operator.eq,
+}  # fmt: skip
+
+
+def created_bounds(query: str) -> list[tuple[Callable[[datetime, datetime], bool], datetime]]:
+    """The ``created_at`` terms of a Shopify search query: (comparison, time) each."""
+    bounds = []
+    for comparison, single, double, bare in _CREATED_TERM.findall(query):
+        moment = datetime.fromisoformat(single or double or bare)
+        bounds.append(
+            (_COMPARE[comparison], moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+        )
+    return bounds
 
 
 def _order(found: Order) -> dict[str, Any]:
@@ -399,7 +418,13 @@ def _fulfilment_plan(
     return plan, None
 
 
+def shop(store: Store, _: Mapping[str, Any]) -> dict[str, Any]:
+    """``shop``: the store's ``myshopifyDomain`` (the X-Shopify-Shop-Domain of its webhooks)."""
+    return {"myshopifyDomain": store.shop_domain}
+
+
 QUERIES: dict[str, Resolver] = {
+    "shop": shop,
     "inventoryItems": inventory_items,
     "order": order,
     "orders": orders,

@@ -3,6 +3,7 @@ The buyer is the same fictitious person every time: no real personal data."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -69,3 +70,79 @@ def order_payload(
         "customer": {"id": 115310627314723954, "email": "customer@example.com"},
         "refunds": [],
     }
+
+
+def order_node(order: Order) -> dict[str, Any]:
+    """``order`` as the Admin GraphQL API's ``Order`` object: the same order as
+    :func:`order_payload`'s REST body, in GraphQL's names and shapes (money as ``MoneyBag``s
+    of the shop's and the presentment currency, ids as gids with ``legacyResourceId``,
+    enums in capitals, line and shipping lines as connections)."""
+    rest = order_payload(order, currency=order.currency)
+    currency = rest["currency"]
+
+    def bag(amount: str) -> dict[str, Any]:
+        money = {"amount": amount, "currencyCode": currency}
+        return {"shopMoney": money, "presentmentMoney": money}
+
+    address = rest["shipping_address"]
+    return {
+        "id": order.gid,
+        "legacyResourceId": str(order.id),
+        "name": rest["name"],
+        "createdAt": _graphql_time(order.created_at),
+        "updatedAt": _graphql_time(order.created_at),
+        "processedAt": _graphql_time(order.created_at),
+        "cancelledAt": None,
+        "cancelReason": None,
+        "currencyCode": currency,
+        "presentmentCurrencyCode": currency,
+        "displayFinancialStatus": rest["financial_status"].upper(),
+        "taxesIncluded": rest["taxes_included"],
+        "test": rest["test"],
+        "paymentGatewayNames": rest["payment_gateway_names"],
+        "subtotalPriceSet": bag(rest["subtotal_price"]),
+        "totalPriceSet": bag(rest["total_price"]),
+        "totalTaxSet": bag(rest["total_tax"]),
+        "totalDiscountsSet": bag(rest["total_discounts"]),
+        "customer": {
+            "id": f"gid://shopify/Customer/{rest['customer']['id']}",
+            "legacyResourceId": str(rest["customer"]["id"]),
+        },
+        "shippingAddress": {
+            "name": address["name"],
+            "company": address["company"],
+            "address1": address["address1"],
+            "address2": address["address2"],
+            "city": address["city"],
+            "provinceCode": address["province_code"],
+            "zip": address["zip"],
+            "countryCodeV2": address["country_code"],
+            "phone": address["phone"],
+        },
+        "lineItems": {
+            "nodes": [
+                {
+                    "id": line["admin_graphql_api_id"],
+                    "sku": line["sku"],
+                    "title": line["title"],
+                    "name": line["name"],
+                    "quantity": line["quantity"],
+                    "currentQuantity": line["quantity"],
+                    "variant": None,
+                    "originalUnitPriceSet": bag(line["price"]),
+                    "totalDiscountSet": bag(line["total_discount"]),
+                    "discountAllocations": [],
+                    "taxLines": [],
+                }
+                for line in rest["line_items"]
+            ],
+            "pageInfo": {"hasNextPage": False, "endCursor": None},
+        },
+        "shippingLines": {"nodes": [], "pageInfo": {"hasNextPage": False, "endCursor": None}},
+        "refunds": [],
+    }
+
+
+def _graphql_time(moment: datetime) -> str:
+    """A ``DateTime`` as the Admin API writes it: UTC, whole seconds, ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -22,7 +22,6 @@ from sandbox.storefront.store import Store
 from sandbox.storefront.throttle import LeakyBucket
 
 ACCESS_TOKEN = "shpat_sandbox_not_a_secret"  # noqa: S105 (a fixed sandbox value)
-SHOP_DOMAIN = "sandbox-shop.example.com"
 DEFAULT_LOCATIONS = ("WH/Stock",)
 
 
@@ -50,7 +49,7 @@ class SandboxStorefront:
             self.store.add_product(sku, available)
         self.bucket = bucket or LeakyBucket()
         self.access_token = ACCESS_TOKEN
-        self.shop_domain = SHOP_DOMAIN
+        self.shop_domain = self.store.shop_domain
         app = build_app(self.store, self.bucket, self.access_token)
         self._server = LoopbackServer(app, name="sandbox-storefront", host=host, port=port)
         self.faults = self._server.faults

@@ -116,10 +116,14 @@ class Product:
     variants: list[Variant]
 
 
+SHOP_DOMAIN = "sandbox-shop.example.com"
+
+
 class Store:
     """Everything the sandbox holds; use ``locked()`` around reads that must be consistent."""
 
-    def __init__(self) -> None:
+    def __init__(self, shop_domain: str = SHOP_DOMAIN) -> None:
+        self.shop_domain = shop_domain  # its myshopify domain, as webhooks and ``shop`` say
         self._lock = threading.RLock()
         self._ids = itertools.count(1001)
         self.locations: dict[str, str] = {}  # id -> name
@@ -170,16 +174,24 @@ class Store:
         with self._lock:
             return self.levels[(self.items[sku], location)]["available"]
 
-    def place_order(self, lines: Iterable[tuple[str, int, str]], currency: str = "EUR") -> Order:
+    def place_order(
+        self,
+        lines: Iterable[tuple[str, int, str]],
+        currency: str = "EUR",
+        *,
+        created_at: datetime | None = None,
+    ) -> Order:
         """An order of (sku, quantity, unit price) lines, paid, with one open fulfilment
-        order."""
+        order, placed now or at ``created_at`` (an order from before, for a backfill)."""
         with self._lock:
             number = self.next_id()
             order_lines = [
                 OrderLine(self.next_id(), sku, f"Product {sku}", quantity, price)
                 for sku, quantity, price in lines
             ]
-            order = Order(number, f"#{number}", order_lines, datetime.now(UTC), currency)
+            # Shopify keeps an order's times to the second.
+            placed = (created_at or datetime.now(UTC)).replace(microsecond=0)
+            order = Order(number, f"#{number}", order_lines, placed, currency)
             order.fulfilment_orders.append(
                 FulfilmentOrder(
                     gid("FulfillmentOrder", self.next_id()),

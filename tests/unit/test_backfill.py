@@ -1,0 +1,134 @@
+"""The go-live backfill without a broker: a Shopify GraphQL order maps to the events its
+webhooks map to, with ids a re-run keeps; orders that cannot be taken are refused naming
+the field; and the plan counts what it would publish."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from producers.backfill import BackfillPlan, ChannelOrder
+from producers.backfill.shopify import channel_order, created_since, legacy_id
+from producers.commerce.mapping import Delivery, shopify
+from retailsync.events import CancelReason, OrderCancelled, OrderCreated, PaymentCaptured
+from retailsync.events.examples import SHOP
+from sandbox.storefront.payloads import order_node, order_payload
+from sandbox.storefront.store import Store
+from tests.commerce import sample, sample_json
+
+pytestmark = pytest.mark.unit
+
+SINCE = datetime(2025, 3, 1, tzinfo=UTC)
+
+
+def graphql_order(**changes: Any) -> dict[str, Any]:
+    """The order of the orders/create sample as the Admin GraphQL API lists it."""
+    node = sample_json("shopify", "graphql_order")
+    return {**copy.deepcopy(node), **changes}
+
+
+def webhook_order_created(body: bytes) -> OrderCreated:
+    delivery = Delivery("webhook-1", "orders/create", SHOP, "shopify")
+    event = shopify.order_created(delivery, body)
+    assert isinstance(event, OrderCreated)
+    return event
+
+
+def test_a_graphql_order_maps_to_the_order_created_of_its_webhook() -> None:
+    backfilled = channel_order(graphql_order(), SHOP, "shopify")
+    assert backfilled.refused is None
+    assert backfilled.order_ref == "shopify:820982911946154508"
+    assert backfilled.test is True
+    [event] = backfilled.events  # authorized, not paid: no capture
+    assert isinstance(event, OrderCreated)
+    webhook = webhook_order_created(sample("shopify", "orders_create"))
+    assert event.model_dump(exclude={"envelope"}) == webhook.model_dump(exclude={"envelope"})
+    assert event.mapping_difference == 0
+    assert event.envelope.occurred_at == webhook.envelope.occurred_at
+    assert event.envelope.source == SHOP
+
+
+def test_the_sandbox_lists_its_orders_as_its_webhooks_carry_them() -> None:
+    store = Store()
+    placed = store.place_order([("MUG", 2, "12.90"), ("TEE", 1, "20.00")])
+    [created, captured] = channel_order(order_node(placed), SHOP, "shopify").events
+    webhook = webhook_order_created(json.dumps(order_payload(placed)).encode())
+    assert created.model_dump(exclude={"envelope"}) == webhook.model_dump(exclude={"envelope"})
+    assert captured.envelope.event_type == "payment_captured"
+
+
+def test_a_rerun_gives_the_same_event_ids_and_a_changed_order_new_ones() -> None:
+    first = channel_order(graphql_order(), SHOP, "shopify").events
+    again = channel_order(graphql_order(), SHOP, "shopify").events
+    changed = channel_order(graphql_order(updatedAt="2025-03-15T08:00:00Z"), SHOP, "shopify").events
+    ids = [event.envelope.event_id for event in first]
+    assert ids == [event.envelope.event_id for event in again]
+    assert set(ids).isdisjoint(event.envelope.event_id for event in changed)
+
+
+def test_a_paid_cancelled_order_gives_its_capture_and_cancellation_after_it() -> None:
+    node = graphql_order(
+        displayFinancialStatus="PAID", cancelledAt="2025-03-15T08:00:00Z", cancelReason="CUSTOMER"
+    )
+    events = channel_order(node, SHOP, "shopify").events
+    kinds = [event.envelope.event_type for event in events]
+    assert kinds == ["order_created", "payment_captured", "order_cancelled"]
+    created, captured, cancelled = events
+    assert isinstance(created, OrderCreated)
+    assert isinstance(captured, PaymentCaptured)
+    assert isinstance(cancelled, OrderCancelled)
+    # The payment ref orders/paid gives it: odoo-orders applies the payment once.
+    assert captured.payment_ref == "order/820982911946154508/payment"
+    assert captured.amount == created.total == Decimal("28.12")
+    assert cancelled.reason is CancelReason.CUSTOMER
+
+
+def test_an_order_with_an_impossible_amount_is_refused_naming_the_field() -> None:
+    node = graphql_order(totalPriceSet={"shopMoney": {"amount": "-1.00", "currencyCode": "EUR"}})
+    refused = channel_order(node, SHOP, "shopify")
+    assert refused.events == ()
+    assert refused.refused is not None and refused.refused.startswith("total_price:")
+
+
+def test_an_order_with_more_lines_than_one_page_is_refused() -> None:
+    node = graphql_order()
+    node["lineItems"]["pageInfo"]["hasNextPage"] = True
+    refused = channel_order(node, SHOP, "shopify")
+    assert refused.refused == "lineItems: more than 100 lines"
+
+
+def test_an_order_lacking_a_field_is_refused_naming_it() -> None:
+    node = graphql_order()
+    del node["currencyCode"]
+    assert channel_order(node, SHOP, "shopify").refused == "currencyCode: missing"
+
+
+def test_the_search_query_and_ids_are_shopifys() -> None:
+    assert created_since(SINCE) == "created_at:>='2025-03-01T00:00:00Z'"
+    assert legacy_id("gid://shopify/LineItem/866550311766439020") == 866550311766439020
+
+
+def test_the_plan_counts_orders_events_test_orders_and_refusals() -> None:
+    paid = channel_order(graphql_order(displayFinancialStatus="PAID"), SHOP, "eu-shop")
+    authorized = channel_order(graphql_order(legacyResourceId="42", test=False), SHOP, "eu-shop")
+    broken = ChannelOrder("eu-shop:7", SINCE, refused="total_price: too low")
+    plan = BackfillPlan("eu-shop", SINCE, [paid, authorized, broken])
+    assert plan.taken == [paid, authorized]
+    assert plan.refused == [broken]
+    assert plan.events_by_type() == {"order_created": 2, "payment_captured": 1}
+    assert plan.summary() == (
+        "3 orders of eu-shop placed since 2025-03-01T00:00:00+00:00: 2 to publish "
+        "(2 order_created, 1 payment_captured), 1 of them test orders; 1 refused"
+    )
+
+
+def test_an_empty_plan_says_so() -> None:
+    plan = BackfillPlan("eu-shop", SINCE, [])
+    assert plan.summary() == (
+        "0 orders of eu-shop placed since 2025-03-01T00:00:00+00:00: 0 to publish (no events)"
+    )
