@@ -78,7 +78,7 @@ def orders(
         [
             (
                 order.order_ref + (" (test)" if order.test else ""),
-                order.created_at.isoformat(),
+                order.created_at.isoformat() if order.created_at else None,
                 ", ".join(event.envelope.event_type for event in order.events),
                 order.refused,
             )

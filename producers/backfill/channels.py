@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from producers.backfill.sfcc import SfccOrders
 from producers.backfill.shopify import ShopifyOrders
 from producers.backfill.source import OrderSource
 from retailsync.channels import Channel
 from retailsync.errors import ConfigError
+from retailsync.sfcc import SfccClient
 from retailsync.storefront import StorefrontClient
 
 # What a platform without a source is missing, for the operator.
@@ -23,8 +25,12 @@ def order_source(channel: Channel, *, timeout_s: float) -> Iterator[OrderSource]
     """The order source of ``channel``, its client open for the block; ConfigError naming
     the channel's platform when there is none."""
     if channel.platform == "shopify":
-        with StorefrontClient.from_channel(channel, timeout_s=timeout_s) as client:
-            yield ShopifyOrders(client, channel.name)
+        with StorefrontClient.from_channel(channel, timeout_s=timeout_s) as shopify:
+            yield ShopifyOrders(shopify, channel.name)
+        return
+    if channel.platform == "sfcc":
+        with SfccClient.from_channel(channel, timeout_s=timeout_s) as sfcc:
+            yield SfccOrders(sfcc, channel)
         return
     reason = _UNSUPPORTED.get(channel.platform, f"no order source for {channel.platform}")
     raise ConfigError(channel.source, channel.setting_key("platform"), reason)

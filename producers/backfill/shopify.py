@@ -28,7 +28,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from producers.backfill.source import ChannelOrder, refusal
+from producers.backfill.source import ChannelOrder, placed_at, refusal
 from producers.commerce.mapping import Delivery, events_of, identified, shopify
 from producers.commerce.mapping.rules import checked
 from retailsync.errors import InvalidInputError
@@ -116,7 +116,7 @@ class ShopifyOrders:
 def channel_order(node: Mapping[str, Any], source: Source, channel: str) -> ChannelOrder:
     """One GraphQL ``Order`` as its events, or refused naming what it lacks."""
     ref = f"{channel}:{node.get('legacyResourceId')}"
-    created_at = datetime.fromisoformat(str(node.get("createdAt")))
+    created_at = placed_at(node.get("createdAt"))
     try:
         if node["lineItems"]["pageInfo"]["hasNextPage"]:
             raise InvalidInputError(f"more than {MAX_LINES} lines", "lineItems")

@@ -21,7 +21,7 @@ class ChannelOrder:
     and its events in publishing order; or, ``refused``, why it cannot be taken."""
 
     order_ref: str
-    created_at: datetime
+    created_at: datetime | None  # None when the order does not say it readably
     events: tuple[Event, ...] = ()
     test: bool = False
     refused: str | None = None
@@ -33,6 +33,14 @@ class OrderSource(Protocol):
     def orders(self, since: datetime) -> Iterator[ChannelOrder]:
         """Every order placed at or after ``since``, oldest first."""
         ...
+
+
+def placed_at(value: object) -> datetime | None:
+    """An order's ISO 8601 creation time, or None when it is not one."""
+    try:
+        return datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
 
 
 def refusal(error: Exception) -> str:

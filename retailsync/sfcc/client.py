@@ -14,6 +14,7 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Literal
@@ -142,11 +143,24 @@ class SfccClient:
         )
 
     def orders(
-        self, export_status: ExportStatus = "ready", *, offset: int = 0, limit: int = 50
+        self,
+        export_status: ExportStatus | None = "ready",
+        *,
+        offset: int = 0,
+        limit: int = 50,
+        created_from: datetime | None = None,
     ) -> OrderPage:
-        """A page of the site's orders with ``export_status``, oldest first."""
-        params = {"siteId": self.site_id, "exportStatus": export_status,
-                  "offset": offset, "limit": limit}  # fmt: skip
+        """A page of the site's orders, oldest first: with ``export_status`` (None: any),
+        created at or after ``created_from`` if given."""
+        params: dict[str, str | int] = {"siteId": self.site_id, "offset": offset, "limit": limit}
+        if export_status is not None:
+            params["exportStatus"] = export_status
+        if created_from is not None:
+            params["creationDateFrom"] = (
+                created_from.astimezone(UTC)
+                .isoformat(timespec="milliseconds")
+                .replace("+00:00", "Z")
+            )
         reply = self._call("getOrders", "GET", self._orders, params=params).json()
         try:
             data = reply.get("data") or []

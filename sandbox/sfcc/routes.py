@@ -5,7 +5,9 @@
   in HTTP Basic auth; answers ``{access_token, token_type: Bearer, expires_in, scope}``,
   or 401 ``{"error": "invalid_client"}``.
 - ``GET /checkout/orders/v1/organizations/{organizationId}/orders?siteId=…&exportStatus=…
-  &offset=…&limit=…``: ``{limit, offset, total, data: [Order]}``, oldest first.
+  &creationDateFrom=…&offset=…&limit=…``: ``{limit, offset, total, data: [Order]}``, oldest
+  first; ``exportStatus`` and ``creationDateFrom`` (orders created at or after it) are
+  optional.
 - ``GET …/orders/{orderNo}?siteId=…``: one Order.
 - ``PUT …/orders/{orderNo}/export-status?siteId=…`` with ``{"status": …}``: 204.
 - ``POST …/orders/{orderNo}/notes?siteId=…`` with ``{"subject", "text"}``: 201 ``{"id"}``.
@@ -24,6 +26,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
@@ -109,15 +113,11 @@ def build_app(store: Store, organization_id: str) -> Starlette:
                 400, "invalid-query-parameter", "Bad Request",
                 f"offset is at least 0 and limit between 1 and {MAX_LIMIT}.",
             )  # fmt: skip
-        status = query.get("exportStatus")
-        if status is not None and status not in EXPORT_STATUSES:
-            return _problem(
-                400,
-                "invalid-query-parameter",
-                "Bad Request",
-                f"exportStatus is one of {EXPORT_STATUSES}.",
-            )
-        found = store.orders(query["siteId"], status)
+        try:
+            status, created_from = _order_filters(query)
+        except ValueError as exc:
+            return _problem(400, "invalid-query-parameter", "Bad Request", str(exc))
+        found = store.orders(query["siteId"], status, created_from)
         page = [order.document for order in found[offset : offset + limit]]
         return JSONResponse({"limit": limit, "offset": offset, "total": len(found), "data": page})
 
@@ -169,6 +169,22 @@ def build_app(store: Store, organization_id: str) -> Starlette:
             Route(ORDERS + "/{order_no}/notes", notes, methods=["POST"]),
         ]
     )
+
+
+def _order_filters(query: Mapping[str, str]) -> tuple[str | None, datetime | None]:
+    """``exportStatus`` and ``creationDateFrom`` (UTC when it names no offset), either
+    absent; ValueError saying what a valid one is."""
+    status = query.get("exportStatus")
+    if status is not None and status not in EXPORT_STATUSES:
+        raise ValueError(f"exportStatus is one of {EXPORT_STATUSES}.")
+    created = query.get("creationDateFrom")
+    if created is None:
+        return status, None
+    try:
+        moment = datetime.fromisoformat(created)
+    except ValueError:
+        raise ValueError("creationDateFrom is an ISO 8601 date and time.") from None
+    return status, moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _basic_auth(header: str) -> tuple[str, str] | None:

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 EXPORT_STATUSES = ("not_exported", "exported", "ready", "failed")
@@ -25,6 +26,10 @@ class StoredOrder:
     @property
     def order_no(self) -> str:
         return str(self.document["orderNo"])
+
+    @property
+    def created_at(self) -> datetime:
+        return datetime.fromisoformat(self.document["creationDate"])
 
     @property
     def export_status(self) -> str:
@@ -96,13 +101,18 @@ class Store:
         with self._lock:
             return self._orders.get((site_id, order_no))
 
-    def orders(self, site_id: str, export_status: str | None) -> list[StoredOrder]:
-        """The site's orders, oldest first, with ``export_status`` if given."""
+    def orders(
+        self, site_id: str, export_status: str | None, created_from: datetime | None = None
+    ) -> list[StoredOrder]:
+        """The site's orders, oldest first, with ``export_status`` if given, created at or
+        after ``created_from`` if given."""
         with self._lock:
             return [
                 order
                 for (site, _), order in self._orders.items()
-                if site == site_id and export_status in (None, order.export_status)
+                if site == site_id
+                and export_status in (None, order.export_status)
+                and (created_from is None or order.created_at >= created_from)
             ]
 
     def set_export_status(self, order: StoredOrder, status: str) -> None:

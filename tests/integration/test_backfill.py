@@ -5,9 +5,11 @@ the same orders still give exactly one Odoo order each."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -16,11 +18,13 @@ from confluent_kafka.admin import AdminClient
 from consumers.odoo_orders import make_service
 from consumers.odoo_orders.settings import OrdersSettings
 from producers.commerce.channels import ShopifyChannel
+from producers.sfcc.mapping import order_events, site_source
 from retailsync import headers as h
 from retailsync.consumer.record import ConsumedRecord
 from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.settings import Settings
 from sandbox.odoo import SandboxOdoo
+from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.storefront import SandboxStorefront, shopify_delivery
 from sandbox.storefront.payloads import order_payload
 from tests.integration import test_odoo_orders as orders_tests
@@ -42,12 +46,19 @@ def shop() -> Iterator[SandboxStorefront]:
 
 
 @pytest.fixture
+def sfcc() -> Iterator[SandboxSfcc]:
+    with SandboxSfcc.running() as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
 def operated(
     kafka_settings: Settings,
     admin: AdminClient,
     unique: str,
     tmp_path: Path,
     shop: SandboxStorefront,
+    sfcc: SandboxSfcc,
 ) -> Operated:
     operated = make_operated(kafka_settings, admin, unique, tmp_path)
     channels = tmp_path / "channels.yaml"
@@ -61,11 +72,18 @@ def operated(
         "    platform: woocommerce\n"
         "    url: https://woo.example.com\n"
         "    consumer_key: {env: WOO_KEY}\n"
-        "    consumer_secret: {env: WOO_SECRET}\n",
+        "    consumer_secret: {env: WOO_SECRET}\n"
+        "  us-site:\n"
+        + "".join(f"    {key}: {value}\n" for key, value in sfcc.channel_entry().items())
+        + "    client_id: {env: BACKFILL_SFCC_ID}\n"
+        "    client_secret: {env: BACKFILL_SFCC_SECRET}\n",
         encoding="utf-8",
     )
     operated.variables.update(
-        RETAILSYNC_CHANNELS_FILE=str(channels), BACKFILL_SHOP_TOKEN=shop.access_token
+        RETAILSYNC_CHANNELS_FILE=str(channels),
+        BACKFILL_SHOP_TOKEN=shop.access_token,
+        BACKFILL_SFCC_ID=sfcc.client_id,
+        BACKFILL_SFCC_SECRET=sfcc.client_secret,
     )
     return operated
 
@@ -140,6 +158,58 @@ def test_backfill_publishes_the_orders_since_the_date_once_into_odoo(
     assert orders_of(client, [f"shop:{order.id}" for order in before]) == {}
     dead_letters = f"{pipeline.topic}.{pipeline.group}.dlt"
     assert pipeline.size(dead_letters) == 0  # every capture applied, once
+
+
+def test_an_sfcc_backfill_leaves_export_statuses_and_shares_the_exports_event_ids(
+    operated: Operated, sfcc: SandboxSfcc, odoo: SandboxOdoo, client: OdooClient
+) -> None:
+    pipeline = operated.pipeline
+    (mug,) = new_skus(client, 1)
+    before, exported, ready = (
+        sfcc.add_order(
+            order_document(
+                f"{mug[-6:]}{n}",
+                (Item(mug, 1 + n, Decimal("12.50")),),
+                tax_rate=Decimal("0.19"),  # a rate the sandbox Odoo has a tax of
+                created=at,
+            )
+        )
+        for n, at in enumerate((SINCE - timedelta(seconds=1), SINCE, SINCE + timedelta(days=2)))
+    )
+    sfcc.store.set_export_status(exported, "exported")  # taken by an earlier integration
+    refs = [f"us-site:{order.order_no}" for order in (exported, ready)]
+    arguments = ("backfill", "orders", "--channel", "us-site", "--since", "2026-11-01T00:00Z")
+
+    plan = operated.cli(*arguments)
+    assert "2 orders of us-site placed since 2026-11-01T00:00:00+00:00: 2 to publish" in plan.stdout
+    assert f"us-site:{before.order_no}" not in plan.stdout
+    operated.cli(*arguments, "--execute")
+    operated.cli(*arguments, "--execute")  # again: the same event ids
+
+    # The backfill only read: what the export takes and marks is as it was.
+    assert (exported.export_status, ready.export_status) == ("exported", "ready")
+    assert (exported.export_updates, ready.export_updates) == (["exported"], [])  # the test's
+    published = Counter(event_ids(operated.committed_records(pipeline.topic)))
+    source = site_source(sfcc.organization_id, sfcc.site_id)
+    exports = [
+        order_events(json.dumps(order.document).encode(), source=source, channel="us-site")
+        for order in (exported, ready)
+    ]
+    # The export of the ready order would publish these very ids: consumers drop them.
+    assert published == {str(e.envelope.event_id): 2 for events in exports for e in events}
+    pipeline.publish(*exports[1])  # and it does, meanwhile
+
+    settings = OdooSettings(odoo_url=odoo.url, odoo_db=odoo.db, odoo_api_key=odoo.api_key)
+    with OdooClient.from_settings(settings) as applying:
+        applier = make_service(lambda: applying, name=pipeline.group, settings=OrdersSettings)
+        with pipeline.running(applier):
+            pipeline.wait(
+                lambda: operated.json("lag", pipeline.group)[0]["lag"] == 0,
+                timeout_s=120,
+                what="odoo-orders to take every record",
+            )
+    assert orders_of(client, refs) == {ref: ["sale"] for ref in refs}
+    assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
 
 
 def test_a_woocommerce_channel_is_refused_as_not_supported_yet(operated: Operated) -> None:

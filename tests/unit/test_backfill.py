@@ -1,6 +1,7 @@
 """The go-live backfill without a broker: a Shopify GraphQL order maps to the events its
-webhooks map to, with ids a re-run keeps; orders that cannot be taken are refused naming
-the field; and the plan counts what it would publish."""
+webhooks map to, with ids a re-run keeps; an SFCC site's orders since the date map as the
+export maps them; orders that cannot be taken are refused naming the field; and the plan
+counts what it would publish."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from producers.backfill import BackfillPlan, ChannelOrder
+from producers.backfill.sfcc import SfccOrders
 from producers.backfill.shopify import channel_order, created_since, legacy_id
 from producers.commerce.mapping import Delivery, shopify
+from retailsync.channels import Channel
 from retailsync.events import CancelReason, OrderCancelled, OrderCreated, PaymentCaptured
 from retailsync.events.examples import SHOP
+from retailsync.sfcc import SfccClient
+from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.storefront.payloads import order_node, order_payload
 from sandbox.storefront.store import Store
 from tests.commerce import sample, sample_json
@@ -132,3 +138,41 @@ def test_an_empty_plan_says_so() -> None:
     assert plan.summary() == (
         "0 orders of eu-shop placed since 2025-03-01T00:00:00+00:00: 0 to publish (no events)"
     )
+
+
+def test_an_sfcc_site_lists_its_orders_since_the_date_and_refuses_a_malformed_one() -> None:
+    with SandboxSfcc.running() as sfcc:
+        mug = (Item("MUG", 1, Decimal("9.50")),)
+        old, good, broken = (
+            order_document(number, mug, created=at)
+            for number, at in (
+                ("00000", SINCE.replace(year=2024)),
+                ("00001", SINCE),
+                ("00002", SINCE),
+            )
+        )
+        broken["productItems"][0]["quantity"] = 0
+        for document in (old, good, broken):
+            sfcc.add_order(document)
+        channel = Channel(
+            name="us-site",
+            platform="sfcc",
+            source="test",
+            url=sfcc.url,
+            options={
+                "token_url": sfcc.token_url,
+                "organization_id": sfcc.organization_id,
+                "site_id": sfcc.site_id,
+            },
+            secrets={
+                "client_id": SecretStr(sfcc.client_id),
+                "client_secret": SecretStr(sfcc.client_secret),
+            },
+        )
+        with SfccClient.from_channel(channel) as client:
+            taken, refused = SfccOrders(client, channel, page_size=1).orders(SINCE)
+    assert (taken.order_ref, refused.order_ref) == ("us-site:00001", "us-site:00002")
+    assert [e.envelope.event_type for e in taken.events] == ["order_created", "payment_captured"]
+    assert taken.created_at == SINCE
+    assert refused.events == ()
+    assert refused.refused is not None and refused.refused.startswith("productItems.0.quantity:")

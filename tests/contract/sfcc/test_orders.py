@@ -4,6 +4,7 @@ export status updates; notes; and Account Manager's client-credentials token."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import httpx
@@ -71,6 +72,39 @@ def test_orders_come_in_pages_that_add_up_to_the_total(
     assert len(seen) == len(set(seen)), "pages do not overlap"
     if sfcc_target.sandbox is not None:
         assert first.total >= 5
+
+
+def test_orders_created_since_a_time_come_whatever_their_export_status(
+    client: SfccClient, sandbox: SandboxSfcc
+) -> None:
+    since = datetime(2035, 1, 1, tzinfo=UTC) + timedelta(days=uuid.uuid4().int % 1000)
+    prefix = uuid.uuid4().hex[:6]
+    early, exact, late = (
+        sandbox.add_order(
+            order_document(
+                f"{prefix}{n}", (Item("MUG", 1, Decimal("9.50")),), created=since + offset
+            )
+        )
+        for n, offset in enumerate((timedelta(milliseconds=-1), timedelta(0), timedelta(days=1)))
+    )
+    client.set_export_status(late.order_no, "exported")
+    page = client.orders(None, created_from=since, limit=200)
+    mine = {early.order_no, exact.order_no, late.order_no}
+    assert [o.order_no for o in page.orders if o.order_no in mine] == [
+        exact.order_no,
+        late.order_no,
+    ]
+    assert late.export_status == "exported"  # reading changed nothing
+    assert [
+        o.order_no
+        for o in client.orders("ready", created_from=since, limit=200).orders
+        if o.order_no in mine
+    ] == [exact.order_no]
+
+
+def test_no_order_was_created_in_the_future(client: SfccClient) -> None:
+    page = client.orders(None, created_from=datetime(2999, 1, 1, tzinfo=UTC))
+    assert (page.total, page.orders) == (0, ())
 
 
 def test_a_limit_over_200_is_refused(client: SfccClient) -> None:
