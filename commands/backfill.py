@@ -75,15 +75,7 @@ def orders(
     table(
         f"Orders of {channel} since {since.isoformat()}",
         ["order", "placed", "events", "refused"],
-        [
-            (
-                order.order_ref + (" (test)" if order.test else ""),
-                order.created_at.isoformat() if order.created_at else None,
-                ", ".join(event.envelope.event_type for event in order.events),
-                order.refused,
-            )
-            for order in plan.orders
-        ],
+        plan.rows(),
     )
     typer.echo(plan.summary())
     if not execute:

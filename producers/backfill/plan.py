@@ -34,6 +34,19 @@ class BackfillPlan:
         )
         return dict(counts)
 
+    def rows(self) -> list[tuple[str, str | None, str, str | None]]:
+        """Per order: its ref (marked when a test order), when it was placed, its events'
+        types and why it was refused."""
+        return [
+            (
+                order.order_ref + (" (test)" if order.test else ""),
+                order.created_at.isoformat() if order.created_at else None,
+                ", ".join(event.envelope.event_type for event in order.events),
+                order.refused,
+            )
+            for order in self.orders
+        ]
+
     def summary(self) -> str:
         """One line: orders read, events by type, test orders and refusals."""
         events = ", ".join(f"{count} {kind}" for kind, count in self.events_by_type().items())

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from producers.backfill.source import ChannelOrder, placed_at, refusal
-from producers.commerce.mapping import Delivery, events_of, identified, shopify
+from producers.commerce.mapping import Delivery, identified, shopify
 from producers.commerce.mapping.rules import checked
 from retailsync.errors import InvalidInputError
 from retailsync.events import Event, Source, SourceSystem
@@ -139,12 +139,12 @@ def order_events(delivery: Delivery, body: bytes) -> tuple[Event, ...]:
     """The webhook mappings of orders/create, orders/paid and orders/cancelled that apply to
     the order's state, in that order, identified as the receiver identifies them."""
     state = json.loads(body)
-    mapped = [shopify.order_created(delivery, body)]
+    mapped: list[Event] = [shopify.order_created(delivery, body)]
     if state["financial_status"] == "paid":
         mapped.append(shopify.payment_captured(delivery, body))
     if state["cancelled_at"] is not None:
         mapped.append(shopify.order_cancelled(delivery, body))
-    return tuple(identified(checked(event)) for event in events_of(tuple(mapped)))
+    return tuple(identified(checked(event)) for event in mapped)
 
 
 def rest_order(node: Mapping[str, Any]) -> dict[str, Any]:

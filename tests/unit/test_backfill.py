@@ -12,8 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import typer
 from pydantic import SecretStr
 
+from commands.backfill import parse_since
 from producers.backfill import BackfillPlan, ChannelOrder
 from producers.backfill.sfcc import SfccOrders
 from producers.backfill.shopify import channel_order, created_since, legacy_id
@@ -127,6 +129,12 @@ def test_the_plan_counts_orders_events_test_orders_and_refusals() -> None:
     assert plan.taken == [paid, authorized]
     assert plan.refused == [broken]
     assert plan.events_by_type() == {"order_created": 2, "payment_captured": 1}
+    assert plan.rows() == [
+        ("eu-shop:820982911946154508 (test)", "2025-03-14T09:26:53+00:00",
+         "order_created, payment_captured", None),
+        ("eu-shop:42", "2025-03-14T09:26:53+00:00", "order_created", None),
+        ("eu-shop:7", "2025-03-01T00:00:00+00:00", "", "total_price: too low"),
+    ]  # fmt: skip
     assert plan.summary() == (
         "3 orders of eu-shop placed since 2025-03-01T00:00:00+00:00: 2 to publish "
         "(2 order_created, 1 payment_captured), 1 of them test orders; 1 refused"
@@ -176,3 +184,10 @@ def test_an_sfcc_site_lists_its_orders_since_the_date_and_refuses_a_malformed_on
     assert taken.created_at == SINCE
     assert refused.events == ()
     assert refused.refused is not None and refused.refused.startswith("productItems.0.quantity:")
+
+
+def test_since_is_an_iso_date_or_time_in_utc_unless_it_says_otherwise() -> None:
+    assert parse_since("2026-11-01") == datetime(2026, 11, 1, tzinfo=UTC)
+    assert parse_since("2026-11-01T08:00:00+01:00") == datetime(2026, 11, 1, 7, tzinfo=UTC)
+    with pytest.raises(typer.BadParameter, match="ISO 8601"):
+        parse_since("last tuesday")
