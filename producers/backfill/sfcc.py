@@ -1,7 +1,8 @@
 """An SFCC channel's orders through SCAPI's ``getOrders`` by creation date, mapped by the
 order export's own mapping (``producers.sfcc.mapping``).
 
-The backfill reads orders of every export status and changes none: the export keeps
+The backfill reads orders of every export status and changes none (orders that are no
+sale, ``created``, ``failed`` or ``replaced``, are listed as refused): the export keeps
 taking the ``ready`` ones as before. It does not reuse the export path, which takes only
 ``ready`` orders and marks them: orders an integration exported before retailsync would
 never be read. The events carry the export's ids (derived from the organization, site,
@@ -24,6 +25,12 @@ from retailsync.errors import InvalidInputError
 from retailsync.sfcc import Order, SfccClient
 
 PAGE_SIZE = 200
+# Order statuses of B2C Commerce that are no sale to take: listed, never published.
+NOT_PLACED = {
+    "created": "not placed yet",
+    "failed": "its placement failed",
+    "replaced": "replaced by another order",
+}
 
 
 class SfccOrders:
@@ -48,7 +55,11 @@ class SfccOrders:
 
     def _channel_order(self, order: Order) -> ChannelOrder:
         ref = f"{self._channel}:{order.order_no}"
-        created_at = placed_at(json.loads(order.body).get("creationDate"))
+        document = json.loads(order.body)
+        created_at = placed_at(document.get("creationDate"))
+        status = document.get("status")
+        if status in NOT_PLACED:
+            return ChannelOrder(ref, created_at, refused=f"status {status!r}: {NOT_PLACED[status]}")
         try:
             events = order_events(order.body, source=self._source, channel=self._channel)
         except (pydantic.ValidationError, InvalidInputError) as error:

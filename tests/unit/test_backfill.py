@@ -148,7 +148,7 @@ def test_an_empty_plan_says_so() -> None:
     )
 
 
-def test_an_sfcc_site_lists_its_orders_since_the_date_and_refuses_a_malformed_one() -> None:
+def test_an_sfcc_site_lists_its_orders_since_the_date_refusing_malformed_and_unplaced() -> None:
     with SandboxSfcc.running() as sfcc:
         mug = (Item("MUG", 1, Decimal("9.50")),)
         old, good, broken = (
@@ -160,7 +160,9 @@ def test_an_sfcc_site_lists_its_orders_since_the_date_and_refuses_a_malformed_on
             )
         )
         broken["productItems"][0]["quantity"] = 0
-        for document in (old, good, broken):
+        unplaced = order_document("00003", mug, created=SINCE)
+        unplaced["status"] = "failed"  # its payment failed at checkout: no sale
+        for document in (old, good, broken, unplaced):
             sfcc.add_order(document)
         channel = Channel(
             name="us-site",
@@ -178,12 +180,13 @@ def test_an_sfcc_site_lists_its_orders_since_the_date_and_refuses_a_malformed_on
             },
         )
         with SfccClient.from_channel(channel) as client:
-            taken, refused = SfccOrders(client, channel, page_size=1).orders(SINCE)
+            taken, refused, failed = SfccOrders(client, channel, page_size=1).orders(SINCE)
     assert (taken.order_ref, refused.order_ref) == ("us-site:00001", "us-site:00002")
     assert [e.envelope.event_type for e in taken.events] == ["order_created", "payment_captured"]
     assert taken.created_at == SINCE
     assert refused.events == ()
     assert refused.refused is not None and refused.refused.startswith("productItems.0.quantity:")
+    assert failed.refused == "status 'failed': its placement failed"
 
 
 def test_since_is_an_iso_date_or_time_in_utc_unless_it_says_otherwise() -> None:
