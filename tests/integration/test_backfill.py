@@ -212,14 +212,20 @@ def test_an_sfcc_backfill_leaves_export_statuses_and_shares_the_exports_event_id
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
 
 
-def test_a_woocommerce_channel_is_refused_as_not_supported_yet(operated: Operated) -> None:
-    done = operated.cli(
+def test_a_woocommerce_or_unknown_channel_is_refused_naming_it(operated: Operated) -> None:
+    woo = operated.cli(
         "backfill", "orders", "--channel", "woo", "--since", "2026-11-01", check=False
     )
-    assert done.returncode == 2
+    assert woo.returncode == 2
     assert "channels.woo.platform: backfill of WooCommerce channels is not supported yet" in (
-        done.stderr
+        woo.stderr
     )
+    unknown = operated.cli(
+        "backfill", "orders", "--channel", "nope", "--since", "2026-11-01", check=False
+    )
+    assert unknown.returncode == 2
+    assert "nope: no such channel (shop, woo, us-site)" in unknown.stderr
+    assert operated.pipeline.size(operated.audit_topic) == 0
 
 
 def event_ids(records: list[ConsumedRecord]) -> list[str]:
