@@ -9,12 +9,12 @@ from typing import Annotated
 
 import typer
 
-from commands.drift import order_drift
+from commands.drift import OrderDifference, order_drift
 from commands.operating import JsonOption, print_json, table
-from consumers.odoo_orders.finance import reconcile_finance
+from consumers.odoo_orders.finance import FinanceReport, reconcile_finance
 from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_fulfillment.refunds import has_refunds
-from consumers.storefront_inventory.drift import stock_drift
+from consumers.storefront_inventory.drift import StockDifference, stock_drift
 from consumers.storefront_inventory.settings import InventorySettings
 from producers.commerce import WebhookSettings
 from retailsync.channels import Channel, ChannelSettings, default_channel, load_channels_file
@@ -40,14 +40,62 @@ def channels() -> list[Channel]:
     ]
 
 
+def stock_differences() -> list[StockDifference]:
+    """What ``retailsync reconcile stock`` lists."""
+    timeout_s = StorefrontSettings.load().storefront_timeout_s
+    safety = InventorySettings.load().storefront_safety_stock
+    with OdooClient.from_settings(OdooSettings.load()) as odoo:
+        return stock_drift(odoo, channels(), safety, timeout_s=timeout_s)
+
+
+def order_differences(settle_min: float) -> list[OrderDifference]:
+    """What ``retailsync reconcile orders`` lists, for orders older than ``settle_min``."""
+    settled_before = datetime.now(UTC) - timedelta(minutes=settle_min)
+    include_test = OrdersSettings.load().odoo_orders_apply_test_orders
+    timeout_s = StorefrontSettings.load().storefront_timeout_s
+    with OdooClient.from_settings(OdooSettings.load()) as odoo:
+        return order_drift(
+            odoo,
+            channels(),
+            settled_before=settled_before,
+            include_test=include_test,
+            timeout_s=timeout_s,
+        )
+
+
+def finance_report(days: int, returns_days: int) -> FinanceReport:
+    """What ``retailsync reconcile finance`` lists: documents of the last ``days``, returns
+    not refunded ``returns_days`` after."""
+    now = datetime.now(UTC)
+    since = (now - timedelta(days=days)).date()
+    with OdooClient.from_settings(OdooSettings.load()) as odoo, ExitStack() as stack:
+        timeout_s = StorefrontSettings.load().storefront_timeout_s
+        # Shopify channels are asked for their orders' refunds; one without a URL cannot be.
+        shops = {
+            channel.name: stack.enter_context(
+                StorefrontClient.from_channel(channel, timeout_s=timeout_s)
+            )
+            for channel in channels()
+            if channel.platform == "shopify" and channel.url
+        }
+
+        def channel_refunded(order_ref: str) -> bool:
+            channel, _, order_id = order_ref.partition(":")
+            return channel in shops and has_refunds(shops[channel], order_id)
+
+        return reconcile_finance(
+            odoo,
+            since,
+            returned_before=now - timedelta(days=returns_days),
+            channel_refunded=channel_refunded,
+        )
+
+
 @app.command()
 def stock(as_json: JsonOption = False) -> None:
     """Each channel's available quantity against Odoo's sellable stock (on hand less
     reserved less safety stock), per SKU and sold location."""
-    timeout_s = StorefrontSettings.load().storefront_timeout_s
-    safety = InventorySettings.load().storefront_safety_stock
-    with OdooClient.from_settings(OdooSettings.load()) as odoo:
-        found = stock_drift(odoo, channels(), safety, timeout_s=timeout_s)
+    found = stock_differences()
     if as_json:
         print_json(
             [
@@ -76,17 +124,7 @@ def orders(
     as_json: JsonOption = False,
 ) -> None:
     """Every channel order in Odoo exactly once, and no Odoo order a channel did not take."""
-    settled_before = datetime.now(UTC) - timedelta(minutes=settle)
-    include_test = OrdersSettings.load().odoo_orders_apply_test_orders
-    timeout_s = StorefrontSettings.load().storefront_timeout_s
-    with OdooClient.from_settings(OdooSettings.load()) as odoo:
-        found = order_drift(
-            odoo,
-            channels(),
-            settled_before=settled_before,
-            include_test=include_test,
-            timeout_s=timeout_s,
-        )
+    found = order_differences(settle)
     if as_json:
         print_json([{"order_ref": d.order_ref, "problem": d.problem} for d in found])
     else:
@@ -107,29 +145,8 @@ def finance(
     """Payments matched to no invoice, orders whose Odoo totals are not the channel's,
     refunds of goods with no return received, and returns received but not refunded,
     read from Odoo and the channels. Exits 1 when any is found."""
-    now = datetime.now(UTC)
-    since = (now - timedelta(days=days)).date()
-    with OdooClient.from_settings(OdooSettings.load()) as odoo, ExitStack() as stack:
-        timeout_s = StorefrontSettings.load().storefront_timeout_s
-        # Shopify channels are asked for their orders' refunds; one without a URL cannot be.
-        shops = {
-            channel.name: stack.enter_context(
-                StorefrontClient.from_channel(channel, timeout_s=timeout_s)
-            )
-            for channel in channels()
-            if channel.platform == "shopify" and channel.url
-        }
-
-        def channel_refunded(order_ref: str) -> bool:
-            channel, _, order_id = order_ref.partition(":")
-            return channel in shops and has_refunds(shops[channel], order_id)
-
-        report = reconcile_finance(
-            odoo,
-            since,
-            returned_before=now - timedelta(days=returns_days),
-            channel_refunded=channel_refunded,
-        )
+    since = (datetime.now(UTC) - timedelta(days=days)).date()
+    report = finance_report(days, returns_days)
     kinds = {
         "unmatched_payments": report.unmatched_payments,
         "totals_differ": report.totals_differ,

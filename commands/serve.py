@@ -15,6 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from commands.operating import operator
+from commands.reconciler import Window, run_reconciler
 from commands.status import gather
 from commands.status_page import ROUTES as STATUS_ROUTES
 from commands.status_page import StatusPageSettings, asyncapi_text, status_app
@@ -26,8 +27,9 @@ from producers.odoo import ChangeCaptureSettings, run_change_capture
 from producers.sfcc import SfccOrdersSettings, run_sfcc_orders
 from retailsync import telemetry
 from retailsync.channels import ChannelSettings, load_channels
+from retailsync.durations import parse_duration_ms
 from retailsync.errors import ConfigError
-from retailsync.health import Check, WorkerMetrics, ok, with_endpoints
+from retailsync.health import Check, HealthServer, WorkerMetrics, ok, with_endpoints
 from retailsync.logs import identify
 from retailsync.odoo import OdooSettings
 from retailsync.settings import load_settings
@@ -250,4 +252,53 @@ def sfcc_orders(
             once=once,
             say=typer.echo,
             stop=stop,
+        )
+
+
+@app.command()
+def reconcile(
+    every: Annotated[
+        str, typer.Option(envvar="RETAILSYNC_RECONCILE_EVERY", help="between rounds: 30s, 15m, 1h")
+    ] = "15m",
+    alert_after: Annotated[
+        str,
+        typer.Option(
+            envvar="RETAILSYNC_RECONCILE_ALERT_AFTER",
+            help="how long a difference may persist before it is an alert",
+        ),
+    ] = "1h",
+    settle: Annotated[
+        float, typer.Option(help="minutes an order may take to reach Odoo before it counts")
+    ] = 15.0,
+    days: Annotated[int, typer.Option(help="days of Odoo documents finance reads")] = 30,
+    returns_days: Annotated[
+        int, typer.Option(min=0, help="days after which a received return is due a refund")
+    ] = 14,
+) -> None:
+    """Reconcile stock, orders and finance every EVERY until SIGTERM, as the
+    `retailsync reconcile` commands do; differences become metrics
+    (retailsync_drift_*), and one that persists past ALERT_AFTER an alert.
+
+    /healthz, /readyz and /metrics answer on RETAILSYNC_HTTP_HOST:RETAILSYNC_HTTP_PORT."""
+    try:
+        every_s, alert_after_s = (
+            parse_duration_ms(every) / 1000,
+            parse_duration_ms(alert_after) / 1000,
+        )
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    settings = load_settings()
+    telemetry.configure("reconcile")
+    identify("reconcile")
+    stop = threading.Event()
+    with (
+        stop_on_signals(stop),
+        HealthServer(settings.http_host, settings.http_port, live=ok, ready=ok),
+    ):
+        run_reconciler(
+            Window(settle, days, returns_days),
+            every_s=every_s,
+            alert_after_s=alert_after_s,
+            stop=stop,
+            say=typer.echo,
         )

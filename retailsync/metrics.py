@@ -315,6 +315,66 @@ def _partition_attributes(live: ConsumerMetrics, partition: tuple[str, int]) -> 
     return {"group": live.group, "topic": partition[0], "partition": str(partition[1])}
 
 
+DRIFT_ROUNDS = _meter.create_counter(
+    "retailsync.drift.rounds",
+    unit="{round}",
+    description="scheduled reconciliation rounds, by outcome (ok or failed)",
+)
+DRIFT_ALERTS = _meter.create_counter(
+    "retailsync.drift.alerts",
+    unit="{alert}",
+    description="differences between the systems that persisted past the alert threshold, "
+    "by kind, once each",
+)
+
+
+class DriftFigures(Protocol):
+    """What a scheduled reconciliation found last, by kind (stock, orders, finance)."""
+
+    def differences(self) -> Mapping[str, int]: ...
+
+    def oldest_seconds(self) -> Mapping[str, float]: ...
+
+    def alerting(self) -> Mapping[str, int]: ...
+
+
+_DRIFT: list[DriftFigures] = []
+
+
+def watch_drift(figures: DriftFigures) -> None:
+    """Report ``figures`` as the drift gauges from now on (one watch per process)."""
+    _DRIFT[:] = [figures]
+
+
+def _drift_gauge(read: Callable[[DriftFigures], Mapping[str, float]]) -> Any:
+    def observe(_options: CallbackOptions) -> Iterable[Observation]:
+        return [
+            Observation(value, {"kind": kind})
+            for figures in list(_DRIFT)
+            for kind, value in read(figures).items()
+        ]
+
+    return observe
+
+
+_meter.create_observable_gauge(
+    "retailsync.drift.differences",
+    [_drift_gauge(lambda figures: figures.differences())],
+    unit="{difference}",
+    description="differences between Odoo and the channels the last reconciliation found",
+)
+_meter.create_observable_gauge(
+    "retailsync.drift.oldest",
+    [_drift_gauge(lambda figures: figures.oldest_seconds())],
+    unit="s",
+    description="how long the oldest difference of a kind has persisted; 0 without one",
+)
+_meter.create_observable_gauge(
+    "retailsync.drift.alerting",
+    [_drift_gauge(lambda figures: figures.alerting())],
+    unit="{difference}",
+    description="differences persisting past the alert threshold",
+)
 _meter.create_observable_gauge(
     "retailsync.consumer.breaker.open",
     [_breaker_gauge],

@@ -10,16 +10,9 @@ import pytest
 
 from retailsync.publisher import PossiblyWrittenError
 from retailsync.recent_deliveries import RecentDeliveries
+from tests.clock import Clock
 
 pytestmark = pytest.mark.unit
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_delivery_is_in_flight_until_acknowledged_then_remembered() -> None:

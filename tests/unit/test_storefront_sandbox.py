@@ -9,6 +9,7 @@ import pytest
 from sandbox.storefront import LeakyBucket, SandboxStorefront
 from sandbox.storefront.documents import parse
 from sandbox.storefront.graphql import execute
+from tests.clock import Clock
 
 pytestmark = pytest.mark.unit
 
@@ -29,14 +30,6 @@ ITEMS = """query Items($q: String!) {
 CREATE = """mutation C($f: FulfillmentInput!) {
   fulfillmentCreate(fulfillment: $f) { fulfillment { id } userErrors { field message } }
 }"""
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture
