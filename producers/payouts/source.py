@@ -1,21 +1,24 @@
 """Shopify Payments payouts as the GraphQL Admin API serves them, validated where they enter.
 
 ``PayoutSource.payouts(since)`` pages through the payouts issued at or after ``since``,
-oldest first; ``transactions(payout)`` pages through the balance transactions a payout
-carries (``payments_transfer_id:<payout legacy id>``). A body that is not Shopify's shape
-raises ``pydantic.ValidationError``, which the poller turns into a dead letter naming the
-field.
+oldest first (a payout that is not Shopify's shape is an InvalidInputError naming the field:
+the shop's round fails, nothing is published); ``transactions(payout)`` pages through the
+balance transactions a payout carries (``payments_transfer_id:<payout legacy id>``) as the
+API answered them, and ``parse_transactions`` validates them (``pydantic.ValidationError``,
+which the poller turns into a dead letter of that payout).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from retailsync.errors import InvalidInputError
+from retailsync.events.parse import describe_problems
 from retailsync.storefront import StorefrontClient
 
 PAGE = 50
@@ -77,6 +80,11 @@ class ShopifyBalanceTransaction(_Shape):
     associated_order: _Ref | None = Field(None, alias="associatedOrder")
 
 
+def parse_transactions(nodes: Sequence[Any]) -> list[ShopifyBalanceTransaction]:
+    """Balance transactions validated; ``pydantic.ValidationError`` when one is not."""
+    return [ShopifyBalanceTransaction.model_validate(node) for node in nodes]
+
+
 class PayoutSource:
     """The payouts of one shop, read through ``client``."""
 
@@ -87,16 +95,17 @@ class PayoutSource:
     def payouts(self, since: datetime | None) -> Iterator[ShopifyPayout]:
         """Every payout issued at or after ``since`` (all, without), oldest first."""
         query = f"issued_at:>={since.isoformat()}" if since is not None else ""
-        for node in self._nodes(PAYOUTS, "payouts", query):
-            yield ShopifyPayout.model_validate(node)
+        for index, node in enumerate(self._nodes(PAYOUTS, "payouts", query)):
+            try:
+                yield ShopifyPayout.model_validate(node)
+            except ValidationError as exc:
+                problem = describe_problems(exc, "payout")
+                raise InvalidInputError(problem, f"payouts[{index}]") from None
 
-    def transactions(self, payout: ShopifyPayout) -> list[ShopifyBalanceTransaction]:
-        """The balance transactions ``payout`` carries."""
+    def transactions(self, payout: ShopifyPayout) -> list[Any]:
+        """The balance transactions ``payout`` carries, as the API answered them."""
         query = f"payments_transfer_id:{payout.legacy_id}"
-        return [
-            ShopifyBalanceTransaction.model_validate(node)
-            for node in self._nodes(TRANSACTIONS, "balanceTransactions", query)
-        ]
+        return list(self._nodes(TRANSACTIONS, "balanceTransactions", query))
 
     def _nodes(self, document: str, connection: str, query: str) -> Iterator[Any]:
         after: str | None = None

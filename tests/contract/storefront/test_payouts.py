@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from producers.payouts.source import PayoutSource
+from producers.payouts.source import PayoutSource, parse_transactions
 from retailsync.storefront import StorefrontClient
 from sandbox.storefront import SandboxStorefront
 
@@ -82,7 +82,7 @@ def test_a_payouts_transactions_carry_amount_fee_net_and_their_order_transaction
     source = PayoutSource(client)
     [listed] = source.payouts(day)
 
-    charge, refund = source.transactions(listed)
+    charge, refund = parse_transactions(source.transactions(listed))
 
     assert (charge.type, charge.amount.amount, charge.fee.amount, charge.net.amount) == (
         "CHARGE", Decimal("30.00"), Decimal("1.17"), Decimal("28.83"),
@@ -108,7 +108,9 @@ def test_transactions_of_one_payout_only(
 
     listed = [p for p in source.payouts(day) if p.legacy_id == str(mine.id)]
 
-    assert [t.amount.amount for t in source.transactions(listed[0])] == [Decimal("-2.50")]
+    assert [t.amount.amount for t in parse_transactions(source.transactions(listed[0]))] == [
+        Decimal("-2.50")
+    ]
 
 
 def test_every_paid_payout_nets_its_transactions(client: StorefrontClient) -> None:
@@ -117,5 +119,7 @@ def test_every_paid_payout_nets_its_transactions(client: StorefrontClient) -> No
     for payout in itertools.islice(source.payouts(None), 5):
         if payout.status != "PAID":
             continue
-        nets = sum((t.net.amount for t in source.transactions(payout)), Decimal(0))
+        nets = sum(
+            (t.net.amount for t in parse_transactions(source.transactions(payout))), Decimal(0)
+        )
         assert nets == payout.net.amount
