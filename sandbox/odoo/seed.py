@@ -6,7 +6,7 @@ administrator 2, the company's partner is 1.
 
 from __future__ import annotations
 
-from sandbox.odoo.models.bank import ACCOUNTS
+from sandbox.odoo.models.bank import ACCOUNTS, SUSPENSE
 from sandbox.odoo.orm import REGISTRY, Env
 
 COUNTRIES = [("Belgium", "BE"), ("France", "FR"), ("Germany", "DE"), ("United States", "US")]
@@ -104,7 +104,7 @@ def seed(env: Env, *, login: str) -> None:
                 "type": kind,
                 "sequence": sequence,
                 "default_account_id": own.get(kind),
-                "suspense_account_id": by_account["101402"] if kind in own else None,
+                "suspense_account_id": by_account[SUSPENSE] if kind in own else None,
             }
             for name, code, kind, sequence in JOURNALS[min(env.version, 19)]
         ]

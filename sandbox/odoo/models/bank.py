@@ -45,6 +45,7 @@ ACCOUNTS = [
     ("620000", "Bank Fees", "expense", False),
 ]
 OUTSTANDING = {"inbound": "101403", "outbound": "101404"}
+SUSPENSE = "101402"
 
 
 class Account(Model):

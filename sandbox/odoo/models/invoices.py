@@ -18,11 +18,11 @@ from collections import defaultdict
 from typing import Any
 
 from sandbox.odoo.exceptions import UserError
-from sandbox.odoo.models.bank import reconcile
+from sandbox.odoo.models.bank import SUSPENSE, account_by_code, reconcile
 from sandbox.odoo.models.company import the_company
 from sandbox.odoo.models.taxes import line_taxes, order_amounts, rounded_line
 from sandbox.odoo.models.units import company_currency
-from sandbox.odoo.orm import Env, Model, fields
+from sandbox.odoo.orm import Env, Model, ValsList, api_model, fields, vals_list_of
 from sandbox.odoo.orm.fields import float_round
 
 JOURNAL_TYPES = [
@@ -66,6 +66,26 @@ class Journal(Model):
     active = fields.Boolean(default=True)
     default_account_id = fields.Many2one("account.account", "Default Account")
     suspense_account_id = fields.Many2one("account.account", "Suspense Account")
+
+    @api_model
+    def create(self, vals_list: ValsList) -> Any:
+        """A bank or cash journal gets an account of its own and the suspense account, as
+        Odoo makes them."""
+        many = vals_list_of(vals_list)
+        accounts = self.env["account.account"]
+        for vals in many:
+            if vals.get("type") not in ("bank", "cash"):
+                continue
+            vals.setdefault("suspense_account_id", account_by_code(self.env, SUSPENSE))
+            if not vals.get("default_account_id"):
+                taken = len(accounts.search([("account_type", "=", "asset_cash")]))
+                own = {
+                    "code": f"1014{10 + taken}",
+                    "name": vals.get("name"),
+                    "account_type": "asset_cash",
+                }
+                vals["default_account_id"] = accounts.create(own).id
+        return super().create(many)
 
 
 class AccountMove(Model):
