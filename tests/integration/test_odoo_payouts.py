@@ -30,7 +30,7 @@ from retailsync.settings import Settings
 from sandbox.odoo import SandboxOdoo
 from tests.integration import test_odoo_orders as orders_tests
 from tests.integration.harness import TOPOLOGY, Pipeline, make_pipeline
-from tests.integration.test_odoo_order_accounting import GATEWAY, _payment
+from tests.integration.test_odoo_order_accounting import GATEWAY, _payment, _refund
 from tests.integration.test_odoo_orders import created, new_skus
 
 pytestmark = pytest.mark.integration
@@ -78,7 +78,9 @@ def services(
         )
 
 
-def _payout(ref: str, payment: PaymentCaptured, fee: str) -> PayoutPaid:
+def _payout(
+    ref: str, payment: PaymentCaptured, fee: str, *refunds: PayoutTransaction
+) -> PayoutPaid:
     charge = PayoutTransaction(
         transaction_ref=f"tx-{ref}",
         kind=Kind.CHARGE,
@@ -96,8 +98,8 @@ def _payout(ref: str, payment: PaymentCaptured, fee: str) -> PayoutPaid:
         gateway=GATEWAY,
         currency=payment.currency,
         issued_at=AT,
-        amount=charge.net,
-        transactions=(charge,),
+        amount=charge.net + sum((refund.net for refund in refunds), Decimal(0)),
+        transactions=(charge, *refunds),
     )
 
 
@@ -172,6 +174,48 @@ def test_a_payout_becomes_statement_lines_matched_to_the_payment_once(
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
     unmatched = reconcile_finance(client, date(2000, 1, 1)).unmatched_payments
     assert paid["name"] not in {finding.document for finding in unmatched}
+
+
+def test_a_refund_in_a_payout_is_matched_to_the_refund_payment(
+    pipeline: Pipeline,
+    client: OdooClient,
+    services: tuple[ConsumerService, ConsumerService],
+    journal: dict[str, Any],
+) -> None:
+    orders, payouts = services
+    [sku] = new_skus(client, 1)
+    ref = f"shop:{uuid.uuid4().hex[:8]}"
+    payment, refund = _payment(ref), _refund(ref)  # 11.61 of 28.12 paid back
+    pipeline.publish(created(ref, sku), payment, refund)
+    with pipeline.running(orders):
+        pipeline.wait(
+            lambda: pipeline.committed(pipeline.group, pipeline.topic) == 3,
+            what="the order, its payment and its refund",
+        )
+    refunded = PayoutTransaction(
+        transaction_ref=f"tx-{refund.refund_ref}",
+        kind=Kind.REFUND,
+        order_ref=ref,
+        payment_ref=refund.refund_ref,
+        amount=-refund.amount,
+        fee=Decimal(0),
+        net=-refund.amount,
+    )
+    pipeline.publish(_payout(ref.split(":")[1], payment, "1.17", refunded))
+    with pipeline.running(payouts):
+        pipeline.wait(
+            lambda: pipeline.committed(pipeline.group, pipeline.topic) == 4, what="the payout"
+        )
+
+    _, back, _ = _statement(client, journal["id"])
+    assert Decimal(str(back["amount"])) == -refund.amount
+    assert back["counterparts"] == [(_account(client, "101404"), True)]
+    matched = client.search_read(
+        "account.payment", [("journal_id", "=", journal["id"])], ["payment_type", "is_matched"]
+    )
+    assert sorted((p["payment_type"], p["is_matched"]) for p in matched) == [
+        ("inbound", True), ("outbound", True),
+    ]  # fmt: skip
 
 
 def test_a_payout_of_an_order_with_no_payment_is_dead_lettered_saying_so(
