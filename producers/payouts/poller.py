@@ -133,6 +133,7 @@ class PayoutPoller:
         *,
         topology: Topology,
         serde: EventSerde,
+        stop: threading.Event | None = None,
     ) -> None:
         checked_topics(payouts, topology)
         self._settings = settings
@@ -144,7 +145,7 @@ class PayoutPoller:
             settings, name=SERVICE, transactional_id=payouts.payouts_producer_id
         )
         self._checkpoints: dict[str, Checkpoint] = {}
-        self._stopped = threading.Event()
+        self._stopped = stop or threading.Event()
 
     def start(self) -> None:
         """Fence any earlier instance, then read where each shop stands."""

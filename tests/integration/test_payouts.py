@@ -7,20 +7,22 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
+from producers.payouts import run_shopify_payouts
 from producers.payouts.poller import PayoutPoller
 from producers.payouts.settings import PayoutSettings
 from producers.payouts.source import PayoutSource
-from retailsync.channels import Channel
+from retailsync.channels import Channel, parse_channels
 from retailsync.events import PayoutPaid, PayoutTransactionKind
 from retailsync.settings import Settings
 from retailsync.storefront import StorefrontClient
 from sandbox.storefront import SandboxStorefront
-from tests.integration.harness import Pipeline, make_pipeline
+from tests.integration.harness import SCHEMAS, Pipeline, make_pipeline
 from tests.integration.odoo_changes_support import events, only
 
 pytestmark = pytest.mark.integration
@@ -163,3 +165,37 @@ def test_a_payout_with_an_impossible_amount_is_a_dead_letter_and_the_rest_flow_o
     with started(kafka_settings, payouts, pipeline, shop) as poller:  # refused once only
         again = poller.poll()
     assert (again.published, again.refused) == (0, 0)
+
+
+def test_the_service_polls_every_shopify_channel_of_the_channels_file(
+    payouts: PayoutSettings,
+    pipeline: Pipeline,
+    shop: SandboxStorefront,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``retailsync serve shopify-payouts --once`` as the CLI wires it."""
+    topology_file = tmp_path / "topology.yaml"
+    topology_file.write_text(pipeline.text, encoding="utf-8")
+    settings = pipeline.settings.model_copy(
+        update={"topology_file": topology_file, "schemas_dir": SCHEMAS}
+    )
+    monkeypatch.setenv("TEST_SHOP_TOKEN", shop.access_token)
+    channels = parse_channels(
+        f"""
+channels:
+  eu:
+    platform: shopify
+    url: '{shop.url}'
+    access_token: {{env: TEST_SHOP_TOKEN}}
+""",
+        "channels.yaml",
+    )
+    shop.store.pay_out([("CHARGE", None, "12.00", "0.60")], issued_at=DAY)
+    said: list[str] = []
+
+    run_shopify_payouts(settings, payouts, channels, once=True, say=said.append)
+
+    assert said == ["1 payout(s) published, 0 refused"]
+    [event] = only(PayoutPaid, events(pipeline, "payouts", expect=1))
+    assert (event.payout_ref.split(":")[0], event.amount) == ("eu", Decimal("11.40"))
