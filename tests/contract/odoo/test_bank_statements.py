@@ -164,3 +164,22 @@ def test_items_of_two_accounts_do_not_reconcile(
     with pytest.raises(OdooUserError) as alone:
         client.call("account.move.line", "reconcile", [fee_item])
     assert f"Account {names[1]} does not allow reconciliation" in str(alone.value)
+
+
+def test_a_bank_journal_made_over_the_api_gets_an_account_and_the_suspense_account(
+    client: OdooClient, unique: str
+) -> None:
+    [bank] = client.read("account.journal", [_bank(client)], ["suspense_account_id"])
+    code = unique[:5].upper()
+
+    [journal] = client.create(
+        "account.journal", [{"name": f"Gateway {unique}", "code": code, "type": "bank"}]
+    )
+
+    [row] = client.read("account.journal", [journal], ["default_account_id", "suspense_account_id"])
+    assert row["suspense_account_id"] == bank["suspense_account_id"]
+    [account] = client.read("account.account", [row["default_account_id"][0]], ["account_type"])
+    assert account["account_type"] == "asset_cash"
+    line = _statement_line(client, 5.0, f"own {unique}", journal_id=journal)
+    accounts = {item["account_id"][0] for item in _items(client, line)}
+    assert accounts == {row["default_account_id"][0], bank["suspense_account_id"][0]}
