@@ -8,6 +8,7 @@ name them (``channel:order legacy id``); a transaction with no order (an adjustm
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from producers.payouts.source import ShopifyBalanceTransaction, ShopifyPayout
 from retailsync.errors import InvalidInputError
@@ -24,7 +25,9 @@ def payout_paid(
     channel: str,
     gateway: str,
 ) -> PayoutPaid:
-    """The event of a paid payout; InvalidInputError naming the field when it cannot be one."""
+    """The event of a paid payout; InvalidInputError naming the field when it cannot be one:
+    an amount in another currency than the payout's, a net that is not amount less fee, or
+    nets that do not add up to the payout."""
     for index, transaction in enumerate(transactions):
         for name in ("amount", "fee", "net"):
             if getattr(transaction, name).currency != payout.net.currency:
@@ -32,6 +35,21 @@ def payout_paid(
                     f"is not the payout's currency {payout.net.currency}",
                     f"transactions[{index}].{name}.currencyCode",
                 )
+        gross, fee, net = (
+            transaction.amount.amount,
+            transaction.fee.amount,
+            transaction.net.amount,
+        )
+        if gross - fee != net:
+            raise InvalidInputError(
+                f"{net} is not amount {gross} less fee {fee}", f"transactions[{index}].net.amount"
+            )
+    nets = sum((t.net.amount for t in transactions), Decimal(0))
+    if nets != payout.net.amount:
+        raise InvalidInputError(
+            f"the transactions' nets add up to {nets}, the payout is {payout.net.amount}",
+            "net.amount",
+        )
     return PayoutPaid(
         envelope=PayoutPaid.new_envelope(
             source=source,
