@@ -24,6 +24,7 @@ from producers.commerce import WebhookSettings, receiver_app
 from producers.commerce.app import channels_from
 from producers.ingest import ROUTES, IngestSettings, ingest_app
 from producers.odoo import ChangeCaptureSettings, run_change_capture
+from producers.payouts import PayoutSettings, run_shopify_payouts
 from producers.sfcc import SfccOrdersSettings, run_sfcc_orders
 from retailsync import telemetry
 from retailsync.channels import ChannelSettings, load_channels
@@ -301,4 +302,33 @@ def reconcile(
             alert_after_s=alert_after_s,
             stop=stop,
             say=typer.echo,
+        )
+
+
+@app.command(name="shopify-payouts")
+def shopify_payouts(
+    once: Annotated[
+        bool, typer.Option("--once", help="publish what is paid once, print the counts and exit")
+    ] = False,
+) -> None:
+    """Publish Shopify Payments payouts as payout_paid events until SIGTERM.
+
+    Every shopify channel of RETAILSYNC_CHANNELS_FILE (or those RETAILSYNC_PAYOUTS_CHANNELS
+    names) is polled for paid payouts; each is published with its balance transactions,
+    with the shop's checkpoint, in one Kafka transaction. The channel's access token needs
+    read_shopify_payments_payouts. Only `retailsync run` would start a sandbox; this never does.
+    """
+    telemetry.configure("shopify-payouts")
+    identify("shopify-payouts")
+    channels = load_channels(ChannelSettings.load(), StorefrontSettings.load())
+
+    stop = threading.Event()
+    with stop_on_signals(stop):
+        run_shopify_payouts(
+            load_settings(),
+            PayoutSettings.load(),
+            channels,
+            once=once,
+            say=typer.echo,
+            stop=stop,
         )

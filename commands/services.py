@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 import consumers.odoo_customers
 import consumers.odoo_orders
+import consumers.odoo_payouts
 import consumers.order_lifecycle
 import consumers.storefront_catalog
 import consumers.storefront_fulfillment
@@ -25,6 +26,7 @@ CONSUMER_SERVICES: Mapping[str, ConsumerService] = MappingProxyType(
             consumers.odoo_customers.service,
             consumers.order_lifecycle.service,
             consumers.storefront_catalog.service,
+            consumers.odoo_payouts.service,
         )
     }
 )

@@ -424,6 +424,11 @@ class Ledger:
         )
         self._odoo.call(INVOICE_WIZARD, "create_invoices", [wizard])
 
+    def journal(self, gateway: str) -> int:
+        """The bank or cash journal ``gateway``'s money lands in; PermanentError naming the
+        settings when Odoo has none of that name."""
+        return self._journal(self._journals(), gateway)
+
     def _journals(self) -> list[dict[str, Any]]:
         return self._odoo.search_read(
             JOURNAL, [("type", "in", ["bank", "cash"])], ["name", "code"], order="sequence, id"
@@ -453,7 +458,7 @@ class Ledger:
             if rows:
                 [payment] = self._odoo.read(PAYMENT, [int(rows[0]["res_id"])], ["journal_id"])
                 return int(payment["journal_id"][0])
-        return self._journal(self._journals(), "")
+        return self.journal("")
 
     def _pay(
         self, moves: Sequence[int], journal: int, amount: Decimal | None = None

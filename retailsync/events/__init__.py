@@ -42,6 +42,7 @@ from retailsync.events.payments import (
     RefundLine,
     RefundReason,
 )
+from retailsync.events.payouts import PayoutPaid, PayoutTransaction, PayoutTransactionKind
 from retailsync.events.products import PriceChanged, ProductUpserted
 from retailsync.events.returns import ItemCondition, ReturnLine, ReturnReason, ReturnReceived
 from retailsync.events.shipments import ShipmentDispatched, ShippedLine
@@ -56,6 +57,7 @@ EVENT_MODELS: dict[str, type[Event]] = {
         PaymentAuthorized,
         PaymentCaptured,
         RefundIssued,
+        PayoutPaid,
         InventoryAdjusted,
         ShipmentDispatched,
         ReturnReceived,
@@ -91,6 +93,9 @@ __all__ = [
     "PaymentAuthorized",
     "PaymentCaptured",
     "PaymentState",
+    "PayoutPaid",
+    "PayoutTransaction",
+    "PayoutTransactionKind",
     "PriceChanged",
     "Problem",
     "ProductUpserted",

@@ -28,6 +28,7 @@ from retailsync.events.payments import (
     RefundLine,
     RefundReason,
 )
+from retailsync.events.payouts import PayoutPaid, PayoutTransaction, PayoutTransactionKind
 from retailsync.events.products import PriceChanged, ProductUpserted
 from retailsync.events.returns import ItemCondition, ReturnLine, ReturnReason, ReturnReceived
 from retailsync.events.shipments import ShipmentDispatched, ShippedLine
@@ -171,6 +172,34 @@ def example_events() -> tuple[Event, ...]:
             ),
             reason=RefundReason.RETURN,
             restock=True,
+        ),
+        PayoutPaid(
+            envelope=_from_shop(PayoutPaid, "gid://shopify/ShopifyPaymentsPayout/5001"),
+            payout_ref="example-shop:5001",
+            gateway="shopify_payments",
+            currency="EUR",
+            issued_at=AT,
+            amount=Decimal("15.34"),
+            transactions=(
+                PayoutTransaction(
+                    transaction_ref="6001",
+                    kind=PayoutTransactionKind.CHARGE,
+                    order_ref=ORDER_REF,
+                    payment_ref="capture-7002",
+                    amount=Decimal("28.12"),
+                    fee=Decimal("1.17"),
+                    net=Decimal("26.95"),
+                ),
+                PayoutTransaction(
+                    transaction_ref="6002",
+                    kind=PayoutTransactionKind.REFUND,
+                    order_ref=ORDER_REF,
+                    payment_ref="3001",
+                    amount=Decimal("-11.61"),
+                    fee=Decimal(0),
+                    net=Decimal("-11.61"),
+                ),
+            ),
         ),
         InventoryAdjusted(
             envelope=_from_odoo(InventoryAdjusted, "stock.quant/42"),

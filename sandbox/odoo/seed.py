@@ -6,6 +6,7 @@ administrator 2, the company's partner is 1.
 
 from __future__ import annotations
 
+from sandbox.odoo.models.bank import ACCOUNTS, SUSPENSE
 from sandbox.odoo.orm import REGISTRY, Env
 
 COUNTRIES = [("Belgium", "BE"), ("France", "FR"), ("Germany", "DE"), ("United States", "US")]
@@ -86,9 +87,25 @@ def seed(env: Env, *, login: str) -> None:
     env["product.pricelist"].create(
         [{"name": name, "currency_id": by_code[code]} for name, code in PRICELISTS]
     )
+    accounts = env["account.account"].create(
+        [
+            {"code": code, "name": name, "account_type": kind, "reconcile": reconcile}
+            for code, name, kind, reconcile in ACCOUNTS
+        ]
+    )
+    by_account = dict(zip((code for code, *_ in ACCOUNTS), accounts.ids, strict=True))
+    # A bank or cash journal's own account, and the suspense account of every one.
+    own = {"bank": by_account["101401"], "cash": by_account["101501"]}
     env["account.journal"].create(
         [
-            {"name": name, "code": code, "type": kind, "sequence": sequence}
+            {
+                "name": name,
+                "code": code,
+                "type": kind,
+                "sequence": sequence,
+                "default_account_id": own.get(kind),
+                "suspense_account_id": by_account[SUSPENSE] if kind in own else None,
+            }
             for name, code, kind, sequence in JOURNALS[min(env.version, 19)]
         ]
     )

@@ -2,9 +2,11 @@
 
 No schema and no selection sets: a document is read for its operation type, its root fields
 (aliased or not: several mutations go in one request under aliases) and their arguments
-(variables, or int, string and boolean literals). Resolvers answer whole objects in
-Shopify's shapes, whatever the selection asks for; a client that reads the fields it
-selected cannot tell.
+(variables, or int, string, boolean and enum literals). A root field without arguments of its own
+takes its nested fields' arguments instead, by their names
+(``shopifyPaymentsAccount { payouts(first: 5) {…} }`` → ``{"payouts": {"first": 5}}``).
+Resolvers answer whole objects in Shopify's shapes, whatever the selection asks for; a
+client that reads the fields it selected cannot tell.
 """
 
 from __future__ import annotations
@@ -12,11 +14,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]*")
-_ARGUMENT = re.compile(r'(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|-?\d+|true|false|null)')
+_ARGUMENT = re.compile(r'(\w+)\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|-?\d+|true|false|null|[A-Z][A-Z_]*)')
 _ALIASED = re.compile(r"\s*:\s*([_A-Za-z][_0-9A-Za-z]*)")
 _FIRST = re.compile(r"\bfirst\s*:\s*(\$\w+|\d+)")
 
@@ -30,6 +32,13 @@ class Field:
     name: str
     arguments: dict[str, Any]
     alias: str | None = None  # ``p0: productUpdate(…)`` answers under ``p0``
+    # The arguments of the fields nested in it, by name (the first of each name).
+    nested: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def resolver_arguments(self) -> dict[str, Any]:
+        """What its resolver reads: its own arguments, else its nested fields'."""
+        return self.arguments or dict(self.nested)
 
     @property
     def key(self) -> str:
@@ -78,23 +87,36 @@ def _root_fields(text: str, start: int, variables: Mapping[str, Any]) -> list[Fi
             if aliased:
                 name, alias = aliased.group(1), name
                 position = aliased.end()
-            arguments: dict[str, Any] = {}
-            rest = text[position:].lstrip()
-            if rest.startswith("("):
-                opened = text.index("(", position)
-                closed = text.index(")", opened)
-                arguments = {
-                    key: _value(raw, variables)
-                    for key, raw in _ARGUMENT.findall(text[opened + 1 : closed])
-                }
-                position = closed + 1
+            arguments, position = _arguments(text, position, variables)
             fields.append(Field(name, arguments, alias))
             continue
+        elif depth > 1 and fields:
+            match = _NAME.match(text, position)
+            if match and text[match.end() :].lstrip().startswith("("):
+                nested, position = _arguments(text, match.end(), variables)
+                fields[-1].nested.setdefault(match.group(0), nested)
+                continue
         position += 1
     return fields
+
+
+def _arguments(
+    text: str, position: int, variables: Mapping[str, Any]
+) -> tuple[dict[str, Any], int]:
+    """The arguments of the field whose name ends at ``position``, and where they end."""
+    if not text[position:].lstrip().startswith("("):
+        return {}, position
+    opened = text.index("(", position)
+    closed = text.index(")", opened)
+    arguments = {
+        key: _value(raw, variables) for key, raw in _ARGUMENT.findall(text[opened + 1 : closed])
+    }
+    return arguments, closed + 1
 
 
 def _value(raw: str, variables: Mapping[str, Any]) -> Any:
     if raw.startswith("$"):
         return variables.get(raw[1:])
+    if raw[0].isupper():  # an enum value: ISSUED_AT
+        return raw
     return json.loads(raw)

@@ -69,7 +69,10 @@ def execute(
             ],
             "extensions": {"cost": _cost(bucket, requested, None)},
         }
-    data = {field.key: resolvers[field.name](store, field.arguments) for field in operation.fields}
+    data = {
+        field.key: resolvers[field.name](store, field.resolver_arguments)
+        for field in operation.fields
+    }
     actual = requested if mutation else min(requested, 1 + _objects(data))
     bucket.give_back(requested - actual)
     return {"data": data, "extensions": {"cost": _cost(bucket, requested, actual)}}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from sandbox.storefront import payouts
 from sandbox.storefront.payloads import order_node
 from sandbox.storefront.store import Fulfilment, Order, Refund, RefundLine, Store, gid
 
@@ -423,9 +424,23 @@ def shop(store: Store, _: Mapping[str, Any]) -> dict[str, Any]:
     return {"myshopifyDomain": store.shop_domain}
 
 
+def shopify_payments_account(store: Store, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """``shopifyPaymentsAccount { payouts(…) balanceTransactions(…) }``: the arguments are
+    its nested fields' (see ``sandbox.storefront.payouts``)."""
+    with store.locked():
+        return {
+            "id": gid("ShopifyPaymentsAccount", 1),
+            "payouts": payouts.payouts_page(store.payouts, arguments.get("payouts") or {}),
+            "balanceTransactions": payouts.balance_transactions_page(
+                store.payouts, arguments.get("balanceTransactions") or {}
+            ),
+        }
+
+
 QUERIES: dict[str, Resolver] = {
     "shop": shop,
     "inventoryItems": inventory_items,
+    "shopifyPaymentsAccount": shopify_payments_account,
     "order": order,
     "orders": orders,
 }

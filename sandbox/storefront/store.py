@@ -1,6 +1,6 @@
 """The sandbox storefront's state: products and their variants, locations, inventory items by
-SKU, levels, orders with their fulfilment orders, fulfilments and refunds. Guarded by one lock: the
-server thread writes, tests read.
+SKU, levels, orders with their fulfilment orders, fulfilments, refunds, and Shopify Payments
+payouts. Guarded by one lock: the server thread writes, tests read.
 """
 
 from __future__ import annotations
@@ -119,6 +119,34 @@ class Product:
 SHOP_DOMAIN = "sandbox-shop.example.com"
 
 
+@dataclass(frozen=True)
+class BalanceTransaction:
+    """One movement of the balance: a charge, a refund or an adjustment, with its fee."""
+
+    id: int
+    type: str  # CHARGE, REFUND, ADJUSTMENT
+    amount: Decimal  # a refund's is negative
+    fee: Decimal
+    processed_at: datetime
+    order: Order | None = None
+    order_transaction_id: int | None = None  # the order transaction it comes from
+
+
+@dataclass
+class Payout:
+    """A transfer of the balance to the bank."""
+
+    id: int
+    issued_at: datetime
+    currency: str
+    transactions: list[BalanceTransaction]
+    status: str = "PAID"  # SCHEDULED, PAID, FAILED, CANCELED
+
+    @property
+    def net(self) -> Decimal:
+        return sum((t.amount - t.fee for t in self.transactions), Decimal(0))
+
+
 class Store:
     """Everything the sandbox holds; use ``locked()`` around reads that must be consistent."""
 
@@ -132,6 +160,7 @@ class Store:
         self.levels: dict[tuple[str, str], dict[str, int]] = {}
         self.orders: dict[str, Order] = {}  # order gid -> order
         self.products: dict[str, Product] = {}  # product gid -> product
+        self.payouts: dict[int, Payout] = {}  # Shopify Payments payouts by number
         self.mutations: list[str] = []  # root fields of the mutations applied, in order
         # every quantity set, in order: (sku, location id, name, quantity after), so that a
         # test can tell a stale level applied after a newer one
@@ -206,6 +235,34 @@ class Store:
             )
             self.orders[order.gid] = order
             return order
+
+    def pay_out(
+        self,
+        transactions: Iterable[tuple[str, Order | None, str, str]],
+        *,
+        currency: str = "USD",
+        status: str = "PAID",
+        issued_at: datetime | None = None,
+    ) -> Payout:
+        """A payout of (type, order, amount, fee) balance transactions; each transaction of
+        an order gets an order transaction id of its own."""
+        with self._lock:
+            now = issued_at or datetime.now(UTC)
+            moved = [
+                BalanceTransaction(
+                    self.next_id(),
+                    kind,
+                    Decimal(amount),
+                    Decimal(fee),
+                    now,
+                    order,
+                    self.next_id() if order is not None else None,
+                )
+                for kind, order, amount, fee in transactions
+            ]
+            payout = Payout(self.next_id(), now, currency, moved, status)
+            self.payouts[payout.id] = payout
+            return payout
 
     def fulfilments(self, order: Order) -> list[Fulfilment]:
         with self._lock:

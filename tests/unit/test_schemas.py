@@ -22,7 +22,7 @@ EVENT_TYPES = {
     "order_created", "order_edited", "order_cancelled", "order_risk_assessed",
     "payment_authorized", "payment_captured",
     "refund_issued", "inventory_adjusted", "shipment_dispatched", "return_received",
-    "product_upserted", "price_changed", "customer_upserted",
+    "product_upserted", "price_changed", "customer_upserted", "payout_paid",
 }  # fmt: skip
 # Records already written carry these fingerprints; single-object decoding finds their
 # schema by them. A released version must never change what it writes: add a version.
@@ -38,6 +38,7 @@ RELEASED = {
     "order_risk_assessed v1": "4d8d5df6d78dae1c",
     "payment_authorized v1": "f1eb0904be2cc421",
     "payment_captured v1": "48210f093f793d40",
+    "payout_paid v1": "6822d3947830fa95",
     "price_changed v1": "29b43e8f86c6d835",
     "product_upserted v1": "230d78b30e8c674a",
     "refund_issued v1": "26652e4053e782fb",

@@ -39,6 +39,7 @@ def test_the_shipped_topology_covers_the_event_catalog() -> None:
         "shipment_dispatched": "retail.shipments", "return_received": "retail.returns",
         "product_upserted": "retail.catalog", "price_changed": "retail.catalog",
         "customer_upserted": "retail.customers",
+        "payout_paid": "retail.payouts",
     }  # fmt: skip
     assert {name: route.topic for name, route in topology.events.items()} == catalog
     for consumer in topology.consumers.values():

@@ -1,6 +1,7 @@
 """The Odoo models the pipeline touches; importing this package registers them."""
 
 from sandbox.odoo.models import (
+    bank,
     base,
     carriers,
     company,
@@ -22,6 +23,7 @@ from sandbox.odoo.models import (
 )
 
 __all__ = [
+    "bank",
     "base",
     "carriers",
     "company",

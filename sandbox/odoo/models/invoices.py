@@ -18,10 +18,11 @@ from collections import defaultdict
 from typing import Any
 
 from sandbox.odoo.exceptions import UserError
+from sandbox.odoo.models.bank import SUSPENSE, account_by_code, reconcile
 from sandbox.odoo.models.company import the_company
 from sandbox.odoo.models.taxes import line_taxes, order_amounts, rounded_line
 from sandbox.odoo.models.units import company_currency
-from sandbox.odoo.orm import Env, Model, fields
+from sandbox.odoo.orm import Env, Model, ValsList, api_model, fields, vals_list_of
 from sandbox.odoo.orm.fields import float_round
 
 JOURNAL_TYPES = [
@@ -63,6 +64,28 @@ class Journal(Model):
     type = fields.Selection(JOURNAL_TYPES, required=True)
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
+    default_account_id = fields.Many2one("account.account", "Default Account")
+    suspense_account_id = fields.Many2one("account.account", "Suspense Account")
+
+    @api_model
+    def create(self, vals_list: ValsList) -> Any:
+        """A bank or cash journal gets an account of its own and the suspense account, as
+        Odoo makes them."""
+        many = vals_list_of(vals_list)
+        accounts = self.env["account.account"]
+        for vals in many:
+            if vals.get("type") not in ("bank", "cash"):
+                continue
+            vals.setdefault("suspense_account_id", account_by_code(self.env, SUSPENSE))
+            if not vals.get("default_account_id"):
+                taken = len(accounts.search([("account_type", "=", "asset_cash")]))
+                own = {
+                    "code": f"1014{10 + taken}",
+                    "name": vals.get("name"),
+                    "account_type": "asset_cash",
+                }
+                vals["default_account_id"] = accounts.create(own).id
+        return super().create(many)
 
 
 class AccountMove(Model):
@@ -193,6 +216,24 @@ class AccountMoveLine(Model):
     sale_line_ids = fields.Many2many("sale.order.line", "Sales Order Lines")
     price_subtotal = fields.Float("Subtotal", compute="_compute_price_subtotal")
     price_total = fields.Float("Total", compute="_compute_price_total")
+    # The journal items of payments and bank statement lines (``bank.py``); an invoice's
+    # product lines leave them empty.
+    account_id = fields.Many2one("account.account", "Account")
+    partner_id = fields.Many2one("res.partner", "Partner")
+    debit = fields.Float("Debit", default=0.0)
+    credit = fields.Float("Credit", default=0.0)
+    balance = fields.Float("Balance", compute="_compute_balance")
+    reconciled = fields.Boolean("Reconciled", default=False, readonly=True)
+    payment_id = fields.Many2one("account.payment", "Originator Payment")
+    statement_line_id = fields.Many2one("account.bank.statement.line", "Statement Line")
+
+    def reconcile(self) -> None:
+        reconcile(self)
+
+    def _compute_balance(self) -> dict[int, Any]:
+        return {
+            row["id"]: row["debit"] - row["credit"] for row in self._values(["debit", "credit"])
+        }
 
     def _compute_price_subtotal(self) -> dict[int, Any]:
         return {id_: amounts[0] for id_, amounts in self._rounded().items()}

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.odoo.exceptions import UserError
+from sandbox.odoo.models.bank import OUTSTANDING, account_by_code
 from sandbox.odoo.models.units import company_currency
 from sandbox.odoo.orm import Env, Model, ValsList, api_model, fields, vals_list_of
 
@@ -61,6 +62,10 @@ class AccountPayment(Model):
         "account.move", "Reconciled Invoices", compute="_compute_reconciled_invoice_ids"
     )
     is_reconciled = fields.Boolean("Is Reconciled", compute="_compute_is_reconciled")
+    outstanding_account_id = fields.Many2one(
+        "account.account", "Outstanding Account", compute="_compute_outstanding_account_id"
+    )
+    is_matched = fields.Boolean("Is Matched With a Bank Statement", compute="_compute_is_matched")
 
     def action_post(self) -> None:
         for payment in self.exists():
@@ -68,7 +73,21 @@ class AccountPayment(Model):
             sequence = f"P{journal.code}"
             number = f"{sequence}/{self.env.now[:4]}/{self.env.next_number(sequence):05d}"
             Model.write(payment, {"state": "in_process", "name": number})
+            _outstanding_item(payment, number)
         _settle(self)
+
+    def _compute_outstanding_account_id(self) -> dict[int, Any]:
+        accounts = {kind: account_by_code(self.env, code) for kind, code in OUTSTANDING.items()}
+        return {row["id"]: accounts[row["payment_type"]] for row in self._values(["payment_type"])}
+
+    def _compute_is_matched(self) -> dict[int, Any]:
+        items = self.env["account.move.line"].search([("payment_id", "in", list(self.ids))])
+        matched = {row["payment_id"] for row in items._values(["payment_id", "reconciled"])}
+        matched -= {
+            row["payment_id"] for row in items._values(["payment_id", "reconciled"])
+            if not row["reconciled"]
+        }  # fmt: skip
+        return {id_: id_ in matched for id_ in self.ids}
 
     def _compute_reconciled_invoice_ids(self) -> dict[int, Any]:
         rows = self._values(["state", "invoice_ids"])
@@ -142,6 +161,28 @@ class AccountPaymentRegister(Model):
         if len(payments) == 1:
             return {**action, "view_mode": "form", "res_id": payments.ids[0]}
         return {**action, "view_mode": "list,form", "domain": [("id", "in", list(payments.ids))]}
+
+
+def _outstanding_item(payment: Any, name: str) -> None:
+    """The payment's journal entry, as far as modelled: its open outstanding item."""
+    journal = payment.env["account.journal"].browse(payment.journal_id)
+    move = payment.env["account.move"].create(
+        {"move_type": "entry", "journal_id": journal.id, "date": payment.date, "ref": name}
+    )
+    Model.write(move, {"state": "posted", "name": name})
+    amount = float(payment.amount)
+    inbound = payment.payment_type == "inbound"
+    payment.env["account.move.line"].create(
+        {
+            "move_id": move.id,
+            "name": name,
+            "payment_id": payment.id,
+            "partner_id": payment.partner_id,
+            "account_id": payment._compute_outstanding_account_id()[payment.id],
+            "debit": amount if inbound else 0.0,
+            "credit": 0.0 if inbound else amount,
+        }
+    )
 
 
 def _settle(payments: Any) -> None:

@@ -3,7 +3,8 @@
 By default a session-scoped sandbox (``sandbox/storefront``) on an ephemeral loopback port.
 With ``SHOPIFY_URL`` (https://{shop}.myshopify.com) and ``SHOPIFY_ACCESS_TOKEN`` set
 (``SHOPIFY_API_VERSION`` for another version), the tests that only read run against that
-shop; tests that place orders need the sandbox and are skipped against a real one.
+shop (the payout tests need ``read_shopify_payments_payouts``); tests that place orders or
+seed payouts need the sandbox and are skipped against a real one.
 """
 
 from __future__ import annotations
