@@ -79,6 +79,9 @@ class _WooCommerceEntry(_ChannelEntry):
     url: str = Field(min_length=1)
     consumer_key: SecretRef
     consumer_secret: SecretRef
+    # The key and secret as query parameters instead of HTTP Basic auth, for servers that
+    # drop the Authorization header (WooCommerce accepts both over HTTPS).
+    query_string_auth: bool = False
 
 
 class _SfccEntry(_ChannelEntry):

@@ -1,0 +1,290 @@
+"""WooCommerce's REST API v3 over httpx, for one shop.
+
+Calls carry the channel's consumer key and secret in HTTP Basic auth (WooCommerce's way
+over HTTPS), or as the ``consumer_key``/``consumer_secret`` query parameters when the
+channel sets ``query_string_auth`` (for servers that drop the Authorization header).
+
+A 429 is throttling, not a failure: the call is sent again after its ``Retry-After``; 429,
+502/503/504, other 5xx and lost connections are retried with capped, jittered backoff
+(tenacity), then raised as ``TargetUnavailableError`` (the service pauses) or
+``TransientError``. 401/403 are a ``ConfigError`` naming the channel's key; other 4xx are
+``PermanentError``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import httpx
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    stop_after_delay,
+    wait_exponential_jitter,
+)
+
+from retailsync.channels.model import Channel
+from retailsync.errors import (
+    ConfigError,
+    PermanentError,
+    TargetUnavailableError,
+    TransientError,
+    status_kind,
+)
+from retailsync.metrics import client_call
+
+TARGET = "woocommerce"
+API_PATH = "/wp-json/wc/v3"
+# WooCommerce's limits: 100 items a batch request, 100 a page.
+BATCH_LIMIT = 100
+PAGE_LIMIT = 100
+# SKUs per lookup: a comma-separated sku parameter, short enough for any URL limit.
+_SKUS_PER_QUERY = 50
+_MAX_RETRY_AFTER_S = 60.0
+
+
+class _RetryableError(TransientError):
+    """A call worth sending again; ``retry_after`` is what the shop asked us to wait."""
+
+    def __init__(self, message: str, *, unavailable: bool, retry_after: float | None = None):
+        super().__init__(message)
+        self.unavailable = unavailable
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class WooProduct:
+    """A product or a variation: ``parent_id`` is its variable product (0: none)."""
+
+    id: int
+    sku: str
+    parent_id: int
+    stock_quantity: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StockUpdate:
+    product: WooProduct
+    quantity: int
+
+
+class WooCommerceClient:
+    """The REST API of one shop; use as a context manager, or ``close``."""
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        source: str = "environment",
+        key_setting: str = "consumer_key",
+        max_attempts: int = 5,
+        max_retry_s: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._http = http
+        self._source = source
+        self._key_setting = key_setting  # where the credentials are configured, for errors
+        self._max_attempts = max_attempts
+        self._max_retry_s = max_retry_s
+        self._sleep = sleep
+        self.calls = 0  # requests sent, retries included, for the operator and the bench
+
+    @classmethod
+    def from_channel(
+        cls, channel: Channel, *, timeout_s: float = 10.0, **options: Any
+    ) -> WooCommerceClient:
+        """A client of a ``woocommerce`` channel; ConfigError naming the key it lacks."""
+        if not channel.url:
+            raise ConfigError(channel.source, channel.setting_key("url"), "required")
+        key = channel.secret("consumer_key").get_secret_value()
+        secret = channel.secret("consumer_secret").get_secret_value()
+        base_url = f"{channel.url.rstrip('/')}{API_PATH}"
+        if channel.options.get("query_string_auth") == "True":
+            http = httpx.Client(
+                base_url=base_url,
+                params={"consumer_key": key, "consumer_secret": secret},
+                timeout=timeout_s,
+            )
+        else:
+            http = httpx.Client(base_url=base_url, auth=(key, secret), timeout=timeout_s)
+        return cls(
+            http, source=channel.source, key_setting=channel.setting_key("consumer_key"),
+            **options,
+        )  # fmt: skip
+
+    # Products
+    def products_by_sku(self, skus: Iterable[str]) -> dict[str, WooProduct]:
+        """The products and variations of ``skus`` the shop has, by SKU."""
+        wanted = sorted(set(skus))
+        found: dict[str, WooProduct] = {}
+        for start in range(0, len(wanted), _SKUS_PER_QUERY):
+            chunk = wanted[start : start + _SKUS_PER_QUERY]
+            for document in self._pages("/products", {"sku": ",".join(chunk)}):
+                # WooCommerce matches the comma-joined string as one SKU too: keep ours.
+                if document.get("sku") in chunk:
+                    found[str(document["sku"])] = _product(document)
+        return found
+
+    def set_stock(self, updates: Sequence[StockUpdate]) -> dict[int, str]:
+        """Set each product's stock quantity (stock managed by the shop), through the batch
+        endpoints: products in ``/products/batch``, variations in their product's
+        ``/variations/batch``, 100 a request. Answers the refused ones: id -> why."""
+        by_parent: dict[int, list[dict[str, Any]]] = {}
+        for update in updates:
+            item = {"id": update.product.id, "manage_stock": True,
+                    "stock_quantity": update.quantity}  # fmt: skip
+            by_parent.setdefault(update.product.parent_id, []).append(item)
+        refused: dict[int, str] = {}
+        for parent, items in by_parent.items():
+            path = "/products/batch" if parent == 0 else f"/products/{parent}/variations/batch"
+            for start in range(0, len(items), BATCH_LIMIT):
+                chunk = items[start : start + BATCH_LIMIT]
+                reply = self._call("batchProducts", "POST", path, json={"update": chunk}).json()
+                for answer in reply.get("update") or ():
+                    error = answer.get("error") if isinstance(answer, dict) else None
+                    if error:
+                        refused[int(answer.get("id") or 0)] = str(error.get("message", error))
+        return refused
+
+    # Orders
+    def order(self, order_id: int) -> dict[str, Any] | None:
+        """The order, or None when the shop has no order ``order_id``."""
+        response = self._call("getOrder", "GET", f"/orders/{order_id}", accept=404)
+        return None if response.status_code == 404 else dict(response.json())
+
+    def set_order_status(self, order_id: int, status: str) -> None:
+        self._call("updateOrder", "PUT", f"/orders/{order_id}", json={"status": status})
+
+    def order_notes(self, order_id: int) -> list[dict[str, Any]]:
+        return list(self._call("listOrderNotes", "GET", f"/orders/{order_id}/notes").json())
+
+    def add_order_note(self, order_id: int, note: str, *, customer_note: bool) -> None:
+        """A note on the order; a customer note is also emailed to the customer."""
+        body = {"note": note, "customer_note": customer_note}
+        self._call("createOrderNote", "POST", f"/orders/{order_id}/notes", json=body)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> WooCommerceClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _pages(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Every document of a collection, page by page as ``X-WP-TotalPages`` says."""
+        documents: list[dict[str, Any]] = []
+        page, pages = 1, 1
+        while page <= pages:
+            response = self._call(
+                "listProducts", "GET", path, params={**params, "page": page, "per_page": PAGE_LIMIT}
+            )
+            documents.extend(response.json())
+            pages = int(response.headers.get("x-wp-totalpages") or 1)
+            page += 1
+        return documents
+
+    def _call(
+        self, operation: str, method: str, path: str, accept: int = 0, **request: Any
+    ) -> httpx.Response:
+        """The response, retried as the module says; ``accept`` is a 4xx the caller reads."""
+        try:
+            return self._send(operation, method, path, request, accept)
+        except _RetryableError as error:
+            failed = [error]  # the retry machinery is built only once a call failed
+        retrying = Retrying(
+            retry=retry_if_exception_type(_RetryableError),
+            stop=stop_after_attempt(self._max_attempts) | stop_after_delay(self._max_retry_s),
+            wait=_asked_or_backoff,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    if failed:  # the first attempt is the call above: wait as it asked
+                        raise failed.pop()
+                    return self._send(operation, method, path, request, accept)
+        except _RetryableError as exc:
+            if exc.unavailable:
+                raise TargetUnavailableError(str(exc), TARGET) from None
+            raise TransientError(str(exc)) from None
+        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+    def _send(
+        self, operation: str, method: str, path: str, request: dict[str, Any], accept: int
+    ) -> httpx.Response:
+        self.calls += 1
+        try:
+            with client_call(TARGET, operation):
+                response = self._http.request(method, path, **request)
+        except (httpx.TimeoutException, httpx.NetworkError) as exc:
+            raise _RetryableError(
+                f"{type(exc).__name__} calling WooCommerce {operation}", unavailable=True
+            ) from None
+        status = response.status_code
+        if status < 400 or status == accept:
+            return response
+        kind = status_kind(status)
+        if kind in ("unavailable", "transient"):
+            raise _RetryableError(
+                f"HTTP {status} from WooCommerce {operation}",
+                unavailable=kind == "unavailable",
+                retry_after=_retry_after(response),
+            )
+        if kind == "unauthorized":
+            raise ConfigError(
+                self._source, self._key_setting,
+                f"WooCommerce refused the API key for {operation} (HTTP {status}: "
+                f"{_code(response)})",
+            )  # fmt: skip
+        raise PermanentError(f"HTTP {status} from WooCommerce {operation}: {response.text[:500]}")
+
+
+_BACKOFF = wait_exponential_jitter(multiplier=0.2, max=10.0)
+
+
+def _asked_or_backoff(state: RetryCallState) -> float:
+    """The Retry-After the shop sent, else capped, jittered exponential backoff."""
+    error = state.outcome.exception() if state.outcome is not None else None
+    if isinstance(error, _RetryableError) and error.retry_after is not None:
+        return error.retry_after
+    return _BACKOFF(state)
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("retry-after", "")
+    try:
+        return min(max(float(value), 0.0), _MAX_RETRY_AFTER_S)
+    except ValueError:
+        return None
+
+
+def _code(response: httpx.Response) -> str:
+    """The ``code`` of WordPress's error document, for the operator."""
+    try:
+        return str(response.json().get("code"))
+    except (ValueError, AttributeError):
+        return "no error document"
+
+
+def _product(document: dict[str, Any]) -> WooProduct:
+    quantity = document.get("stock_quantity")
+    return WooProduct(
+        id=int(document["id"]),
+        sku=str(document["sku"]),
+        parent_id=int(document.get("parent_id") or 0),
+        stock_quantity=int(quantity) if quantity is not None else None,
+    )

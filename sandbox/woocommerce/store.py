@@ -1,0 +1,207 @@
+"""What the WooCommerce stand-in holds: API keys, products and their variations, orders and
+their notes, and the switches tests turn (throttling)."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Literal
+
+Permissions = Literal["read", "write", "read_write"]
+ProductType = Literal["simple", "variable", "variation"]
+STOCK_STATUSES = ("instock", "outofstock", "onbackorder")
+ORDER_STATUSES = (
+    "pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed",
+    "checkout-draft", "trash",
+)  # fmt: skip
+
+
+def now_gmt() -> str:
+    """WooCommerce's ``*_gmt`` times: ISO 8601 to the second, UTC, without an offset."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass
+class Product:
+    """A product or a variation (``parent_id`` names its variable product)."""
+
+    id: int
+    sku: str
+    name: str
+    type: ProductType = "simple"
+    parent_id: int = 0
+    manage_stock: bool = False
+    stock_quantity: int | None = None
+    backorders: Literal["no", "notify", "yes"] = "no"
+    stock_status: str = "instock"
+    date_modified_gmt: str = field(default_factory=now_gmt)
+    # Every stock quantity set through the API, in order: what a test counts.
+    stock_updates: list[int] = field(default_factory=list)
+
+    def set_stock(self, quantity: int) -> None:
+        """As WooCommerce does when it manages the stock: the status follows the quantity."""
+        self.stock_quantity = quantity
+        self.stock_updates.append(quantity)
+        if quantity > 0:
+            self.stock_status = "instock"
+        else:
+            self.stock_status = "outofstock" if self.backorders == "no" else "onbackorder"
+        self.date_modified_gmt = now_gmt()
+
+
+@dataclass(frozen=True)
+class Line:
+    id: int
+    sku: str
+    product_id: int
+    quantity: int
+    price: Decimal
+
+
+@dataclass
+class Order:
+    id: int
+    status: str
+    currency: str
+    lines: tuple[Line, ...]
+    date_created_gmt: str = field(default_factory=now_gmt)
+    date_modified_gmt: str = field(default_factory=now_gmt)
+    notes: list[dict[str, object]] = field(default_factory=list)
+    # Every status set through the API, in order.
+    status_updates: list[str] = field(default_factory=list)
+
+
+class Store:
+    """Thread-safe: the server's thread and the test's both use it."""
+
+    def __init__(self, keys: dict[str, tuple[str, Permissions]]) -> None:
+        self.keys = keys  # consumer key -> (consumer secret, permissions)
+        self.api_calls = 0  # every authenticated REST call answered, throttled ones too
+        self.batch_calls = 0
+        self._products: dict[int, Product] = {}
+        self._orders: dict[int, Order] = {}
+        self._ids = itertools.count(101)
+        self._throttled = 0
+        self._retry_after_s = 1
+        self.lock = threading.RLock()
+
+    # Products
+    def add_product(
+        self, sku: str, *, stock: int | None = None, backorders: Literal["no", "yes"] = "no"
+    ) -> Product:
+        """A simple product; ``stock`` None: the shop does not manage its stock."""
+        with self.lock:
+            product = Product(next(self._ids), sku, f"Product {sku}", backorders=backorders)
+            self._products[product.id] = product
+            if stock is not None:
+                product.manage_stock = True
+                product.set_stock(stock)
+                product.stock_updates.clear()
+            return product
+
+    def add_variable(self, sku: str, variations: tuple[str, ...]) -> tuple[Product, list[Product]]:
+        """A variable product and one variation per SKU, stock managed per variation."""
+        with self.lock:
+            parent = Product(next(self._ids), sku, f"Product {sku}", type="variable")
+            self._products[parent.id] = parent
+            children = []
+            for child_sku in variations:
+                child = Product(
+                    next(self._ids), child_sku, f"{parent.name} - {child_sku}",
+                    type="variation", parent_id=parent.id, manage_stock=True, stock_quantity=0,
+                    stock_status="outofstock",
+                )  # fmt: skip
+                self._products[child.id] = child
+                children.append(child)
+            return parent, children
+
+    def product(self, product_id: int) -> Product | None:
+        with self.lock:
+            return self._products.get(product_id)
+
+    def by_sku(self, sku: str) -> Product | None:
+        with self.lock:
+            return next((p for p in self._products.values() if p.sku == sku), None)
+
+    def products(self, skus: tuple[str, ...] | None, parent_id: int | None) -> list[Product]:
+        """Products and variations in id order: with ``skus``, both kinds of those SKUs
+        (as WooCommerce queries product and product_variation then); else the products,
+        or the variations of ``parent_id``."""
+        with self.lock:
+            found = sorted(self._products.values(), key=lambda p: p.id)
+        if skus is not None:
+            found = [p for p in found if p.sku in skus]
+        if parent_id is not None:
+            return [p for p in found if p.parent_id == parent_id]
+        if skus is None:
+            return [p for p in found if p.type != "variation"]
+        return found
+
+    def variations_of(self, parent_id: int) -> list[int]:
+        with self.lock:
+            return [p.id for p in self._products.values() if p.parent_id == parent_id]
+
+    # Orders
+    def add_order(
+        self,
+        lines: list[tuple[str, int, str]],
+        *,
+        currency: str = "USD",
+        status: str = "processing",
+    ) -> Order:
+        """An order of (sku, quantity, unit price) lines."""
+        with self.lock:
+            order_id = next(self._ids)
+            items = []
+            for sku, quantity, price in lines:
+                product = self.by_sku(sku)
+                items.append(
+                    Line(next(self._ids), sku, product.id if product else 0, quantity,
+                         Decimal(price))
+                )  # fmt: skip
+            order = Order(order_id, status, currency, tuple(items))
+            self._orders[order_id] = order
+            return order
+
+    def order(self, order_id: int) -> Order | None:
+        with self.lock:
+            return self._orders.get(order_id)
+
+    def orders(self) -> list[Order]:
+        with self.lock:
+            return sorted(self._orders.values(), key=lambda o: o.id)
+
+    def set_status(self, order: Order, status: str) -> None:
+        with self.lock:
+            order.status = status
+            order.status_updates.append(status)
+            order.date_modified_gmt = now_gmt()
+
+    def add_note(self, order: Order, note: str, customer_note: bool) -> dict[str, object]:
+        with self.lock:
+            created = now_gmt()
+            entry: dict[str, object] = {
+                "id": next(self._ids), "author": "system", "date_created": created,
+                "date_created_gmt": created, "note": note, "customer_note": customer_note,
+            }  # fmt: skip
+            order.notes.append(entry)
+            return entry
+
+    # Switches
+    def throttle(self, requests: int, retry_after_s: int = 1) -> None:
+        """Answer the next ``requests`` API calls 429 with ``Retry-After: retry_after_s``."""
+        with self.lock:
+            self._throttled = requests
+            self._retry_after_s = retry_after_s
+
+    def throttled(self) -> int | None:
+        """Retry-After seconds if this call is throttled; counts the API call."""
+        with self.lock:
+            self.api_calls += 1
+            if self._throttled <= 0:
+                return None
+            self._throttled -= 1
+            return self._retry_after_s
