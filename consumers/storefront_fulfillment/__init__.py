@@ -15,8 +15,10 @@ restocking, unless the channel refunded them already (``refunds.py``).
 
 Channels: with a channels file (``RETAILSYNC_CHANNELS_FILE``) each shipment goes to the
 channel its order ref names (``ByChannel``), so two Shopify shops each fulfil their own
-orders. Returns of a channel of another platform are dead letters naming it.
-Without one, the ``RETAILSYNC_STOREFRONT_*`` shop takes ``RETAILSYNC_STOREFRONT_CHANNEL``'s.
+orders; a WooCommerce channel's order is completed and gets a customer note with the
+tracking (``woocommerce.py``). Returns of a channel of another platform than Shopify are
+dead letters naming it. Without one, the ``RETAILSYNC_STOREFRONT_*`` shop takes
+``RETAILSYNC_STOREFRONT_CHANNEL``'s.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from consumers.storefront_fulfillment.applier import FulfillmentApplier
 from consumers.storefront_fulfillment.channels import ByChannel
 from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
+from consumers.storefront_fulfillment.woocommerce import WooCommerceFulfillmentApplier
 from retailsync.channels import ChannelSettings, load_channels_file
 from retailsync.consumer import ConsumerService, Item
 from retailsync.storefront import TARGET, StorefrontClient, StorefrontSettings
@@ -36,7 +39,7 @@ service = ConsumerService("storefront-fulfillment")
 
 
 @functools.cache
-def applier() -> FulfillmentApplier | ByChannel[FulfillmentApplier]:
+def applier() -> FulfillmentApplier | ByChannel[FulfillmentApplier | WooCommerceFulfillmentApplier]:
     """The applier of this process, built from the settings on first use."""
     storefront, settings = StorefrontSettings.load(), FulfillmentSettings.load()
     channels_file = ChannelSettings.load().channels_file

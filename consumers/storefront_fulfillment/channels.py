@@ -1,10 +1,11 @@
 """Shipments and returns to the channel each order came from: the channel part of the
 event's order ref (``eu-shop:1001``) names the channel whose storefront gets the fulfilment
-or the refund. Several Shopify shops each get their own orders' events, and no other's.
+(a Shopify fulfilment, or a completed WooCommerce order with a tracking note) or the refund.
+Several shops of one platform each get their own orders' events, and no other's.
 
 Refunds are made on Shopify only: a return of an order of another platform's channel
 (WooCommerce, SFCC, generic) is a dead letter naming the platform, to be refunded there by
-hand; a shipment of one is done with, as before channels.
+hand; a shipment of an SFCC or generic channel's order is done with, as before channels.
 """
 
 from __future__ import annotations
@@ -17,16 +18,23 @@ from typing import Generic, Protocol, TypeVar
 from consumers.storefront_fulfillment.applier import FulfillmentApplier
 from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
+from consumers.storefront_fulfillment.woocommerce import WooCommerceFulfillmentApplier
 from retailsync.channels import Channels
 from retailsync.consumer import Item
 from retailsync.errors import PermanentError
 from retailsync.storefront import StorefrontClient, StorefrontSettings
+from retailsync.woocommerce import WooCommerceClient
 
 log = logging.getLogger("retailsync.storefront.fulfillment")
 
 
+class _Client(Protocol):
+    def close(self) -> None: ...
+
+
 class Applier(Protocol):
-    client: StorefrontClient
+    @property
+    def client(self) -> _Client: ...
 
     def apply(self, items: Sequence[Item]) -> dict[int, BaseException]: ...
 
@@ -68,21 +76,23 @@ class ByChannel(Generic[A]):
     @classmethod
     def of_channels(
         cls, channels: Channels, storefront: StorefrontSettings, settings: FulfillmentSettings
-    ) -> ByChannel[FulfillmentApplier]:
-        """An applier per Shopify channel of the channels file."""
-        appliers: dict[str, FulfillmentApplier] = {}
+    ) -> ByChannel[FulfillmentApplier | WooCommerceFulfillmentApplier]:
+        """An applier per Shopify and WooCommerce channel of the channels file."""
+        timeout_s = storefront.storefront_timeout_s
+        notify = settings.storefront_notify_customer
+        appliers: dict[str, FulfillmentApplier | WooCommerceFulfillmentApplier] = {}
         for channel in channels:
+            if channel.platform == "woocommerce":
+                woo = WooCommerceClient.from_channel(channel, timeout_s=timeout_s)
+                appliers[channel.name] = WooCommerceFulfillmentApplier(woo, channel.name, notify)
+                continue
             if channel.platform != "shopify":
                 log.warning(
                     "%s: fulfilments to %s are not supported yet", channel.name, channel.platform
                 )
                 continue
-            client = StorefrontClient.from_channel(
-                channel, timeout_s=storefront.storefront_timeout_s
-            )
-            appliers[channel.name] = FulfillmentApplier(
-                client, channel.name, settings.storefront_notify_customer
-            )
+            client = StorefrontClient.from_channel(channel, timeout_s=timeout_s)
+            appliers[channel.name] = FulfillmentApplier(client, channel.name, notify)
         return ByChannel(appliers)
 
     @classmethod

@@ -19,7 +19,9 @@ are not sold online), through Shopify's ``inventorySetQuantities``.
 
 Channels: with a channels file (``RETAILSYNC_CHANNELS_FILE``) every channel that maps the
 level's Odoo location gets it (``FanOut``): a Shopify channel as above, an SFCC channel as
-the allocation of the product's record in the mapped inventory list (OCAPI Data API).
+the allocation of the product's record in the mapped inventory list (OCAPI Data API), a
+WooCommerce channel as the stock quantity of the product or variation with the SKU, the
+batch's levels in WooCommerce's batch endpoints (100 a request).
 Without one, the ``RETAILSYNC_STOREFRONT_*`` shop is the one channel.
 """
 

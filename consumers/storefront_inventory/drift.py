@@ -5,7 +5,8 @@ back, or one it never delivered, is found.
 For every channel that sells a location, and every SKU Odoo stocks there or the channel
 lists: Odoo's sellable quantity (on hand less reserved less safety stock, as the applier
 computes it) against the channel's available quantity (Shopify's ``available`` at the
-mapped location, an SFCC inventory list's allocation). A SKU the channel does not carry is
+mapped location, an SFCC inventory list's allocation, a WooCommerce product's stock
+quantity). A SKU the channel does not carry is
 not drift: the applier skips it too.
 """
 
@@ -22,6 +23,7 @@ from retailsync.channels import Channel
 from retailsync.odoo import OdooClient
 from retailsync.sfcc import SfccClient
 from retailsync.storefront import StorefrontClient
+from retailsync.woocommerce import WooCommerceClient
 
 _PAGE = 50
 LEVELS_BY_SKU = """
@@ -121,7 +123,10 @@ def _offered(channel: Channel, skus: list[str], timeout_s: float) -> dict[tuple[
     if channel.platform == "sfcc":
         with SfccClient.from_channel(channel, timeout_s=timeout_s) as client:
             return _sfcc_offered(client, channel.locations, skus)
-    return {}  # no stock is sent to the other platforms yet, so none is compared
+    if channel.platform == "woocommerce":
+        with WooCommerceClient.from_channel(channel, timeout_s=timeout_s) as woo:
+            return _woocommerce_offered(woo, channel.locations, skus)
+    return {}  # no stock is sent to the other platforms, so none is compared
 
 
 def _shopify_offered(
@@ -157,3 +162,15 @@ def _sfcc_offered(
             if allocation is not None:
                 offered[(sku, odoo_location)] = allocation
     return offered
+
+
+def _woocommerce_offered(
+    client: WooCommerceClient, locations: Mapping[str, str], skus: Iterable[str]
+) -> dict[tuple[str, str], int]:
+    # One stock per product, from the channel's one location; unmanaged stock offers no count.
+    return {
+        (sku, odoo_location): product.stock_quantity
+        for sku, product in client.products_by_sku(skus).items()
+        if product.stock_quantity is not None
+        for odoo_location in locations
+    }

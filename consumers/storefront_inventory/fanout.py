@@ -11,12 +11,17 @@ from typing import Protocol
 from consumers.storefront_inventory.applier import InventoryApplier
 from consumers.storefront_inventory.settings import InventorySettings
 from consumers.storefront_inventory.sfcc import SfccInventoryApplier
+from consumers.storefront_inventory.woocommerce import WooCommerceInventoryApplier
 from retailsync.channels import Channels
 from retailsync.consumer import Item
 from retailsync.sfcc import SfccClient
 from retailsync.storefront import StorefrontClient, StorefrontSettings
+from retailsync.woocommerce import WooCommerceClient
 
 log = logging.getLogger("retailsync.storefront.inventory")
+
+
+Client = StorefrontClient | SfccClient | WooCommerceClient
 
 
 class ChannelApplier(Protocol):
@@ -28,7 +33,7 @@ class FanOut:
     """The appliers of every channel that gets stock."""
 
     appliers: tuple[ChannelApplier, ...]
-    clients: tuple[StorefrontClient | SfccClient, ...] = ()
+    clients: tuple[Client, ...] = ()
 
     def apply(self, items: Sequence[Item]) -> dict[int, BaseException]:
         """Failures by position: a level any channel refused is retried (setting a level
@@ -51,7 +56,7 @@ class FanOut:
         safety = settings.storefront_safety_stock
         timeout_s = storefront.storefront_timeout_s
         appliers: list[ChannelApplier] = []
-        clients: list[StorefrontClient | SfccClient] = []
+        clients: list[Client] = []
         for channel in channels:
             if not channel.locations:
                 continue
@@ -63,6 +68,10 @@ class FanOut:
                 sfcc = SfccClient.from_channel(channel, timeout_s=timeout_s)
                 appliers.append(SfccInventoryApplier(channel, sfcc, safety))
                 clients.append(sfcc)
+            elif channel.platform == "woocommerce":
+                woo = WooCommerceClient.from_channel(channel, timeout_s=timeout_s)
+                appliers.append(WooCommerceInventoryApplier(channel, woo, safety))
+                clients.append(woo)
             else:
                 log.warning("%s: stock to %s is not supported yet", channel.name, channel.platform)
         return cls(tuple(appliers), tuple(clients))

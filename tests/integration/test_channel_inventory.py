@@ -1,6 +1,7 @@
 """storefront-inventory with a channels file, on the real broker: one Odoo stock level
-reaches every channel that sells its location (the sandbox Shopify and the sandbox SFCC)
-with the sellable quantity, and no channel that does not."""
+reaches every channel that sells its location (the sandbox Shopify, SFCC and WooCommerce)
+with the sellable quantity, and no channel that does not; two WooCommerce shops selling
+different locations each get their own location's stock."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from retailsync.settings import Settings
 from retailsync.storefront import TARGET, StorefrontSettings
 from sandbox.sfcc import SandboxSfcc
 from sandbox.storefront import SandboxStorefront
+from sandbox.woocommerce import SandboxWooCommerce
+from sandbox.woocommerce import Store as WooStore
 from tests.commerce import COMMERCE_TOPOLOGY, level
 from tests.integration.harness import Pipeline, make_pipeline
 
@@ -45,7 +48,18 @@ def sfcc() -> Iterator[SandboxSfcc]:
         yield sandbox
 
 
-def _channels_file(shop: SandboxStorefront, sfcc: SandboxSfcc) -> str:
+@pytest.fixture
+def woo_shops() -> Iterator[tuple[SandboxWooCommerce, SandboxWooCommerce]]:
+    with SandboxWooCommerce.running() as us, SandboxWooCommerce.running() as eu:
+        for shop in (us, eu):
+            shop.store.add_product("A", stock=0)
+            shop.store.add_variable("B-PARENT", ("B",))  # B is a variation on both shops
+        yield us, eu
+
+
+def _channels_file(
+    shop: SandboxStorefront, sfcc: SandboxSfcc, woo: tuple[SandboxWooCommerce, SandboxWooCommerce]
+) -> str:
     sfcc_entry = (
         f"platform: sfcc, url: '{sfcc.url}', token_url: '{sfcc.token_url}', "
         f"ocapi_url: '{sfcc.url}', organization_id: {sfcc.organization_id}, "
@@ -60,19 +74,31 @@ channels:
     locations: {{"WH/Stock": "{shop.locations["WH/Stock"]}"}}
   us-site: {{{sfcc_entry}, site_id: US, locations: {{"WH/Stock": inventory_us}}}}
   eu-site: {{{sfcc_entry}, site_id: EU, locations: {{"WH/EU": inventory_eu}}}}
+  woo-us: {{{woo_entry(woo[0])}, locations: {{"WH/Stock": shop}}}}
+  woo-eu: {{{woo_entry(woo[1])}, locations: {{"WH/EU": shop}}}}
 """
+
+
+def woo_entry(shop: SandboxWooCommerce) -> str:
+    return (
+        f"platform: woocommerce, url: '{shop.url}', "
+        "consumer_key: {env: TEST_WOO_KEY}, consumer_secret: {env: TEST_WOO_SECRET}"
+    )
 
 
 def test_one_stock_level_reaches_every_channel_selling_its_location(
     pipeline: Pipeline,
     shop: SandboxStorefront,
     sfcc: SandboxSfcc,
+    woo_shops: tuple[SandboxWooCommerce, SandboxWooCommerce],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TEST_SHOP_TOKEN", shop.access_token)
     monkeypatch.setenv("TEST_SFCC_ID", sfcc.client_id)
     monkeypatch.setenv("TEST_SFCC_SECRET", sfcc.client_secret)
-    channels = parse_channels(_channels_file(shop, sfcc), "channels.yaml")
+    monkeypatch.setenv("TEST_WOO_KEY", woo_shops[0].consumer_key)  # the sandboxes share it
+    monkeypatch.setenv("TEST_WOO_SECRET", woo_shops[0].consumer_secret)
+    channels = parse_channels(_channels_file(shop, sfcc, woo_shops), "channels.yaml")
     fan_out = FanOut.of_channels(
         channels, StorefrontSettings(), InventorySettings(storefront_safety_stock={"*": Decimal(1)})
     )
@@ -104,6 +130,17 @@ def test_one_stock_level_reaches_every_channel_selling_its_location(
     )  # fmt: skip
     assert store.allocation("inventory_eu", "A") == 4.0
     assert store.allocation("inventory_eu", "B") is None  # the EU site does not sell WH/Stock
+    woo_us, woo_eu = (woo.store for woo in woo_shops)
+    assert (_woo_stock(woo_us, "A"), _woo_stock(woo_us, "B")) == ((7, "instock"), (19, "instock"))
+    assert _woo_stock(woo_eu, "A") == (4, "instock")  # WH/EU's level, not WH/Stock's
+    assert _woo_stock(woo_eu, "B") == (0, "outofstock")  # never sent: WH/EU has no B
+    assert woo_eu.batch_calls == 1  # the one level of WH/EU
+
+
+def _woo_stock(store: WooStore, sku: str) -> tuple[int | None, str]:
+    product = store.by_sku(sku)
+    assert product is not None
+    return product.stock_quantity, product.stock_status
 
 
 def _committed(pipeline: Pipeline, group: str, topic: str) -> int:

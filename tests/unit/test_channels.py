@@ -41,6 +41,7 @@ channels:
 def test_the_example_file_is_valid() -> None:
     channels = load_channels_file(EXAMPLE)
     assert [c.platform for c in channels] == ["shopify", "sfcc", "woocommerce"]
+    assert channels.get("wholesale").options == {"query_string_auth": "False"}
 
 
 def test_two_channels_of_one_platform_are_kept_apart() -> None:
