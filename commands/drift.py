@@ -6,7 +6,8 @@ A channel order missing from Odoo (lost, dead-lettered, or deleted there) and on
 twice are differences; so is an Odoo order of a channel that the channel does not list. An
 order younger than the settling time is not judged yet: the pipeline may still carry it.
 Shopify's orders come from the Admin API's ``orders`` connection, SFCC's from the orders the
-export marked ``exported`` (orders still ``ready`` have not been taken yet).
+export marked ``exported`` (orders still ``ready`` have not been taken yet), WooCommerce's
+from the REST API's order list (drafts of an unfinished checkout are not orders yet).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from retailsync.channels import Channel
 from retailsync.odoo import OdooClient
 from retailsync.sfcc import SfccClient
 from retailsync.storefront import StorefrontClient
+from retailsync.woocommerce import WooCommerceClient
 
 _SFCC_PAGE = 200
 _SHOPIFY_PAGE = 250
@@ -57,11 +59,11 @@ def order_drift(
     include_test: bool,
     timeout_s: float,
 ) -> list[OrderDifference]:
-    """The differences of every Shopify and SFCC channel, for orders created before
+    """The differences of every Shopify, SFCC and WooCommerce channel, for orders created before
     ``settled_before``; test orders count only with ``include_test``."""
     found: list[OrderDifference] = []
     for channel in channels:
-        if channel.platform not in ("shopify", "sfcc"):
+        if channel.platform not in ("shopify", "sfcc", "woocommerce"):
             continue
         # ref -> whether it is judged: settled, and not a test order unless those count
         listed = dict(_channel_refs(channel, settled_before, include_test, timeout_s))
@@ -85,6 +87,9 @@ def _channel_refs(
     elif channel.platform == "sfcc":
         with SfccClient.from_channel(channel, timeout_s=timeout_s) as client:
             yield from _sfcc_refs(client, channel.name, settled_before)
+    elif channel.platform == "woocommerce":
+        with WooCommerceClient.from_channel(channel, timeout_s=timeout_s) as woo:
+            yield from _woocommerce_refs(woo, channel.name, settled_before)
 
 
 def _shopify_refs(
@@ -115,3 +120,14 @@ def _sfcc_refs(
         offset += len(page.orders)
         if not page.orders or offset >= page.total:
             return
+
+
+def _woocommerce_refs(
+    client: WooCommerceClient, channel: str, settled_before: datetime
+) -> Iterator[tuple[str, bool]]:
+    for order in client.orders():
+        if order.get("status") == "checkout-draft":
+            continue
+        # WooCommerce's *_gmt times are UTC without an offset.
+        created = datetime.fromisoformat(f"{order['date_created_gmt']}+00:00")
+        yield f"{channel}:{order['id']}", created < settled_before

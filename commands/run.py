@@ -2,9 +2,11 @@
 
 Whatever is not configured is started here: a local Kafka broker (no
 RETAILSYNC_BOOTSTRAP_SERVERS), the sandbox Odoo (no RETAILSYNC_ODOO_URL) and the sandbox
-storefront (no RETAILSYNC_STOREFRONT_URL). Then topology.yaml is applied and every producer
-and consumer service runs as its own process, as its container would in production, until
-Ctrl-C or SIGTERM; one that exits is restarted with a backoff, as its container would be.
+storefront (no RETAILSYNC_STOREFRONT_URL), with a sandbox SFCC site and a sandbox
+WooCommerce shop beside it (no RETAILSYNC_CHANNELS_FILE). Then topology.yaml is applied and
+every producer and consumer service runs as its own process, as its container would in
+production, until Ctrl-C or SIGTERM; one that exits is restarted with a backoff, as its
+container would be.
 With both sandboxes, traffic flows through them (commands/traffic.py).
 """
 
@@ -32,7 +34,7 @@ from commands.drift import OrderDifference, order_drift
 from commands.report import RunReport, scrape
 from commands.services import CHANNEL_PRODUCER_SERVICES, CONSUMER_SERVICES, PRODUCER_SERVICES
 from commands.supervise import TEND_INTERVAL_S, Supervisor, stop_on_signals
-from commands.traffic import SKUS, Traffic, seed_odoo
+from commands.traffic import SKUS, Traffic, WooTraffic, seed_odoo
 from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_inventory.drift import StockDifference, stock_drift
 from consumers.storefront_inventory.settings import InventorySettings
@@ -51,7 +53,8 @@ from retailsync.topology.apply import apply_plan
 from retailsync.topology.plan import make_plan, read_cluster
 from sandbox.odoo import SandboxOdoo
 from sandbox.sfcc import SandboxSfcc
-from sandbox.storefront import SandboxStorefront, WebhookEmitter
+from sandbox.storefront import WOOCOMMERCE_RETRIES, SandboxStorefront, WebhookEmitter
+from sandbox.woocommerce import SandboxWooCommerce
 
 _SETTLE_POLL_S = 2.0
 # The sandbox SFCC site's channel name, the channel part of its orders' refs.
@@ -78,6 +81,7 @@ class _Wiring:
     sandbox_odoo: SandboxOdoo | None = None
     sandbox_shop: SandboxStorefront | None = None
     sandbox_sfcc: SandboxSfcc | None = None
+    sandbox_woo: SandboxWooCommerce | None = None
     # Credentials the channels file names by reference, for the services' environment.
     secrets: dict[str, str] = field(default_factory=dict)
 
@@ -319,20 +323,24 @@ def _start_missing(wiring: _Wiring, stack: ExitStack) -> None:
         )
         if wiring.channels.channels_file is None:
             _start_sfcc(wiring, stack)
-    if wiring.webhook.shopify_webhook_secrets is None:
-        # A secret for this run only, shared by the receiver and the traffic generator.
-        wiring.webhook = wiring.webhook.model_copy(
-            update={"shopify_webhook_secrets": SecretStr(secrets.token_hex(32))}
-        )
+    # Secrets for this run only, shared by the receiver and the traffic generator.
+    for name in ("shopify_webhook_secrets", "woocommerce_webhook_secrets"):
+        if getattr(wiring.webhook, name) is None:
+            wiring.webhook = wiring.webhook.model_copy(
+                update={name: SecretStr(secrets.token_hex(32))}
+            )
 
 
 def _start_sfcc(wiring: _Wiring, stack: ExitStack) -> None:
-    """A sandbox SFCC site beside the sandbox Shopify shop, and a channels file naming both,
-    so that the run shows orders from two platforms."""
+    """A sandbox SFCC site and a sandbox WooCommerce shop beside the sandbox Shopify shop,
+    and a channels file naming all three, so that the run shows orders from three platforms."""
     assert wiring.sandbox_shop is not None  # started just before
     shop = wiring.sandbox_shop
     sfcc = wiring.sandbox_sfcc = stack.enter_context(SandboxSfcc.running())
     sfcc.store.add_inventory_list(SFCC_INVENTORY_LIST, products=SKUS)
+    woo = wiring.sandbox_woo = stack.enter_context(SandboxWooCommerce.running())
+    for sku in SKUS:
+        woo.store.add_product(sku)  # stock not managed until retailsync sends it
     directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="retailsync-run-")))
     channels = {
         "channels": {
@@ -350,6 +358,14 @@ def _start_sfcc(wiring: _Wiring, stack: ExitStack) -> None:
                 "currency": "USD",
                 "locations": {location: SFCC_INVENTORY_LIST for location in shop.locations},
             },
+            wiring.webhook.woocommerce_channel: {
+                **woo.channel_entry(),
+                "consumer_key": {"env": "SANDBOX_WOO_CONSUMER_KEY"},
+                "consumer_secret": {"env": "SANDBOX_WOO_CONSUMER_SECRET"},
+                "currency": "USD",
+                # One stock per product in WooCommerce: the first location the shop sells.
+                "locations": {next(iter(shop.locations)): "shop"},
+            },
         }
     }
     path = directory / "channels.yaml"
@@ -360,9 +376,12 @@ def _start_sfcc(wiring: _Wiring, stack: ExitStack) -> None:
         "SANDBOX_SHOP_TOKEN": shop.access_token,
         "SANDBOX_SFCC_CLIENT_ID": sfcc.client_id,
         "SANDBOX_SFCC_CLIENT_SECRET": sfcc.client_secret,
+        "SANDBOX_WOO_CONSUMER_KEY": woo.consumer_key,
+        "SANDBOX_WOO_CONSUMER_SECRET": woo.consumer_secret,
     }
     os.environ.update(wiring.secrets)
     typer.echo(f"RETAILSYNC_CHANNELS_FILE is not set: started a sandbox SFCC site at {sfcc.url}")
+    typer.echo(f"and a sandbox WooCommerce shop at {woo.url}")
 
 
 def _traffic(wiring: _Wiring, stack: ExitStack, webhook_speedup: float) -> Traffic | None:
@@ -370,6 +389,7 @@ def _traffic(wiring: _Wiring, stack: ExitStack, webhook_speedup: float) -> Traff
     if wiring.sandbox_odoo is None or wiring.sandbox_shop is None:
         return None  # traffic only goes through systems this run owns
     assert webhook.shopify_webhook_secrets is not None  # set by _start_missing
+    assert webhook.woocommerce_webhook_secrets is not None
     odoo = stack.enter_context(OdooClient.from_settings(wiring.odoo))
     seed_odoo(odoo)
     base = f"http://{webhook.webhook_host}:{webhook.webhook_port}"
@@ -379,6 +399,16 @@ def _traffic(wiring: _Wiring, stack: ExitStack, webhook_speedup: float) -> Traff
     typer.echo(f"traffic: orders through {receiver}, shipments out of the sandbox Odoo")
     # Shopify's real retry schedule (8 retries over 4 hours), unless sped up.
     webhooks = stack.enter_context(WebhookEmitter(receiver, speedup=webhook_speedup))
+    woocommerce = None
+    if wiring.sandbox_woo is not None:
+        # WooCommerce tries a delivery once, and disables the webhook after 5 failures.
+        woo_webhooks = stack.enter_context(
+            WebhookEmitter(f"{base}/webhooks/woocommerce", schedule=WOOCOMMERCE_RETRIES)
+        )
+        woo_secret = webhook.woocommerce_webhook_secrets.get_secret_value().split(",")[0]
+        woocommerce = WooTraffic(
+            wiring.sandbox_woo, woo_webhooks, woo_secret, webhook.woocommerce_channel
+        )
     return Traffic(
         wiring.sandbox_shop,
         odoo,
@@ -387,6 +417,7 @@ def _traffic(wiring: _Wiring, stack: ExitStack, webhook_speedup: float) -> Traff
         channel=webhook.shopify_channel,
         sfcc=wiring.sandbox_sfcc,
         sfcc_channel=SFCC_CHANNEL,
+        woocommerce=woocommerce,
     )
 
 

@@ -1,7 +1,9 @@
 """Traffic for the sandboxes, so that ``make run`` shows the whole loop at work.
 
 Each tick places an order on the sandbox storefront (every third on the sandbox SFCC site,
-when the run started one, where the SFCC order export takes it). A storefront order's
+when the run started one, where the SFCC order export takes it; the one before it on the
+sandbox WooCommerce shop, whose signed order.created webhook goes to the receiver once,
+as WooCommerce sends it). A storefront order's
 signed orders/create webhook is queued on the storefront's emitter, which retries it on
 Shopify's schedule (so an order placed while the receiver restarts arrives once it is
 back); the pipeline makes it a confirmed Odoo order. Once Odoo has it confirmed, the
@@ -22,6 +24,7 @@ from retailsync.odoo import OdooClient
 from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.storefront import Attempt, SandboxStorefront, WebhookEmitter, shopify_delivery
 from sandbox.storefront.payloads import order_payload
+from sandbox.woocommerce import SandboxWooCommerce, order_delivery
 
 log = logging.getLogger("retailsync.traffic")
 
@@ -30,6 +33,8 @@ STOCK = 1_000
 _NO_SMS = {"skip_sms": True}
 _BATCH = 200
 SFCC_EVERY = 3
+# The order before each SFCC one goes to WooCommerce, when the run has a WooCommerce shop.
+WOOCOMMERCE_AT = SFCC_EVERY - 2
 SFCC_TAX_RATE = Decimal("0.07")
 
 
@@ -75,6 +80,16 @@ def count_stock(odoo: OdooClient, products: list[int], location: int, quantity: 
         odoo.call("stock.quant", "action_apply_inventory", quants)
 
 
+@dataclass(frozen=True)
+class WooTraffic:
+    """The sandbox WooCommerce shop, and its webhook emitter posting to the receiver."""
+
+    shop: SandboxWooCommerce
+    webhooks: WebhookEmitter
+    secret: str
+    channel: str = "woocommerce"
+
+
 @dataclass
 class Traffic:
     """Orders in through the storefront's webhooks, shipments out of Odoo's warehouse."""
@@ -87,6 +102,7 @@ class Traffic:
     # With an SFCC site, every SFCC_EVERY-th order is placed there, ready for export.
     sfcc: SandboxSfcc | None = None
     sfcc_channel: str = "sfcc"
+    woocommerce: WooTraffic | None = None
     skus: tuple[str, ...] = SKUS
     placed: list[str] = field(default_factory=list)  # order refs, channel:id
     shipped: set[str] = field(default_factory=set)
@@ -96,6 +112,8 @@ class Traffic:
         """Place the next order on the storefront (or the SFCC site); its ref."""
         if self.sfcc is not None and len(self.placed) % SFCC_EVERY == SFCC_EVERY - 1:
             return self._place_sfcc_order(self.sfcc)
+        if self.woocommerce is not None and len(self.placed) % SFCC_EVERY == WOOCOMMERCE_AT:
+            return self._place_woocommerce_order(self.woocommerce)
         lines = [
             (sku, self._random.randint(1, 3), "19.90") for sku in self._random.sample(self.skus, 2)
         ]
@@ -125,6 +143,19 @@ class Traffic:
         ref = f"{self.sfcc_channel}:{number}"
         self.placed.append(ref)
         log.info("placed %s on the SFCC site, ready for export", ref)
+        return ref
+
+    def _place_woocommerce_order(self, woo: WooTraffic) -> str:
+        lines = [
+            (sku, self._random.randint(1, 3), "19.90") for sku in self._random.sample(self.skus, 2)
+        ]
+        order = woo.shop.store.add_order(lines)
+        delivery = order_delivery("order.created", order, secret=woo.secret, site_url=woo.shop.url)
+        ref = f"{woo.channel}:{order.id}"
+        self.placed.append(ref)
+        log.info("placed %s on the WooCommerce shop", ref)
+        [outcome] = woo.webhooks.send([delivery])
+        outcome.add_done_callback(lambda done: _log_delivery(ref, done))
         return ref
 
     def all_shipped(self) -> bool:
@@ -162,7 +193,7 @@ class Traffic:
 
 def _log_delivery(ref: str, outcome: Future[Attempt]) -> None:
     if outcome.cancelled():
-        log.warning("the orders/create webhook of %s was abandoned at shutdown", ref)
+        log.warning("the order webhook of %s was abandoned at shutdown", ref)
         return
     attempt = outcome.result()
     log.info("webhook of %s answered %s after %d tries", ref, attempt.status, attempt.tries)

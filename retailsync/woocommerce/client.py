@@ -125,7 +125,7 @@ class WooCommerceClient:
         found: dict[str, WooProduct] = {}
         for start in range(0, len(wanted), _SKUS_PER_QUERY):
             chunk = wanted[start : start + _SKUS_PER_QUERY]
-            for document in self._pages("/products", {"sku": ",".join(chunk)}):
+            for document in self._pages("listProducts", "/products", {"sku": ",".join(chunk)}):
                 # WooCommerce matches the comma-joined string as one SKU too: keep ours.
                 if document.get("sku") in chunk:
                     found[str(document["sku"])] = _product(document)
@@ -153,6 +153,10 @@ class WooCommerceClient:
         return refused
 
     # Orders
+    def orders(self) -> list[dict[str, Any]]:
+        """Every order of the shop, oldest first, whatever its status."""
+        return self._pages("listOrders", "/orders", {"status": "any", "order": "asc"})
+
     def order(self, order_id: int) -> dict[str, Any] | None:
         """The order, or None when the shop has no order ``order_id``."""
         response = self._call("getOrder", "GET", f"/orders/{order_id}", accept=404)
@@ -183,14 +187,13 @@ class WooCommerceClient:
     ) -> None:
         self.close()
 
-    def _pages(self, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    def _pages(self, operation: str, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Every document of a collection, page by page as ``X-WP-TotalPages`` says."""
         documents: list[dict[str, Any]] = []
         page, pages = 1, 1
         while page <= pages:
-            response = self._call(
-                "listProducts", "GET", path, params={**params, "page": page, "per_page": PAGE_LIMIT}
-            )
+            paged = {**params, "page": page, "per_page": PAGE_LIMIT}
+            response = self._call(operation, "GET", path, params=paged)
             documents.extend(response.json())
             pages = int(response.headers.get("x-wp-totalpages") or 1)
             page += 1

@@ -1,5 +1,5 @@
-"""The whole pipeline as `make run` starts it: storefront orders become shipped Odoo orders,
-and Odoo's shipments and stock reach the storefront."""
+"""The whole pipeline as `make run` starts it: storefront orders (Shopify, SFCC and
+WooCommerce) become shipped Odoo orders, and Odoo's shipments and stock reach the channels."""
 
 from __future__ import annotations
 
@@ -27,12 +27,14 @@ from sandbox.odoo.auth import Credentials
 from sandbox.sfcc.server import CLIENT_ID as SFCC_CLIENT_ID
 from sandbox.sfcc.server import CLIENT_SECRET as SFCC_CLIENT_SECRET
 from sandbox.storefront.server import ACCESS_TOKEN
+from sandbox.woocommerce.server import CONSUMER_KEY as WOO_KEY
+from sandbox.woocommerce.server import CONSUMER_SECRET as WOO_SECRET
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).parents[2]
 ORDERS = 3
-# The orders of both sandbox channels, Shopify's and SFCC's.
+# The orders of the sandbox channels, Shopify's, WooCommerce's and SFCC's.
 CHANNEL_ORDERS = ("client_order_ref", "=like", "%:%")
 ORDER = """
 query Order($id: ID!) {
@@ -137,6 +139,11 @@ def sfcc_allocation(url: str, sku: str) -> int:
     return int(record.json()["allocation"]["amount"]) if record.is_success else -1
 
 
+def woo(url: str, path: str) -> httpx.Response:
+    """A WooCommerce REST API v3 call to the run's shop, with its key, as any client's."""
+    return httpx.get(f"{url}/wp-json/wc/v3{path}", auth=(WOO_KEY, WOO_SECRET))
+
+
 def read_until(process: subprocess.Popen[str], lines: list[str], pattern: str) -> re.Match[str]:
     assert process.stdout is not None
     for line in process.stdout:
@@ -162,6 +169,7 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
     odoo_url = read_until(process, lines, r"sandbox Odoo at (\S+)").group(1)
     shop_url = read_until(process, lines, r"sandbox storefront at (\S+)").group(1)
     sfcc_url = read_until(process, lines, r"sandbox SFCC site at (\S+)").group(1)
+    woo_url = read_until(process, lines, r"sandbox WooCommerce shop at (\S+)").group(1)
     applier_pid = int(read_until(process, lines, r"started odoo-orders \(pid (\d+)\)").group(1))
     odoo_settings = OdooSettings(
         odoo_url=odoo_url, odoo_db="sandbox", odoo_api_key=Credentials().api_key
@@ -210,12 +218,22 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
             lines,
         )
         refs = sorted(str(order["client_order_ref"]) for order in shipped_orders())
-        # Every third order of the run's traffic is placed on the SFCC site.
-        assert [ref.split(":")[0] for ref in refs].count("sfcc") == ORDERS // 3, refs
+        # Every third order of the run's traffic is placed on the SFCC site, the one before
+        # it on the WooCommerce shop.
+        channels = [ref.split(":")[0] for ref in refs]
+        assert (channels.count("sfcc"), channels.count("woocommerce")) == (1, 1), refs
         for ref in refs:
             channel, _, number = ref.partition(":")
+            if channel == "woocommerce":
+
+                def completed_with_tracking(number: str = number) -> bool:
+                    notes = woo(woo_url, f"/orders/{number}/notes").json()
+                    status = woo(woo_url, f"/orders/{number}").json()["status"]
+                    return status == "completed" and any("TRACK" in n["note"] for n in notes)
+
+                wait(completed_with_tracking, f"WooCommerce order {number} completed", lines)
             if channel != "shopify":
-                continue  # fulfilments go to Shopify channels only, so far
+                continue  # fulfilments go to Shopify and WooCommerce channels only, so far
 
             def tracked(number: str = number) -> bool:
                 found = shop.execute(ORDER, {"id": f"gid://shopify/Order/{number}"})["order"]
@@ -261,6 +279,15 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
 
         wait(sfcc_matches_odoo, "the SFCC site's inventory to follow Odoo's", lines)
 
+        def woo_matches_odoo() -> bool:
+            for product, quantity in sold.items():
+                [found] = woo(woo_url, f"/products?sku={skus[product]}").json()
+                if found["stock_quantity"] != 1000 - quantity:
+                    return False
+            return True
+
+        wait(woo_matches_odoo, "the WooCommerce shop's stock to follow Odoo's", lines)
+
         assert odoo.search_count("sale.order", [CHANNEL_ORDERS]) == ORDERS
 
     # The bounded run settles, reconciles Odoo with both channels, reports and ends by itself.
@@ -284,7 +311,13 @@ def test_a_bounded_run_with_drift_planted_behind_its_back_exits_1_and_names_it(
     )  # fmt: skip
     with running(process) as lines:
         shop_url = read_until(process, lines, r"sandbox storefront at (\S+)").group(1)
-        refs = [read_until(process, lines, r"placed (shopify:\d+) on").group(1) for _ in range(2)]
+        woo_url = read_until(process, lines, r"sandbox WooCommerce shop at (\S+)").group(1)
+        # The first order is the storefront's, the second the WooCommerce shop's.
+        refs = [read_until(process, lines, r"placed (shopify:\d+) on").group(1)]
+        woo_order = read_until(process, lines, r"placed woocommerce:(\d+) on").group(1)
+        woo_sold = {
+            line["sku"] for line in woo(woo_url, f"/orders/{woo_order}").json()["line_items"]
+        }
         shop_settings = StorefrontSettings(
             storefront_url=shop_url, storefront_access_token=ACCESS_TOKEN
         )
@@ -299,7 +332,7 @@ def test_a_bounded_run_with_drift_planted_behind_its_back_exits_1_and_names_it(
             }
             # Someone sets a level by hand in the shop, for a SKU no order touched, once the
             # pipeline has set it: no stock event will set it back.
-            sku = next(sku for sku in SKUS if sku not in sold)
+            sku = next(sku for sku in SKUS if sku not in sold | woo_sold)
             [item] = shop.execute(ITEM, {"query": f"sku:{sku}"})["inventoryItems"]["nodes"]
             level = item["inventoryLevels"]["nodes"][0]
             wait(lambda: level_of(shop, sku) == 1000, f"the pipeline to set {sku}", lines)
