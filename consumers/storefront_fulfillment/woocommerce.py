@@ -11,6 +11,8 @@ a failure in between finds the note and only completes the order.
 Idempotent on the shop's own state: a note with the shipment's tracking number means the
 shipment is there already; a completed order is not completed again. WooCommerce has no
 partial fulfilment: the first shipment of an order completes it, later ones add their notes.
+A shipment of an order cancelled, refunded or failed on the shop is dead-lettered for a
+person, and the order left as it is.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from retailsync.woocommerce import WooCommerceClient
 log = logging.getLogger("retailsync.woocommerce.fulfillment")
 
 COMPLETED = "completed"
+# An order in one of these states was called off on the shop: completing it would be wrong,
+# and a shipment of it is for a person to look at.
+CALLED_OFF = frozenset({"cancelled", "refunded", "failed", "trash"})
 
 
 @dataclass(slots=True)
@@ -60,6 +65,11 @@ class WooCommerceFulfillmentApplier:
         order = self.client.order(order_id)
         if order is None:
             raise PermanentError(f"order {shipment.order_ref} is not on the WooCommerce shop")
+        if order.get("status") in CALLED_OFF:
+            raise PermanentError(
+                f"order {shipment.order_ref} is {order['status']} on the WooCommerce shop: "
+                f"{shipment.shipment_ref} is not recorded there"
+            )
         changed = False
         number = shipment.tracking_number
         if number and not any(

@@ -161,3 +161,12 @@ def test_other_channels_and_unknown_orders(
     assert sorted(failures) == [0, 1]
     assert all(isinstance(error, PermanentError) for error in failures.values())
     assert shop.store.api_calls == 1  # the unknown order was looked up; the other refused
+
+
+def test_a_shipment_of_a_cancelled_order_is_refused_and_the_order_left_alone(
+    shop: SandboxWooCommerce, fulfilment: WooCommerceFulfillmentApplier
+) -> None:
+    order = shop.store.add_order([("A", 1, "3.00")], status="cancelled")
+    with pytest.raises(PermanentError, match="cancelled"):
+        fulfilment.fulfil(shipment(f"woo:{order.id}", {"A": 1}, tracking="T-9"))
+    assert (order.status, order.notes) == ("cancelled", [])
