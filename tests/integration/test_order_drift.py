@@ -15,6 +15,7 @@ from retailsync.channels import Channel, parse_channels
 from retailsync.odoo import OdooClient
 from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.storefront import SandboxStorefront
+from sandbox.woocommerce import SandboxWooCommerce
 from tests.integration.harness import sandbox_odoo_client
 
 pytestmark = pytest.mark.integration
@@ -111,3 +112,36 @@ def test_orders_still_settling_and_skipped_test_orders_are_not_judged(
 
     assert settling == [] and skipped == []
     assert judged == [OrderDifference(f"shop:{placed.id}", on_channel=True, in_odoo=0)]
+
+
+def test_a_woocommerce_shop_s_orders_are_judged_from_its_order_list(
+    odoo: OdooClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SandboxWooCommerce.running() as woo:
+        monkeypatch.setenv("DRIFT_WOO_KEY", woo.consumer_key)
+        monkeypatch.setenv("DRIFT_WOO_SECRET", woo.consumer_secret)
+        channels = list(
+            parse_channels(
+                f"""
+channels:
+  woo:
+    platform: woocommerce
+    url: '{woo.url}'
+    consumer_key: {{env: DRIFT_WOO_KEY}}
+    consumer_secret: {{env: DRIFT_WOO_SECRET}}
+""",
+                "channels.yaml",
+            )
+        )
+        # More orders than a page of the REST API holds: the list is read page by page.
+        taken = [woo.store.add_order([("MUG", 1, "9.90")]) for _ in range(101)]
+        lost = woo.store.add_order([("MUG", 2, "9.90")])
+        woo.store.add_order([("MUG", 1, "9.90")], status="checkout-draft")  # not an order yet
+        odoo_orders(odoo, *(f"woo:{order.id}" for order in taken), "woo:9")
+
+        found = order_drift(odoo, channels, settled_before=LATER, include_test=False, timeout_s=5)
+
+    assert found == [
+        OrderDifference(f"woo:{lost.id}", on_channel=True, in_odoo=0),
+        OrderDifference("woo:9", on_channel=False, in_odoo=1),
+    ]
