@@ -22,6 +22,9 @@
     │   │                           (consumers.odoo_orders)
     │   ├── OrderHeldError ........ a capture of an order held as a quotation for fraud review
     │   │                           (consumers.odoo_orders)
+    │   ├── RetryableCallError .... an HTTP answer a client sends its call again for (429 after
+    │   │                           its Retry-After, 5xx, no connection); raised inside
+    │   │                           clients only (retailsync.retrying)
     │   └── TargetUnavailableError  the downstream system is down or throttling: no connection,
     │       │                       timeouts, HTTP 429/502/503/504; consumers pause, not retry
     │       └── OdooUnavailableError  (retailsync.odoo)
@@ -105,6 +108,19 @@ class TransientError(RetailsyncError):
 
 class DeliveryError(TransientError):
     """Records were not acknowledged by the brokers in time."""
+
+
+class RetryableCallError(TransientError):
+    """An HTTP call worth sending again; ``retry_after``: the seconds the API asked to wait.
+    ``unavailable`` says what it becomes once the retries are spent (``retailsync.retrying``).
+    """
+
+    def __init__(
+        self, message: str, *, unavailable: bool, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.unavailable = unavailable
+        self.retry_after = retry_after
 
 
 class TargetUnavailableError(TransientError):

@@ -6,7 +6,7 @@ channel sets ``query_string_auth`` (for servers that drop the Authorization head
 
 A 429 is throttling, not a failure: the call is sent again after its ``Retry-After``; 429,
 502/503/504, other 5xx and lost connections are retried with capped, jittered backoff
-(tenacity), then raised as ``TargetUnavailableError`` (the service pauses) or
+(``retailsync.retrying``), then raised as ``TargetUnavailableError`` (the service pauses) or
 ``TransientError``. 401/403 are a ``ConfigError`` naming the channel's key; other 4xx are
 ``PermanentError``.
 """
@@ -20,24 +20,11 @@ from types import TracebackType
 from typing import Any
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
 
 from retailsync.channels.model import Channel
-from retailsync.errors import (
-    ConfigError,
-    PermanentError,
-    TargetUnavailableError,
-    TransientError,
-    status_kind,
-)
+from retailsync.errors import ConfigError, PermanentError, RetryableCallError, status_kind
 from retailsync.metrics import client_call
+from retailsync.retrying import call_with_retries, retry_after
 
 TARGET = "woocommerce"
 API_PATH = "/wp-json/wc/v3"
@@ -46,16 +33,6 @@ BATCH_LIMIT = 100
 PAGE_LIMIT = 100
 # SKUs per lookup: a comma-separated sku parameter, short enough for any URL limit.
 _SKUS_PER_QUERY = 50
-_MAX_RETRY_AFTER_S = 60.0
-
-
-class _RetryableError(TransientError):
-    """A call worth sending again; ``retry_after`` is what the shop asked us to wait."""
-
-    def __init__(self, message: str, *, unavailable: bool, retry_after: float | None = None):
-        super().__init__(message)
-        self.unavailable = unavailable
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,28 +180,13 @@ class WooCommerceClient:
         self, operation: str, method: str, path: str, accept: int = 0, **request: Any
     ) -> httpx.Response:
         """The response, retried as the module says; ``accept`` is a 4xx the caller reads."""
-        try:
-            return self._send(operation, method, path, request, accept)
-        except _RetryableError as error:
-            failed = [error]  # the retry machinery is built only once a call failed
-        retrying = Retrying(
-            retry=retry_if_exception_type(_RetryableError),
-            stop=stop_after_attempt(self._max_attempts) | stop_after_delay(self._max_retry_s),
-            wait=_asked_or_backoff,
+        return call_with_retries(
+            lambda: self._send(operation, method, path, request, accept),
+            target=TARGET,
+            max_attempts=self._max_attempts,
+            max_retry_s=self._max_retry_s,
             sleep=self._sleep,
-            reraise=True,
         )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    if failed:  # the first attempt is the call above: wait as it asked
-                        raise failed.pop()
-                    return self._send(operation, method, path, request, accept)
-        except _RetryableError as exc:
-            if exc.unavailable:
-                raise TargetUnavailableError(str(exc), TARGET) from None
-            raise TransientError(str(exc)) from None
-        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     def _send(
         self, operation: str, method: str, path: str, request: dict[str, Any], accept: int
@@ -234,7 +196,7 @@ class WooCommerceClient:
             with client_call(TARGET, operation):
                 response = self._http.request(method, path, **request)
         except (httpx.TimeoutException, httpx.NetworkError) as exc:
-            raise _RetryableError(
+            raise RetryableCallError(
                 f"{type(exc).__name__} calling WooCommerce {operation}", unavailable=True
             ) from None
         status = response.status_code
@@ -242,10 +204,10 @@ class WooCommerceClient:
             return response
         kind = status_kind(status)
         if kind in ("unavailable", "transient"):
-            raise _RetryableError(
+            raise RetryableCallError(
                 f"HTTP {status} from WooCommerce {operation}",
                 unavailable=kind == "unavailable",
-                retry_after=_retry_after(response),
+                retry_after=retry_after(response),
             )
         if kind == "unauthorized":
             raise ConfigError(
@@ -254,25 +216,6 @@ class WooCommerceClient:
                 f"{_code(response)})",
             )  # fmt: skip
         raise PermanentError(f"HTTP {status} from WooCommerce {operation}: {response.text[:500]}")
-
-
-_BACKOFF = wait_exponential_jitter(multiplier=0.2, max=10.0)
-
-
-def _asked_or_backoff(state: RetryCallState) -> float:
-    """The Retry-After the shop sent, else capped, jittered exponential backoff."""
-    error = state.outcome.exception() if state.outcome is not None else None
-    if isinstance(error, _RetryableError) and error.retry_after is not None:
-        return error.retry_after
-    return _BACKOFF(state)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    try:
-        return min(max(float(value), 0.0), _MAX_RETRY_AFTER_S)
-    except ValueError:
-        return None
 
 
 def _code(response: httpx.Response) -> str:
