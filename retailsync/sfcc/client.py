@@ -4,7 +4,7 @@ Calls carry Account Manager's bearer token (``TokenSource``), fetched again befo
 expires. A 401 gets one new token and one more try; a second 401 is a ``ConfigError``
 naming the channel's credentials, since the API client lacks the right. 429 (after its
 ``Retry-After``), 502/503/504, other 5xx and lost connections are retried with capped,
-jittered backoff (tenacity), then raised as ``TargetUnavailableError`` or
+jittered backoff (``retailsync.retrying``), then raised as ``TargetUnavailableError`` or
 ``TransientError``; other 4xx are ``PermanentError``.
 """
 
@@ -21,24 +21,17 @@ from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    stop_after_delay,
-    wait_exponential_jitter,
-)
 
 from retailsync.channels.model import Channel
 from retailsync.errors import (
     ConfigError,
     PermanentError,
-    TargetUnavailableError,
+    RetryableCallError,
     TransientError,
     status_kind,
 )
 from retailsync.metrics import client_call
+from retailsync.retrying import call_with_retries, retry_after
 from retailsync.sfcc.token import TARGET, TokenSource
 
 ExportStatus = Literal["not_exported", "exported", "ready", "failed"]
@@ -46,16 +39,6 @@ ORDERS_PATH = "/checkout/orders/v1/organizations/{organization_id}/orders"
 DATA_API_PATH = "/s/-/dw/data/v23_2"
 # What setting a product's allocation came to: set, or the product or list is missing.
 AllocationOutcome = Literal["set", "no_product", "no_list"]
-_MAX_RETRY_AFTER_S = 60.0
-
-
-class _RetryableError(TransientError):
-    """A call worth sending again; ``retry_after`` is what the API asked us to wait."""
-
-    def __init__(self, message: str, *, unavailable: bool, retry_after: float | None = None):
-        super().__init__(message)
-        self.unavailable = unavailable
-        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,28 +228,13 @@ class SfccClient:
     ) -> httpx.Response:
         """The response to the request, retried as the module says; ``accept`` is a 4xx
         status the caller reads itself."""
-        try:
-            return self._send(operation, method, path, request, accept)
-        except _RetryableError as error:
-            failed = [error]  # the retry machinery is built only once a call failed
-        retrying = Retrying(
-            retry=retry_if_exception_type(_RetryableError),
-            stop=stop_after_attempt(self._max_attempts) | stop_after_delay(self._max_retry_s),
-            wait=_asked_or_backoff,
+        return call_with_retries(
+            lambda: self._send(operation, method, path, request, accept),
+            target=TARGET,
+            max_attempts=self._max_attempts,
+            max_retry_s=self._max_retry_s,
             sleep=self._sleep,
-            reraise=True,
         )
-        try:
-            for attempt in retrying:
-                with attempt:
-                    if failed:  # the first attempt is the call above: wait as it asked
-                        raise failed.pop()
-                    return self._send(operation, method, path, request, accept)
-        except _RetryableError as exc:
-            if exc.unavailable:
-                raise TargetUnavailableError(str(exc), TARGET) from None
-            raise TransientError(str(exc)) from None
-        raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
 
     def _send(
         self, operation: str, method: str, path: str, request: dict[str, Any], accept: int
@@ -285,10 +253,10 @@ class SfccClient:
             return response
         kind = status_kind(status)
         if kind in ("unavailable", "transient"):
-            raise _RetryableError(
+            raise RetryableCallError(
                 f"HTTP {status} from SFCC {operation}",
                 unavailable=kind == "unavailable",
-                retry_after=_retry_after(response),
+                retry_after=retry_after(response),
             )
         if kind == "unauthorized":  # 403
             raise ConfigError(
@@ -307,20 +275,9 @@ class SfccClient:
                     method, path, headers={"Authorization": f"Bearer {token}"}, **request
                 )
         except (httpx.TimeoutException, httpx.NetworkError) as exc:
-            raise _RetryableError(
+            raise RetryableCallError(
                 f"{type(exc).__name__} calling SFCC {operation}", unavailable=True
             ) from None
-
-
-_BACKOFF = wait_exponential_jitter(multiplier=0.2, max=10.0)
-
-
-def _asked_or_backoff(state: RetryCallState) -> float:
-    """The Retry-After the API sent, else capped, jittered exponential backoff."""
-    error = state.outcome.exception() if state.outcome is not None else None
-    if isinstance(error, _RetryableError) and error.retry_after is not None:
-        return error.retry_after
-    return _BACKOFF(state)
 
 
 def _fault_type(response: httpx.Response) -> str | None:
@@ -329,12 +286,4 @@ def _fault_type(response: httpx.Response) -> str | None:
         fault = response.json().get("fault") or {}
         return str(fault.get("type")) if isinstance(fault, dict) else None
     except (ValueError, AttributeError):
-        return None
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after", "")
-    try:
-        return min(max(float(value), 0.0), _MAX_RETRY_AFTER_S)
-    except ValueError:
         return None
