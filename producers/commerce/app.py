@@ -30,6 +30,7 @@ import json
 import logging
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import pydantic
 from starlette.applications import Starlette
@@ -43,6 +44,7 @@ from producers.commerce.channels import (
     GenericChannel,
     ShopifyChannel,
     WooCommerceChannel,
+    WooShop,
 )
 from producers.commerce.mapping import DeferredError
 from producers.commerce.settings import WebhookSettings
@@ -55,6 +57,7 @@ from retailsync.acknowledger import (
     NotDurableError,
     probes,
 )
+from retailsync.channels import Channels, ChannelSettings, load_channels_file
 from retailsync.errors import ConfigError, InvalidInputError, PermanentError
 from retailsync.events import Event
 from retailsync.events.parse import describe_problems
@@ -101,7 +104,9 @@ def receiver_app(
 
 
 def channels_from(settings: WebhookSettings) -> list[Channel]:
-    """The channels with their secrets; ConfigError names a secret that cannot be read."""
+    """The channels with their secrets; ConfigError names a secret that cannot be read.
+    The channels file's WooCommerce shops (``RETAILSYNC_CHANNELS_FILE``) each get their own
+    channel name, by their host."""
 
     def keys(field: str) -> tuple[bytes, ...]:
         try:
@@ -109,11 +114,35 @@ def channels_from(settings: WebhookSettings) -> list[Channel]:
         except ValueError as exc:
             raise ConfigError("environment", f"RETAILSYNC_{field.upper()}", str(exc)) from None
 
+    woo_keys = keys("woocommerce_webhook_secrets")
+    channels_file = ChannelSettings.load().channels_file
+    shops = woo_shops(load_channels_file(channels_file), woo_keys) if channels_file else {}
     return [
         ShopifyChannel(keys("shopify_webhook_secrets"), settings.shopify_channel),
-        WooCommerceChannel(keys("woocommerce_webhook_secrets"), settings.woocommerce_channel),
+        WooCommerceChannel(woo_keys, settings.woocommerce_channel, shops),
         GenericChannel(keys("generic_webhook_secrets"), settings.webhook_tolerance_s),
     ]
+
+
+def woo_shops(channels: Channels, default_keys: tuple[bytes, ...]) -> dict[str, WooShop]:
+    """The WooCommerce channels by their shop's host, each with its ``webhook_secret`` or
+    else the receiver's WooCommerce secrets."""
+    shops: dict[str, WooShop] = {}
+    for channel in channels.of("woocommerce"):
+        host = urlsplit(channel.url or "").netloc
+        if not host:
+            raise ConfigError(channel.source, channel.setting_key("url"), "not an absolute URL")
+        shop_keys = default_keys
+        if "webhook_secret" in channel.secrets:
+            secret = channel.secret("webhook_secret")
+            try:
+                shop_keys = secrets_of(secret)
+            except ValueError as exc:
+                raise ConfigError(
+                    channel.source, channel.setting_key("webhook_secret"), str(exc)
+                ) from None
+        shops[host] = WooShop(channel.name, shop_keys)
+    return shops
 
 
 def build_app(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -106,12 +107,28 @@ class ShopifyChannel:
         return _mapped(shopify.TOPICS, delivery, body)
 
 
+@dataclass(frozen=True, slots=True)
+class WooShop:
+    """A WooCommerce channel of the channels file, by its shop's host: its name, and the
+    webhook secrets its deliveries are signed with."""
+
+    channel: str
+    keys: tuple[bytes, ...]
+
+
 class WooCommerceChannel:
+    """Deliveries of every WooCommerce shop. ``shops`` names a shop's channel by the host of
+    its ``X-WC-Webhook-Source``, and only that shop's secrets verify a delivery that says it
+    comes from there; any other shop's deliveries are ``channel``'s, verified by ``keys``."""
+
     name = "woocommerce"
 
-    def __init__(self, keys: tuple[bytes, ...], channel: str) -> None:
+    def __init__(
+        self, keys: tuple[bytes, ...], channel: str, shops: Mapping[str, WooShop] | None = None
+    ) -> None:
         self._keys = keys
         self._channel = channel
+        self._shops = dict(shops or {})
 
     def labels(self, headers: Headers) -> tuple[str | None, str | None]:
         return headers.get("x-wc-webhook-topic"), headers.get("x-wc-webhook-delivery-id")
@@ -120,13 +137,17 @@ class WooCommerceChannel:
         if "x-wc-webhook-topic" not in headers and body.startswith(_WOOCOMMERCE_PING):
             # Sent unsigned when a webhook is saved; it must answer 2xx to be kept.
             return ()
-        verify_body(self._keys, body, headers.get("x-wc-webhook-signature"))
-        site = _required(headers, "x-wc-webhook-source")
+        site = headers.get("x-wc-webhook-source") or ""
+        host = urlsplit(site).netloc or site
+        # The source header is not signed: a shop's own secrets decide whether it is that shop.
+        shop = self._shops.get(host) or WooShop(self._channel, self._keys)
+        verify_body(shop.keys, body, headers.get("x-wc-webhook-signature"))
+        _required(headers, "x-wc-webhook-source")
         delivery = Delivery(
             delivery_id=_required(headers, "x-wc-webhook-delivery-id"),
             topic=_required(headers, "x-wc-webhook-topic"),
-            source=Source(system=SourceSystem.WOOCOMMERCE, instance=urlsplit(site).netloc or site),
-            channel=self._channel,
+            source=Source(system=SourceSystem.WOOCOMMERCE, instance=host),
+            channel=shop.channel,
         )
         return _mapped(woocommerce.TOPICS, delivery, body)
 

@@ -82,6 +82,8 @@ class _WooCommerceEntry(_ChannelEntry):
     # The key and secret as query parameters instead of HTTP Basic auth, for servers that
     # drop the Authorization header (WooCommerce accepts both over HTTPS).
     query_string_auth: bool = False
+    # The secret of this shop's webhooks; unset: RETAILSYNC_WOOCOMMERCE_WEBHOOK_SECRETS.
+    webhook_secret: SecretRef | None = None
 
 
 class _SfccEntry(_ChannelEntry):
