@@ -170,3 +170,14 @@ def test_a_shipment_of_a_cancelled_order_is_refused_and_the_order_left_alone(
     with pytest.raises(PermanentError, match="cancelled"):
         fulfilment.fulfil(shipment(f"woo:{order.id}", {"A": 1}, tracking="T-9"))
     assert (order.status, order.notes) == ("cancelled", [])
+
+
+def test_throttling_is_waited_out_as_retry_after_says_not_failed(shop: SandboxWooCommerce) -> None:
+    waits: list[float] = []
+    channel = _channel(shop, {STOCK: "shop"})
+    with WooCommerceClient.from_channel(channel, sleep=waits.append) as client:
+        applier = WooCommerceInventoryApplier(channel, client, {})
+        shop.store.throttle(2, retry_after_s=4)
+        assert applier.apply([item(level("A", 1, on_hand=6))]) == {}
+    assert waits == [4.0, 4.0]
+    assert stock(shop, "A") == 6
