@@ -28,6 +28,7 @@ from consumers.storefront_fulfillment.applier import FulfillmentApplier
 from consumers.storefront_fulfillment.channels import ByChannel
 from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
+from consumers.storefront_fulfillment.sfcc import SfccFulfillmentApplier
 from retailsync.channels import ChannelSettings, load_channels_file
 from retailsync.consumer import ConsumerService, Item
 from retailsync.storefront import TARGET, StorefrontClient, StorefrontSettings
@@ -36,7 +37,7 @@ service = ConsumerService("storefront-fulfillment")
 
 
 @functools.cache
-def applier() -> FulfillmentApplier | ByChannel[FulfillmentApplier]:
+def applier() -> FulfillmentApplier | ByChannel[FulfillmentApplier | SfccFulfillmentApplier]:
     """The applier of this process, built from the settings on first use."""
     storefront, settings = StorefrontSettings.load(), FulfillmentSettings.load()
     channels_file = ChannelSettings.load().channels_file

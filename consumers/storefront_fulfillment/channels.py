@@ -1,6 +1,7 @@
 """Shipments and returns to the channel each order came from: the channel part of the
 event's order ref (``eu-shop:1001``) names the channel whose storefront gets the fulfilment
-or the refund. Several Shopify shops each get their own orders' events, and no other's.
+or the refund. Several Shopify shops each get their own orders' events, and no other's; an
+SFCC site gets its orders' shipments through SCAPI Orders (``sfcc``).
 
 Refunds are made on Shopify only: a return of an order of another platform's channel
 (WooCommerce, SFCC, generic) is a dead letter naming the platform, to be refunded there by
@@ -17,16 +18,23 @@ from typing import Generic, Protocol, TypeVar
 from consumers.storefront_fulfillment.applier import FulfillmentApplier
 from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
+from consumers.storefront_fulfillment.sfcc import SfccFulfillmentApplier
 from retailsync.channels import Channels
 from retailsync.consumer import Item
 from retailsync.errors import PermanentError
+from retailsync.sfcc import SfccClient
 from retailsync.storefront import StorefrontClient, StorefrontSettings
 
 log = logging.getLogger("retailsync.storefront.fulfillment")
 
 
+class _Client(Protocol):
+    def close(self) -> None: ...
+
+
 class Applier(Protocol):
-    client: StorefrontClient
+    @property
+    def client(self) -> _Client: ...
 
     def apply(self, items: Sequence[Item]) -> dict[int, BaseException]: ...
 
@@ -68,10 +76,14 @@ class ByChannel(Generic[A]):
     @classmethod
     def of_channels(
         cls, channels: Channels, storefront: StorefrontSettings, settings: FulfillmentSettings
-    ) -> ByChannel[FulfillmentApplier]:
-        """An applier per Shopify channel of the channels file."""
-        appliers: dict[str, FulfillmentApplier] = {}
+    ) -> ByChannel[FulfillmentApplier | SfccFulfillmentApplier]:
+        """An applier per Shopify and SFCC channel of the channels file."""
+        appliers: dict[str, FulfillmentApplier | SfccFulfillmentApplier] = {}
         for channel in channels:
+            if channel.platform == "sfcc":
+                sfcc = SfccClient.from_channel(channel, timeout_s=storefront.storefront_timeout_s)
+                appliers[channel.name] = SfccFulfillmentApplier(sfcc)
+                continue
             if channel.platform != "shopify":
                 log.warning(
                     "%s: fulfilments to %s are not supported yet", channel.name, channel.platform

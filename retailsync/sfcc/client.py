@@ -1,4 +1,6 @@
-"""The Salesforce Commerce API (SCAPI) Orders API over httpx, for one site of one channel.
+"""The Salesforce Commerce API (SCAPI) Orders API over httpx, for one site of one channel:
+orders by export status and their export status (the order export), and what fulfilment
+reports back (shipping status, OMS fulfilment events); OCAPI's Data API inventory records.
 
 Calls carry Account Manager's bearer token (``TokenSource``), fetched again before it
 expires. A 401 gets one new token and one more try; a second 401 is a ``ConfigError``
@@ -42,6 +44,7 @@ from retailsync.metrics import client_call
 from retailsync.sfcc.token import TARGET, TokenSource
 
 ExportStatus = Literal["not_exported", "exported", "ready", "failed"]
+ShippingStatus = Literal["not_shipped", "part_shipped", "shipped"]
 ORDERS_PATH = "/checkout/orders/v1/organizations/{organization_id}/orders"
 DATA_API_PATH = "/s/-/dw/data/v23_2"
 # What setting a product's allocation came to: set, or the product or list is missing.
@@ -181,6 +184,37 @@ class SfccClient:
         self._call(
             "createOrderNote", "POST", f"{self._orders}/{order_no}/notes",
             params={"siteId": self.site_id}, json={"subject": subject, "text": text},
+        )  # fmt: skip
+
+    def order(self, order_no: str) -> dict[str, Any] | None:
+        """The site's order ``order_no`` as the API returns it; None when there is none."""
+        response = self._call(
+            "getOrder", "GET", f"{self._orders}/{quote(order_no, safe='')}",
+            params={"siteId": self.site_id}, accept=404,
+        )  # fmt: skip
+        if response.status_code == 404:
+            return None
+        try:
+            order = response.json()
+        except ValueError:
+            order = None
+        if not isinstance(order, dict):
+            raise TransientError("the Orders API answered an order that is no JSON object")
+        return order
+
+    def set_shipping_status(self, order_no: str, status: ShippingStatus) -> None:
+        self._call(
+            "updateOrderShippingStatus", "PUT",
+            f"{self._orders}/{quote(order_no, safe='')}/shipping-status",
+            params={"siteId": self.site_id}, json={"status": status},
+        )  # fmt: skip
+
+    def report_fulfilment(self, order_no: str, event: dict[str, Any]) -> None:
+        """Send an OMS fulfilment event (``createOmsStatusEvent``) for the order."""
+        self._call(
+            "createOmsStatusEvent", "POST",
+            f"{self._orders}/{quote(order_no, safe='')}/oms-status-events",
+            params={"siteId": self.site_id}, json={"fulfillmentEvent": event},
         )  # fmt: skip
 
     def set_allocation(

@@ -13,6 +13,19 @@ from datetime import datetime
 from typing import Any
 
 EXPORT_STATUSES = ("not_exported", "exported", "ready", "failed")
+SHIPPING_STATUSES = ("not_shipped", "part_shipped", "shipped")
+# Order status transitions SCAPI documents for updateOrderStatus (to -> allowed from).
+_TRANSITIONS = {
+    "created": ("failed",),
+    "failed": ("created",),
+    "new": ("created", "cancelled"),
+    "completed": ("created", "new", "cancelled"),
+    "cancelled": ("created", "new", "completed"),
+}
+
+
+class TransitionRefusedError(Exception):
+    """An order status the order cannot go to from where it is."""
 
 
 @dataclass
@@ -22,6 +35,9 @@ class StoredOrder:
     # Every export status set through the API, in order: what a test counts.
     export_updates: list[str] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
+    # Every shipping status set, and every fulfilment event received, in order.
+    shipping_updates: list[str] = field(default_factory=list)
+    fulfilment_events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def order_no(self) -> str:
@@ -125,6 +141,23 @@ class Store:
             note_id = f"note-{len(order.notes) + 1}"
             order.notes.append({"id": note_id, "subject": subject, "text": text})
             return note_id
+
+    def set_shipping_status(self, order: StoredOrder, status: str) -> None:
+        with self._lock:
+            order.document["shippingStatus"] = status
+            order.shipping_updates.append(status)
+
+    def set_order_status(self, order: StoredOrder, status: str) -> None:
+        """Set the order's status; TransitionRefusedError when the documentation forbids it."""
+        with self._lock:
+            current = str(order.document.get("status"))
+            if status != current and current not in _TRANSITIONS[status]:
+                raise TransitionRefusedError(f"An order in status {current} can't become {status}.")
+            order.document["status"] = status
+
+    def add_fulfilment_event(self, order: StoredOrder, event: dict[str, Any]) -> None:
+        with self._lock:
+            order.fulfilment_events.append(copy.deepcopy(event))
 
     # Inventory (OCAPI Data API)
     def add_inventory_list(self, list_id: str, products: tuple[str, ...] = ()) -> None:
