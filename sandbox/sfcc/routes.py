@@ -11,6 +11,8 @@
 - ``GET …/orders/{orderNo}?siteId=…``: one Order.
 - ``PUT …/orders/{orderNo}/export-status?siteId=…`` with ``{"status": …}``: 204.
 - ``POST …/orders/{orderNo}/notes?siteId=…`` with ``{"subject", "text"}``: 201 ``{"id"}``.
+- WebDAV ``Impex/src/instance`` files and OCAPI Data API 23.2 job executions of
+  ``sfcc-site-archive-import``: prices into price books (``sandbox/sfcc/impex.py``).
 - ``PUT …/orders/{orderNo}/shipping-status``, ``PUT …/orders/{orderNo}/status`` and
   ``POST …/orders/{orderNo}/oms-status-events``: what fulfilment reports back
   (``sandbox/sfcc/fulfilment.py``).
@@ -39,6 +41,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from sandbox.sfcc.fulfilment import fulfilment_routes
+from sandbox.sfcc.impex import impex_routes
 from sandbox.sfcc.inventory import inventory_routes, read_json
 from sandbox.sfcc.problems import problem as _problem
 from sandbox.sfcc.store import EXPORT_STATUSES, Store
@@ -157,6 +160,7 @@ def build_app(store: Store, organization_id: str) -> Starlette:
     return Starlette(
         routes=[
             *inventory_routes(store),
+            *impex_routes(store),
             *fulfilment_routes(store, ORDERS, refused),
             Route("/dwsso/oauth2/access_token", token, methods=["POST"]),
             Route(ORDERS, orders, methods=["GET"]),

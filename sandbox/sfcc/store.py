@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 EXPORT_STATUSES = ("not_exported", "exported", "ready", "failed")
 SHIPPING_STATUSES = ("not_shipped", "part_shipped", "shipped")
@@ -22,6 +22,17 @@ _TRANSITIONS = {
     "completed": ("created", "new", "cancelled"),
     "cancelled": ("created", "new", "completed"),
 }
+
+
+class PriceTables(NamedTuple):
+    """One price book: its currency, and each product's price (a decimal string)."""
+
+    currency: str
+    prices: dict[str, str]
+
+
+class ImportFailedError(Exception):
+    """Why a site archive import ended with ERROR."""
 
 
 class TransitionRefusedError(Exception):
@@ -77,6 +88,12 @@ class Store:
         self._throttled = 0
         self._retry_after_s = 1
         self._failing_updates: int | None = None
+        # WebDAV's Impex/src/instance files, price books, and job executions.
+        self.webdav_users: dict[str, str] = {}
+        self._impex: dict[str, bytes] = {}
+        self._price_books: dict[str, PriceTables] = {}
+        self._executions: dict[tuple[str, str], dict[str, Any]] = {}
+        self.price_imports = 0
         self._lock = threading.Lock()
 
     # Tokens (Account Manager)
@@ -183,6 +200,66 @@ class Store:
         with self._lock:
             self._inventory[list_id][product_id] = amount
             self.inventory_writes += 1
+
+    # Price books (site archive imports)
+    def webdav_user_valid(self, credentials: tuple[str, str] | None) -> bool:
+        with self._lock:
+            return (
+                credentials is not None
+                and self.webdav_users.get(credentials[0]) == (credentials[1])
+            )
+
+    def put_impex_file(self, name: str, content: bytes) -> bool:
+        """Store ``name``; True when it replaced one."""
+        with self._lock:
+            replaced = name in self._impex
+            self._impex[name] = content
+            return replaced
+
+    def delete_impex_file(self, name: str) -> bool:
+        with self._lock:
+            return self._impex.pop(name, None) is not None
+
+    def impex_file(self, name: str) -> bytes | None:
+        with self._lock:
+            return self._impex.get(name)
+
+    def impex_files(self) -> list[str]:
+        with self._lock:
+            return sorted(self._impex)
+
+    def add_price_book(self, book_id: str, currency: str) -> None:
+        with self._lock:
+            self._price_books.setdefault(book_id, PriceTables(currency, {}))
+
+    def price_book(self, book_id: str) -> PriceTables | None:
+        with self._lock:
+            return self._price_books.get(book_id)
+
+    def import_prices(self, books: dict[str, PriceTables]) -> None:
+        """Merge ``books`` in, all or nothing: a currency other than a book's own fails."""
+        with self._lock:
+            for book_id, tables in books.items():
+                known = self._price_books.get(book_id)
+                if known is not None and known.currency != tables.currency:
+                    raise ImportFailedError(
+                        f"Price book {book_id} is in {known.currency}, not {tables.currency}."
+                    )
+            for book_id, tables in books.items():
+                known = self._price_books.setdefault(book_id, PriceTables(tables.currency, {}))
+                known.prices.update(tables.prices)
+            self.price_imports += 1
+
+    def add_execution(self, job_id: str, document: dict[str, Any]) -> str:
+        """Keep a job execution's final ``document`` under a new id; answer the id."""
+        with self._lock:
+            execution_id = str(len(self._executions) + 1)
+            self._executions[(job_id, execution_id)] = {**document, "id": execution_id}
+            return execution_id
+
+    def execution(self, job_id: str, execution_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._executions.get((job_id, execution_id))
 
     # Switches
     def throttle(self, requests: int, retry_after_s: int = 1) -> None:
