@@ -15,8 +15,10 @@ restocking, unless the channel refunded them already (``refunds.py``).
 
 Channels: with a channels file (``RETAILSYNC_CHANNELS_FILE``) each shipment goes to the
 channel its order ref names (``ByChannel``), so two Shopify shops each fulfil their own
-orders. Returns of a channel of another platform are dead letters naming it.
-Without one, the ``RETAILSYNC_STOREFRONT_*`` shop takes ``RETAILSYNC_STOREFRONT_CHANNEL``'s.
+orders, and an SFCC site gets its orders' shipments as OMS fulfilment events with the
+shipping status (``sfcc``). Returns of a channel of another platform are dead letters naming
+it. Without one, the ``RETAILSYNC_STOREFRONT_*`` shop takes
+``RETAILSYNC_STOREFRONT_CHANNEL``'s.
 """
 
 from __future__ import annotations
