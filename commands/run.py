@@ -435,7 +435,9 @@ def _wait_ready(url: str) -> None:
 
 
 def _http_port(core: Settings, service: str) -> dict[str, str]:
-    """One health and metrics port per consumer service, from RETAILSYNC_HTTP_PORT up."""
-    if service not in CONSUMER_SERVICES:
-        return {}  # the producers answer on their own port
-    return {f"{ENV_PREFIX}HTTP_PORT": str(core.http_port + list(CONSUMER_SERVICES).index(service))}
+    """One health and metrics port per consumer service and channel order export, from
+    RETAILSYNC_HTTP_PORT up."""
+    served = (*CONSUMER_SERVICES, *CHANNEL_PRODUCER_SERVICES)
+    if service not in served:
+        return {}  # the other producers answer on their own port
+    return {f"{ENV_PREFIX}HTTP_PORT": str(core.http_port + served.index(service))}

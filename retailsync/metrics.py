@@ -93,6 +93,18 @@ ORDERS_FLAGGED = _meter.create_counter(
     description="Odoo orders flagged for finance, by reason: mapping_difference (the event "
     "did not add up) or totals (Odoo's totals differ from the channel's)",
 )
+SFCC_ORDERS = _meter.create_counter(
+    "retailsync.sfcc.orders",
+    unit="{order}",
+    description="SFCC orders the export took, by channel and outcome: exported (published, "
+    "then marked) or failed (dead-lettered, then marked)",
+)
+SFCC_ROUNDS = _meter.create_counter(
+    "retailsync.sfcc.rounds",
+    unit="{round}",
+    description="SFCC export rounds of one site, by channel and outcome: ok, or failed "
+    "(the site or the brokers away: tried again next round)",
+)
 HTTP_SERVER_DURATION = _meter.create_histogram(
     "http.server.request.duration",
     unit="s",

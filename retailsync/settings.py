@@ -169,8 +169,9 @@ class Settings(PartSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     # json: one JSON object per line, for a log collector; human: one readable line.
     log_format: Literal["human", "json"] = "human"
-    # Where a consumer service answers /healthz, /readyz and /metrics (the producers answer
-    # them on their own port: RETAILSYNC_WEBHOOK_PORT, RETAILSYNC_ODOO_TRIGGER_PORT).
+    # Where a consumer service and the SFCC order export answer /healthz, /readyz and
+    # /metrics (the producers with an HTTP server of their own answer them on its port:
+    # RETAILSYNC_WEBHOOK_PORT, RETAILSYNC_ODOO_TRIGGER_PORT).
     http_host: str = "127.0.0.1"
     http_port: int = Field(9464, ge=0, le=65535)
     # /healthz fails once the poll loop has not turned for this long: longer than the

@@ -16,8 +16,9 @@ restocking, unless the channel refunded them already (``refunds.py``).
 Channels: with a channels file (``RETAILSYNC_CHANNELS_FILE``) each shipment goes to the
 channel its order ref names (``ByChannel``), so two Shopify shops each fulfil their own
 orders; a WooCommerce channel's order is completed and gets a customer note with the
-tracking (``woocommerce.py``). Returns of a channel of another platform than Shopify are
-dead letters naming it. Without one, the ``RETAILSYNC_STOREFRONT_*`` shop takes
+tracking (``woocommerce.py``), and an SFCC site gets its orders' shipments as OMS fulfilment
+events with the shipping status (``sfcc``). Returns of a channel of another platform than
+Shopify are dead letters naming it. Without one, the ``RETAILSYNC_STOREFRONT_*`` shop takes
 ``RETAILSYNC_STOREFRONT_CHANNEL``'s.
 """
 
@@ -30,6 +31,7 @@ from consumers.storefront_fulfillment.applier import FulfillmentApplier
 from consumers.storefront_fulfillment.channels import ByChannel
 from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
+from consumers.storefront_fulfillment.sfcc import SfccFulfillmentApplier
 from consumers.storefront_fulfillment.woocommerce import WooCommerceFulfillmentApplier
 from retailsync.channels import ChannelSettings, load_channels_file
 from retailsync.consumer import ConsumerService, Item
@@ -39,7 +41,10 @@ service = ConsumerService("storefront-fulfillment")
 
 
 @functools.cache
-def applier() -> FulfillmentApplier | ByChannel[FulfillmentApplier | WooCommerceFulfillmentApplier]:
+def applier() -> (
+    FulfillmentApplier
+    | ByChannel[FulfillmentApplier | WooCommerceFulfillmentApplier | SfccFulfillmentApplier]
+):
     """The applier of this process, built from the settings on first use."""
     storefront, settings = StorefrontSettings.load(), FulfillmentSettings.load()
     channels_file = ChannelSettings.load().channels_file

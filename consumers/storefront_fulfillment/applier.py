@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -58,18 +58,8 @@ class FulfillmentApplier:
         )
 
     def apply(self, items: Sequence[Item]) -> dict[int, BaseException]:
-        """Fulfil each shipment; failures by position. Once the storefront is unavailable,
-        the rest of the batch fails with it, untried."""
-        failures: dict[int, BaseException] = {}
-        for index, item in enumerate(items):
-            try:
-                self.fulfil(item.event)
-            except TargetUnavailableError as exc:
-                failures.update({later: exc for later in range(index, len(items))})
-                break
-            except Exception as exc:  # reported per item, classified by the runtime
-                failures[index] = exc
-        return failures
+        """Fulfil each shipment; failures by position."""
+        return each_shipment(items, self.fulfil)
 
     def fulfil(self, shipment: ShipmentDispatched) -> str | None:
         """The id of the fulfilment created, or None when there was nothing to do: another
@@ -110,6 +100,23 @@ class FulfillmentApplier:
                 tuple(errors[0].get("field") or ()),
             )
         return str(created["fulfillment"]["id"])
+
+
+def each_shipment(
+    items: Sequence[Item], fulfil: Callable[[ShipmentDispatched], object]
+) -> dict[int, BaseException]:
+    """``fulfil`` each shipment of ``items``; failures by position. Once the channel is
+    unavailable, the rest of the batch fails with it, untried."""
+    failures: dict[int, BaseException] = {}
+    for index, item in enumerate(items):
+        try:
+            fulfil(item.event)
+        except TargetUnavailableError as exc:
+            failures.update({later: exc for later in range(index, len(items))})
+            break
+        except Exception as exc:  # reported per item, classified by the runtime
+            failures[index] = exc
+    return failures
 
 
 def _tracked(order: dict[str, Any], number: str) -> bool:

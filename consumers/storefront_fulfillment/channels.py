@@ -1,6 +1,7 @@
 """Shipments and returns to the channel each order came from: the channel part of the
 event's order ref (``eu-shop:1001``) names the channel whose storefront gets the fulfilment
-(a Shopify fulfilment, or a completed WooCommerce order with a tracking note) or the refund.
+(a Shopify fulfilment, or a completed WooCommerce order with a tracking note, or an SFCC
+fulfilment event with the shipping status through SCAPI Orders: ``sfcc``) or the refund.
 Several shops of one platform each get their own orders' events, and no other's.
 
 Refunds are made on Shopify only: a return of an order of another platform's channel
@@ -18,10 +19,12 @@ from typing import Generic, Protocol, TypeVar
 from consumers.storefront_fulfillment.applier import FulfillmentApplier
 from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
+from consumers.storefront_fulfillment.sfcc import SfccFulfillmentApplier
 from consumers.storefront_fulfillment.woocommerce import WooCommerceFulfillmentApplier
 from retailsync.channels import Channels
 from retailsync.consumer import Item
 from retailsync.errors import PermanentError
+from retailsync.sfcc import SfccClient
 from retailsync.storefront import StorefrontClient, StorefrontSettings
 from retailsync.woocommerce import WooCommerceClient
 
@@ -76,15 +79,21 @@ class ByChannel(Generic[A]):
     @classmethod
     def of_channels(
         cls, channels: Channels, storefront: StorefrontSettings, settings: FulfillmentSettings
-    ) -> ByChannel[FulfillmentApplier | WooCommerceFulfillmentApplier]:
-        """An applier per Shopify and WooCommerce channel of the channels file."""
+    ) -> ByChannel[FulfillmentApplier | WooCommerceFulfillmentApplier | SfccFulfillmentApplier]:
+        """An applier per Shopify, WooCommerce and SFCC channel of the channels file."""
         timeout_s = storefront.storefront_timeout_s
         notify = settings.storefront_notify_customer
-        appliers: dict[str, FulfillmentApplier | WooCommerceFulfillmentApplier] = {}
+        appliers: dict[
+            str, FulfillmentApplier | WooCommerceFulfillmentApplier | SfccFulfillmentApplier
+        ] = {}
         for channel in channels:
             if channel.platform == "woocommerce":
                 woo = WooCommerceClient.from_channel(channel, timeout_s=timeout_s)
                 appliers[channel.name] = WooCommerceFulfillmentApplier(woo, channel.name, notify)
+                continue
+            if channel.platform == "sfcc":
+                sfcc = SfccClient.from_channel(channel, timeout_s=timeout_s)
+                appliers[channel.name] = SfccFulfillmentApplier(sfcc)
                 continue
             if channel.platform != "shopify":
                 log.warning(

@@ -1,10 +1,12 @@
 """``retailsync serve sfcc-orders``: every ``sfcc`` channel's order export, one round per
-site per poll interval, until stopped."""
+site per poll interval, until stopped; ``/healthz``, ``/readyz`` and ``/metrics`` on
+``RETAILSYNC_HTTP_HOST:RETAILSYNC_HTTP_PORT`` meanwhile, as a consumer service's."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
@@ -12,7 +14,9 @@ from producers.sfcc.export import Round, SiteExport
 from producers.sfcc.settings import SfccOrdersSettings
 from retailsync.channels import Channel, Channels
 from retailsync.errors import ConfigError, PermanentError, TransientError
+from retailsync.health import Check, HealthServer
 from retailsync.kafka.producer import KafkaProducer
+from retailsync.metrics import SFCC_ORDERS, SFCC_ROUNDS
 from retailsync.publisher import Publisher
 from retailsync.settings import Settings
 from retailsync.sfcc import SfccClient
@@ -46,10 +50,13 @@ class Exporter:
         self.sites = tuple(sites)
         self._interval_s = interval_s
         self._stop = stop or threading.Event()
+        self.last_turn = time.monotonic()  # when a site's round last ended, well or not
+        self.rounds = 0  # whole rounds over every site
 
     def run_once(self) -> Round:
         done = Round()
         for site in self.sites:
+            labels = {"channel": site.channel.name}
             try:
                 result = site.run_once()
             except (TransientError, PermanentError) as exc:
@@ -58,14 +65,39 @@ class Exporter:
                 log.warning(
                     "%s: export round failed, retried next round: %s", site.channel.name, exc
                 )
+                SFCC_ROUNDS.add(1, {**labels, "outcome": "failed"})
                 continue
+            finally:
+                self.last_turn = time.monotonic()
+            SFCC_ROUNDS.add(1, {**labels, "outcome": "ok"})
+            SFCC_ORDERS.add(result.exported, {**labels, "outcome": "exported"})
+            SFCC_ORDERS.add(result.failed, {**labels, "outcome": "failed"})
             if result.exported or result.failed:
                 log.info(
                     "%s: %d order(s) exported, %d failed",
                     site.channel.name, result.exported, result.failed,
                 )  # fmt: skip
             done += result
+        self.rounds += 1
         return done
+
+    def checks(self, stall_s: float) -> tuple[Check, Check]:
+        """Liveness: a site's round ended within ``stall_s`` plus the poll interval (a
+        round retries a failing call for at most a minute per call, then gives up).
+        Readiness: one whole round has run. A site or the brokers being away does not make
+        the process unready (as a consumer's open breaker does not): it shows in
+        ``retailsync_sfcc_rounds_total{outcome="failed"}``."""
+
+        def live() -> str | None:
+            stalled = time.monotonic() - self.last_turn
+            if stalled > stall_s + self._interval_s:
+                return f"no export round has ended for {stalled:.0f}s"
+            return None
+
+        def ready() -> str | None:
+            return None if self.rounds else "the first export round is not done"
+
+        return live, ready
 
     def run(self) -> None:
         while not self._stop.is_set():
@@ -111,5 +143,11 @@ def run_sfcc_orders(
             done = exporter.run_once()
             say(f"{done.exported} order(s) exported, {done.failed} failed")
             return
-        say(f"exporting the orders of {', '.join(site.name for site in sites)}")
-        exporter.run()
+        live, ready = exporter.checks(settings.liveness_timeout_s)
+        health = HealthServer(settings.http_host, settings.http_port, live=live, ready=ready)
+        with health:
+            say(
+                f"exporting the orders of {', '.join(site.name for site in sites)}; "
+                f"health and metrics on {health.url}"
+            )
+            exporter.run()

@@ -96,8 +96,14 @@ class _SfccEntry(_ChannelEntry):
     client_id: SecretRef
     client_secret: SecretRef
     # OCAPI's Data API host (https://{instance}.dx.commercecloud.salesforce.com), for
-    # inventory records; None: the channel gets no stock from retailsync.
+    # inventory records and price imports; None: the channel gets neither from retailsync.
     ocapi_url: str | None = None
+    # Prices: the price book that takes Odoo's list price (``price_lists`` maps Odoo
+    # pricelists to theirs), and the Business Manager user and WebDAV access key that
+    # upload the price archives to the instance.
+    list_price_book: str | None = Field(None, min_length=1)
+    webdav_username: SecretRef | None = None
+    webdav_access_key: SecretRef | None = None
 
 
 class _GenericEntry(_ChannelEntry):

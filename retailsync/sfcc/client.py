@@ -1,4 +1,6 @@
-"""The Salesforce Commerce API (SCAPI) Orders API over httpx, for one site of one channel.
+"""The Salesforce Commerce API (SCAPI) Orders API over httpx, for one site of one channel:
+orders by export status and their export status (the order export), and what fulfilment
+reports back (shipping status, OMS fulfilment events); OCAPI's Data API inventory records.
 
 Calls carry Account Manager's bearer token (``TokenSource``), fetched again before it
 expires. A 401 gets one new token and one more try; a second 401 is a ``ConfigError``
@@ -12,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -27,16 +29,23 @@ from retailsync.errors import (
     ConfigError,
     PermanentError,
     RetryableCallError,
+    TargetUnavailableError,
     TransientError,
     status_kind,
 )
 from retailsync.metrics import client_call
 from retailsync.retrying import call_with_retries, retry_after
+from retailsync.sfcc.pricebook import PriceBookPrices, site_archive
 from retailsync.sfcc.token import TARGET, TokenSource
 
 ExportStatus = Literal["not_exported", "exported", "ready", "failed"]
+ShippingStatus = Literal["not_shipped", "part_shipped", "shipped"]
 ORDERS_PATH = "/checkout/orders/v1/organizations/{organization_id}/orders"
 DATA_API_PATH = "/s/-/dw/data/v23_2"
+# Prices go in as a site archive: uploaded to the instance's IMPEX by WebDAV, imported by
+# this system job (neither SCAPI nor the Data API writes price books directly).
+IMPORT_JOB = "sfcc-site-archive-import"
+WEBDAV_IMPEX = "/on/demandware.servlet/webdav/Sites/Impex/src/instance"
 # What setting a product's allocation came to: set, or the product or list is missing.
 AllocationOutcome = Literal["set", "no_product", "no_list"]
 
@@ -70,11 +79,16 @@ class SfccClient:
         data_api_url: str | None = None,
         data_api_key: str = "ocapi_url",
         secret_key: str,
+        webdav_credentials: Callable[[], tuple[str, str]] | None = None,
         max_attempts: int = 5,
         max_retry_s: float = 60.0,
+        import_timeout_s: float = 300.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._http = http
+        self._instance = data_api_url.rstrip("/") if data_api_url else None
+        self._webdav_credentials = webdav_credentials
+        self._import_timeout_s = import_timeout_s
         self.tokens = tokens
         self.site_id = site_id
         self._data_api_key = data_api_key  # where data_api_url is configured, for errors
@@ -82,6 +96,8 @@ class SfccClient:
         self._orders = ORDERS_PATH.format(organization_id=organization_id)
         self._source = source
         self._secret_key = secret_key
+        # Where the WebDAV user is configured, for errors.
+        self._webdav_key = secret_key.rpartition(".")[0] + ".webdav_access_key"
         self._max_attempts = max_attempts
         self._max_retry_s = max_retry_s
         self._sleep = sleep
@@ -122,6 +138,11 @@ class SfccClient:
             data_api_url=channel.options.get("ocapi_url"),
             data_api_key=channel.setting_key("ocapi_url"),
             secret_key=secret_key,
+            # Read when prices are first sent: a channel that gets none needs no such user.
+            webdav_credentials=lambda: (
+                channel.secret("webdav_username").get_secret_value(),
+                channel.secret("webdav_access_key").get_secret_value(),
+            ),
             **options,
         )
 
@@ -165,6 +186,90 @@ class SfccClient:
             "createOrderNote", "POST", f"{self._orders}/{order_no}/notes",
             params={"siteId": self.site_id}, json={"subject": subject, "text": text},
         )  # fmt: skip
+
+    def order(self, order_no: str) -> dict[str, Any] | None:
+        """The site's order ``order_no`` as the API returns it; None when there is none."""
+        response = self._call(
+            "getOrder", "GET", f"{self._orders}/{quote(order_no, safe='')}",
+            params={"siteId": self.site_id}, accept=404,
+        )  # fmt: skip
+        if response.status_code == 404:
+            return None
+        try:
+            order = response.json()
+        except ValueError:
+            order = None
+        if not isinstance(order, dict):
+            raise TransientError("the Orders API answered an order that is no JSON object")
+        return order
+
+    def set_shipping_status(self, order_no: str, status: ShippingStatus) -> None:
+        self._call(
+            "updateOrderShippingStatus", "PUT",
+            f"{self._orders}/{quote(order_no, safe='')}/shipping-status",
+            params={"siteId": self.site_id}, json={"status": status},
+        )  # fmt: skip
+
+    def report_fulfilment(self, order_no: str, event: dict[str, Any]) -> None:
+        """Send an OMS fulfilment event (``createOmsStatusEvent``) for the order."""
+        self._call(
+            "createOmsStatusEvent", "POST",
+            f"{self._orders}/{quote(order_no, safe='')}/oms-status-events",
+            params={"siteId": self.site_id}, json={"fulfillmentEvent": event},
+        )  # fmt: skip
+
+    def import_prices(self, books: Mapping[str, PriceBookPrices]) -> None:
+        """Merge ``books`` into their price books: a site archive uploaded to IMPEX by WebDAV,
+        imported by the ``sfcc-site-archive-import`` job (Data API), waited for, deleted.
+        A failed import is a PermanentError with the job's message."""
+        if self._data_api is None or self._instance is None:
+            raise ConfigError(self._source, self._data_api_key, "required to send prices")
+        name, archive = site_archive(books)
+        upload = f"{self._instance}{WEBDAV_IMPEX}/{quote(name)}"
+        self._webdav("PUT", upload, archive)
+        executions = f"{self._data_api}/jobs/{IMPORT_JOB}/executions"
+        reply = self._call("postJobExecution", "POST", executions, json={"file_name": name})
+        execution = self._finished(executions, reply.json())
+        self._webdav("DELETE", upload, None)
+        status = execution.get("exit_status") or {}
+        if execution.get("execution_status") != "finished" or status.get("code") == "ERROR":
+            raise PermanentError(f"the SFCC price import failed: {status.get('message')}")
+
+    def _finished(self, executions: str, execution: dict[str, Any]) -> dict[str, Any]:
+        """The job execution once it finished or was aborted; TransientError when it runs
+        longer than the import timeout (importing the same prices again is harmless)."""
+        deadline = time.monotonic() + self._import_timeout_s
+        while execution.get("execution_status") not in ("finished", "aborted"):
+            if time.monotonic() > deadline:
+                raise TransientError(f"the SFCC price import ran over {self._import_timeout_s}s")
+            self._sleep(1.0)
+            path = f"{executions}/{quote(str(execution.get('id')), safe='')}"
+            execution = self._call("getJobExecution", "GET", path).json()
+        return execution
+
+    def _webdav(self, method: str, url: str, content: bytes | None) -> None:
+        if self._webdav_credentials is None:
+            raise ConfigError(self._source, self._webdav_key, "required to send prices")
+        try:
+            with client_call(TARGET, f"webdav {method}"):
+                response = self._http.request(
+                    method, url, content=content, auth=self._webdav_credentials()
+                )
+        except (httpx.TimeoutException, httpx.NetworkError) as exc:
+            raise TargetUnavailableError(f"{type(exc).__name__} on SFCC WebDAV", TARGET) from None
+        status = response.status_code
+        if status < 400 or (method == "DELETE" and status == 404):
+            return
+        kind = status_kind(status)
+        if kind == "unauthorized" or status == 401:
+            raise ConfigError(
+                self._source, self._webdav_key, f"SFCC WebDAV refused the user (HTTP {status})"
+            )
+        if kind == "unavailable":
+            raise TargetUnavailableError(f"HTTP {status} from SFCC WebDAV", TARGET)
+        if kind == "transient":
+            raise TransientError(f"HTTP {status} from SFCC WebDAV")
+        raise PermanentError(f"HTTP {status} from SFCC WebDAV {method}")
 
     def set_allocation(
         self, inventory_list_id: str, product_id: str, amount: int

@@ -21,6 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     with SandboxSfcc.running(host=args.host, port=args.port) as sfcc:
         sfcc.store.add_inventory_list("inventory", products=(args.sku,))
+        sfcc.store.add_price_book("usd-list-prices", "USD")
         for n in range(1, args.orders + 1):
             sfcc.add_order(order_document(f"{n:08d}", (Item(args.sku, 1, Decimal("9.50")),)))
         entry = sfcc.channel_entry()
@@ -32,8 +33,13 @@ def main(argv: list[str] | None = None) -> None:
         print(f"    ocapi_url: {sfcc.url}")
         print("    client_id: {env: SFCC_CLIENT_ID}\n    client_secret: {env: SFCC_CLIENT_SECRET}")
         print('    locations: {"WH/Stock": inventory}')
+        print("    list_price_book: usd-list-prices")
+        print("    webdav_username: {env: SFCC_WEBDAV_USER}")
+        print("    webdav_access_key: {env: SFCC_WEBDAV_ACCESS_KEY}")
         print(
-            f"SFCC_CLIENT_ID={sfcc.client_id}\nSFCC_CLIENT_SECRET={sfcc.client_secret}", flush=True
+            f"SFCC_CLIENT_ID={sfcc.client_id}\nSFCC_CLIENT_SECRET={sfcc.client_secret}\n"
+            f"SFCC_WEBDAV_USER={sfcc.webdav_user}\nSFCC_WEBDAV_ACCESS_KEY={sfcc.webdav_access_key}",
+            flush=True,
         )
         with contextlib.suppress(KeyboardInterrupt):
             threading.Event().wait()

@@ -11,6 +11,11 @@
 - ``GET …/orders/{orderNo}?siteId=…``: one Order.
 - ``PUT …/orders/{orderNo}/export-status?siteId=…`` with ``{"status": …}``: 204.
 - ``POST …/orders/{orderNo}/notes?siteId=…`` with ``{"subject", "text"}``: 201 ``{"id"}``.
+- WebDAV ``Impex/src/instance`` files and OCAPI Data API 23.2 job executions of
+  ``sfcc-site-archive-import``: prices into price books (``sandbox/sfcc/impex.py``).
+- ``PUT …/orders/{orderNo}/shipping-status``, ``PUT …/orders/{orderNo}/status`` and
+  ``POST …/orders/{orderNo}/oms-status-events``: what fulfilment reports back
+  (``sandbox/sfcc/fulfilment.py``).
 
 - OCAPI Data API 23.2: ``GET|PATCH|PUT /s/-/dw/data/v23_2/inventory_lists/{id}/
   product_inventory_records/{product_id}`` with ``{"allocation": {"amount": n}}``: PATCH
@@ -35,24 +40,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from sandbox.sfcc.fulfilment import fulfilment_routes
+from sandbox.sfcc.impex import impex_routes
 from sandbox.sfcc.inventory import inventory_routes, read_json
+from sandbox.sfcc.problems import problem as _problem
 from sandbox.sfcc.store import EXPORT_STATUSES, Store
 
 ORDERS = "/checkout/orders/v1/organizations/{organization_id}/orders"
 DATA_API_VERSION = "23.2"
 RECORDS = "/s/-/dw/data/v{version}/inventory_lists/{list_id}/product_inventory_records/{product_id}"
-_ERRORS = "https://api.commercecloud.salesforce.com/documentation/error/v1/errors/"
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 10
-
-
-def _problem(status: int, kind: str, title: str, detail: str, **headers: str) -> Response:
-    return JSONResponse(
-        {"type": _ERRORS + kind, "title": title, "detail": detail},
-        status,
-        headers=headers or None,
-        media_type="application/problem+json",
-    )
 
 
 def build_app(store: Store, organization_id: str) -> Starlette:
@@ -162,6 +160,8 @@ def build_app(store: Store, organization_id: str) -> Starlette:
     return Starlette(
         routes=[
             *inventory_routes(store),
+            *impex_routes(store),
+            *fulfilment_routes(store, ORDERS, refused),
             Route("/dwsso/oauth2/access_token", token, methods=["POST"]),
             Route(ORDERS, orders, methods=["GET"]),
             Route(ORDERS + "/{order_no}", order, methods=["GET"]),

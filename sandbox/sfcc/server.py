@@ -20,6 +20,9 @@ from sandbox.sfcc.store import Store, StoredOrder
 
 CLIENT_ID = "sandbox-api-client"
 CLIENT_SECRET = "sandbox-secret-not-a-secret"  # noqa: S105 (a fixed sandbox value)
+# A Business Manager user and its WebDAV access key, for site archive uploads.
+WEBDAV_USER = "sandbox-bm-user"
+WEBDAV_ACCESS_KEY = "sandbox-webdav-key-not-a-secret"
 ORGANIZATION_ID = "f_ecom_sbox_001"
 SITE_ID = "RefArch"
 
@@ -41,6 +44,8 @@ class SandboxSfcc:
         self.organization_id = ORGANIZATION_ID
         self.site_id = site_id
         self.store = Store({CLIENT_ID: CLIENT_SECRET}, token_lifetime_s=token_lifetime_s)
+        self.store.webdav_users[WEBDAV_USER] = WEBDAV_ACCESS_KEY
+        self.webdav_user, self.webdav_access_key = WEBDAV_USER, WEBDAV_ACCESS_KEY
         app = build_app(self.store, ORGANIZATION_ID)
         self._server = LoopbackServer(app, name="sandbox-sfcc", host=host, port=port)
         self.faults = self._server.faults

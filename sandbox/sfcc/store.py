@@ -10,9 +10,33 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 EXPORT_STATUSES = ("not_exported", "exported", "ready", "failed")
+SHIPPING_STATUSES = ("not_shipped", "part_shipped", "shipped")
+# Order status transitions SCAPI documents for updateOrderStatus (to -> allowed from).
+_TRANSITIONS = {
+    "created": ("failed",),
+    "failed": ("created",),
+    "new": ("created", "cancelled"),
+    "completed": ("created", "new", "cancelled"),
+    "cancelled": ("created", "new", "completed"),
+}
+
+
+class PriceTables(NamedTuple):
+    """One price book: its currency, and each product's price (a decimal string)."""
+
+    currency: str
+    prices: dict[str, str]
+
+
+class ImportFailedError(Exception):
+    """Why a site archive import ended with ERROR."""
+
+
+class TransitionRefusedError(Exception):
+    """An order status the order cannot go to from where it is."""
 
 
 @dataclass
@@ -22,6 +46,9 @@ class StoredOrder:
     # Every export status set through the API, in order: what a test counts.
     export_updates: list[str] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
+    # Every shipping status set, and every fulfilment event received, in order.
+    shipping_updates: list[str] = field(default_factory=list)
+    fulfilment_events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def order_no(self) -> str:
@@ -61,6 +88,12 @@ class Store:
         self._throttled = 0
         self._retry_after_s = 1
         self._failing_updates: int | None = None
+        # WebDAV's Impex/src/instance files, price books, and job executions.
+        self.webdav_users: dict[str, str] = {}
+        self._impex: dict[str, bytes] = {}
+        self._price_books: dict[str, PriceTables] = {}
+        self._executions: dict[tuple[str, str], dict[str, Any]] = {}
+        self.price_imports = 0
         self._lock = threading.Lock()
 
     # Tokens (Account Manager)
@@ -126,6 +159,23 @@ class Store:
             order.notes.append({"id": note_id, "subject": subject, "text": text})
             return note_id
 
+    def set_shipping_status(self, order: StoredOrder, status: str) -> None:
+        with self._lock:
+            order.document["shippingStatus"] = status
+            order.shipping_updates.append(status)
+
+    def set_order_status(self, order: StoredOrder, status: str) -> None:
+        """Set the order's status; TransitionRefusedError when the documentation forbids it."""
+        with self._lock:
+            current = str(order.document.get("status"))
+            if status != current and current not in _TRANSITIONS[status]:
+                raise TransitionRefusedError(f"An order in status {current} can't become {status}.")
+            order.document["status"] = status
+
+    def add_fulfilment_event(self, order: StoredOrder, event: dict[str, Any]) -> None:
+        with self._lock:
+            order.fulfilment_events.append(copy.deepcopy(event))
+
     # Inventory (OCAPI Data API)
     def add_inventory_list(self, list_id: str, products: tuple[str, ...] = ()) -> None:
         """An inventory list, and the catalog's products (records are made by PUT)."""
@@ -150,6 +200,66 @@ class Store:
         with self._lock:
             self._inventory[list_id][product_id] = amount
             self.inventory_writes += 1
+
+    # Price books (site archive imports)
+    def webdav_user_valid(self, credentials: tuple[str, str] | None) -> bool:
+        with self._lock:
+            return (
+                credentials is not None
+                and self.webdav_users.get(credentials[0]) == (credentials[1])
+            )
+
+    def put_impex_file(self, name: str, content: bytes) -> bool:
+        """Store ``name``; True when it replaced one."""
+        with self._lock:
+            replaced = name in self._impex
+            self._impex[name] = content
+            return replaced
+
+    def delete_impex_file(self, name: str) -> bool:
+        with self._lock:
+            return self._impex.pop(name, None) is not None
+
+    def impex_file(self, name: str) -> bytes | None:
+        with self._lock:
+            return self._impex.get(name)
+
+    def impex_files(self) -> list[str]:
+        with self._lock:
+            return sorted(self._impex)
+
+    def add_price_book(self, book_id: str, currency: str) -> None:
+        with self._lock:
+            self._price_books.setdefault(book_id, PriceTables(currency, {}))
+
+    def price_book(self, book_id: str) -> PriceTables | None:
+        with self._lock:
+            return self._price_books.get(book_id)
+
+    def import_prices(self, books: dict[str, PriceTables]) -> None:
+        """Merge ``books`` in, all or nothing: a currency other than a book's own fails."""
+        with self._lock:
+            for book_id, tables in books.items():
+                known = self._price_books.get(book_id)
+                if known is not None and known.currency != tables.currency:
+                    raise ImportFailedError(
+                        f"Price book {book_id} is in {known.currency}, not {tables.currency}."
+                    )
+            for book_id, tables in books.items():
+                known = self._price_books.setdefault(book_id, PriceTables(tables.currency, {}))
+                known.prices.update(tables.prices)
+            self.price_imports += 1
+
+    def add_execution(self, job_id: str, document: dict[str, Any]) -> str:
+        """Keep a job execution's final ``document`` under a new id; answer the id."""
+        with self._lock:
+            execution_id = str(len(self._executions) + 1)
+            self._executions[(job_id, execution_id)] = {**document, "id": execution_id}
+            return execution_id
+
+    def execution(self, job_id: str, execution_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._executions.get((job_id, execution_id))
 
     # Switches
     def throttle(self, requests: int, retry_after_s: int = 1) -> None:

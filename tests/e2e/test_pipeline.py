@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from commands.services import CONSUMER_SERVICES
+from commands.services import CHANNEL_PRODUCER_SERVICES, CONSUMER_SERVICES
 from commands.traffic import SKUS
 from retailsync.broker import free_port_block
 from retailsync.odoo import OdooClient, OdooSettings
@@ -79,8 +79,9 @@ def start_run(
     """``retailsync run`` on the test broker, under its own namespace and free ports."""
     topology = tmp_path / "topology.yaml"
     topology.write_text((ROOT / "topology.yaml").read_text().replace("retail", unique))
-    # The receiver, the change capture's trigger, the ingest, then one per consumer service.
-    webhook_port = free_port_block(3 + len(CONSUMER_SERVICES))
+    # The receiver, the change capture's trigger, the ingest, then one per consumer service
+    # and one per channel order export.
+    webhook_port = free_port_block(3 + len(CONSUMER_SERVICES) + len(CHANNEL_PRODUCER_SERVICES))
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith("RETAILSYNC_")},
         "RETAILSYNC_BOOTSTRAP_SERVERS": kafka_bootstrap,
@@ -92,7 +93,7 @@ def start_run(
         "RETAILSYNC_WEBHOOK_PORT": str(webhook_port),
         "RETAILSYNC_ODOO_TRIGGER_PORT": str(webhook_port + 1),
         "RETAILSYNC_INGEST_PORT": str(webhook_port + 2),
-        # The consumer services take this port and the next ones.
+        # The consumer services and the channel order exports take this port and the next.
         "RETAILSYNC_HTTP_PORT": str(webhook_port + 3),
     }
     command = ["run", "--interval", "0.5", "--report-dir", str(tmp_path / "reports"), *options]

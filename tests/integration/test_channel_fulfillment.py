@@ -1,11 +1,13 @@
 """storefront-fulfillment with a channels file, on the real broker: each shipment reaches
-the channel its order came from with its tracking, and two shops of one platform are kept
-apart (the same order id on both is two orders); a WooCommerce order is completed with a
-tracking note on the WooCommerce shop it came from, once however often it is delivered."""
+the channel its order came from with its tracking (a Shopify shop, an SFCC site), and two
+shops of one platform are kept apart (the same order id on both is two orders); a
+WooCommerce order is completed with a tracking note on the WooCommerce shop it came from,
+once however often it is delivered."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from confluent_kafka import KafkaException
@@ -18,6 +20,7 @@ from retailsync.consumer import ConsumerService
 from retailsync.publisher import Publisher
 from retailsync.settings import Settings
 from retailsync.storefront import TARGET, StorefrontSettings
+from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.storefront import SandboxStorefront
 from sandbox.woocommerce import SandboxWooCommerce
 from tests.commerce import COMMERCE_TOPOLOGY, shipment
@@ -140,6 +143,50 @@ channels:
     assert "EU-WOO-1" in str(eu_note["note"]) and eu_shipment.carrier in str(eu_note["note"])
     assert eu_shipment.tracking_url and eu_shipment.tracking_url in str(eu_note["note"])
     assert "US-WOO-1" in str(us_note["note"])  # and not the EU shop's shipment
+
+
+def test_an_odoo_delivery_of_an_sfcc_order_reaches_the_site_with_tracking(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with SandboxSfcc.running() as sfcc:
+        monkeypatch.setenv("TEST_SFCC_ID", sfcc.client_id)
+        monkeypatch.setenv("TEST_SFCC_SECRET", sfcc.client_secret)
+        channels = parse_channels(
+            f"""
+channels:
+  us-site:
+    platform: sfcc
+    url: '{sfcc.url}'
+    token_url: '{sfcc.token_url}'
+    organization_id: {sfcc.organization_id}
+    site_id: {sfcc.site_id}
+    client_id: {{env: TEST_SFCC_ID}}
+    client_secret: {{env: TEST_SFCC_SECRET}}
+""",
+            "channels.yaml",
+        )
+        by_channel = ByChannel.of_channels(channels, StorefrontSettings(), FulfillmentSettings())
+        order = sfcc.add_order(order_document("00000777", (Item("A", 2, Decimal("9.50")),)))
+        group = next(name for name in pipeline.topology.consumers if name.endswith("-fulfillment"))
+        shipments = next(t for t in pipeline.topology.topics if t.endswith(".shipments"))
+        service = ConsumerService(group)
+        service.batch_handler("shipment_dispatched", target=TARGET, max_items=50)(by_channel.apply)
+        # As Odoo's change capture publishes a delivery: the line names the SFCC item.
+        delivery = shipment("us-site:00000777", {"A": 2}, "1Z999AA1", {"A": "00000777-item-1"})
+        with Publisher(pipeline.settings, pipeline.topology, pipeline.serde) as publisher:
+            publisher.publish(delivery)
+            publisher.publish(delivery)  # delivered twice: one fulfilment event
+        try:
+            with pipeline.running(service):
+                pipeline.wait(lambda: _committed(pipeline, group, shipments) == 2, what="2 records")
+        finally:
+            by_channel.close()
+
+    (event,) = order.fulfilment_events
+    assert event["type"] == "shipped"
+    assert event["lineItems"] == [{"id": "00000777-item-1", "quantity": 2}]
+    assert (event["trackingNumber"], event["trackingUrl"]) == ("1Z999AA1", delivery.tracking_url)
+    assert order.document["shippingStatus"] == "shipped"
 
 
 def _committed(pipeline: Pipeline, group: str, topic: str) -> int:

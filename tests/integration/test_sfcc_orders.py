@@ -5,17 +5,21 @@ malformed order is marked failed and dead-lettered while the others flow."""
 from __future__ import annotations
 
 import json
+import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from producers.sfcc import Exporter, Round, SfccOrdersSettings, SiteExport, run_sfcc_orders
-from retailsync.channels import Channel, parse_channels
+from retailsync import telemetry
+from retailsync.channels import Channel, Channels, parse_channels
 from retailsync.errors import TransientError
 from retailsync.headers import ERROR_MESSAGE, EVENT_ID, header
 from retailsync.kafka.producer import KafkaProducer
@@ -227,3 +231,52 @@ channels:
     assert said == ["2 order(s) exported, 0 failed"]
     records = pipeline.records(pipeline.topic, expect=2)
     assert sorted(r.key for r in records) == [b"us:3001", b"us:3002"]
+
+
+def test_the_running_service_answers_probes_and_counts_its_orders(
+    pipeline: Pipeline, sfcc: SandboxSfcc, tmp_path: Path
+) -> None:
+    """``serve sfcc-orders`` as a container runs it: /readyz once a round is done, /healthz
+    while rounds end, /metrics with the orders exported per channel."""
+    telemetry.configure("sfcc-orders")
+    topology_file = tmp_path / "topology.yaml"
+    topology_file.write_text(pipeline.text, encoding="utf-8")
+    settings = pipeline.settings.model_copy(
+        update={"topology_file": topology_file, "schemas_dir": SCHEMAS, "http_port": 0}
+    )
+    channels = Channels({"us": _channel(sfcc)})
+    _seed(sfcc, "4001", "4002")
+    export = SfccOrdersSettings(
+        sfcc_dead_letter_topic=_dead_letter_topic(pipeline), sfcc_poll_interval_s=0.2
+    )
+    said: list[str] = []
+    stop = threading.Event()
+    service = threading.Thread(
+        target=run_sfcc_orders,
+        args=(settings, export, channels),
+        kwargs={"once": False, "say": said.append, "stop": stop},
+    )
+    service.start()
+    try:
+        pipeline.wait(lambda: bool(said), what="the service to start")
+        url = said[0].rpartition(" on ")[2]
+        pipeline.wait(lambda: _status(f"{url}/readyz") == 200, what="the first round")
+        assert _status(f"{url}/healthz") == 200
+        pipeline.records(pipeline.topic, expect=2)
+        metrics = httpx.get(f"{url}/metrics").text
+        assert re.search(
+            r'retailsync_sfcc_orders_total\{[^}]*channel="us"[^}]*outcome="exported"[^}]*\} 2',
+            metrics,
+        ), metrics
+        assert re.search(r'retailsync_sfcc_rounds_total\{[^}]*outcome="ok"', metrics)
+    finally:
+        stop.set()
+        service.join(timeout=30)
+    assert not service.is_alive()
+
+
+def _status(url: str) -> int:
+    try:
+        return httpx.get(url, timeout=2).status_code
+    except httpx.TransportError:
+        return 0

@@ -7,8 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from confluent_kafka.admin import AdminClient
+from pydantic import SecretStr
 
 from consumers.storefront_catalog.applier import CatalogApplier
+from consumers.storefront_catalog.channels import CatalogFanOut
+from retailsync.channels import Channel, Channels
 from retailsync.consumer import ConsumerService
 from retailsync.events import PriceChanged
 from retailsync.odoo import OdooClient
@@ -16,6 +19,7 @@ from retailsync.publisher import Publisher
 from retailsync.settings import Settings
 from retailsync.storefront import TARGET, StorefrontClient, StorefrontSettings
 from sandbox.odoo import SandboxOdoo
+from sandbox.sfcc import SandboxSfcc
 from sandbox.storefront import SandboxStorefront
 from tests.integration.harness import Pipeline, make_pipeline
 from tests.integration.odoo_changes_support import (
@@ -153,3 +157,66 @@ def test_odoo_products_prices_and_archiving_reach_the_storefront(
         client.write("product.template", [template], {"active": False})
         poller.poll()
         pipeline.wait(lambda: listed() == ("ARCHIVED", "15.00", "20.00"), what="archiving")
+
+
+def test_odoo_prices_reach_the_sfcc_price_books_beside_the_storefront(
+    client: OdooClient,
+    settings: CaptureSettings,
+    pipeline: Pipeline,
+    applier: CatalogApplier,
+    unique: str,
+) -> None:
+    sku = f"CUP-{unique}"
+    with SandboxSfcc.running() as sfcc:
+        sfcc.store.add_price_book("usd-list", "USD")
+        sfcc.store.add_price_book("usd-sale", "USD")
+        channel = Channel(
+            name="us-site",
+            platform="sfcc",
+            source="test",
+            url=sfcc.url,
+            price_lists={"Default": "usd-sale"},
+            options={
+                "token_url": sfcc.token_url,
+                "organization_id": sfcc.organization_id,
+                "site_id": sfcc.site_id,
+                "ocapi_url": sfcc.url,
+                "list_price_book": "usd-list",
+            },
+            secrets={
+                "client_id": SecretStr(sfcc.client_id),
+                "client_secret": SecretStr(sfcc.client_secret),
+                "webdav_username": SecretStr(sfcc.webdav_user),
+                "webdav_access_key": SecretStr(sfcc.webdav_access_key),
+            },
+        )
+        fan_out = CatalogFanOut.of_channels(applier, Channels({"us-site": channel}), timeout_s=10)
+        service = ConsumerService(next(iter(pipeline.topology.consumers)))
+        service.batch_handler("product_upserted", "price_changed", target=TARGET, max_items=50)(
+            fan_out.apply
+        )
+        [variant] = client.create(
+            "product.product",
+            [{"name": "Blue cup", "default_code": sku, "barcode": "4006381333948",
+              "list_price": 20.0}],
+        )  # fmt: skip
+        [row] = client.read("product.product", [variant], ["product_tmpl_id"])
+        [default] = client.search_read("product.pricelist", [("name", "=", "Default")], ["id"])
+        client.create(
+            "product.pricelist.item",
+            [{"pricelist_id": default["id"], "applied_on": "1_product",
+              "product_tmpl_id": row["product_tmpl_id"][0], "compute_price": "percentage",
+              "percent_price": 25}],
+        )  # fmt: skip
+
+        def prices() -> list[str | None]:
+            books = sfcc.store.price_book("usd-list"), sfcc.store.price_book("usd-sale")
+            return [book.prices.get(sku) if book else None for book in books]
+
+        try:
+            with started_poller(settings, pipeline) as poller, pipeline.running(service):
+                poller.poll()
+                pipeline.wait(lambda: prices() == ["20.00", "15.00"], what="the SFCC prices")
+        finally:
+            fan_out.sfcc[0].client.close()
+    assert sfcc.store.impex_files() == []
