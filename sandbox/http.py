@@ -45,6 +45,7 @@ class Faults:
         self.is_down = False
         self.delay_s = 0.0
         self.status: HTTPStatus | None = None
+        self._failures_left: int | None = None  # None: until cleared
         self.flaky_rate = 0.0
         self.flaky_statuses: tuple[HTTPStatus, ...] = ()
         self._random = random.Random(0)  # noqa: S311 (fault injection, not crypto)
@@ -63,9 +64,11 @@ class Faults:
         """Wait ``seconds`` before answering each request."""
         self.delay_s = seconds
 
-    def fail(self, status: int = HTTPStatus.SERVICE_UNAVAILABLE) -> None:
-        """Answer every request with ``status`` (a proxy's plain-text page), as a gateway would."""
+    def fail(self, status: int = HTTPStatus.SERVICE_UNAVAILABLE, times: int | None = None) -> None:
+        """Answer every request, or the next ``times``, with ``status`` (a proxy's plain-text
+        page), as a gateway would."""
         self.status = HTTPStatus(status)
+        self._failures_left = times
 
     def flaky(
         self,
@@ -82,7 +85,12 @@ class Faults:
         """The status this request gets instead of the app's answer, if any."""
         if self.status is None and self.flaky_rate and self._random.random() < self.flaky_rate:
             return self._random.choice(self.flaky_statuses)
-        return self.status
+        status = self.status
+        if status is not None and self._failures_left is not None:
+            self._failures_left -= 1
+            if self._failures_left <= 0:
+                self.status = self._failures_left = None
+        return status
 
     def clear(self) -> None:
         self.delay_s = 0.0
