@@ -24,6 +24,7 @@ import httpx
 
 from commands.reconcile import finance_report, order_differences, stock_differences
 from retailsync.errors import ConfigError, RetailsyncError
+from retailsync.health import Rounds
 from retailsync.metrics import DRIFT_ALERTS, DRIFT_ROUNDS, watch_drift
 
 log = logging.getLogger(__name__)
@@ -109,9 +110,10 @@ def run_reconciler(
     alert_after_s: float,
     stop: threading.Event,
     say: Callable[[str], None],
+    rounds: Rounds,
     find: Callable[[Window], list[Drift]] = find_drift,
 ) -> None:
-    """A round now and every ``every_s`` until ``stop`` is set."""
+    """A round now and every ``every_s`` until ``stop`` is set; each ends in ``rounds``."""
     watch = DriftWatch(alert_after_s)
     watch_drift(watch)
     while True:
@@ -130,5 +132,6 @@ def run_reconciler(
                           drift.kind, drift.key, watch.age_s(drift), drift.what)  # fmt: skip
             counts = ", ".join(f"{kind} {n}" for kind, n in watch.differences().items())
             say(f"reconciled: {len(found)} difference(s) ({counts})")
+        rounds.whole()
         if stop.wait(every_s):
             return

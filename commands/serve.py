@@ -30,7 +30,7 @@ from retailsync import telemetry
 from retailsync.channels import ChannelSettings, load_channels
 from retailsync.durations import parse_duration_ms
 from retailsync.errors import ConfigError
-from retailsync.health import Check, HealthServer, WorkerMetrics, ok, with_endpoints
+from retailsync.health import Check, HealthServer, Rounds, WorkerMetrics, ok, with_endpoints
 from retailsync.logs import identify
 from retailsync.odoo import OdooSettings
 from retailsync.settings import load_settings
@@ -292,9 +292,11 @@ def reconcile(
     telemetry.configure("reconcile")
     identify("reconcile")
     stop = threading.Event()
+    rounds = Rounds("reconciliation")
+    live, ready = rounds.checks(settings.liveness_timeout_s, every_s)
     with (
         stop_on_signals(stop),
-        HealthServer(settings.http_host, settings.http_port, live=ok, ready=ok),
+        HealthServer(settings.http_host, settings.http_port, live=live, ready=ready),
     ):
         run_reconciler(
             Window(settle, days, returns_days),
@@ -302,6 +304,7 @@ def reconcile(
             alert_after_s=alert_after_s,
             stop=stop,
             say=typer.echo,
+            rounds=rounds,
         )
 
 

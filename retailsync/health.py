@@ -164,6 +164,40 @@ class HealthServer:
         self._server.server_close()
 
 
+class Rounds:
+    """Liveness and readiness of a service that works in rounds (a poller, a scheduled
+    reconciliation): ``ended()`` after every round, well or not; ``whole()`` after a round
+    over everything it serves."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self.last_end = time.monotonic()
+        self.whole_rounds = 0
+
+    def ended(self) -> None:
+        self.last_end = time.monotonic()
+
+    def whole(self) -> None:
+        self.ended()
+        self.whole_rounds += 1
+
+    def checks(self, stall_s: float, interval_s: float) -> tuple[Check, Check]:
+        """Live while a round ended within ``stall_s`` plus the interval; ready once one
+        whole round has run. A system being away does not make the process unready (as a
+        consumer's open breaker does not): the service counts its failed rounds."""
+
+        def live() -> str | None:
+            stalled = time.monotonic() - self.last_end
+            if stalled > stall_s + interval_s:
+                return f"no {self._what} round has ended for {stalled:.0f}s"
+            return None
+
+        def ready() -> str | None:
+            return None if self.whole_rounds else f"the first {self._what} round is not done"
+
+        return live, ready
+
+
 def consumer_checks(runner: ServiceRunner, stall_s: float) -> tuple[Check, Check]:
     """Liveness and readiness of a consumer service.
 

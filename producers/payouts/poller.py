@@ -35,6 +35,7 @@ from retailsync.errors import ConfigError, InvalidInputError, PermanentError, Tr
 from retailsync.events import Event, Source, SourceSystem
 from retailsync.events.parse import describe_problems
 from retailsync.headers import CONTENT_TYPE, ERROR_CLASS, ERROR_MESSAGE, FIRST_FAILURE, GROUP
+from retailsync.health import Rounds
 from retailsync.kafka.producer import KafkaProducer
 from retailsync.operate.reader import TopicReader
 from retailsync.publisher import event_record
@@ -146,6 +147,7 @@ class PayoutPoller:
         )
         self._checkpoints: dict[str, Checkpoint] = {}
         self._stopped = stop or threading.Event()
+        self.rounds = Rounds("payout")
 
     def start(self) -> None:
         """Fence any earlier instance, then read where each shop stands."""
@@ -163,7 +165,10 @@ class PayoutPoller:
                     "%s: payout round failed, tried again next round: %s", channel.name, exc
                 )
                 continue
+            finally:
+                self.rounds.ended()
             done = Round(done.published + result.published, done.refused + result.refused)
+        self.rounds.whole()
         return done
 
     def run(self) -> None:

@@ -13,6 +13,7 @@ from producers.payouts.source import PayoutSource
 from retailsync.channels import Channel, Channels
 from retailsync.errors import ConfigError
 from retailsync.events import default_schemas_dir, load_catalogue
+from retailsync.health import HealthServer
 from retailsync.serde import EventSerde, serde_for
 from retailsync.settings import Settings
 from retailsync.storefront import StorefrontClient
@@ -72,5 +73,13 @@ def run_shopify_payouts(
             done = poller.poll()
             say(f"{done.published} payout(s) published, {done.refused} refused")
             return
-        say(f"publishing the paid payouts of {', '.join(shop.name for shop in shops)}")
-        poller.run()
+        live, ready = poller.rounds.checks(
+            settings.liveness_timeout_s, payouts.payouts_poll_interval_s
+        )
+        health = HealthServer(settings.http_host, settings.http_port, live=live, ready=ready)
+        with health:
+            say(
+                f"publishing the paid payouts of {', '.join(shop.name for shop in shops)}; "
+                f"health and metrics on {health.url}"
+            )
+            poller.run()

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 
@@ -14,7 +13,7 @@ from producers.sfcc.export import Round, SiteExport
 from producers.sfcc.settings import SfccOrdersSettings
 from retailsync.channels import Channel, Channels
 from retailsync.errors import ConfigError, PermanentError, TransientError
-from retailsync.health import Check, HealthServer
+from retailsync.health import HealthServer, Rounds
 from retailsync.kafka.producer import KafkaProducer
 from retailsync.metrics import SFCC_ORDERS, SFCC_ROUNDS
 from retailsync.publisher import Publisher
@@ -50,8 +49,7 @@ class Exporter:
         self.sites = tuple(sites)
         self._interval_s = interval_s
         self._stop = stop or threading.Event()
-        self.last_turn = time.monotonic()  # when a site's round last ended, well or not
-        self.rounds = 0  # whole rounds over every site
+        self.rounds = Rounds("export")
 
     def run_once(self) -> Round:
         done = Round()
@@ -68,7 +66,7 @@ class Exporter:
                 SFCC_ROUNDS.add(1, {**labels, "outcome": "failed"})
                 continue
             finally:
-                self.last_turn = time.monotonic()
+                self.rounds.ended()
             SFCC_ROUNDS.add(1, {**labels, "outcome": "ok"})
             SFCC_ORDERS.add(result.exported, {**labels, "outcome": "exported"})
             SFCC_ORDERS.add(result.failed, {**labels, "outcome": "failed"})
@@ -78,26 +76,8 @@ class Exporter:
                     site.channel.name, result.exported, result.failed,
                 )  # fmt: skip
             done += result
-        self.rounds += 1
+        self.rounds.whole()
         return done
-
-    def checks(self, stall_s: float) -> tuple[Check, Check]:
-        """Liveness: a site's round ended within ``stall_s`` plus the poll interval (a
-        round retries a failing call for at most a minute per call, then gives up).
-        Readiness: one whole round has run. A site or the brokers being away does not make
-        the process unready (as a consumer's open breaker does not): it shows in
-        ``retailsync_sfcc_rounds_total{outcome="failed"}``."""
-
-        def live() -> str | None:
-            stalled = time.monotonic() - self.last_turn
-            if stalled > stall_s + self._interval_s:
-                return f"no export round has ended for {stalled:.0f}s"
-            return None
-
-        def ready() -> str | None:
-            return None if self.rounds else "the first export round is not done"
-
-        return live, ready
 
     def run(self) -> None:
         while not self._stop.is_set():
@@ -143,7 +123,9 @@ def run_sfcc_orders(
             done = exporter.run_once()
             say(f"{done.exported} order(s) exported, {done.failed} failed")
             return
-        live, ready = exporter.checks(settings.liveness_timeout_s)
+        live, ready = exporter.rounds.checks(
+            settings.liveness_timeout_s, export.sfcc_poll_interval_s
+        )
         health = HealthServer(settings.http_host, settings.http_port, live=live, ready=ready)
         with health:
             say(

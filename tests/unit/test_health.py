@@ -15,7 +15,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 from retailsync.errors import ConfigError
-from retailsync.health import HealthServer, consumer_checks, ok, with_endpoints
+from retailsync.health import HealthServer, Rounds, consumer_checks, ok, with_endpoints
 
 pytestmark = pytest.mark.unit
 
@@ -79,3 +79,18 @@ def test_a_port_in_use_is_a_config_error_naming_the_setting() -> None:
         with pytest.raises(ConfigError) as raised:
             HealthServer("127.0.0.1", taken.getsockname()[1], live=ok, ready=ok)
     assert raised.value.key == "RETAILSYNC_HTTP_PORT"
+
+
+def test_a_round_based_service_is_ready_after_its_first_whole_round_and_live_while_rounds_end() -> (
+    None
+):
+    rounds = Rounds("export")
+    live, ready = rounds.checks(stall_s=60, interval_s=5)
+    assert ready() == "the first export round is not done"
+    assert live() is None
+    rounds.ended()  # one site's round: not yet all of them
+    assert ready() is not None
+    rounds.whole()
+    assert ready() is None
+    rounds.last_end -= 66  # nothing ended for longer than the stall allowance and the interval
+    assert live() == "no export round has ended for 66s"
