@@ -15,7 +15,7 @@ from consumers.order_lifecycle.store import Entry, Late, LifecycleStore, Order
 
 def open_store() -> LifecycleStore:
     """The projection, read-only; FileNotFoundError when order-lifecycle never ran."""
-    return LifecycleStore.read_only(LifecycleSettings.load().lifecycle_database)
+    return LifecycleStore.read_only(LifecycleSettings.load().store_at)
 
 
 def when(millis: int | None) -> str:

@@ -8,7 +8,8 @@ Checkpoints: accepted (order_created), paid (payment_captured), shipped
 (refund_issued); order_edited, payment_authorized and order_risk_assessed are on the
 timeline only. Each checkpoint is held to an SLO from ``LifecycleSettings``.
 
-The store (SQLite, ``RETAILSYNC_LIFECYCLE_DATABASE``) can be thrown away: delete the file
+The store (a SQLite file, ``RETAILSYNC_LIFECYCLE_DATABASE``, or PostgreSQL when
+``RETAILSYNC_LIFECYCLE_DATABASE_URL`` is set) can be thrown away: delete the file (or tables)
 and ``retailsync replay order-lifecycle --to-earliest --execute`` rebuilds it from the
 topics, as far back as their retention reaches.
 """
@@ -74,7 +75,7 @@ def projection_service(name: str, store: Callable[[], LifecycleStore]) -> Consum
 @functools.cache
 def store() -> LifecycleStore:
     """The store of this process, opened from the settings on first use."""
-    return LifecycleStore.connect(LifecycleSettings.load().lifecycle_database)
+    return LifecycleStore.connect(LifecycleSettings.load().store_at)
 
 
 service = projection_service("order-lifecycle", store)
