@@ -75,7 +75,18 @@ def running_cluster(binaries: Path) -> Iterator[URL]:
 def new_database(server: URL) -> URL:
     """A new, empty database on ``server``'s cluster."""
     name = f"t{uuid.uuid4().hex[:12]}"
-    conninfo = f"host={server.host} port={server.port} user={server.username} dbname=postgres"
-    with psycopg.connect(conninfo, autocommit=True) as connection:
+    with _maintenance(server) as connection:
         connection.execute(f"CREATE DATABASE {name}")  # a name of our own making
     return server.set(database=name)
+
+
+def drop_database(database: URL) -> None:
+    """Drop ``database``, cutting off whoever is connected to it, as an outage would."""
+    with _maintenance(database) as connection:
+        connection.execute(f"DROP DATABASE {database.database} WITH (FORCE)")  # our own name
+
+
+def _maintenance(server: URL) -> psycopg.Connection[tuple[object, ...]]:
+    """A connection to the cluster's ``postgres`` database, outside any transaction."""
+    conninfo = f"host={server.host} port={server.port} user={server.username} dbname=postgres"
+    return psycopg.connect(conninfo, autocommit=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import URL, Engine, TextClause, create_engine, event, inspect, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
 from consumers.order_lifecycle.checkpoints import CHECKPOINTS, REACHED_BY, Slo
@@ -211,13 +212,20 @@ class LifecycleStore:
 
     @classmethod
     def read_only(cls, where: Path | URL) -> LifecycleStore:
-        """The store at ``where`` for reading; FileNotFoundError when there is none yet."""
+        """The store at ``where`` for reading; FileNotFoundError when there is none yet,
+        ConnectionError when its server does not answer."""
         missing = FileNotFoundError(f"no projection at {where}: is order-lifecycle running?")
         if isinstance(where, URL):
             engine = create_engine(
                 where, connect_args={"options": "-c default_transaction_read_only=on"}
             )
-            if not inspect(engine).has_table("orders"):
+            try:
+                there = inspect(engine).has_table("orders")
+            except OperationalError as error:
+                engine.dispose()
+                # The driver's own message: where it failed, never the password.
+                raise ConnectionError(f"cannot reach the projection: {error.orig}") from None
+            if not there:
                 engine.dispose()
                 raise missing
             return cls(engine)
