@@ -3,12 +3,14 @@ lateness follows the SLOs, and a wrong SLO is named."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from sqlalchemy import URL
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from commands import app
@@ -59,6 +61,18 @@ def test_a_redelivered_event_changes_nothing_and_order_does_not_matter(
     assert len(contents[0]["failures"]) == 1
     assert reached is not None
     assert reached.reached_ms == {"accepted": 0, "paid": HOUR_MS, "shipped": 2 * HOUR_MS}
+
+
+def test_a_batch_is_stored_whole_or_not_at_all(store_at: Callable[[], Path | URL]) -> None:
+    first = _seen("order_created", "shop:1", 0, 0)
+    # No channel: the orders table refuses it, after the events table took the batch's rows.
+    broken = dataclasses.replace(_seen("order_created", "shop:2", 0, 1), channel=None)
+    with LifecycleStore.connect(store_at()) as store:
+        with pytest.raises(IntegrityError):
+            store.fold([first, broken], [])
+        assert store.contents() == {"orders": [], "events": [], "failures": []}
+        store.fold([first], [])
+        assert len(store.contents()["events"]) == 1
 
 
 def test_late_is_past_due_whether_reached_or_still_open(
