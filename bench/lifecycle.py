@@ -1,7 +1,9 @@
 """The order-lifecycle projection's speed, two figures for EVENTS events (5 per order:
 created, paid, edited, shipped, on the orders and shipments topics):
 
-- fold: the SQLite store alone folding them in batches of 500, no broker;
+- fold: the SQLite store alone folding them in batches of 500, no broker; and the same
+  into PostgreSQL when BENCH_POSTGRES_URL names a database (an empty one, for the bench
+  alone: ``postgresql://user:password@host:port/db``; the rows stay there);
 - rebuild: the same events on a broker, read from the earliest offsets by the projection
   service (decode, dispatch, fold into a fresh file), as after
   `retailsync replay order-lifecycle --to-earliest --execute`; from the runner's start
@@ -15,6 +17,7 @@ Run: python -m bench.lifecycle [EVENTS, default 1000000] [REBUILD EVENTS, defaul
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import threading
@@ -27,9 +30,11 @@ from typing import Any
 
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
+from sqlalchemy import URL
 
 from bench.operate import _bootstrap
 from consumers.order_lifecycle import projection_service
+from consumers.order_lifecycle.settings import LifecycleSettings
 from consumers.order_lifecycle.store import LifecycleStore, Position, Seen
 from retailsync.consumer import RunnerOptions, ServiceRunner
 from retailsync.events import load_catalogue
@@ -78,15 +83,16 @@ def _seen(count: int) -> Iterator[Seen]:
         )  # fmt: skip
 
 
-def bench_fold(count: int, directory: Path) -> None:
+def bench_fold(count: int, where: Path | URL) -> None:
     events = list(_seen(count))
-    with LifecycleStore.connect(directory / "fold.sqlite3") as store:
+    backend = "postgresql" if isinstance(where, URL) else "sqlite"
+    with LifecycleStore.connect(where) as store:
         started = time.perf_counter()
         for start in range(0, count, BATCH):
             store.fold(events[start : start + BATCH], [])
         took = time.perf_counter() - started
     print(
-        f"fold (store alone, {BATCH} a transaction): {count / took:,.0f} events/s "
+        f"fold ({backend} store alone, {BATCH} a transaction): {count / took:,.0f} events/s "
         f"({count:,} in {took:.1f}s)"
     )
 
@@ -162,8 +168,11 @@ def _events(view: LifecycleStore) -> int:
 def main() -> None:
     count = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     rebuilt = int(sys.argv[2]) if len(sys.argv) > 2 else count
+    postgres = os.environ.get("BENCH_POSTGRES_URL")
     with tempfile.TemporaryDirectory() as scratch:
-        bench_fold(count, Path(scratch))
+        bench_fold(count, Path(scratch) / "fold.sqlite3")
+        if postgres:
+            bench_fold(count, LifecycleSettings.load(lifecycle_database_url=postgres).store_at)
         bench_rebuild(rebuilt, Path(scratch))
 
 

@@ -14,8 +14,10 @@ from consumers.order_lifecycle.store import Entry, Late, LifecycleStore, Order
 
 
 def open_store() -> LifecycleStore:
-    """The projection, read-only; FileNotFoundError when order-lifecycle never ran."""
-    return LifecycleStore.read_only(LifecycleSettings.load().lifecycle_database)
+    """The projection, read-only; an OSError saying why when it cannot be opened: a
+    FileNotFoundError when order-lifecycle never ran, a ConnectionError when its PostgreSQL
+    server does not answer."""
+    return LifecycleStore.read_only(LifecycleSettings.load().store_at)
 
 
 def when(millis: int | None) -> str:

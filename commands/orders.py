@@ -21,7 +21,7 @@ app = typer.Typer(help="Orders as the order-lifecycle projection sees them.")
 def _store() -> LifecycleStore:
     try:
         return open_store()
-    except FileNotFoundError as exc:
+    except OSError as exc:
         typer.secho(f"error: {exc}", err=True, fg=typer.colors.RED)
         raise typer.Exit(2) from None
 

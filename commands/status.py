@@ -118,7 +118,7 @@ def _add_orders(status: Status) -> None:
     settings = LifecycleSettings.load()
     try:
         store = open_store()
-    except FileNotFoundError as exc:
+    except OSError as exc:
         status.projection = str(exc)
         return
     with store:

@@ -72,7 +72,7 @@ def status_app(status: Callable[[], Status], asyncapi_text: str) -> Starlette:
         settings = LifecycleSettings.load()
         try:
             store = open_store()
-        except FileNotFoundError:
+        except OSError:
             return render("order.html", 404, ref=ref, order=None)
         with store:
             found = store.order(ref)

@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from confluent_kafka.admin import AdminClient
+from sqlalchemy import URL
 from testcontainers.community.kafka import KafkaContainer
 
 import commands  # noqa: F401 (registers every part's settings, as the CLI does)
 from retailsync.broker import LocalCluster, free_port_block
 from retailsync.settings import Settings, load_settings
+from tests.postgres import new_database, running_cluster, server_binaries
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +58,23 @@ def admin(kafka_settings: Settings) -> AdminClient:
 def unique() -> str:
     """A name no other test uses, for topics, namespaces and consumer groups."""
     return f"t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[URL]:
+    """A throw-away PostgreSQL cluster of the session (tests/postgres.py)."""
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL's server binaries (initdb, pg_ctl) are not installed")
+    with running_cluster(binaries) as server:
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_at(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[], Path | URL]:
+    """Where a new, empty order-lifecycle store goes, on each backend: a file, or a
+    database of its own on the session's PostgreSQL cluster."""
+    if request.param == "sqlite":
+        return lambda: tmp_path / f"{uuid.uuid4().hex}.sqlite3"
+    server: URL = request.getfixturevalue("postgres_server")
+    return lambda: new_database(server)

@@ -8,7 +8,8 @@ Checkpoints: accepted (order_created), paid (payment_captured), shipped
 (refund_issued); order_edited, payment_authorized and order_risk_assessed are on the
 timeline only. Each checkpoint is held to an SLO from ``LifecycleSettings``.
 
-The store (SQLite, ``RETAILSYNC_LIFECYCLE_DATABASE``) can be thrown away: delete the file
+The store (a SQLite file, ``RETAILSYNC_LIFECYCLE_DATABASE``, or PostgreSQL when
+``RETAILSYNC_LIFECYCLE_DATABASE_URL`` is set) can be thrown away: delete the file (or tables)
 and ``retailsync replay order-lifecycle --to-earliest --execute`` rebuilds it from the
 topics, as far back as their retention reaches.
 """
@@ -18,10 +19,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 
+from sqlalchemy.exc import OperationalError
+
 from consumers.order_lifecycle.checkpoints import ORDER_EVENTS
 from consumers.order_lifecycle.settings import LifecycleSettings
 from consumers.order_lifecycle.store import Failure, LifecycleStore, Position, Seen
 from retailsync.consumer import ConsumerService, HandlerContext, Item, Tombstone
+from retailsync.errors import TargetUnavailableError
 from retailsync.events import (
     OrderCancelled,
     OrderCreated,
@@ -48,11 +52,14 @@ OrderEvent = (
 )  # fmt: skip
 
 
+STORE = "lifecycle-store"  # the target the group pauses for when its store is down
+
+
 def projection_service(name: str, store: Callable[[], LifecycleStore]) -> ConsumerService:
     """The service of group ``name``, folding into ``store()`` (called on first need)."""
     service = ConsumerService(name)
 
-    @service.batch_handler(*ORDER_EVENTS, target="lifecycle-store", max_items=500)
+    @service.batch_handler(*ORDER_EVENTS, target=STORE, max_items=500)
     def fold(items: Sequence[Item]) -> Mapping[int, BaseException] | None:
         events: list[Seen] = []
         failures: list[Failure] = []
@@ -65,7 +72,12 @@ def projection_service(name: str, store: Callable[[], LifecycleStore]) -> Consum
             else:
                 failures.append(failure_of(seen, item.context))
         # One transaction: a failure fails the whole batch, which is then retried alike.
-        store().fold(events, failures)
+        try:
+            store().fold(events, failures)
+        except OperationalError as error:
+            # The database is down or full: pause the group until it answers, rather than
+            # dead-letter batch after batch. The driver's message never holds the password.
+            raise TargetUnavailableError(f"the store: {error.orig}", STORE) from error
         return None
 
     return service
@@ -74,7 +86,7 @@ def projection_service(name: str, store: Callable[[], LifecycleStore]) -> Consum
 @functools.cache
 def store() -> LifecycleStore:
     """The store of this process, opened from the settings on first use."""
-    return LifecycleStore.connect(LifecycleSettings.load().lifecycle_database)
+    return LifecycleStore.connect(LifecycleSettings.load().store_at)
 
 
 service = projection_service("order-lifecycle", store)

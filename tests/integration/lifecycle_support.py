@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from confluent_kafka.admin import AdminClient
+from sqlalchemy import URL, create_engine, make_url, text
 
 from consumers.order_lifecycle import projection_service
 from consumers.order_lifecycle.store import LifecycleStore
@@ -22,6 +23,7 @@ from retailsync.settings import Settings
 from tests.integration.harness import make_pipeline
 from tests.integration.operator_support import Operated
 
+URL_VARIABLE = "RETAILSYNC_LIFECYCLE_DATABASE_URL"
 LIFECYCLE_TOPOLOGY = """
 namespace: NS
 defaults: {partitions: 3}
@@ -52,17 +54,29 @@ consumers:
 
 
 def make_lifecycle(
-    settings: Settings, admin: AdminClient, unique: str, directory: Path
+    settings: Settings,
+    admin: AdminClient,
+    unique: str,
+    directory: Path,
+    store_at: Path | URL | None = None,
 ) -> Operated:
-    """The pipeline (its first group is the applier) and the CLI, whose projection is
-    ``directory/lifecycle.sqlite3``."""
+    """The pipeline (its first group is the applier) and the CLI, whose projection is at
+    ``store_at``: by default ``directory/lifecycle.sqlite3``."""
     pipeline = make_pipeline(settings, admin, unique, "key", template=LIFECYCLE_TOPOLOGY)
     (directory / "topology.yaml").write_text(pipeline.text, encoding="utf-8")
-    database = directory / "lifecycle.sqlite3"
-    return Operated(pipeline, directory, unique, {"RETAILSYNC_LIFECYCLE_DATABASE": str(database)})
+    where = store_at or directory / "lifecycle.sqlite3"
+    variables = (
+        {URL_VARIABLE: where.render_as_string(hide_password=False)}
+        if isinstance(where, URL)
+        else {"RETAILSYNC_LIFECYCLE_DATABASE": str(where)}
+    )
+    return Operated(pipeline, directory, unique, variables)
 
 
-def database(operated: Operated) -> Path:
+def database(operated: Operated) -> Path | URL:
+    url = operated.variables.get(URL_VARIABLE)
+    if url is not None:
+        return make_url(url)
     return Path(operated.variables["RETAILSYNC_LIFECYCLE_DATABASE"])
 
 
@@ -87,20 +101,27 @@ def event(kind: type[Event], order_ref: str, at: datetime, version: int = 1) -> 
 def projecting(operated: Operated) -> Iterator[LifecycleStore]:
     """The lifecycle group running on its database until the block ends; yields a
     read-only view of the database (the block waits on it)."""
-    path = database(operated)
-    store = LifecycleStore.connect(path)
+    where = database(operated)
+    store = LifecycleStore.connect(where)
     service = projection_service(lifecycle_group(operated), lambda: store)
     try:
-        with operated.pipeline.running(service), LifecycleStore.read_only(path) as view:
+        with operated.pipeline.running(service), LifecycleStore.read_only(where) as view:
             yield view
     finally:
         store.close()
 
 
 def remove_database(operated: Operated) -> None:
-    path = database(operated)
-    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm"):
-        (path.parent / name).unlink(missing_ok=True)
+    """Throw the projection away: its file, or its tables in PostgreSQL."""
+    where = database(operated)
+    if isinstance(where, URL):
+        engine = create_engine(where)
+        with engine.begin() as db:
+            db.execute(text("DROP TABLE orders, events, failures"))
+        engine.dispose()
+        return
+    for name in (where.name, f"{where.name}-wal", f"{where.name}-shm"):
+        (where.parent / name).unlink(missing_ok=True)
 
 
 REFUSED = "shop:refused"  # its order_created is dead-lettered by the applier

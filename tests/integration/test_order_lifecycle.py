@@ -5,12 +5,14 @@ timeline."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient
+from sqlalchemy import URL
 
 from consumers.order_lifecycle.store import LifecycleStore
 from retailsync.consumer import ConsumerService, HandlerContext
@@ -88,8 +90,13 @@ def _settled(view: LifecycleStore, events: int) -> bool:
 
 
 def test_rebuilt_from_scratch_by_replay_the_projection_equals_the_live_one(
-    operated: Operated,
+    kafka_settings: Settings,
+    admin: AdminClient,
+    unique: str,
+    tmp_path: Path,
+    store_at: Callable[[], Path | URL],
 ) -> None:
+    operated = make_lifecycle(kafka_settings, admin, unique, tmp_path, store_at())
     events = _a_day_of_orders()
     operated.pipeline.publish(*events)
     # A re-delivered event (the same id again) changes nothing.

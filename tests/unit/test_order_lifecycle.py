@@ -3,10 +3,14 @@ lateness follows the SLOs, and a wrong SLO is named."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy import URL
+from sqlalchemy.exc import IntegrityError
 from typer.testing import CliRunner
 
 from commands import app
@@ -20,6 +24,7 @@ from retailsync.errors import ConfigError
 pytestmark = pytest.mark.unit
 
 HOUR_MS = 3_600_000
+PASSWORD = "hunter2-not-shown"
 
 
 def _seen(event_type: str, ref: str, at_ms: int, offset: int = 0) -> Seen:
@@ -33,7 +38,9 @@ def _seen(event_type: str, ref: str, at_ms: int, offset: int = 0) -> Seen:
     )
 
 
-def test_a_redelivered_event_changes_nothing_and_order_does_not_matter(tmp_path: Path) -> None:
+def test_a_redelivered_event_changes_nothing_and_order_does_not_matter(
+    store_at: Callable[[], Path | URL],
+) -> None:
     events = [
         _seen("order_created", "shop:1", 0, 0),
         _seen("payment_captured", "shop:1", HOUR_MS, 1),
@@ -43,8 +50,8 @@ def test_a_redelivered_event_changes_nothing_and_order_does_not_matter(tmp_path:
     failure = Failure(events[1], "odoo-orders", "dead_letter", 1, "x.PermanentError", 5,
                       Position("retail.orders.odoo-orders.dlt", 0, 0))  # fmt: skip
     contents = []
-    for n, order in enumerate(itertools.permutations(events)):
-        with LifecycleStore.connect(tmp_path / f"{n}.sqlite3") as store:
+    for order in itertools.permutations(events):
+        with LifecycleStore.connect(store_at()) as store:
             store.fold(order, [failure])
             store.fold(order, [failure])  # delivered again
             contents.append(store.contents())
@@ -56,9 +63,23 @@ def test_a_redelivered_event_changes_nothing_and_order_does_not_matter(tmp_path:
     assert reached.reached_ms == {"accepted": 0, "paid": HOUR_MS, "shipped": 2 * HOUR_MS}
 
 
-def test_late_is_past_due_whether_reached_or_still_open(tmp_path: Path) -> None:
+def test_a_batch_is_stored_whole_or_not_at_all(store_at: Callable[[], Path | URL]) -> None:
+    first = _seen("order_created", "shop:1", 0, 0)
+    # No channel: the orders table refuses it, after the events table took the batch's rows.
+    broken = dataclasses.replace(_seen("order_created", "shop:2", 0, 1), channel=None)
+    with LifecycleStore.connect(store_at()) as store:
+        with pytest.raises(IntegrityError):
+            store.fold([first, broken], [])
+        assert store.contents() == {"orders": [], "events": [], "failures": []}
+        store.fold([first], [])
+        assert len(store.contents()["events"]) == 1
+
+
+def test_late_is_past_due_whether_reached_or_still_open(
+    store_at: Callable[[], Path | URL],
+) -> None:
     now = 100 * HOUR_MS
-    with LifecycleStore.connect(tmp_path / "p.sqlite3") as store:
+    with LifecycleStore.connect(store_at()) as store:
         store.fold(
             [
                 _seen("order_created", "shop:open", 0),
@@ -112,9 +133,11 @@ def test_slos_are_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     )
 
 
-def test_a_dead_letter_without_its_value_is_passed_over(tmp_path: Path) -> None:
+def test_a_dead_letter_without_its_value_is_passed_over(
+    store_at: Callable[[], Path | URL],
+) -> None:
     """A dead letter too large to copy reaches the handler as a tombstone of its type."""
-    with LifecycleStore.connect(tmp_path / "p.sqlite3") as store:
+    with LifecycleStore.connect(store_at()) as store:
         service = projection_service("lifecycle", lambda: store)
         context = HandlerContext("shop:1", [], "retail.orders", 0, 7, 1, None,
                                  observed_at=("retail.orders.odoo-orders.dlt", 3))  # fmt: skip
@@ -124,14 +147,20 @@ def test_a_dead_letter_without_its_value_is_passed_over(tmp_path: Path) -> None:
 
 
 def test_orders_show_prints_the_timeline_and_late_says_when_there_is_no_projection(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, store_at: Callable[[], Path | URL]
 ) -> None:
-    path = tmp_path / "p.sqlite3"
-    monkeypatch.setenv("RETAILSYNC_LIFECYCLE_DATABASE", str(path))
+    where = store_at()
+    if isinstance(where, URL):
+        # Any password passes trust authentication; it must never be printed.
+        where = where.set(password=PASSWORD)
+        url = where.render_as_string(hide_password=False)
+        monkeypatch.setenv("RETAILSYNC_LIFECYCLE_DATABASE_URL", url.replace("+psycopg", ""))
+    else:
+        monkeypatch.setenv("RETAILSYNC_LIFECYCLE_DATABASE", str(where))
     missing = CliRunner().invoke(app, ["orders", "late"])
     assert missing.exit_code == 2
-    assert f"no projection at {path}" in missing.output
-    with LifecycleStore.connect(path) as store:
+    assert f"no projection at {where}" in missing.output
+    with LifecycleStore.connect(where) as store:
         store.fold([_seen("order_created", "shop:1", 0, 4)], [])
     shown = CliRunner().invoke(app, ["orders", "show", "shop:1"])
     assert shown.exit_code == 0, shown.output
@@ -139,3 +168,15 @@ def test_orders_show_prints_the_timeline_and_late_says_when_there_is_no_projecti
     assert "retailsync tail retail.orders --key shop:1" in shown.output
     unknown = CliRunner().invoke(app, ["orders", "show", "shop:2"])
     assert unknown.exit_code == 1
+    assert PASSWORD not in missing.output + shown.output + unknown.output
+
+
+def test_a_database_url_other_than_postgresql_is_refused_without_echoing_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RETAILSYNC_LIFECYCLE_DATABASE_URL", f"mysql://u:{PASSWORD}@db/x")
+    with pytest.raises(ConfigError) as caught:
+        LifecycleSettings.load()
+    assert caught.value.key == "RETAILSYNC_LIFECYCLE_DATABASE_URL"
+    assert "not a postgresql:// URL" in caught.value.reason
+    assert PASSWORD not in str(caught.value)
