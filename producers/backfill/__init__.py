@@ -1,8 +1,9 @@
 """Go-live backfill: a channel's orders placed before retailsync took over, read through its
 API and published through the live path's mapping (``retailsync backfill orders``).
 
-One :class:`OrderSource` per platform: Shopify (Admin GraphQL ``orders``) and SFCC (SCAPI
-Orders by creation date). WooCommerce and generic channels have none yet.
+One :class:`OrderSource` per platform: Shopify (Admin GraphQL ``orders``), SFCC (SCAPI
+Orders by creation date) and WooCommerce (REST ``orders`` by creation date). A generic
+channel has no API to read from.
 """
 
 from producers.backfill.plan import BackfillPlan

@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
@@ -130,9 +131,15 @@ class WooCommerceClient:
         return refused
 
     # Orders
-    def orders(self) -> list[dict[str, Any]]:
-        """Every order of the shop, oldest first, whatever its status."""
-        return self._pages("listOrders", "/orders", {"status": "any", "order": "asc"})
+    def orders(self, created_after: datetime | None = None) -> list[dict[str, Any]]:
+        """Every order of the shop (created after ``created_after``), oldest first, whatever
+        its status."""
+        params: dict[str, Any] = {"status": "any", "order": "asc"}
+        if created_after is not None:
+            # `after` is the creation time, exclusive; dates_are_gmt reads it as UTC.
+            utc = created_after.astimezone(UTC).replace(tzinfo=None)
+            params |= {"after": utc.isoformat(timespec="seconds"), "dates_are_gmt": "true"}
+        return self._pages("listOrders", "/orders", params)
 
     def order(self, order_id: int) -> dict[str, Any] | None:
         """The order, or None when the shop has no order ``order_id``."""

@@ -3,6 +3,8 @@ where a shop without a tracking extension keeps the tracking of a shipment."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,6 +22,15 @@ def order_routes(store: Store, api: str) -> list[Route]:
         site = str(request.base_url).rstrip("/")
         status = request.query_params.get("status")
         found = [o for o in store.orders() if status in (None, "any", o.status)]
+        after = request.query_params.get("after")
+        if after is not None:
+            # Orders created after the time (WordPress's date query is exclusive), read as
+            # GMT: the sandbox's site time is GMT, so with or without dates_are_gmt.
+            try:
+                since = datetime.fromisoformat(after).replace(tzinfo=None)
+            except ValueError:
+                return invalid_param("after", "Invalid date.")
+            found = [o for o in found if datetime.fromisoformat(o.date_created_gmt) > since]
         return page_of(request, [order_document(o, site) for o in found])
 
     async def order(request: Request) -> Response:

@@ -151,8 +151,10 @@ class Store:
         *,
         currency: str = "USD",
         status: str = "processing",
+        created_gmt: str | None = None,
     ) -> Order:
-        """An order of (sku, quantity, unit price) lines."""
+        """An order of (sku, quantity, unit price) lines; ``created_gmt`` places it in the past
+        (``YYYY-MM-DDTHH:MM:SS``, UTC)."""
         with self.lock:
             order_id = next(self._ids)
             items = []
@@ -163,6 +165,8 @@ class Store:
                          Decimal(price))
                 )  # fmt: skip
             order = Order(order_id, status, currency, tuple(items))
+            if created_gmt is not None:
+                order.date_created_gmt = order.date_modified_gmt = created_gmt
             self._orders[order_id] = order
             return order
 

@@ -1,7 +1,7 @@
 """The go-live backfill without a broker: a Shopify GraphQL order maps to the events its
 webhooks map to, with ids a re-run keeps; an SFCC site's orders since the date map as the
-export maps them; orders that cannot be taken are refused naming the field; and the plan
-counts what it would publish."""
+export maps them, and a WooCommerce shop's as its webhooks do; orders that cannot be taken
+are refused naming the field; and the plan counts what it would publish."""
 
 from __future__ import annotations
 
@@ -19,14 +19,18 @@ from commands.backfill import parse_since
 from producers.backfill import BackfillPlan, ChannelOrder
 from producers.backfill.sfcc import SfccOrders
 from producers.backfill.shopify import channel_order, created_since, legacy_id
-from producers.commerce.mapping import Delivery, shopify
+from producers.backfill.woocommerce import WooCommerceOrders
+from producers.commerce.mapping import Delivery, events_of, identified, shopify, woocommerce
+from producers.commerce.mapping.rules import checked
 from retailsync.channels import Channel
 from retailsync.events import CancelReason, OrderCancelled, OrderCreated, PaymentCaptured
 from retailsync.events.examples import SHOP
 from retailsync.sfcc import SfccClient
+from retailsync.woocommerce import WooCommerceClient
 from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.storefront.payloads import order_node, order_payload
 from sandbox.storefront.store import Store
+from sandbox.woocommerce import SandboxWooCommerce
 from tests.commerce import sample, sample_json
 
 pytestmark = pytest.mark.unit
@@ -187,6 +191,37 @@ def test_an_sfcc_site_lists_its_orders_since_the_date_refusing_malformed_and_unp
     assert refused.events == ()
     assert refused.refused is not None and refused.refused.startswith("productItems.0.quantity:")
     assert failed.refused == "status 'failed': its placement failed"
+
+
+def test_a_woocommerce_shop_lists_its_orders_since_the_date_as_its_webhooks_map_them() -> None:
+    with SandboxWooCommerce.running() as woo:
+        store = woo.store
+        store.add_order([("MUG", 1, "9.50")], created_gmt="2025-02-28T23:59:59")  # before
+        paid = store.add_order([("MUG", 2, "9.50")], created_gmt="2025-03-01T00:00:00")
+        draft = store.add_order(
+            [("MUG", 1, "9.50")], status="checkout-draft", created_gmt="2025-03-02T08:00:00"
+        )
+        channel = Channel(
+            name="woo",
+            platform="woocommerce",
+            source="test",
+            url=woo.url,
+            secrets={
+                "consumer_key": SecretStr(woo.consumer_key),
+                "consumer_secret": SecretStr(woo.consumer_secret),
+            },
+        )
+        with WooCommerceClient.from_channel(channel) as client:
+            taken, unplaced = WooCommerceOrders(client, channel).orders(SINCE)
+            [document] = [o for o in client.orders() if o["id"] == paid.id]
+    assert (taken.order_ref, unplaced.order_ref) == (f"woo:{paid.id}", f"woo:{draft.id}")
+    assert taken.created_at == SINCE
+    assert [e.envelope.event_type for e in taken.events] == ["order_created", "payment_captured"]
+    assert unplaced.refused == "status 'checkout-draft': a checkout not finished"
+    # The live order.updated webhook of the same order makes the same order_created.
+    live = Delivery("webhook-7", "order.updated", taken.events[0].envelope.source, "woo")
+    [created, *_] = events_of(woocommerce.order_updated(live, json.dumps(document).encode()))
+    assert identified(checked(created)).envelope.event_id == taken.events[0].envelope.event_id
 
 
 def test_since_is_an_iso_date_or_time_in_utc_unless_it_says_otherwise() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import httpx
 import pytest
 
@@ -57,3 +59,18 @@ def test_a_note_without_text_is_a_missing_parameter(
     reply = api.post(f"/orders/{order.id}/notes", json={"customer_note": True})
     assert reply.status_code == 400
     assert reply.json()["code"] == "rest_missing_callback_param"
+
+
+def test_orders_are_listed_by_creation_after_a_time(
+    client: WooCommerceClient, sandbox: SandboxWooCommerce
+) -> None:
+    before = sandbox.store.add_order([("C-ORDER", 1, "4.50")], created_gmt="2025-03-01T10:00:00")
+    after = sandbox.store.add_order([("C-ORDER", 1, "4.50")], created_gmt="2025-03-01T10:00:01")
+    listed = [o["id"] for o in client.orders(created_after=datetime(2025, 3, 1, 10, tzinfo=UTC))]
+    assert after.id in listed and before.id not in listed  # `after` is exclusive
+
+
+def test_an_after_that_is_no_time_is_an_invalid_parameter(api: httpx.Client) -> None:
+    reply = api.get("/orders", params={"after": "last tuesday"})
+    assert reply.status_code == 400
+    assert reply.json()["code"] == "rest_invalid_param"
