@@ -42,9 +42,9 @@ from producers.commerce.channels import (
     BadDeliveryError,
     Channel,
     GenericChannel,
+    Shop,
     ShopifyChannel,
     WooCommerceChannel,
-    WooShop,
 )
 from producers.commerce.mapping import DeferredError
 from producers.commerce.settings import WebhookSettings
@@ -57,7 +57,7 @@ from retailsync.acknowledger import (
     NotDurableError,
     probes,
 )
-from retailsync.channels import Channels, ChannelSettings, load_channels_file
+from retailsync.channels import Channels, ChannelSettings, Platform, load_channels_file
 from retailsync.errors import ConfigError, InvalidInputError, PermanentError
 from retailsync.events import Event
 from retailsync.events.parse import describe_problems
@@ -105,8 +105,8 @@ def receiver_app(
 
 def channels_from(settings: WebhookSettings) -> list[Channel]:
     """The channels with their secrets; ConfigError names a secret that cannot be read.
-    The channels file's WooCommerce shops (``RETAILSYNC_CHANNELS_FILE``) each get their own
-    channel name, by their host."""
+    The channels file's Shopify and WooCommerce shops (``RETAILSYNC_CHANNELS_FILE``) each get
+    their own channel name, by their host."""
 
     def keys(field: str) -> tuple[bytes, ...]:
         try:
@@ -114,21 +114,33 @@ def channels_from(settings: WebhookSettings) -> list[Channel]:
         except ValueError as exc:
             raise ConfigError("environment", f"RETAILSYNC_{field.upper()}", str(exc)) from None
 
+    shopify_keys = keys("shopify_webhook_secrets")
     woo_keys = keys("woocommerce_webhook_secrets")
     channels_file = ChannelSettings.load().channels_file
-    shops = woo_shops(load_channels_file(channels_file), woo_keys) if channels_file else {}
+    configured = load_channels_file(channels_file) if channels_file else None
     return [
-        ShopifyChannel(keys("shopify_webhook_secrets"), settings.shopify_channel),
-        WooCommerceChannel(woo_keys, settings.woocommerce_channel, shops),
+        ShopifyChannel(
+            shopify_keys,
+            settings.shopify_channel,
+            shops_of(configured, "shopify", shopify_keys) if configured else {},
+        ),
+        WooCommerceChannel(
+            woo_keys,
+            settings.woocommerce_channel,
+            shops_of(configured, "woocommerce", woo_keys) if configured else {},
+        ),
         GenericChannel(keys("generic_webhook_secrets"), settings.webhook_tolerance_s),
     ]
 
 
-def woo_shops(channels: Channels, default_keys: tuple[bytes, ...]) -> dict[str, WooShop]:
-    """The WooCommerce channels by their shop's host, each with its ``webhook_secret`` or
-    else the receiver's WooCommerce secrets."""
-    shops: dict[str, WooShop] = {}
-    for channel in channels.of("woocommerce"):
+def shops_of(
+    channels: Channels, platform: Platform, default_keys: tuple[bytes, ...]
+) -> dict[str, Shop]:
+    """The ``platform`` channels by their shop's host (a Shopify shop's is its
+    ``*.myshopify.com`` domain, which its webhooks name), each with its ``webhook_secret``
+    or else the receiver's secrets of the platform."""
+    shops: dict[str, Shop] = {}
+    for channel in channels.of(platform):
         host = urlsplit(channel.url or "").netloc
         if not host:
             raise ConfigError(channel.source, channel.setting_key("url"), "not an absolute URL")
@@ -141,7 +153,7 @@ def woo_shops(channels: Channels, default_keys: tuple[bytes, ...]) -> dict[str, 
                 raise ConfigError(
                     channel.source, channel.setting_key("webhook_secret"), str(exc)
                 ) from None
-        shops[host] = WooShop(channel.name, shop_keys)
+        shops[host] = Shop(channel.name, shop_keys)
     return shops
 
 

@@ -73,18 +73,28 @@ def _mapped(
 
 
 class ShopifyChannel:
+    """Deliveries of every Shopify shop. ``shops`` names a shop's channel by its
+    ``X-Shopify-Shop-Domain``, and only that shop's secrets verify a delivery that says it
+    comes from there; any other shop's deliveries are ``channel``'s, verified by ``keys``."""
+
     name = "shopify"
 
-    def __init__(self, keys: tuple[bytes, ...], channel: str) -> None:
+    def __init__(
+        self, keys: tuple[bytes, ...], channel: str, shops: Mapping[str, Shop] | None = None
+    ) -> None:
         self._keys = keys
         self._channel = channel
+        self._shops = dict(shops or {})
 
     def labels(self, headers: Headers) -> tuple[str | None, str | None]:
         delivery_id = headers.get("x-shopify-event-id") or headers.get("x-shopify-webhook-id")
         return headers.get("x-shopify-topic"), delivery_id
 
     def events(self, headers: Headers, body: bytes) -> tuple[Event, ...]:
-        verify_body(self._keys, body, headers.get("x-shopify-hmac-sha256"))
+        domain = headers.get("x-shopify-shop-domain") or ""
+        # The domain header is not signed: a shop's own secrets decide whether it is that shop.
+        shop = self._shops.get(domain) or Shop(self._channel, self._keys)
+        verify_body(shop.keys, body, headers.get("x-shopify-hmac-sha256"))
         # X-Shopify-Event-Id names the event across subscriptions and retries; older
         # deliveries carry only X-Shopify-Webhook-Id, the same on every retry.
         named_by = "x-shopify-event-id" if headers.get("x-shopify-event-id") else None
@@ -101,16 +111,16 @@ class ShopifyChannel:
                 system=SourceSystem.SHOPIFY,
                 instance=_required(headers, "x-shopify-shop-domain"),
             ),
-            channel=self._channel,
+            channel=shop.channel,
             triggered_at=triggered_at if triggered_at and triggered_at.tzinfo else None,
         )
         return _mapped(shopify.TOPICS, delivery, body)
 
 
 @dataclass(frozen=True, slots=True)
-class WooShop:
-    """A WooCommerce channel of the channels file, by its shop's host: its name, and the
-    webhook secrets its deliveries are signed with."""
+class Shop:
+    """A shop of the channels file, by its host: its channel's name, and the webhook secrets
+    its deliveries are signed with."""
 
     channel: str
     keys: tuple[bytes, ...]
@@ -124,7 +134,7 @@ class WooCommerceChannel:
     name = "woocommerce"
 
     def __init__(
-        self, keys: tuple[bytes, ...], channel: str, shops: Mapping[str, WooShop] | None = None
+        self, keys: tuple[bytes, ...], channel: str, shops: Mapping[str, Shop] | None = None
     ) -> None:
         self._keys = keys
         self._channel = channel
@@ -140,7 +150,7 @@ class WooCommerceChannel:
         site = headers.get("x-wc-webhook-source") or ""
         host = urlsplit(site).netloc or site
         # The source header is not signed: a shop's own secrets decide whether it is that shop.
-        shop = self._shops.get(host) or WooShop(self._channel, self._keys)
+        shop = self._shops.get(host) or Shop(self._channel, self._keys)
         verify_body(shop.keys, body, headers.get("x-wc-webhook-signature"))
         _required(headers, "x-wc-webhook-source")
         delivery = Delivery(

@@ -72,6 +72,8 @@ class _ShopifyEntry(_ChannelEntry):
     url: str = Field(min_length=1)
     api_version: str = "2025-01"
     access_token: SecretRef
+    # The secret of this shop's webhooks; unset: RETAILSYNC_SHOPIFY_WEBHOOK_SECRETS.
+    webhook_secret: SecretRef | None = None
 
 
 class _WooCommerceEntry(_ChannelEntry):

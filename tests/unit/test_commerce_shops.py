@@ -1,17 +1,18 @@
-"""Two WooCommerce shops sending webhooks to one receiver: each delivery becomes an order of
-the channel whose shop sent it, verified by that shop's own secret."""
+"""Two WooCommerce shops, and two Shopify shops, sending webhooks to one receiver: each
+delivery becomes an order of the channel whose shop sent it, verified by that shop's own
+secret."""
 
 from __future__ import annotations
 
 import pytest
 
-from producers.commerce.app import woo_shops
-from producers.commerce.channels import WooCommerceChannel
+from producers.commerce.app import shops_of
+from producers.commerce.channels import ShopifyChannel, WooCommerceChannel
 from producers.commerce.signatures import SignatureError, sign_body
 from retailsync.channels import parse_channels
 from retailsync.errors import ConfigError
 from retailsync.events import OrderCreated
-from tests.commerce import WOO_SECRET, sample, woo_request
+from tests.commerce import SHOPIFY_SECRET, WOO_SECRET, sample, shopify_request, woo_request
 
 pytestmark = pytest.mark.unit
 
@@ -29,6 +30,15 @@ channels:
     url: https://woo.example.com
     consumer_key: {env: US_KEY}
     consumer_secret: {env: US_SECRET}
+  eu-shop:
+    platform: shopify
+    url: https://eu-shop.myshopify.com
+    access_token: {env: EU_TOKEN}
+    webhook_secret: {env: EU_WEBHOOK_SECRET}
+  us-shop:
+    platform: shopify
+    url: https://us-shop.myshopify.com
+    access_token: {env: US_TOKEN}
 """
 
 
@@ -36,7 +46,7 @@ channels:
 def receiver(monkeypatch: pytest.MonkeyPatch) -> WooCommerceChannel:
     monkeypatch.setenv("EU_WEBHOOK_SECRET", EU_SECRET)
     default_keys = (WOO_SECRET.encode(),)
-    shops = woo_shops(parse_channels(CHANNELS, "channels.yaml"), default_keys)
+    shops = shops_of(parse_channels(CHANNELS, "channels.yaml"), "woocommerce", default_keys)
     return WooCommerceChannel(default_keys, "woocommerce", shops)
 
 
@@ -80,4 +90,33 @@ def test_only_a_shop_s_own_secret_verifies_a_delivery_naming_it(
 
 def test_a_webhook_secret_that_is_not_set_names_its_key() -> None:
     with pytest.raises(ConfigError, match=r"channels\.eu-woo\.webhook_secret"):
-        woo_shops(parse_channels(CHANNELS, "channels.yaml"), ())
+        shops_of(parse_channels(CHANNELS, "channels.yaml"), "woocommerce", ())
+
+
+@pytest.fixture
+def shopify_receiver(monkeypatch: pytest.MonkeyPatch) -> ShopifyChannel:
+    monkeypatch.setenv("EU_WEBHOOK_SECRET", EU_SECRET)
+    default_keys = (SHOPIFY_SECRET.encode(),)
+    shops = shops_of(parse_channels(CHANNELS, "channels.yaml"), "shopify", default_keys)
+    return ShopifyChannel(default_keys, "shopify", shops)
+
+
+def _shopify_order(receiver: ShopifyChannel, domain: str, secret: str) -> OrderCreated:
+    body = sample("shopify", "orders_create")
+    headers = {k.lower(): v for k, v in shopify_request("orders/create", body).items()}
+    headers["x-shopify-shop-domain"] = domain
+    headers["x-shopify-hmac-sha256"] = sign_body(secret.encode(), body)
+    [created] = receiver.events(headers, body)
+    assert isinstance(created, OrderCreated)
+    return created
+
+
+def test_each_shopify_shop_s_orders_are_its_channel_s(shopify_receiver: ShopifyChannel) -> None:
+    eu = _shopify_order(shopify_receiver, "eu-shop.myshopify.com", EU_SECRET)
+    us = _shopify_order(shopify_receiver, "us-shop.myshopify.com", SHOPIFY_SECRET)
+    other = _shopify_order(shopify_receiver, "other.myshopify.com", SHOPIFY_SECRET)
+    assert [o.order_ref.partition(":")[0] for o in (eu, us, other)] == [
+        "eu-shop", "us-shop", "shopify",
+    ]  # fmt: skip
+    with pytest.raises(SignatureError):  # the EU shop's deliveries need its own secret
+        _shopify_order(shopify_receiver, "eu-shop.myshopify.com", SHOPIFY_SECRET)
