@@ -250,7 +250,10 @@ def _settle(
         while not settled and time.monotonic() < deadline and not stop.is_set():
             supervisor.tend()
             lags = [lag for group in groups for lag in group_lag(reader, admin, group)]
-            if all(lag.lag == 0 and not lag.parked.records for lag in lags):
+            # Refunds made since are told to the pipeline as Shopify tells them.
+            generator.step(place=False)
+            caught_up = all(lag.lag == 0 and not lag.parked.records for lag in lags)
+            if caught_up and not generator.awaiting_refunds():
                 timeout = wiring.storefront.storefront_timeout_s
                 safety = wiring.inventory.storefront_safety_stock
                 stock = stock_drift(odoo, channels, safety, timeout_s=timeout)

@@ -42,7 +42,7 @@ from sandbox.http import Faults
 from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.storefront import Attempt, SandboxStorefront, WebhookEmitter, shopify_delivery
 from sandbox.storefront.payloads import order_payload
-from sandbox.storefront.store import Order
+from sandbox.storefront.store import Order, Refund
 from sandbox.woocommerce import SandboxWooCommerce, order_delivery
 
 log = logging.getLogger("retailsync.traffic")
@@ -144,6 +144,8 @@ def plan_day(
             fates[i] = fate
     payable = [i for i in shopify if fates.get(i) is not Fate.CANCELLED]
     paid = set(draw.sample(payable, min(len(payable), round(PAID_SHARE * len(shopify)))))
+    # A returned order is paid: its refund gives back what the customer paid.
+    paid |= {i for i, fate in fates.items() if fate is Fate.RETURNED}
     return DayPlan(
         orders=tuple(
             OrderPlan(platforms[i], paid=i in paid, fate=fates.get(i, Fate.SHIPPED))
@@ -231,6 +233,7 @@ class Traffic:
     shipped: set[str] = field(default_factory=set)
     cancelled: set[str] = field(default_factory=set)  # cancelled in Odoo
     returned: set[str] = field(default_factory=set)  # a return receipt validated in Odoo
+    refunded: set[str] = field(default_factory=set)  # refunds/create sent for the return
     stock_moves: list[str] = field(default_factory=list)  # what the warehouse counted
     bad_webhooks: Counter[str] = field(default_factory=Counter)  # "kind status" -> sent
     outage: tuple[datetime, datetime | None] | None = None  # when Odoo answered 503
@@ -248,6 +251,7 @@ class Traffic:
         if place:
             self.place_order()
             self._after_order(len(self.placed) - 1)
+        self._send_refunds()
         if self._outage_ends is not None:
             return  # Odoo answers 503: the warehouse waits too
         day = self.day
@@ -272,6 +276,21 @@ class Traffic:
         )
         bad_sent = sum(self.bad_webhooks.values()) == 2 * len(day.bad_webhooks_at)
         return outage_over and len(self.stock_moves) == 2 and bad_sent
+
+    def awaiting_refunds(self) -> set[str]:
+        """The returned orders the storefront has not refunded yet (storefront-fulfillment
+        refunds what Odoo received)."""
+        return self.returned - self.refunded
+
+    def _send_refunds(self) -> None:
+        """refunds/create for each refund made on a returned order, as Shopify sends it."""
+        for ref in sorted(self.awaiting_refunds()):
+            order = self.storefront.store.orders[f"gid://shopify/Order/{ref.partition(':')[2]}"]
+            if not order.refunds:
+                continue
+            for refund in order.refunds:
+                self._send(ref, "refunds/create", _refund(order, refund))
+            self.refunded.add(ref)
 
     def place_order(self) -> str:
         """Place the next order on the storefront (or the SFCC site); its ref."""
@@ -505,6 +524,42 @@ def _edited(order: Order) -> dict[str, Any]:
     payload |= {"current_subtotal_price": subtotal, "current_total_price": subtotal,
                 "current_total_tax": "0.00", "current_total_discounts": "0.00"}  # fmt: skip
     return payload
+
+
+def _refund(order: Order, refund: Refund) -> dict[str, Any]:
+    """refunds/create: the REST Refund of ``refund``, settling a return."""
+    number = int(refund.id.rpartition("/")[2])
+    lines = {item["id"]: item for item in order_payload(order)["line_items"]}
+    return {
+        "id": number,
+        "order_id": order.id,
+        "created_at": refund.created_at.isoformat(),
+        "processed_at": refund.created_at.isoformat(),
+        "note": refund.note,
+        "return": {"id": number},
+        "refund_line_items": [
+            {
+                "line_item_id": line.line.id,
+                "quantity": line.quantity,
+                "restock_type": line.restock_type.lower(),
+                "subtotal": str(Decimal(line.line.price) * line.quantity),
+                "total_tax": "0.00",
+                "line_item": lines[line.line.id],
+            }
+            for line in refund.lines
+        ],
+        "transactions": [
+            {
+                "id": number,
+                "kind": "refund",
+                "status": "success",
+                "amount": str(refund.amount),
+                "currency": order.currency,
+                "gateway": "bogus",
+            }
+        ],
+        "order_adjustments": [],
+    }
 
 
 def _cancelled(order: Order) -> dict[str, Any]:

@@ -39,14 +39,16 @@ def test_a_demo_day_tells_every_story_in_small_proportion() -> None:
     }
 
 
-def test_only_shopify_orders_get_stories_and_a_cancelled_order_is_never_paid() -> None:
+def test_only_shopify_orders_get_stories_and_only_what_was_paid_is_refunded() -> None:
     day = plan_day(200)
     for index, order in enumerate(day.orders):
         assert order.platform == platform_at(index, sfcc=True, woocommerce=True)
         if order.platform != "shopify":
             assert (order.fate, order.paid) == (Fate.SHIPPED, False)
         if order.fate is Fate.CANCELLED:
-            assert not order.paid
+            assert not order.paid  # its cancellation would need a refund of its own
+        if order.fate is Fate.RETURNED:
+            assert order.paid  # the return's refund gives the payment back
     # The first order stays plain, and the return comes in the first half of the day.
     assert day.orders[0].fate is Fate.SHIPPED
     [returned] = [i for i, order in enumerate(day.orders) if order.fate is Fate.RETURNED]
