@@ -1,11 +1,14 @@
-"""The bounded run's retail day: which order gets which story, the same for the same seed."""
+"""The bounded run's retail day: which order gets which story, the same for the same seed;
+and how its report tells the day."""
 
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from commands.report import DayActivity, RunReport, ServiceFigures
 from commands.traffic import Fate, plan_day, platform_at
 
 pytestmark = pytest.mark.unit
@@ -81,3 +84,45 @@ def test_a_small_day_still_tells_each_story_once() -> None:
     # Too few orders for every story: the stories that fit, none twice.
     tiny = Counter(order.fate for order in plan_day(3, sfcc=False, woocommerce=False).orders)
     assert tiny[Fate.SHIPPED] == 1 and sum(tiny.values()) == 3
+
+
+def _report(day: DayActivity) -> RunReport:
+    started = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    return RunReport(
+        started_at=started,
+        ended_at=started + timedelta(seconds=170),
+        settled=True,
+        orders={"shopify": 3},
+        services={"odoo-orders": ServiceFigures(retries=2, pauses={"odoo": 3})},
+        dead_letters=[],
+        restarts={},
+        stock_drift=[],
+        order_drift=[],
+        day=day,
+    )
+
+
+def test_the_report_shows_the_day_and_fails_when_a_bad_webhook_was_let_in() -> None:
+    started = datetime(2026, 11, 30, 12, tzinfo=UTC)
+    day = DayActivity(
+        fates={"shipped": 1, "cancelled": 1, "returned": 1, "paid": 1},
+        stock_moves=["DEMO-001 -7", "DEMO-010 +50"],
+        bad_webhooks={"wrong signature 401": 2, "malformed body 422": 2},
+        outage=(started + timedelta(seconds=75), started + timedelta(seconds=135)),
+    )
+    report = _report(day)
+    assert report.reconciled
+    assert report.lines()[1:6] == [
+        "  orders by fate: cancelled 1, paid 1, returned 1, shipped 1",
+        "  stock counted in Odoo: DEMO-001 -7, DEMO-010 +50",
+        "  bad webhooks refused at the edge: malformed body 422 (2), wrong signature 401 (2)",
+        "  Odoo outage (503): 60 s from +75 s",
+        "  odoo-orders: no events",
+    ]
+    assert report.lines()[6] == "    latency none; retries 2; paused by odoo 3"
+    let_in = _report(DayActivity(bad_webhooks={"wrong signature 401": 1, "malformed body 200": 1}))
+    assert not let_in.reconciled
+    assert "  bad webhooks NOT all refused: malformed body 200 (1), wrong signature 401 (1)" in (
+        let_in.lines()
+    )
+    assert let_in.lines()[-1] == "reconciled: NO"
