@@ -37,6 +37,23 @@ class ServiceFigures:
     # latency upper bounds by quantile ("p50"), seconds: the histogram's bucket bound
     latency_s: dict[str, float | None] = field(default_factory=dict)
     latency_buckets: list[tuple[float, int]] = field(default_factory=list)
+    retries: int = 0  # in-process handler retries
+    pauses: dict[str, int] = field(default_factory=dict)  # target -> times paused by it
+
+
+@dataclass
+class DayActivity:
+    """What the run's retail day did besides placing orders (commands/traffic.py)."""
+
+    fates: dict[str, int] = field(default_factory=dict)  # fate (and "paid") -> orders
+    stock_moves: list[str] = field(default_factory=list)  # "SKU ±units", counted in Odoo
+    bad_webhooks: dict[str, int] = field(default_factory=dict)  # "kind status" -> sent
+    outage: tuple[datetime, datetime | None] | None = None  # Odoo answering 503
+
+    @property
+    def bad_webhooks_refused(self) -> bool:
+        """Whether every bad webhook got a 4xx: refused at the edge, so never published."""
+        return all(400 <= int(key.rpartition(" ")[2]) < 500 for key in self.bad_webhooks)
 
 
 @dataclass
@@ -52,10 +69,17 @@ class RunReport:
     restarts: dict[str, int]
     stock_drift: list[StockDifference]
     order_drift: list[OrderDifference]
+    day: DayActivity = field(default_factory=DayActivity)
 
     @property
     def reconciled(self) -> bool:
-        return self.settled and not self.stock_drift and not self.order_drift
+        """Settled, with no drift, and no bad webhook let in."""
+        return (
+            self.settled
+            and not self.stock_drift
+            and not self.order_drift
+            and self.day.bad_webhooks_refused
+        )
 
     def to_json(self) -> dict[str, Any]:
         document = asdict(self)
@@ -81,6 +105,7 @@ class RunReport:
         seconds = (self.ended_at - self.started_at).total_seconds()
         placed = ", ".join(f"{count} on {channel}" for channel, count in self.orders.items())
         out = [f"run report: {sum(self.orders.values())} orders ({placed}) in {seconds:.0f} s"]
+        out.extend(self._day_lines())
         for name, figures in self.services.items():
             handled = ", ".join(
                 f"{event_type} {sum(outcomes.values())}"
@@ -93,9 +118,12 @@ class RunReport:
                 if bound is not None
             )
             routed = ", ".join(f"{where} {n}" for where, n in sorted(figures.routed.items()))
+            paused = ", ".join(f"by {target} {n}" for target, n in sorted(figures.pauses.items()))
             out.append(f"  {name}: {handled or 'no events'}")
             out.append(
-                f"    latency {latency or 'none'}" + (f"; routed {routed}" if routed else "")
+                f"    latency {latency or 'none'}; retries {figures.retries}"
+                + (f"; routed {routed}" if routed else "")
+                + (f"; paused {paused}" if paused else "")
             )
         for group in self.dead_letters:
             out.append(
@@ -114,6 +142,25 @@ class RunReport:
         if not self.settled:
             out.append("  the pipeline did not settle in time (lag, parked records or drift)")
         out.append("reconciled: yes" if self.reconciled else "reconciled: NO")
+        return out
+
+    def _day_lines(self) -> list[str]:
+        day = self.day
+        out = []
+        if day.fates:
+            fates = ", ".join(f"{fate} {n}" for fate, n in sorted(day.fates.items()))
+            out.append(f"  orders by fate: {fates}")
+        if day.stock_moves:
+            out.append(f"  stock counted in Odoo: {', '.join(day.stock_moves)}")
+        if day.bad_webhooks:
+            verdict = "refused at the edge" if day.bad_webhooks_refused else "NOT all refused"
+            sent = ", ".join(f"{kind} ({n})" for kind, n in sorted(day.bad_webhooks.items()))
+            out.append(f"  bad webhooks {verdict}: {sent}")
+        if day.outage is not None:
+            start, end = day.outage
+            since = (start - self.started_at).total_seconds()
+            lasted = f"{(end - start).total_seconds():.0f} s" if end else "until the end"
+            out.append(f"  Odoo outage (503): {lasted} from +{since:.0f} s")
         return out
 
     def write(self, directory: Path) -> tuple[Path, Path]:
@@ -143,6 +190,11 @@ def scrape(url: str) -> ServiceFigures:
             elif sample.name == "retailsync_consumer_routed_total":
                 where = labels["destination"]
                 figures.routed[where] = figures.routed.get(where, 0) + int(sample.value)
+            elif sample.name == "retailsync_consumer_retries_total":
+                figures.retries += int(sample.value)
+            elif sample.name == "retailsync_consumer_pauses_total":
+                target = labels["target"]
+                figures.pauses[target] = figures.pauses.get(target, 0) + int(sample.value)
             elif sample.name == "retailsync_consumer_latency_seconds_bucket":
                 buckets[float(labels["le"])] += sample.value
     figures.latency_buckets = [(bound, int(count)) for bound, count in sorted(buckets.items())]

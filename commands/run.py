@@ -31,10 +31,10 @@ from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from commands.drift import OrderDifference, order_drift
-from commands.report import RunReport, scrape
+from commands.report import DayActivity, RunReport, scrape
 from commands.services import CHANNEL_PRODUCER_SERVICES, CONSUMER_SERVICES, PRODUCER_SERVICES
 from commands.supervise import TEND_INTERVAL_S, Supervisor, stop_on_signals
-from commands.traffic import SKUS, Traffic, WooTraffic, seed_odoo
+from commands.traffic import SKUS, Traffic, WooTraffic, plan_day, seed_odoo
 from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_inventory.drift import StockDifference, stock_drift
 from consumers.storefront_inventory.settings import InventorySettings
@@ -131,6 +131,13 @@ def run(
     settle_timeout: Annotated[
         float, typer.Option(help="Seconds a bounded run waits for the pipeline to settle")
     ] = 300.0,
+    outage: Annotated[
+        float,
+        typer.Option(
+            help="Seconds the sandbox Odoo answers 503 in the middle of a bounded run (0: none)"
+        ),
+    ] = 60.0,
+    seed: Annotated[int, typer.Option(help="Seed of a bounded run's retail day")] = 7,
     report_dir: Annotated[
         Path | None,
         typer.Option(help="Where a bounded run writes its report [default: .retailsync/reports]"),
@@ -175,6 +182,15 @@ def run(
         stack.callback(supervisor.terminate)
         typer.echo(f"running {', '.join(name for name, _ in wiring.services())}; Ctrl-C stops them")
         generator = _traffic(wiring, stack, webhook_speedup) if traffic else None
+        if generator is not None and orders:
+            # A bounded run sends a retail day: the same one for the same seed.
+            generator.day = plan_day(
+                orders,
+                seed=seed,
+                sfcc=generator.sfcc is not None,
+                woocommerce=generator.woocommerce is not None,
+                outage_s=outage,
+            )
         sent = 0
         next_tick = time.monotonic()
         while not stop.wait(TEND_INTERVAL_S):
@@ -182,11 +198,10 @@ def run(
             if generator is None or time.monotonic() < next_tick:
                 continue
             next_tick += interval
-            if not orders or sent < orders:
-                generator.place_order()
-                sent += 1
-            generator.ship_confirmed()
-            if orders and sent >= orders and generator.all_shipped():
+            place = not orders or sent < orders
+            generator.step(place=place)
+            sent += place
+            if orders and sent >= orders and generator.done():
                 break
         if orders and generator is not None and not stop.is_set():
             report = _settle(
@@ -221,7 +236,8 @@ def _settle(
     """Wait until every running group has caught up with nothing parked and Odoo and the
     channels agree, or ``timeout_s``; then gather the report."""
     typer.echo(
-        f"{len(generator.placed)} orders placed and shipped; waiting for the pipeline to settle"
+        f"{len(generator.placed)} orders placed and shipped or cancelled; "
+        "waiting for the pipeline to settle"
     )
     groups = [topology.consumer(name) for name in CONSUMER_SERVICES if name in topology.consumers]
     channels = _channels(wiring)
@@ -234,7 +250,10 @@ def _settle(
         while not settled and time.monotonic() < deadline and not stop.is_set():
             supervisor.tend()
             lags = [lag for group in groups for lag in group_lag(reader, admin, group)]
-            if all(lag.lag == 0 and not lag.parked.records for lag in lags):
+            # Refunds made since are told to the pipeline as Shopify tells them.
+            generator.step(place=False)
+            caught_up = all(lag.lag == 0 and not lag.parked.records for lag in lags)
+            if caught_up and not generator.awaiting_refunds():
                 timeout = wiring.storefront.storefront_timeout_s
                 safety = wiring.inventory.storefront_safety_stock
                 stock = stock_drift(odoo, channels, safety, timeout_s=timeout)
@@ -269,6 +288,12 @@ def _settle(
         restarts=supervisor.restarts(),
         stock_drift=stock,
         order_drift=orders,
+        day=DayActivity(
+            fates=generator.day.fates() if generator.day is not None else {},
+            stock_moves=list(generator.stock_moves),
+            bad_webhooks=dict(generator.bad_webhooks),
+            outage=generator.outage,
+        ),
     )
 
 
@@ -418,6 +443,7 @@ def _traffic(wiring: _Wiring, stack: ExitStack, webhook_speedup: float) -> Traff
         sfcc=wiring.sandbox_sfcc,
         sfcc_channel=SFCC_CHANNEL,
         woocommerce=woocommerce,
+        odoo_faults=wiring.sandbox_odoo.faults,
     )
 
 

@@ -1,5 +1,7 @@
 """The whole pipeline as `make run` starts it: storefront orders (Shopify, SFCC and
-WooCommerce) become shipped Odoo orders, and Odoo's shipments and stock reach the channels."""
+WooCommerce) become shipped Odoo orders, and Odoo's shipments and stock reach the channels;
+a bounded run sends a retail day (payments, an edit, a cancellation, a return, stock counts,
+bad webhooks, an Odoo outage) and reports each kind of activity."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from commands.services import CHANNEL_PRODUCER_SERVICES, CONSUMER_SERVICES
 from commands.traffic import SKUS
 from retailsync.broker import free_port_block
 from retailsync.odoo import OdooClient, OdooSettings
+from retailsync.odoo.errors import OdooUnavailableError
 from retailsync.storefront import StorefrontClient, StorefrontSettings
 from sandbox.odoo.auth import Credentials
 from sandbox.sfcc.server import CLIENT_ID as SFCC_CLIENT_ID
@@ -33,7 +36,10 @@ from sandbox.woocommerce.server import CONSUMER_SECRET as WOO_SECRET
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).parents[2]
-ORDERS = 3
+ORDERS = 12  # a day with one Shopify order of each fate (commands/traffic.py plan_day)
+# Long enough for the killed order applier to be back before Odoo is, however slow its
+# restart, so that it pauses for the outage.
+OUTAGE_S = 45
 # The orders of the sandbox channels, Shopify's, WooCommerce's and SFCC's.
 CHANNEL_ORDERS = ("client_order_ref", "=like", "%:%")
 ORDER = """
@@ -120,7 +126,9 @@ def running(process: subprocess.Popen[str]) -> Iterator[list[str]]:
 def pipeline(
     kafka_bootstrap: str, unique: str, tmp_path: Path
 ) -> Iterator[tuple[subprocess.Popen[str], list[str]]]:
-    process = start_run(kafka_bootstrap, unique, tmp_path, "--orders", str(ORDERS))
+    process = start_run(
+        kafka_bootstrap, unique, tmp_path, "--orders", str(ORDERS), "--outage", str(OUTAGE_S)
+    )
     with running(process) as lines:
         yield process, lines
 
@@ -156,15 +164,22 @@ def read_until(process: subprocess.Popen[str], lines: list[str], pattern: str) -
 
 def wait(condition: Callable[[], bool], what: str, log: list[str], timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
-    while not condition():
+    while not _holds(condition):
         assert time.monotonic() < deadline, f"timed out waiting for {what}:\n" + "\n".join(
             log[-40:]
         )
         time.sleep(0.5)
 
 
+def _holds(condition: Callable[[], bool]) -> bool:
+    try:
+        return condition()
+    except OdooUnavailableError:
+        return False  # the bounded run's Odoo outage: ask again once it is over
+
+
 def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consumer(
-    pipeline: tuple[subprocess.Popen[str], list[str]],
+    pipeline: tuple[subprocess.Popen[str], list[str]], tmp_path: Path
 ) -> None:
     process, lines = pipeline
     odoo_url = read_until(process, lines, r"sandbox Odoo at (\S+)").group(1)
@@ -191,10 +206,14 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
     ):
 
         def shipped_orders() -> list[dict[str, object]]:
+            # The returned order is delivered in part once its return is received.
             orders = odoo.search_read(
                 "sale.order", [CHANNEL_ORDERS], ["client_order_ref", "delivery_status"]
             )
-            return [order for order in orders if order["delivery_status"] == "full"]
+            return [order for order in orders if order["delivery_status"] in ("full", "partial")]
+
+        def cancelled() -> int:
+            return odoo.search_count("sale.order", [CHANNEL_ORDERS, ("state", "=", "cancel")])
 
         # The order applier dies as an OOM kill would take it, once it has applied an order;
         # the run restarts it, and the orders still all arrive, once each.
@@ -214,15 +233,16 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
             lines,
         )
         wait(
-            lambda: len(shipped_orders()) == ORDERS,
-            "the orders to be confirmed and shipped in Odoo",
+            lambda: len(shipped_orders()) + cancelled() == ORDERS,
+            "the orders to be shipped or cancelled in Odoo",
             lines,
         )
+        assert cancelled() == 1
         refs = sorted(str(order["client_order_ref"]) for order in shipped_orders())
         # Every third order of the run's traffic is placed on the SFCC site, the one before
         # it on the WooCommerce shop.
         channels = [ref.split(":")[0] for ref in refs]
-        assert (channels.count("sfcc"), channels.count("woocommerce")) == (1, 1), refs
+        assert (channels.count("sfcc"), channels.count("woocommerce")) == (4, 4), refs
         for ref in refs:
             channel, _, number = ref.partition(":")
             if channel == "woocommerce":
@@ -260,13 +280,25 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
             for row in odoo.read("product.product", list(sold), ["default_code"])
         }
 
+        [warehouse] = odoo.search_read("stock.warehouse", [], ["lot_stock_id"], limit=1)
+
+        def expected(product: int) -> float:
+            """What Odoo has on hand, every order shipped or cancelled: 1000 less what was
+            sold, with the day's return and stock counts."""
+            quants = odoo.search_read(
+                "stock.quant",
+                [("product_id", "=", product), ("location_id", "=", warehouse["lot_stock_id"][0])],
+                ["quantity"],
+            )
+            return sum(float(quant["quantity"]) for quant in quants)
+
         def storefront_matches_odoo() -> bool:
-            for product, quantity in sold.items():
+            for product in sold:
                 sku = skus[product]
                 items = shop.execute(LEVELS, {"query": f"sku:{sku}"})["inventoryItems"]["nodes"]
                 levels = items[0]["inventoryLevels"]["nodes"]
                 available = levels[0]["quantities"][0]["quantity"]
-                if available != 1000 - quantity:
+                if available != expected(product):
                     return False
             return True
 
@@ -274,16 +306,15 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
 
         def sfcc_matches_odoo() -> bool:
             return all(
-                sfcc_allocation(sfcc_url, skus[product]) == 1000 - quantity
-                for product, quantity in sold.items()
+                sfcc_allocation(sfcc_url, skus[product]) == expected(product) for product in sold
             )
 
         wait(sfcc_matches_odoo, "the SFCC site's inventory to follow Odoo's", lines)
 
         def woo_matches_odoo() -> bool:
-            for product, quantity in sold.items():
+            for product in sold:
                 [found] = woo(woo_url, f"/products?sku={skus[product]}").json()
-                if found["stock_quantity"] != 1000 - quantity:
+                if found["stock_quantity"] != expected(product):
                     return False
             return True
 
@@ -301,6 +332,38 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
         for line in lines
     ), "\n".join(lines[-40:])
     assert "restarts: odoo-orders 1" in lines
+    # The day's activity, each kind counted: one order of each fate, the counts in Odoo,
+    # the bad webhooks refused at the edge, the outage and the pause it caused, and the
+    # events each brought.
+    assert re.search(
+        r"^  orders by fate: cancelled 1, edited 1, paid \d+, returned 1, shipped 9$",
+        "\n".join(lines),
+        re.MULTILINE,
+    ), "\n".join(lines[-40:])
+    assert "  stock counted in Odoo: DEMO-001 -7, DEMO-010 +50" in lines
+    assert (
+        "  bad webhooks refused at the edge: malformed body 422 (2), wrong signature 401 (2)"
+        in lines
+    )
+    assert any(
+        re.match(rf"  Odoo outage \(503\): {OUTAGE_S} s from \+\d+ s$", line) for line in lines
+    )
+    report = "\n".join(lines[lines.index(next(x for x in lines if x.startswith("run report"))) :])
+    # The lifecycle projection sees every event; the order applier's counts start again at
+    # its restart, but it pauses for the outage once it is back.
+    lifecycle = re.search(r"^  order-lifecycle: (.*)$", report, re.MULTILINE)
+    assert lifecycle is not None, report
+    for event_type in ("order_created 12,", "order_edited 1,", "order_cancelled",
+                       "payment_captured", "refund_issued 1,", "return_received 1,"):  # fmt: skip
+        assert event_type in lifecycle.group(1), report
+    applier = re.search(r"^  odoo-orders: (.*)\n    (.*)$", report, re.MULTILINE)
+    assert applier is not None, report
+    assert re.search(r"paused by odoo [1-9]", applier.group(2)), report
+    assert re.search(r"^  storefront-fulfillment: return_received 1, ", report, re.MULTILINE)
+    [written] = (tmp_path / "reports").glob("run-*.json")
+    document = json.loads(written.read_text())
+    assert document["reconciled"] is True
+    assert document["day"]["bad_webhooks"] == {"malformed body 422": 2, "wrong signature 401": 2}
 
 
 def test_a_bounded_run_with_drift_planted_behind_its_back_exits_1_and_names_it(
@@ -308,7 +371,7 @@ def test_a_bounded_run_with_drift_planted_behind_its_back_exits_1_and_names_it(
 ) -> None:
     process = start_run(
         kafka_bootstrap, unique, tmp_path, "--orders", "2", "--interval", "2",
-        "--settle-timeout", "15",
+        "--settle-timeout", "15", "--outage", "0",
     )  # fmt: skip
     with running(process) as lines:
         shop_url = read_until(process, lines, r"sandbox storefront at (\S+)").group(1)
@@ -333,7 +396,8 @@ def test_a_bounded_run_with_drift_planted_behind_its_back_exits_1_and_names_it(
             }
             # Someone sets a level by hand in the shop, for a SKU no order touched, once the
             # pipeline has set it: no stock event will set it back.
-            sku = next(sku for sku in SKUS if sku not in sold | woo_sold)
+            # (Nor the day's counts, which touch the first and the last SKU.)
+            sku = next(sku for sku in SKUS[1:-1] if sku not in sold | woo_sold)
             [item] = shop.execute(ITEM, {"query": f"sku:{sku}"})["inventoryItems"]["nodes"]
             level = item["inventoryLevels"]["nodes"][0]
             wait(lambda: level_of(shop, sku) == 1000, f"the pipeline to set {sku}", lines)
