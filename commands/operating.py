@@ -99,11 +99,16 @@ def print_json(document: Any) -> None:
     typer.echo(json.dumps(document, default=str, indent=2))
 
 
-def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def grid(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> Table:
     """A rich table, one row per item."""
-    grid = Table(title=title, title_justify="left")
+    drawn = Table(title=title, title_justify="left")
     for name in columns:
-        grid.add_column(name, overflow="fold")
+        drawn.add_column(name, overflow="fold")
     for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
-    console.print(grid)
+        drawn.add_row(*("" if cell is None else str(cell) for cell in row))
+    return drawn
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """A rich table, one row per item, printed."""
+    console.print(grid(title, columns, rows))

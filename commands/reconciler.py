@@ -22,7 +22,9 @@ from dataclasses import dataclass
 
 import httpx
 
+from commands.drift import OrderDifference
 from commands.reconcile import finance_report, order_differences, stock_differences
+from consumers.storefront_inventory.drift import StockDifference
 from retailsync.errors import ConfigError, RetailsyncError
 from retailsync.health import Rounds
 from retailsync.metrics import DRIFT_ALERTS, DRIFT_ROUNDS, watch_drift
@@ -40,6 +42,19 @@ class Drift:
     key: str
     what: str
 
+    @classmethod
+    def of_stock(cls, difference: StockDifference) -> Drift:
+        return cls(
+            "stock",
+            f"{difference.channel} {difference.key}",
+            f"Odoo sellable {difference.odoo_sellable}, "
+            f"on the channel {difference.channel_available}",
+        )
+
+    @classmethod
+    def of_order(cls, difference: OrderDifference) -> Drift:
+        return cls("orders", difference.order_ref, difference.problem)
+
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -53,12 +68,8 @@ class Window:
 
 def find_drift(window: Window) -> list[Drift]:
     """Every difference the three reconciliations find now."""
-    found = [
-        Drift("stock", f"{d.channel} {d.key}", f"Odoo sellable {d.odoo_sellable}, "
-              f"on the channel {d.channel_available}")
-        for d in stock_differences()
-    ]  # fmt: skip
-    found += [Drift("orders", d.order_ref, d.problem) for d in order_differences(window.settle_min)]
+    found = [Drift.of_stock(d) for d in stock_differences()]
+    found += [Drift.of_order(d) for d in order_differences(window.settle_min)]
     report = finance_report(window.days, window.returns_days)
     found += [Drift("finance", f.document, f.reason) for f in report.findings()]
     return found
@@ -86,6 +97,10 @@ class DriftWatch:
 
     def age_s(self, drift: Drift) -> float:
         return self._clock() - self._first_seen[(drift.kind, drift.key)]
+
+    def is_alerting(self, drift: Drift) -> bool:
+        """Whether the difference has persisted past the alert threshold."""
+        return (drift.kind, drift.key) in self._alerted
 
     def differences(self) -> dict[str, int]:
         counts = Counter(kind for kind, _ in self._first_seen)

@@ -7,22 +7,25 @@ WooCommerce shop beside it (no RETAILSYNC_CHANNELS_FILE). Then topology.yaml is 
 every producer and consumer service runs as its own process, as its container would in
 production, until Ctrl-C or SIGTERM; one that exits is restarted with a backoff, as its
 container would be.
-With both sandboxes, traffic flows through them (commands/traffic.py).
+With both sandboxes, traffic flows through them (commands/traffic.py). In a terminal the run
+shows a live view of the pipeline (commands/live.py) and writes the log lines to a file;
+otherwise (CI, a pipe, ``--no-live``) it prints them.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated
 
 import httpx
 import typer
@@ -31,8 +34,12 @@ from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
 from commands.drift import OrderDifference, order_drift
+from commands.live import LiveStatus, shown
+from commands.operating import Operator
+from commands.reconciler import Drift
 from commands.report import DayActivity, RunReport, scrape
 from commands.services import CHANNEL_PRODUCER_SERVICES, CONSUMER_SERVICES, PRODUCER_SERVICES
+from commands.status import gather
 from commands.supervise import TEND_INTERVAL_S, Supervisor, stop_on_signals
 from commands.traffic import SKUS, Traffic, WooTraffic, plan_day, seed_odoo
 from consumers.odoo_orders.settings import OrdersSettings
@@ -46,6 +53,7 @@ from retailsync.odoo import OdooClient, OdooSettings
 from retailsync.operate.dead_letters import dead_letters, summarize
 from retailsync.operate.lag import group_lag
 from retailsync.operate.reader import TopicReader
+from retailsync.operate.settings import OperateSettings
 from retailsync.settings import ENV_PREFIX, Settings, load_settings, registered_parts
 from retailsync.storefront import StorefrontSettings
 from retailsync.topology import Topology, load_topology
@@ -65,6 +73,8 @@ SERVICES = (
     *((name, ("consume", name)) for name in CONSUMER_SERVICES),
 )
 _READY_TIMEOUT_S = 60.0
+# The live view judges only orders older than this: younger ones may still be on their way.
+_ORDERS_IN_FLIGHT_S = 120.0
 
 
 @dataclass
@@ -142,6 +152,13 @@ def run(
         Path | None,
         typer.Option(help="Where a bounded run writes its report [default: .retailsync/reports]"),
     ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            help="In a terminal, show a live view of the pipeline and write the log lines to "
+            ".retailsync/logs/ (without a terminal they are printed)"
+        ),
+    ] = True,
 ) -> None:
     """Run the whole pipeline until Ctrl-C, starting Kafka and the sandboxes if not configured."""
     wiring = _Wiring(
@@ -164,6 +181,7 @@ def run(
         apply_plan(admin, topology, plan, report=typer.echo)
         typer.echo(plan.summary())
         environment = wiring.environment()
+        log = _log_file(wiring, started, stack) if live and sys.stdout.isatty() else None
         # A stable instance id per service process (static membership), as a StatefulSet or
         # a supervisor's slot gives: a restarted service takes its partitions back at once.
         supervisor = Supervisor(
@@ -177,9 +195,13 @@ def run(
                     },
                 )
                 for name, command in wiring.services()
-            }
+            },
+            output=log,
         )
         stack.callback(supervisor.terminate)
+        view = stack.enter_context(ExitStack())  # the live view, closed before the report
+        if log is not None:
+            view.enter_context(shown(_live_status(wiring, topology, supervisor, log), log))
         typer.echo(f"running {', '.join(name for name, _ in wiring.services())}; Ctrl-C stops them")
         generator = _traffic(wiring, stack, webhook_speedup) if traffic else None
         if generator is not None and orders:
@@ -213,6 +235,7 @@ def run(
                 stop=stop,
                 timeout_s=settle_timeout,
             )
+            view.close()
             for line in report.lines():
                 typer.echo(line)
             as_json, as_html = report.write(
@@ -254,16 +277,7 @@ def _settle(
             generator.step(place=False)
             caught_up = all(lag.lag == 0 and not lag.parked.records for lag in lags)
             if caught_up and not generator.awaiting_refunds():
-                timeout = wiring.storefront.storefront_timeout_s
-                safety = wiring.inventory.storefront_safety_stock
-                stock = stock_drift(odoo, channels, safety, timeout_s=timeout)
-                orders = order_drift(
-                    odoo,
-                    channels,
-                    settled_before=datetime.now(UTC),
-                    include_test=wiring.orders.odoo_orders_apply_test_orders,
-                    timeout_s=timeout,
-                )
+                stock, orders = _drift(wiring, odoo, channels, settled_before=datetime.now(UTC))
                 settled = not stock and not orders
             if not settled:
                 stop.wait(_SETTLE_POLL_S)
@@ -294,6 +308,58 @@ def _settle(
             bad_webhooks=dict(generator.bad_webhooks),
             outage=generator.outage,
         ),
+    )
+
+
+def _drift(
+    wiring: _Wiring, odoo: OdooClient, channels: list[Channel], *, settled_before: datetime
+) -> tuple[list[StockDifference], list[OrderDifference]]:
+    """What ``retailsync reconcile stock`` and ``orders`` find, with this run's settings."""
+    timeout = wiring.storefront.storefront_timeout_s
+    safety = wiring.inventory.storefront_safety_stock
+    stock = stock_drift(odoo, channels, safety, timeout_s=timeout)
+    orders = order_drift(
+        odoo,
+        channels,
+        settled_before=settled_before,
+        include_test=wiring.orders.odoo_orders_apply_test_orders,
+        timeout_s=timeout,
+    )
+    return stock, orders
+
+
+def _log_file(wiring: _Wiring, started: datetime, stack: ExitStack) -> IO[str]:
+    """This run's log file, beside its reports: one line at a time, for ``tail -f``."""
+    path = wiring.core.broker_data_dir.parent / "logs" / f"run-{started:%Y%m%dT%H%M%SZ}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return stack.enter_context(path.open("a", encoding="utf-8", buffering=1))
+
+
+def _live_status(
+    wiring: _Wiring, topology: Topology, supervisor: Supervisor, log: IO[str]
+) -> LiveStatus:
+    """The live view's sources: ``retailsync status``'s figures, the consumer services'
+    health endpoints, and the reconciliation of stock and orders."""
+    context = Operator(wiring.core, OperateSettings.load(), topology)
+    channels = _channels(wiring)
+
+    def reconcile() -> list[Drift]:
+        settled_before = datetime.now(UTC) - timedelta(seconds=_ORDERS_IN_FLIGHT_S)
+        with OdooClient.from_settings(wiring.odoo) as odoo:
+            stock, orders = _drift(wiring, odoo, channels, settled_before=settled_before)
+        return [*map(Drift.of_stock, stock), *map(Drift.of_order, orders)]
+
+    health = {
+        name: f"http://{wiring.core.http_host}:{port}/readyz"
+        for name in CONSUMER_SERVICES
+        for port in _http_port(wiring.core, name).values()
+    }
+    return LiveStatus(
+        supervisor.states,
+        log_file=Path(log.name),
+        gather=lambda: gather(context),
+        reconcile=reconcile,
+        health=health,
     )
 
 

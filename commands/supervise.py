@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import IO
 
 import typer
 
@@ -25,10 +26,17 @@ _MAX_RESTART_DELAY_S = 30.0
 _STABLE_AFTER_S = 60.0
 
 
-def spawn(command: tuple[str, ...], environment: dict[str, str]) -> subprocess.Popen[bytes]:
-    """``retailsync COMMAND…`` as a process of its own, with exactly ``environment``."""
+def spawn(
+    command: tuple[str, ...], environment: dict[str, str], output: IO[str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``retailsync COMMAND…`` as a process of its own, with exactly ``environment``; its
+    output and errors go to ``output``, or without it where this process's go."""
     return subprocess.Popen(
-        [sys.executable, "-m", "commands", *command], env=environment, stdin=subprocess.DEVNULL
+        [sys.executable, "-m", "commands", *command],
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=None if output is None else subprocess.STDOUT,
     )
 
 
@@ -46,12 +54,35 @@ class Child:
     restart_at: float | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ServiceState:
+    """What one service process is doing now, and how often it was started again."""
+
+    name: str
+    restarts: int
+    restart_in_s: float | None = None
+    """Set while the service waits for its restart after an exit."""
+
+    @property
+    def state(self) -> str:
+        if self.restart_in_s is None:
+            return "running"
+        return f"restarting in {self.restart_in_s:.0f}s"
+
+
 class Supervisor:
     """Keeps every service process running: one that exits, for whatever reason, is started
     again after a backoff, and counted. A service's guarantees make that safe: it resumes
     from its committed offsets or checkpoint, losing nothing and applying nothing twice."""
 
-    def __init__(self, services: dict[str, tuple[tuple[str, ...], dict[str, str]]]) -> None:
+    def __init__(
+        self,
+        services: dict[str, tuple[tuple[str, ...], dict[str, str]]],
+        *,
+        output: IO[str] | None = None,
+    ) -> None:
+        """Start every service; their output goes to ``output``, or where this process's goes."""
+        self._output = output
         self._children = {
             name: Child(
                 command, environment, self._start(name, command, environment), time.monotonic()
@@ -59,11 +90,10 @@ class Supervisor:
             for name, (command, environment) in services.items()
         }
 
-    @staticmethod
     def _start(
-        name: str, command: tuple[str, ...], environment: dict[str, str]
+        self, name: str, command: tuple[str, ...], environment: dict[str, str]
     ) -> subprocess.Popen[bytes]:
-        process = spawn(command, environment)
+        process = spawn(command, environment, self._output)
         typer.echo(f"started {name} (pid {process.pid})")
         return process
 
@@ -93,6 +123,18 @@ class Supervisor:
     def restarts(self) -> dict[str, int]:
         """How many times each service was started again."""
         return {name: child.restarts for name, child in self._children.items()}
+
+    def states(self) -> list[ServiceState]:
+        """Each service's state now; safe to call from another thread than ``tend``'s."""
+        now = time.monotonic()
+        return [
+            ServiceState(
+                name,
+                child.restarts,
+                None if child.restart_at is None else max(child.restart_at - now, 0.0),
+            )
+            for name, child in self._children.items()
+        ]
 
     def terminate(self) -> None:
         """SIGTERM every running service, SIGKILL those still running after the timeout."""
