@@ -234,6 +234,7 @@ def shown(view: LiveStatus, log: IO[str]) -> Iterator[None]:
     """The view on this terminal while in this block; this process's output and log lines
     go to ``log`` meanwhile, so that nothing scrambles it."""
     console = Console(file=sys.stdout)
+    # The handlers writing to the terminal; a FileHandler (a subclass) keeps its file.
     handlers = [
         handler
         for handler in logging.getLogger().handlers

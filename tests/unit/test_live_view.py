@@ -3,14 +3,16 @@ snapshot of the pipeline, and how it follows the gathered figures."""
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 
-from commands.live import ALERT_AFTER_S, DriftSeen, LiveStatus, Snapshot, render
+from commands.live import ALERT_AFTER_S, DriftSeen, LiveStatus, Snapshot, render, shown
 from commands.reconciler import Drift
 from commands.status import DeadLetters, GroupHealth, Status
 from commands.supervise import ServiceState
@@ -166,3 +168,35 @@ def test_a_failed_gathering_is_shown_and_the_last_figures_are_kept() -> None:
         "odoo-orders", "running", "1", "no", "paused by odoo",
     ]  # fmt: skip
     assert row(lines, "order_placed", 2) == ["order_placed", "12.5"]
+
+
+def test_while_the_view_is_shown_output_and_log_lines_go_to_the_log_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    view = LiveStatus(
+        lambda: [ServiceState("odoo-orders", restarts=0)],
+        log_file=tmp_path / "run.log",
+        gather=status,
+        reconcile=lambda: [],
+        health={},
+    )
+    # The run's log lines reach the terminal through a handler on the root logger.
+    terminal = logging.StreamHandler(sys.stderr)
+    logging.getLogger().addHandler(terminal)
+    try:
+        with (tmp_path / "run.log").open("a", encoding="utf-8") as log, shown(view, log):
+            print("started odoo-orders (pid 4242)")
+            logging.getLogger("retailsync.traffic").warning("placed shopify:1012")
+        logging.getLogger("retailsync.traffic").warning("stopped: the view is gone")
+    finally:
+        logging.getLogger().removeHandler(terminal)
+
+    logged = (tmp_path / "run.log").read_text(encoding="utf-8")
+    assert "started odoo-orders (pid 4242)" in logged
+    assert "placed shopify:1012" in logged
+    assert "stopped" not in logged
+    shown_out = capsys.readouterr()
+    assert "pid 4242" not in shown_out.out + shown_out.err
+    assert "shopify:1012" not in shown_out.out + shown_out.err
+    assert "stopped: the view is gone" in shown_out.err
+    assert f"service logs: {tmp_path / 'run.log'}" in " ".join(shown_out.out.split())
