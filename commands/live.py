@@ -33,7 +33,14 @@ from rich.text import Text
 
 from commands.operating import grid
 from commands.reconciler import Drift, DriftWatch
-from commands.status import DEAD_COLUMNS, GroupHealth, Status, checkpoint_rows, dead_rows
+from commands.status import (
+    DEAD_COLUMNS,
+    WINDOW_MIN,
+    GroupHealth,
+    Status,
+    checkpoint_rows,
+    dead_rows,
+)
 from commands.supervise import ServiceState
 
 STATUS_EVERY_S = 2.0
@@ -83,7 +90,7 @@ def render(snapshot: Snapshot) -> Group:
     if status is None:
         parts.append(Text("gathering the pipeline's status…"))
     else:
-        events = grid("events per minute", ("event type", "per minute"),
+        events = grid(f"events per minute (last {WINDOW_MIN} min)", ("event type", "per minute"),
                       sorted(status.events_per_minute.items()))  # fmt: skip
         orders = grid("orders", ("checkpoint", "reached", "late"), checkpoint_rows(status))
         dead = grid("dead letters", DEAD_COLUMNS, dead_rows(status))
@@ -232,7 +239,9 @@ def _answers(url: str) -> bool:
 @contextmanager
 def shown(view: LiveStatus, log: IO[str]) -> Iterator[None]:
     """The view on this terminal while in this block; this process's output and log lines
-    go to ``log`` meanwhile, so that nothing scrambles it."""
+    go to ``log`` meanwhile, so that nothing scrambles it. The view is cleared at the end:
+    what follows (a bounded run's report, the restarts) is not contradicted by a last frame
+    up to a reconciliation round old."""
     console = Console(file=sys.stdout)
     # The handlers writing to the terminal; a FileHandler (a subclass) keeps its file.
     handlers = [
@@ -243,8 +252,8 @@ def shown(view: LiveStatus, log: IO[str]) -> Iterator[None]:
     previous = [handler.setStream(log) for handler in handlers]
     try:
         with (
-            Live(view, console=console, refresh_per_second=1, redirect_stdout=False,
-                 redirect_stderr=False),
+            Live(view, console=console, refresh_per_second=1, transient=True,
+                 redirect_stdout=False, redirect_stderr=False),
             redirect_stdout(log),
             redirect_stderr(log),
             view.gathering(),

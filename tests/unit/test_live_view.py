@@ -171,8 +171,11 @@ def test_a_failed_gathering_is_shown_and_the_last_figures_are_kept() -> None:
 
 
 def test_while_the_view_is_shown_output_and_log_lines_go_to_the_log_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Standard output stands for a wide terminal (rich's own switch), as under `make run`.
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", "300")
     view = LiveStatus(
         lambda: [ServiceState("odoo-orders", restarts=0)],
         log_file=tmp_path / "run.log",
@@ -199,4 +202,5 @@ def test_while_the_view_is_shown_output_and_log_lines_go_to_the_log_file(
     assert "pid 4242" not in shown_out.out + shown_out.err
     assert "shopify:1012" not in shown_out.out + shown_out.err
     assert "stopped: the view is gone" in shown_out.err
-    assert f"service logs: {tmp_path / 'run.log'}" in " ".join(shown_out.out.split())
+    terminal_text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown_out.out)
+    assert f"service logs: {tmp_path / 'run.log'}" in terminal_text
