@@ -224,9 +224,11 @@ class LiveStatus:
 
 
 def _every(work: Callable[[], None], every_s: float, done: threading.Event) -> None:
+    """``work`` every ``every_s``, or back to back when one round takes longer."""
     while not done.is_set():
+        began = time.monotonic()
         work()
-        done.wait(every_s)
+        done.wait(max(every_s - (time.monotonic() - began), 0.0))
 
 
 def _answers(url: str) -> bool:
