@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http import HTTPStatus
-from typing import Literal
+from typing import Any, Literal, Self
 
 import uvicorn
 from starlette.responses import PlainTextResponse
@@ -206,3 +206,31 @@ class LoopbackServer:
         self._server.should_exit = True
         self._thread.join(_STOP_TIMEOUT_S)
         self._server = self._thread = None
+
+
+class StandIn:
+    """A sandbox served by its ``LoopbackServer``: started, stopped, or ``running`` for the
+    length of a block."""
+
+    _server: LoopbackServer
+
+    @property
+    def url(self) -> str:
+        return self._server.url
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    @classmethod
+    @contextmanager
+    def running(cls, **kwargs: Any) -> Iterator[Self]:
+        """A started stand-in, stopped on exit."""
+        stand_in = cls(**kwargs)
+        stand_in.start()
+        try:
+            yield stand_in
+        finally:
+            stand_in.stop()

@@ -10,11 +10,9 @@ Usage in tests::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sandbox.http import LoopbackServer
+from sandbox.http import LoopbackServer, StandIn
 from sandbox.sfcc.routes import build_app
 from sandbox.sfcc.store import Store, StoredOrder
 
@@ -27,7 +25,7 @@ ORGANIZATION_ID = "f_ecom_sbox_001"
 SITE_ID = "RefArch"
 
 
-class SandboxSfcc:
+class SandboxSfcc(StandIn):
     """A B2C Commerce stand-in: Account Manager's token endpoint and SCAPI Orders, for one
     organization; orders belong to ``site_id`` unless another is given."""
 
@@ -51,10 +49,6 @@ class SandboxSfcc:
         self.faults = self._server.faults
 
     @property
-    def url(self) -> str:
-        return self._server.url
-
-    @property
     def token_url(self) -> str:
         return f"{self.url}/dwsso/oauth2/access_token"
 
@@ -70,20 +64,3 @@ class SandboxSfcc:
             "organization_id": self.organization_id,
             "site_id": self.site_id,
         }
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    @classmethod
-    @contextmanager
-    def running(cls, **kwargs: Any) -> Iterator[SandboxSfcc]:
-        """A started stand-in, stopped on exit."""
-        sfcc = cls(**kwargs)
-        sfcc.start()
-        try:
-            yield sfcc
-        finally:
-            sfcc.stop()

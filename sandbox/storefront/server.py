@@ -12,11 +12,10 @@ Usage in tests::
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any
 
-from sandbox.http import LoopbackServer
+from sandbox.http import LoopbackServer, StandIn
 from sandbox.storefront.routes import build_app
 from sandbox.storefront.store import Store
 from sandbox.storefront.throttle import LeakyBucket
@@ -25,7 +24,7 @@ ACCESS_TOKEN = "shpat_sandbox_not_a_secret"  # noqa: S105 (a fixed sandbox value
 DEFAULT_LOCATIONS = ("WH/Stock",)
 
 
-class SandboxStorefront:
+class SandboxStorefront(StandIn):
     """A Shopify stand-in serving the GraphQL Admin API subset the appliers use.
 
     ``locations`` names the storefront's locations after the Odoo locations they sell from
@@ -54,28 +53,7 @@ class SandboxStorefront:
         self._server = LoopbackServer(app, name="sandbox-storefront", host=host, port=port)
         self.faults = self._server.faults
 
-    @property
-    def url(self) -> str:
-        return self._server.url
-
     def settings(self) -> dict[str, Any]:
         """The connection settings that point a storefront client here (the locations it
         sells from are ``locations``)."""
         return {"storefront_url": self.url, "storefront_access_token": self.access_token}
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    @classmethod
-    @contextmanager
-    def running(cls, **kwargs: Any) -> Iterator[SandboxStorefront]:
-        """A started sandbox, stopped on exit."""
-        storefront = cls(**kwargs)
-        storefront.start()
-        try:
-            yield storefront
-        finally:
-            storefront.stop()

@@ -10,11 +10,9 @@ Usage in tests::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sandbox.http import LoopbackServer
+from sandbox.http import LoopbackServer, StandIn
 from sandbox.woocommerce.routes import build_app
 from sandbox.woocommerce.store import Store
 
@@ -25,7 +23,7 @@ READ_ONLY_KEY = "ck_" + "7e3d" * 10
 READ_ONLY_SECRET = "cs_" + "91ab" * 10
 
 
-class SandboxWooCommerce:
+class SandboxWooCommerce(StandIn):
     """One WooCommerce shop: a read/write API key and a read-only one."""
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -40,27 +38,6 @@ class SandboxWooCommerce:
         )
         self.faults = self._server.faults
 
-    @property
-    def url(self) -> str:
-        return self._server.url
-
     def channel_entry(self) -> dict[str, Any]:
         """The channels-file entry (minus credentials and locations) that points here."""
         return {"platform": "woocommerce", "url": self.url}
-
-    def start(self) -> None:
-        self._server.start()
-
-    def stop(self) -> None:
-        self._server.stop()
-
-    @classmethod
-    @contextmanager
-    def running(cls, **kwargs: Any) -> Iterator[SandboxWooCommerce]:
-        """A started stand-in, stopped on exit."""
-        shop = cls(**kwargs)
-        shop.start()
-        try:
-            yield shop
-        finally:
-            shop.stop()
