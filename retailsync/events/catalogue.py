@@ -46,6 +46,9 @@ class SchemaVersion:
     parsed: Any = field(repr=False)
     fingerprint: bytes
     """CRC-64-AVRO of the parsing canonical form, in the byte order single-object encoding uses."""
+    plain: Any = field(repr=False)
+    """``parsed`` without its logical types: the same bytes, read and written as the values
+    underneath (bytes for a decimal, int for a timestamp, str for a uuid)."""
 
     @property
     def full_name(self) -> str:
@@ -210,7 +213,23 @@ def _parse(path: Path, name: str, version: int, definition: Definition) -> Schem
         definition=definition,
         parsed=parsed,
         fingerprint=bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO")),
+        plain=parse_plain(definition),
     )
+
+
+def parse_plain(definition: Any) -> Any:
+    """``definition`` parsed without its logical types, which leaves the bytes on the wire as
+    they are: fastavro then reads and writes the values underneath, and the caller converts
+    them (retailsync.serde.plain), several times faster than fastavro's own conversions."""
+    return fastavro.parse_schema(_without_logical_types(definition))
+
+
+def _without_logical_types(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_logical_types(v) for k, v in node.items() if k != "logicalType"}
+    if isinstance(node, list):
+        return [_without_logical_types(item) for item in node]
+    return node
 
 
 class _Inliner:

@@ -31,11 +31,24 @@ class Serde(Protocol):
     def content_type(self) -> str:
         """The record's ``content-type`` header value."""
 
+    @property
+    def catalogue(self) -> Catalogue:
+        """The local schemas: every version the serde writes, the newest it reads as."""
+
     def encode(self, datum: Mapping[str, Any]) -> bytes: ...
 
     def decode(
         self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
     ) -> dict[str, Any]: ...
+
+    def encode_plain(self, datum: Mapping[str, Any]) -> bytes:
+        """``encode`` of a datum whose logical values are already the values underneath
+        (``SchemaVersion.plain``): the same bytes, without fastavro's conversions."""
+
+    def decode_plain(
+        self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
+    ) -> dict[str, Any]:
+        """``decode`` that leaves the logical values as the values underneath."""
 
     def knows_writer(self, event_type: str, version: int) -> bool:
         """True when encoding this version needs no call to another service."""
@@ -56,6 +69,7 @@ class Writer:
 
     header: bytes
     schema: Any
+    plain: Any  # the schema without its logical types
     label: str
 
 
@@ -65,21 +79,30 @@ class Reading:
 
     writer: Any
     reader: Any
+    plain_writer: Any  # the two without their logical types
+    plain_reader: Any
     label: str
     body_start: int
 
 
 def reading_for(
-    writer: Any, writer_fingerprint: bytes, event_type: str, catalogue: Catalogue, body_start: int
+    writer: Any,
+    plain_writer: Any,
+    writer_fingerprint: bytes,
+    event_type: str,
+    catalogue: Catalogue,
+    *,
+    body_start: int,
 ) -> Reading:
     """Read ``writer``'s records as the newest local version of ``event_type``."""
     latest = catalogue.latest(event_type)
     if writer_fingerprint == latest.fingerprint:
         # Same schema: fastavro skips resolution when there is no reader schema.
-        return Reading(writer, None, latest.label, body_start)
+        return Reading(writer, None, plain_writer, None, latest.label, body_start)
     local = catalogue.by_fingerprint(writer_fingerprint)
     written = local.label if local is not None else f"{event_type} (a version not in the catalogue)"
-    return Reading(writer, latest.parsed, f"{written} read as v{latest.version}", body_start)
+    label = f"{written} read as v{latest.version}"
+    return Reading(writer, latest.parsed, plain_writer, latest.plain, label, body_start)
 
 
 class FramedSerde:
@@ -95,6 +118,25 @@ class FramedSerde:
 
     def encode(self, datum: Mapping[str, Any]) -> bytes:
         """The record value for ``datum``; SerializationError if it does not fit its schema."""
+        return self._encode(datum, plain=False)
+
+    def encode_plain(self, datum: Mapping[str, Any]) -> bytes:
+        """``encode`` of a datum whose logical values are already the values underneath."""
+        return self._encode(datum, plain=True)
+
+    def decode(
+        self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
+    ) -> dict[str, Any]:
+        """The event in ``value``; the record's origin goes into any DeserializationError."""
+        return self._decode(value, topic, partition, offset, key, plain=False)
+
+    def decode_plain(
+        self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
+    ) -> dict[str, Any]:
+        """``decode`` that leaves the logical values as the values underneath."""
+        return self._decode(value, topic, partition, offset, key, plain=True)
+
+    def _encode(self, datum: Mapping[str, Any], *, plain: bool) -> bytes:
         try:
             envelope = datum["envelope"]
             which = (envelope["event_type"], envelope["schema_version"])
@@ -109,15 +151,21 @@ class FramedSerde:
         buffer = BytesIO()
         buffer.write(writer.header)
         try:
-            schemaless_writer(buffer, writer.schema, datum)
+            schemaless_writer(buffer, writer.plain if plain else writer.schema, datum)
         except Exception as exc:  # fastavro raises many types for a datum that does not fit
             raise SerializationError(f"cannot encode {writer.label}: {exc}") from exc
         return buffer.getvalue()
 
-    def decode(
-        self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
+    def _decode(
+        self,
+        value: bytes,
+        topic: str,
+        partition: int,
+        offset: int,
+        key: bytes | None,
+        *,
+        plain: bool,
     ) -> dict[str, Any]:
-        """The event in ``value``; the record's origin goes into any DeserializationError."""
         try:
             reading = self._readings[value[: self.header_size]]
         except KeyError:
@@ -132,7 +180,11 @@ class FramedSerde:
         try:
             # A record schema always reads as a dict; annotated rather than cast(), which
             # would cost a call per record.
-            datum: dict[str, Any] = schemaless_reader(buffer, reading.writer, reading.reader)  # type: ignore[assignment]
+            datum: dict[str, Any] = (
+                schemaless_reader(buffer, reading.plain_writer, reading.plain_reader)  # type: ignore[assignment]
+                if plain
+                else schemaless_reader(buffer, reading.writer, reading.reader)
+            )
         except Exception as exc:  # truncated or corrupt bodies fail in many ways
             origin = RecordOrigin(topic, partition, offset, key, value)
             raise DeserializationError(

@@ -38,7 +38,7 @@ from retailsync.errors import (
     TargetUnavailableError,
     TransientError,
 )
-from retailsync.events.catalogue import Catalogue, SchemaVersion
+from retailsync.events.catalogue import Catalogue, SchemaVersion, parse_plain
 from retailsync.serde.framing import FramedSerde, Reading, Writer, reading_for, unknown_version
 from retailsync.serde.single_object import MAGIC as SINGLE_OBJECT_MAGIC
 from retailsync.serde.single_object import SingleObjectSerde
@@ -151,7 +151,8 @@ class RegistrySerde(FramedSerde):
             ) from None
         if schema_id is None:
             raise ConfigError(_SOURCE, subject, f"no schema id for {schema.label} in the answer")
-        writer = Writer(MAGIC + schema_id.to_bytes(4, "big"), schema.parsed, schema.label)
+        header = MAGIC + schema_id.to_bytes(4, "big")
+        writer = Writer(header, schema.parsed, schema.plain, schema.label)
         self._writers[event_type, version] = writer
         return writer
 
@@ -181,7 +182,9 @@ class RegistrySerde(FramedSerde):
         try:
             if registered.schema_type not in (None, "AVRO"):
                 raise ValueError(f"a {registered.schema_type} schema, not Avro")
-            writer = fastavro.parse_schema(json.loads(str(registered.schema_str)))
+            definition = json.loads(str(registered.schema_str))
+            writer = fastavro.parse_schema(definition)
+            plain_writer = parse_plain(definition)
             canonical = to_parsing_canonical_form(writer)
         except Exception as exc:  # fastavro raises several types for a schema it rejects
             raise DeserializationError(f"schema id {schema_id} is unusable: {exc}", origin) from exc
@@ -193,7 +196,9 @@ class RegistrySerde(FramedSerde):
             )
             raise DeserializationError(reason, origin)
         written = bytes.fromhex(fingerprint(canonical, "CRC-64-AVRO"))
-        return reading_for(writer, written, event_type, self.catalogue, HEADER_SIZE)
+        return reading_for(
+            writer, plain_writer, written, event_type, self.catalogue, body_start=HEADER_SIZE
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,9 +27,16 @@ class SingleObjectSerde(FramedSerde):
         super().__init__(catalogue)
         for schema in catalogue:
             header = MAGIC + schema.fingerprint
-            self._writers[schema.name, schema.version] = Writer(header, schema.parsed, schema.label)
+            self._writers[schema.name, schema.version] = Writer(
+                header, schema.parsed, schema.plain, schema.label
+            )
             self._readings[header] = reading_for(
-                schema.parsed, schema.fingerprint, schema.name, catalogue, HEADER_SIZE
+                schema.parsed,
+                schema.plain,
+                schema.fingerprint,
+                schema.name,
+                catalogue,
+                body_start=HEADER_SIZE,
             )
 
     def resolve_writers(self) -> None:

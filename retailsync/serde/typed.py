@@ -14,12 +14,17 @@ import annotated_types
 from pydantic import AfterValidator, BaseModel, BeforeValidator, StringConstraints
 from pydantic.fields import FieldInfo
 
-from retailsync.errors import DeserializationError, RecordOrigin
+from retailsync.errors import DeserializationError, RecordOrigin, SerializationError
 from retailsync.events import EVENT_MODELS, Event, fields
 from retailsync.serde.framing import Serde
+from retailsync.serde.plain import (
+    Convert,
+    Named,
+    reader_of,
+    record_writer,
+    resolve,
+)
 
-# Turns an Avro value into the value a model field holds (None: it does not fit).
-Convert = Callable[[Any], Any]
 _set = object.__setattr__
 
 
@@ -32,23 +37,49 @@ class EventSerde:
 
     Decoding constructs the model without validating it again: the record was decoded with
     the model's own schema, and whoever wrote it validated it where the data entered (the
-    models mirror the schemas field for field, and fastavro hands over the types they
-    hold). A datum that does not have the model's fields takes the validating path.
+    models mirror the schemas field for field). Only the constraints a schema cannot state
+    (a pattern, a minimum length) are checked; a record that fails one takes the validating
+    path, which names the field. Both ways, the logical values (decimals, timestamps, uuids)
+    are converted here rather than by fastavro (``retailsync.serde.plain``).
     """
 
     def __init__(self, serde: Serde, models: Mapping[str, type[Event]] = EVENT_MODELS) -> None:
         self.serde = serde
         self.content_type = serde.content_type
         self._models = dict(models)
-        self._builders = {name: _builder(model) for name, model in self._models.items()}
-        self._dumpers: dict[type[BaseModel], Dump] = {}
+        catalogue = serde.catalogue
+        self._builders = {
+            name: _event_builder(model, catalogue.latest(name).parsed)
+            for name, model in self._models.items()
+            if name in catalogue.event_types
+        }
+        self._encoders: dict[tuple[str, int], Callable[[Event], bytes]] = {}
 
     def encode(self, event: Event) -> bytes:
-        model = type(event)
-        dump = self._dumpers.get(model)
-        if dump is None:
-            dump = self._dumpers[model] = _dumper(model)
-        return self.serde.encode(dump(event))
+        envelope = event.envelope
+        which = (envelope.event_type, envelope.schema_version)
+        encoder = self._encoders.get(which)
+        if encoder is None:
+            encoder = self._encoders[which] = self._encoder(*which)
+        return encoder(event)
+
+    def _encoder(self, event_type: str, version: int) -> Callable[[Event], bytes]:
+        schema = self.serde.catalogue.get(event_type, version)
+        try:
+            if schema is None:
+                raise NotImplementedError("not in the catalogue")  # encode() names what it has
+            dump = record_writer(schema.parsed, schema.parsed["__named_schemas"])
+        except NotImplementedError:
+            return lambda event: self.serde.encode(event.model_dump())
+
+        def encode(event: Event) -> bytes:
+            try:
+                datum = dump(event)
+            except (ValueError, TypeError, ArithmeticError) as exc:  # its schema cannot hold it
+                raise SerializationError(f"cannot encode {schema.label}: {exc}") from exc
+            return self.serde.encode_plain(datum)
+
+        return encode
 
     def knows_writer(self, event: Event) -> bool:
         """True when encoding ``event`` needs no call to another service (a registry)."""
@@ -71,84 +102,55 @@ class EventSerde:
         self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
     ) -> Event:
         """The event in ``value``; DeserializationError, with the record, if it is none."""
-        datum = self.serde.decode(value, topic=topic, partition=partition, offset=offset, key=key)
+        datum = self.serde.decode_plain(
+            value, topic=topic, partition=partition, offset=offset, key=key
+        )
         event_type = datum["envelope"]["event_type"]
-        model = self._models.get(event_type)
+        build = self._builders.get(event_type)
+        event: Event | None = None if build is None else build(datum)
+        if event is not None and (
+            # The one model rule a schema cannot state (the envelope is shared).
+            not self._models[event_type].REQUIRES_SOURCE_VERSION
+            or event.envelope.source_version is not None
+        ):
+            return event
+        # Not built (it breaks a constraint, or its model does not mirror its schema):
+        # read it with fastavro's conversions and validate it, which names the field.
         try:
+            model = self._models.get(event_type)
             if model is None:
                 raise LookupError(f"no model for event type {event_type!r}")
-            event: Event | None = self._builders[event_type](datum)
-            if event is None:
-                return model.model_validate(datum)
-            if model.REQUIRES_SOURCE_VERSION and event.envelope.source_version is None:
-                # The one model rule a schema cannot state (the envelope is shared).
-                return model.model_validate(datum)  # raises, naming the field
-            return event
+            return model.model_validate(
+                self.serde.decode(value, topic=topic, partition=partition, offset=offset, key=key)
+            )
         except (LookupError, ValueError) as exc:  # ValidationError is a ValueError
             origin = RecordOrigin(topic, partition, offset, key, value)
             raise DeserializationError(str(exc), origin) from exc
 
 
-Dump = Callable[[Any], dict[str, Any]]
-
-
-def _dumper(model: type[BaseModel]) -> Dump:
-    """``model_dump`` for fastavro, from the instance's own fields: nested models become
-    dicts, everything else is handed over as it is (fastavro takes tuples for arrays and a
-    StrEnum for its symbol). A few times cheaper than pydantic's serializer."""
-    nested: list[tuple[str, Callable[[Any], Any]]] = []
-    for name, field in model.model_fields.items():
-        convert = _dump_of(field.annotation)
-        if convert is not None:
-            nested.append((name, convert))
-
-    def dump(instance: Any) -> dict[str, Any]:
-        values = dict(instance.__dict__)
-        for name, convert in nested:
-            value = values[name]
-            if value is not None:
-                values[name] = convert(value)
-        return values
-
-    return dump
-
-
-def _dump_of(annotation: Any) -> Callable[[Any], Any] | None:
-    """How a field of ``annotation`` is dumped; None: as it is."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return _dumper(annotation)
-    origin = get_origin(annotation)
-    inner = [_dump_of(arg) for arg in get_args(annotation) if arg is not type(None)]
-    convert = next((each for each in inner if each is not None), None)
-    if convert is None or origin is Annotated or origin in (Union, types.UnionType):
-        return convert  # a plain value, or an optional model
-    if origin is tuple:
-        return lambda values: [convert(value) for value in values]
-    if origin is dict:
-        return lambda values: {key: convert(value) for key, value in values.items()}
-    raise TypeError(f"cannot dump {annotation!r}")
-
-
-class _UnsupportedError(Exception):
-    """A field type or constraint the builders do not know: that model is validated."""
-
-
-def _builder(model: type[BaseModel]) -> Callable[[Any], Any]:
-    """Builds ``model`` from a decoded Avro record, as ``model_construct`` does (every field
-    is given, so none of its default handling is needed), after checking the constraints
-    the schema cannot state (a currency code's pattern, a non-empty ref, a decimal's
-    digits). None when the record does not pass them or its fields are not the model's:
-    then the caller validates, which names the field."""
+def _event_builder(model: type[BaseModel], schema: Any) -> Callable[[Any], Any] | None:
+    """``_builder`` of ``model`` from its schema; None when they do not line up."""
     try:
-        converts, checks = _plan(model)
-    except _UnsupportedError:
-        return lambda _datum: None
+        return _builder(model, schema, schema["__named_schemas"])
+    except NotImplementedError:
+        return None
+
+
+def _builder(model: type[BaseModel], record: Any, named: Named) -> Callable[[Any], Any]:
+    """Builds ``model`` from a plain decoded Avro ``record``, as ``model_construct`` does
+    (every field is given, so none of its default handling is needed), after converting its
+    logical values and checking the constraints the schema cannot state (a currency code's
+    pattern, a non-empty ref, a decimal's digits). None when the record does not pass them:
+    then the caller validates, which names the field. NotImplementedError when the model's
+    fields are not the record's."""
+    types = {field["name"]: field["type"] for field in record["fields"]}
+    if types.keys() != model.model_fields.keys():
+        raise NotImplementedError(f"{model.__name__} does not mirror {record['name']}")
+    converts, checks = _plan(model, types, named)
     fields = frozenset(model.model_fields)
 
-    def build(datum: Any) -> Any:
-        if datum.keys() != fields:
-            return None
-        values = dict(datum)
+    def build(values: Any) -> Any:
+        # fastavro made ``values`` for this record alone: it becomes the instance's own.
         for name, convert in converts:
             value = values[name]
             if value is not None:
@@ -172,11 +174,13 @@ def _builder(model: type[BaseModel]) -> Callable[[Any], Any]:
 Check = Callable[[Any], bool]
 
 
-def _plan(model: type[BaseModel]) -> tuple[list[tuple[str, Convert]], list[tuple[str, Check]]]:
+def _plan(
+    model: type[BaseModel], types: Mapping[str, Any], named: Named
+) -> tuple[list[tuple[str, Convert]], list[tuple[str, Check]]]:
     """The fields to convert, and the fields to check (one predicate each)."""
     converts, checks = [], []
     for name, field in model.model_fields.items():
-        convert, field_checks = _converter(field.annotation)
+        convert, field_checks = _converter(field.annotation, types[name], named)
         field_checks = _checks(field.metadata) + field_checks
         if convert is not None:
             converts.append((name, convert))
@@ -191,45 +195,53 @@ def _all(checks: list[Check]) -> Check:
     return lambda value: all(check(value) for check in checks)
 
 
-def _converter(annotation: Any) -> tuple[Convert | None, list[Check]]:
-    """How to turn an Avro value into a value of ``annotation`` (None: nothing to do: str,
-    int, bool, Decimal, datetime and UUID come from fastavro as they are), and the checks of
-    its constraints."""
+def _converter(annotation: Any, avro_type: Any, named: Named) -> tuple[Convert | None, list[Check]]:
+    """How to turn a plain Avro value of ``avro_type`` into a value of ``annotation`` (None:
+    nothing to do: str, int and bool come from fastavro as they are), and the checks of its
+    constraints."""
+    avro_type = resolve(avro_type, named)
     origin = get_origin(annotation)
     if origin is Annotated:
         inner, *metadata = get_args(annotation)
-        convert, checks = _converter(inner)
+        convert, checks = _converter(inner, avro_type, named)
         return convert, _checks(metadata) + checks
     if origin in (Union, types.UnionType):
         inner = [arg for arg in get_args(annotation) if arg is not type(None)]
-        if len(inner) != 1:
-            raise _UnsupportedError(annotation)
-        return _converter(inner[0])  # None stays None: the builder skips it
+        branches = [branch for branch in avro_type if branch != "null"]
+        if len(inner) != 1 or len(branches) != 1:
+            raise NotImplementedError(annotation)
+        return _converter(inner[0], branches[0], named)  # None stays None: it is skipped
+    if isinstance(avro_type, list):
+        raise NotImplementedError(f"{annotation} from a union")
     if origin is tuple:
-        return _tuple_of(get_args(annotation)[0]), []
-    if origin is dict and _converter(get_args(annotation)[1]) != (None, []):
-        raise _UnsupportedError(annotation)  # a map of anything but plain values
+        return _tuple_of(get_args(annotation)[0], avro_type["items"], named), []
+    if origin is dict and _converter(get_args(annotation)[1], avro_type["values"], named) != (
+        None,
+        [],
+    ):
+        raise NotImplementedError(annotation)  # a map of anything but plain values
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return _builder(annotation), []
+        return _builder(annotation, avro_type, named), []
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         # A symbol the enum lacks gives None: the record is then validated.
         return {member.value: member for member in annotation}.get, []
-    return None, []
+    # A logical value, or a plain one (a map of plain values among them).
+    return (reader_of(avro_type) if isinstance(avro_type, dict) else None), []
 
 
-def _tuple_of(annotation: Any) -> Convert:
+def _tuple_of(annotation: Any, items: Any, named: Named) -> Convert:
     """An Avro array (a list) as the model's tuple of ``annotation``."""
-    item, checks = _converter(annotation)
+    item, checks = _converter(annotation, items, named)
     if checks:
-        raise _UnsupportedError(annotation)
+        raise NotImplementedError(annotation)
     if item is None:
         return tuple
     convert = item
 
     def convert_all(values: Any) -> Any:
-        converted = tuple(convert(value) for value in values)
+        converted = tuple([convert(value) for value in values])
         # An item that did not pass its checks fails the whole record (then validated).
-        return None if any(value is None for value in converted) else converted
+        return None if None in converted else converted
 
     return convert_all
 
@@ -246,7 +258,7 @@ def _checks(metadata: Iterable[Any]) -> list[Check]:
         elif isinstance(item, StringConstraints | annotated_types.BaseMetadata):
             checks += _constraints(_attributes(item))
         else:
-            raise _UnsupportedError(item)
+            raise NotImplementedError(item)
     return checks
 
 
@@ -278,7 +290,7 @@ def _constraints(attributes: dict[str, Any]) -> list[Check]:
             # check refuses it): already quantized.
             pass
         else:
-            raise _UnsupportedError(f"{name}={bound!r}")
+            raise NotImplementedError(f"{name}={bound!r}")
     return checks
 
 
@@ -316,8 +328,8 @@ _NORMALISED: dict[str, list[Check]] = {
 
 def _normaliser(func: Any) -> list[Check]:
     if getattr(func, "__module__", None) != fields.__name__:
-        raise _UnsupportedError(func)
+        raise NotImplementedError(func)
     try:
         return _NORMALISED[func.__qualname__]
     except KeyError:
-        raise _UnsupportedError(func) from None
+        raise NotImplementedError(func) from None

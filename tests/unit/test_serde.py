@@ -121,6 +121,8 @@ def test_every_event_round_trips_as_a_dict_and_as_a_model(
 
     assert _decode(serde, serde.encode(record)) == record
     assert _decode(typed, typed.encode(event)) == event
+    # The typed serde converts decimals, timestamps and uuids itself: to fastavro's bytes.
+    assert typed.encode(event) == serde.encode(event.model_dump())
 
 
 @pytest.mark.parametrize("wire", FORMATS)
@@ -145,6 +147,45 @@ def test_a_decimal_beyond_its_schema_is_refused_not_rounded(serdes: dict[str, Se
     # as models never reach the wire out of range.
     with pytest.raises(ValidationError, match="no more than 14 digits before the decimal point"):
         EXAMPLES["refund_issued"].model_validate({**record, "amount": "999999999999999.0"})
+
+
+@pytest.mark.parametrize(
+    "unscaled",
+    [0, 1, -1, 127, 128, -128, -129, 255, 256, 32767, 32768, -32768, -32769, 10**18 - 1],
+)
+def test_decimals_at_byte_boundaries_encode_and_decode_as_fastavro_does(
+    serdes: dict[str, Serde], unscaled: int
+) -> None:
+    amount = Decimal(unscaled).scaleb(-4)
+    event = EXAMPLES["refund_issued"].model_copy(update={"amount": amount})
+    serde = serdes["single-object"]
+    typed = EventSerde(serde)
+
+    value = typed.encode(event)
+
+    assert value == serde.encode(event.model_dump())
+    assert _decode(typed, value).amount == _decode(serde, value)["amount"] == amount
+
+
+@pytest.mark.parametrize(
+    ("amount", "refusal"),
+    [
+        (Decimal("0.00001"), "more decimal places than the schema's 4"),
+        (Decimal("1E+14"), "more digits than the schema's 18"),
+        (Decimal("NaN"), "cannot convert NaN"),
+        (Decimal("Infinity"), "cannot convert Infinity"),
+    ],
+)
+def test_an_event_whose_decimal_its_schema_cannot_hold_is_refused_by_name(
+    serdes: dict[str, Serde], amount: Decimal, refusal: str
+) -> None:
+    # Built without validation, as no model that validates would hold it.
+    event = EXAMPLES["refund_issued"].model_construct(
+        **{**dict(EXAMPLES["refund_issued"]), "amount": amount}
+    )
+
+    with pytest.raises(SerializationError, match=f"cannot encode refund_issued v1: .*{refusal}"):
+        EventSerde(serdes["single-object"]).encode(event)
 
 
 @pytest.mark.parametrize("wire", FORMATS)
