@@ -107,7 +107,10 @@ class EventSerde:
         )
         event_type = datum["envelope"]["event_type"]
         build = self._builders.get(event_type)
-        event: Event | None = None if build is None else build(datum)
+        try:
+            event: Event | None = None if build is None else build(datum)
+        except _UnbuildableError:
+            event = None
         if event is not None and (
             # The one model rule a schema cannot state (the envelope is shared).
             not self._models[event_type].REQUIRES_SOURCE_VERSION
@@ -140,9 +143,9 @@ def _builder(model: type[BaseModel], record: Any, named: Named) -> Callable[[Any
     """Builds ``model`` from a plain decoded Avro ``record``, as ``model_construct`` does
     (every field is given, so none of its default handling is needed), after converting its
     logical values and checking the constraints the schema cannot state (a currency code's
-    pattern, a non-empty ref, a decimal's digits). None when the record does not pass them:
-    then the caller validates, which names the field. NotImplementedError when the model's
-    fields are not the record's."""
+    pattern, a non-empty ref, a decimal's digits). _UnbuildableError when the record does
+    not pass them: then the caller validates, which names the field. NotImplementedError
+    when the model's fields are not the record's."""
     types = {field["name"]: field["type"] for field in record["fields"]}
     if types.keys() != model.model_fields.keys():
         raise NotImplementedError(f"{model.__name__} does not mirror {record['name']}")
@@ -154,13 +157,11 @@ def _builder(model: type[BaseModel], record: Any, named: Named) -> Callable[[Any
         for name, convert in converts:
             value = values[name]
             if value is not None:
-                value = values[name] = convert(value)
-                if value is None:
-                    return None
+                values[name] = convert(value)
         for name, check in checks:
             value = values[name]
             if value is not None and not check(value):
-                return None
+                raise _UnbuildableError
         instance = model.__new__(model)
         _set(instance, "__dict__", values)
         _set(instance, "__pydantic_fields_set__", set(fields))
@@ -169,6 +170,10 @@ def _builder(model: type[BaseModel], record: Any, named: Named) -> Callable[[Any
         return instance
 
     return build
+
+
+class _UnbuildableError(Exception):
+    """A record the builders refuse (a constraint, an unknown symbol): it is validated."""
 
 
 Check = Callable[[Any], bool]
@@ -223,8 +228,7 @@ def _converter(annotation: Any, avro_type: Any, named: Named) -> tuple[Convert |
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return _builder(annotation, avro_type, named), []
     if isinstance(annotation, type) and issubclass(annotation, Enum):
-        # A symbol the enum lacks gives None: the record is then validated.
-        return {member.value: member for member in annotation}.get, []
+        return _member_of(annotation), []
     # A logical value, or a plain one (a map of plain values among them).
     return (reader_of(avro_type) if isinstance(avro_type, dict) else None), []
 
@@ -237,13 +241,19 @@ def _tuple_of(annotation: Any, items: Any, named: Named) -> Convert:
     if item is None:
         return tuple
     convert = item
+    return lambda values: tuple([convert(value) for value in values])
 
-    def convert_all(values: Any) -> Any:
-        converted = tuple([convert(value) for value in values])
-        # An item that did not pass its checks fails the whole record (then validated).
-        return None if None in converted else converted
 
-    return convert_all
+def _member_of(enum: type[Enum]) -> Convert:
+    members = {member.value: member for member in enum}
+
+    def member(symbol: str) -> Enum:
+        try:
+            return members[symbol]
+        except KeyError:
+            raise _UnbuildableError from None  # a symbol the enum lacks: validated
+
+    return member
 
 
 def _checks(metadata: Iterable[Any]) -> list[Check]:
