@@ -66,16 +66,24 @@ def order_differences(settle_min: float) -> list[OrderDifference]:
 def finance_report(days: int, returns_days: int) -> FinanceReport:
     """What ``retailsync reconcile finance`` lists: documents of the last ``days``, returns
     not refunded ``returns_days`` after."""
+    timeout_s = StorefrontSettings.load().storefront_timeout_s
+    with OdooClient.from_settings(OdooSettings.load()) as odoo:
+        return finance_of(odoo, channels(), days, returns_days, timeout_s=timeout_s)
+
+
+def finance_of(
+    odoo: OdooClient, channels: list[Channel], days: int, returns_days: int, *, timeout_s: float
+) -> FinanceReport:
+    """``finance_report`` with the given Odoo and channels."""
     now = datetime.now(UTC)
     since = (now - timedelta(days=days)).date()
-    with OdooClient.from_settings(OdooSettings.load()) as odoo, ExitStack() as stack:
-        timeout_s = StorefrontSettings.load().storefront_timeout_s
+    with ExitStack() as stack:
         # Shopify channels are asked for their orders' refunds; one without a URL cannot be.
         shops = {
             channel.name: stack.enter_context(
                 StorefrontClient.from_channel(channel, timeout_s=timeout_s)
             )
-            for channel in channels()
+            for channel in channels
             if channel.platform == "shopify" and channel.url
         }
 

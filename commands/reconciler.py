@@ -24,6 +24,7 @@ import httpx
 
 from commands.drift import OrderDifference
 from commands.reconcile import finance_report, order_differences, stock_differences
+from consumers.odoo_orders.finance import Finding
 from consumers.storefront_inventory.drift import StockDifference
 from retailsync.errors import ConfigError, RetailsyncError
 from retailsync.health import Rounds
@@ -55,6 +56,10 @@ class Drift:
     def of_order(cls, difference: OrderDifference) -> Drift:
         return cls("orders", difference.order_ref, difference.problem)
 
+    @classmethod
+    def of_finance(cls, finding: Finding) -> Drift:
+        return cls("finance", finding.document, finding.reason)
+
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -71,7 +76,7 @@ def find_drift(window: Window) -> list[Drift]:
     found = [Drift.of_stock(d) for d in stock_differences()]
     found += [Drift.of_order(d) for d in order_differences(window.settle_min)]
     report = finance_report(window.days, window.returns_days)
-    found += [Drift("finance", f.document, f.reason) for f in report.findings()]
+    found += [Drift.of_finance(f) for f in report.findings()]
     return found
 
 

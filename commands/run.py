@@ -36,7 +36,8 @@ from pydantic import SecretStr
 from commands.drift import OrderDifference, order_drift
 from commands.live import LiveStatus, shown
 from commands.operating import Operator
-from commands.reconciler import Drift
+from commands.reconcile import finance_of
+from commands.reconciler import Drift, Window
 from commands.report import DayActivity, RunReport, scrape
 from commands.services import CHANNEL_PRODUCER_SERVICES, CONSUMER_SERVICES, PRODUCER_SERVICES
 from commands.status import gather
@@ -339,15 +340,24 @@ def _live_status(
     wiring: _Wiring, topology: Topology, supervisor: Supervisor, log: IO[str]
 ) -> LiveStatus:
     """The live view's sources: ``retailsync status``'s figures, the consumer services'
-    health endpoints, and the reconciliation of stock and orders."""
+    health endpoints, and the reconciliations of stock, orders and finance."""
     context = Operator(wiring.core, OperateSettings.load(), topology)
     channels = _channels(wiring)
 
     def reconcile() -> list[Drift]:
         settled_before = datetime.now(UTC) - timedelta(seconds=_ORDERS_IN_FLIGHT_S)
+        window = Window()
+        timeout_s = wiring.storefront.storefront_timeout_s
         with OdooClient.from_settings(wiring.odoo) as odoo:
             stock, orders = _drift(wiring, odoo, channels, settled_before=settled_before)
-        return [*map(Drift.of_stock, stock), *map(Drift.of_order, orders)]
+            finance = finance_of(
+                odoo, channels, window.days, window.returns_days, timeout_s=timeout_s
+            ).findings()
+        return [
+            *map(Drift.of_stock, stock),
+            *map(Drift.of_order, orders),
+            *map(Drift.of_finance, finance),
+        ]
 
     health = {
         name: f"http://{wiring.core.http_host}:{port}/readyz"
