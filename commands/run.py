@@ -47,6 +47,7 @@ from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_inventory.drift import StockDifference, stock_drift
 from consumers.storefront_inventory.settings import InventorySettings
 from producers.commerce import WebhookSettings
+from producers.ingest import IngestSettings
 from retailsync.broker import LocalCluster
 from retailsync.channels import Channel, ChannelSettings, default_channel, load_channels_file
 from retailsync.errors import RetailsyncError
@@ -359,11 +360,18 @@ def _live_status(
             *map(Drift.of_finance, finance),
         ]
 
+    started = {name for name, _ in wiring.services()}
     health = {
         name: f"http://{wiring.core.http_host}:{port}/readyz"
-        for name in CONSUMER_SERVICES
+        for name in started
         for port in _http_port(wiring.core, name).values()
     }
+    # The HTTP producers answer readiness on their own ports (the change capture has none).
+    ingest = IngestSettings.load()
+    health["webhooks"] = (
+        f"http://{wiring.webhook.webhook_host}:{wiring.webhook.webhook_port}/readyz"
+    )
+    health["ingest"] = f"http://{ingest.ingest_host}:{ingest.ingest_port}/readyz"
     return LiveStatus(
         supervisor.states,
         log_file=Path(log.name),
