@@ -186,6 +186,9 @@ class Publisher:
             self.close()
 
 
+_LINGER_OPTIONS = frozenset({"linger.ms", "queue.buffering.max.ms"})
+
+
 class AsyncPublisher:
     """An idempotent ``acks=all`` producer for asyncio code: ``send`` returns a future that
     resolves once the brokers acknowledged the record, or fails with ``DeliveryError``.
@@ -219,7 +222,15 @@ class AsyncPublisher:
         self._topology = topology
         self._serde = serde
         self._settings = settings
-        self._options = {"message.timeout.ms": max(1, int(delivery_timeout_s * 1000))}
+        self._options: dict[str, str | int | bool] = {
+            "message.timeout.ms": max(1, int(delivery_timeout_s * 1000))
+        }
+        if not _LINGER_OPTIONS & settings.kafka_options.keys():
+            # Every caller waits for its record's acknowledgement, so librdkafka's default
+            # linger (5 ms) was the floor of every answer; at 1 ms records still travel in
+            # batches under load (at 0 ms the receiver spent about a third more CPU per
+            # request at 32 connections). An operator's kafka_options decide otherwise.
+            self._options["linger.ms"] = 1
         self._reader_config = {
             **settings.consumer_config(f"{settings.client_id}-read-back"),
             "enable.auto.commit": False,
