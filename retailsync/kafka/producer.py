@@ -145,6 +145,12 @@ class KafkaProducer:
 
     def flush(self, timeout_s: float) -> None:
         """Wait until every record produced so far is acknowledged; raise if one is not."""
+        if not self._produced:
+            # Nothing to wait for (a consumer's retry producer, most batches): librdkafka's
+            # flush would still wake every broker thread, a cost per batch. Serve the
+            # callbacks (error_cb) as a flush would.
+            self._producer.poll(0)
+            return
         unacknowledged = self._producer.flush(timeout_s)
         failures, self._failures = self._failures, []
         if unacknowledged:
