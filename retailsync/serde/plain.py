@@ -3,9 +3,11 @@
 fastavro converts a logical value through a per-field lookup and a general routine: about
 4 µs to write a decimal and 0.7 µs to read one, so an order (seventeen decimals) spent most
 of its encoding time there. With ``SchemaVersion.plain`` fastavro reads and writes the
-values underneath (the same bytes on the wire) and these converters do the rest, with
-fastavro's exact semantics for the three logical types our schemas use: ``decimal`` on
-bytes, ``timestamp-micros`` and ``uuid``. For a schema with any other logical type they
+values underneath (the same bytes on the wire) and these converters do the rest, as
+fastavro does, for the three logical types our schemas use: ``decimal`` on bytes,
+``timestamp-micros`` and ``uuid``. (Writing, a decimal with more digits than its precision
+is refused however its digits are written; fastavro counted the digits as given, and wrote
+some values it then read back rounded.) For a schema with any other logical type they
 raise NotImplementedError, and their caller takes fastavro's own path.
 """
 

@@ -75,7 +75,8 @@ class EventSerde:
         def encode(event: Event) -> bytes:
             try:
                 datum = dump(event)
-            except (ValueError, TypeError, ArithmeticError) as exc:  # its schema cannot hold it
+            # A value its schema cannot hold, or not of its type (a model built unvalidated).
+            except (ValueError, TypeError, ArithmeticError, AttributeError) as exc:
                 raise SerializationError(f"cannot encode {schema.label}: {exc}") from exc
             return self.serde.encode_plain(datum)
 

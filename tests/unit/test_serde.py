@@ -174,10 +174,11 @@ def test_decimals_at_byte_boundaries_encode_and_decode_as_fastavro_does(
         (Decimal("1E+14"), "more digits than the schema's 18"),
         (Decimal("NaN"), "cannot convert NaN"),
         (Decimal("Infinity"), "cannot convert Infinity"),
+        (1.5, "'float' object"),
     ],
 )
 def test_an_event_whose_decimal_its_schema_cannot_hold_is_refused_by_name(
-    serdes: dict[str, Serde], amount: Decimal, refusal: str
+    serdes: dict[str, Serde], amount: Decimal | float, refusal: str
 ) -> None:
     # Built without validation, as no model that validates would hold it.
     event = EXAMPLES["refund_issued"].model_construct(
