@@ -1,6 +1,7 @@
 """The Salesforce Commerce API (SCAPI) Orders API over httpx, for one site of one channel:
-orders by export status and their export status (the order export), and what fulfilment
-reports back (shipping status, OMS fulfilment events); OCAPI's Data API inventory records.
+orders by export status and their export status (the order export), exported orders by
+when they last changed (the change poll), and what fulfilment reports back (shipping
+status, OMS fulfilment events); OCAPI's Data API inventory records.
 
 Calls carry Account Manager's bearer token (``TokenSource``), fetched again before it
 expires. A 401 gets one new token and one more try; a second 401 is a ``ConfigError``
@@ -156,16 +157,37 @@ class SfccClient:
     ) -> OrderPage:
         """A page of the site's orders, oldest first: with ``export_status`` (None: any),
         created at or after ``created_from`` if given."""
-        params: dict[str, str | int] = {"siteId": self.site_id, "offset": offset, "limit": limit}
+        # The API sorts newest first unless told otherwise.
+        params: dict[str, str | int] = {"sortBy": "creation_date", "sortOrder": "asc"}
         if export_status is not None:
             params["exportStatus"] = export_status
         if created_from is not None:
-            params["creationDateFrom"] = (
-                created_from.astimezone(UTC)
-                .isoformat(timespec="milliseconds")
-                .replace("+00:00", "Z")
-            )
-        reply = self._call("getOrders", "GET", self._orders, params=params).json()
+            params["creationDateFrom"] = _timestamp(created_from)
+        return self._page(params, offset, limit)
+
+    def changed_orders(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        export_status: ExportStatus = "exported",
+        offset: int = 0,
+        limit: int = 50,
+    ) -> OrderPage:
+        """A page of the site's orders with ``export_status`` last modified at or after
+        ``since`` and before ``until`` (to the millisecond), least recently modified first."""
+        params: dict[str, str | int] = {
+            "exportStatus": export_status,
+            "lastModifiedDateFrom": _timestamp(since),
+            "lastModifiedDateTo": _timestamp(until),
+            "sortBy": "last_modified_date",
+            "sortOrder": "asc",
+        }
+        return self._page(params, offset, limit)
+
+    def _page(self, params: dict[str, str | int], offset: int, limit: int) -> OrderPage:
+        query = {**params, "siteId": self.site_id, "offset": offset, "limit": limit}
+        reply = self._call("getOrders", "GET", self._orders, params=query).json()
         try:
             data = reply.get("data") or []
             orders = tuple(
@@ -383,6 +405,11 @@ class SfccClient:
             raise RetryableCallError(
                 f"{type(exc).__name__} calling SFCC {operation}", unavailable=True
             ) from None
+
+
+def _timestamp(moment: datetime) -> str:
+    """``moment`` as the API's query parameters take it: UTC, to the millisecond."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _fault_type(response: httpx.Response) -> str | None:

@@ -1,12 +1,14 @@
 """What an order management system reports back to an order (SCAPI Orders v1, as of the
-API's 1.5 specification): its shipping status, its status (a cancellation), and fulfilment
-events with carrier, tracking number and URL.
+API's 1.5 specification): its shipping status, its status (a cancellation), its payment
+status, and fulfilment events with carrier, tracking number and URL.
 
 - ``PUT …/orders/{orderNo}/shipping-status?siteId`` ``{"status": "not_shipped" |
   "part_shipped" | "shipped"}``: 204.
 - ``PUT …/orders/{orderNo}/status?siteId`` ``{"status": …}``: 204; the transitions the
   documentation allows (``new``/``completed`` -> ``cancelled`` and back, ``created`` ->
   anything, ``failed`` -> ``created``), else 409 ``status-transition-conflict``.
+- ``PUT …/orders/{orderNo}/payment-status?siteId`` ``{"status": "not_paid" | "part_paid" |
+  "paid"}``: 204 (``updateOrderPaymentStatus``).
 - ``POST …/orders/{orderNo}/oms-status-events?siteId`` ``{"fulfillmentEvent": {id,
   occurredAt, type, lineItems: [{id, quantity}], trackingNumber, trackingUrl, carrier,
   description}}``: 202, queued for the order's event subscribers. ``trackingNumber`` and
@@ -30,7 +32,13 @@ from starlette.routing import Route
 
 from sandbox.sfcc.inventory import read_json
 from sandbox.sfcc.problems import problem
-from sandbox.sfcc.store import SHIPPING_STATUSES, Store, StoredOrder, TransitionRefusedError
+from sandbox.sfcc.store import (
+    PAYMENT_STATUSES,
+    SHIPPING_STATUSES,
+    Store,
+    StoredOrder,
+    TransitionRefusedError,
+)
 
 ORDER_STATUSES = ("created", "new", "completed", "cancelled", "failed", "failed_with_reopen")
 _EVENT_FIELDS = frozenset(
@@ -79,6 +87,16 @@ def fulfilment_routes(
             return problem(409, "status-transition-conflict", "Status Transition", str(refusal))
         return Response(status_code=204)
 
+    async def payment_status(request: Request) -> Response:
+        stored = found(request)
+        if isinstance(stored, Response):
+            return stored
+        status = _status(await read_json(request))
+        if status not in PAYMENT_STATUSES:
+            return _bad_request(f"status is one of {PAYMENT_STATUSES}.")
+        store.set_payment_status(stored, status)
+        return Response(status_code=204)
+
     async def status_event(request: Request) -> Response:
         stored = found(request)
         if isinstance(stored, Response):
@@ -98,6 +116,7 @@ def fulfilment_routes(
     return [
         Route(orders + "/{order_no}/shipping-status", shipping_status, methods=["PUT"]),
         Route(orders + "/{order_no}/status", order_status, methods=["PUT"]),
+        Route(orders + "/{order_no}/payment-status", payment_status, methods=["PUT"]),
         Route(orders + "/{order_no}/oms-status-events", status_event, methods=["POST"]),
     ]
 

@@ -4,10 +4,14 @@
 - ``POST /dwsso/oauth2/access_token``: ``grant_type=client_credentials``, the API client
   in HTTP Basic auth; answers ``{access_token, token_type: Bearer, expires_in, scope}``,
   or 401 ``{"error": "invalid_client"}``.
-- ``GET /checkout/orders/v1/organizations/{organizationId}/orders?siteId=…&exportStatus=…
-  &creationDateFrom=…&offset=…&limit=…``: ``{limit, offset, total, data: [Order]}``, oldest
-  first; ``exportStatus`` and ``creationDateFrom`` (orders created at or after it) are
-  optional.
+- ``GET /checkout/orders/v1/organizations/{organizationId}/orders?siteId=…&offset=…&limit=…``
+  with the optional filters of the API's 1.5 specification: ``status`` (up to two of
+  ``new``, ``completed``, ``cancelled``), ``exportStatus`` (up to three), ``paymentStatus``,
+  comma-separated; ``creationDateFrom``/``creationDateTo`` and
+  ``lastModifiedDateFrom``/``lastModifiedDateTo`` (from: at or after; to: before); sorted
+  by ``sortBy`` (``creation_date``, the default, or ``last_modified_date``) in ``sortOrder``
+  (``desc``, the default, or ``asc``); ``offset + limit`` at most 10,000. Answers
+  ``{limit, offset, total, data: [Order]}``.
 - ``GET …/orders/{orderNo}?siteId=…``: one Order.
 - ``PUT …/orders/{orderNo}/export-status?siteId=…`` with ``{"status": …}``: 204.
 - ``POST …/orders/{orderNo}/notes?siteId=…`` with ``{"subject", "text"}``: 201 ``{"id"}``.
@@ -44,13 +48,17 @@ from sandbox.sfcc.fulfilment import fulfilment_routes
 from sandbox.sfcc.impex import impex_routes
 from sandbox.sfcc.inventory import inventory_routes, read_json
 from sandbox.sfcc.problems import problem as _problem
-from sandbox.sfcc.store import EXPORT_STATUSES, Store
+from sandbox.sfcc.store import EXPORT_STATUSES, PAYMENT_STATUSES, OrderQuery, Store
 
 ORDERS = "/checkout/orders/v1/organizations/{organization_id}/orders"
 DATA_API_VERSION = "23.2"
 RECORDS = "/s/-/dw/data/v{version}/inventory_lists/{list_id}/product_inventory_records/{product_id}"
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 10
+MAX_WINDOW = 10_000  # the highest offset + limit getOrders answers
+# The order statuses getOrders filters by, and how many values each filter takes.
+LISTED_STATUSES = ("new", "completed", "cancelled")
+_SORTS = {"creation_date": False, "last_modified_date": True}  # -> by last modified
 
 
 def build_app(store: Store, organization_id: str) -> Starlette:
@@ -106,16 +114,17 @@ def build_app(store: Store, organization_id: str) -> Starlette:
             return _problem(
                 400, "invalid-query-parameter", "Bad Request", "offset and limit are integers."
             )
-        if offset < 0 or not 1 <= limit <= MAX_LIMIT:
+        if offset < 0 or not 1 <= limit <= MAX_LIMIT or offset + limit > MAX_WINDOW:
             return _problem(
                 400, "invalid-query-parameter", "Bad Request",
-                f"offset is at least 0 and limit between 1 and {MAX_LIMIT}.",
+                f"offset is at least 0, limit between 1 and {MAX_LIMIT}, and their sum at "
+                f"most {MAX_WINDOW}.",
             )  # fmt: skip
         try:
-            status, created_from = _order_filters(query)
+            filters = _order_query(query)
         except ValueError as exc:
             return _problem(400, "invalid-query-parameter", "Bad Request", str(exc))
-        found = store.orders(query["siteId"], status, created_from)
+        found = store.orders(query["siteId"], filters)
         page = [order.document for order in found[offset : offset + limit]]
         return JSONResponse({"limit": limit, "offset": offset, "total": len(found), "data": page})
 
@@ -171,20 +180,48 @@ def build_app(store: Store, organization_id: str) -> Starlette:
     )
 
 
-def _order_filters(query: Mapping[str, str]) -> tuple[str | None, datetime | None]:
-    """``exportStatus`` and ``creationDateFrom`` (UTC when it names no offset), either
-    absent; ValueError saying what a valid one is."""
-    status = query.get("exportStatus")
-    if status is not None and status not in EXPORT_STATUSES:
-        raise ValueError(f"exportStatus is one of {EXPORT_STATUSES}.")
-    created = query.get("creationDateFrom")
-    if created is None:
-        return status, None
+def _order_query(query: Mapping[str, str]) -> OrderQuery:
+    """getOrders' filters and sort; ValueError saying what a valid one is."""
+    sort_by = query.get("sortBy", "creation_date")
+    sort_order = query.get("sortOrder", "desc")
+    if sort_by not in _SORTS or sort_order not in ("asc", "desc"):
+        raise ValueError("sortBy is creation_date or last_modified_date, sortOrder asc or desc.")
+    return OrderQuery(
+        export_statuses=_values(query, "exportStatus", EXPORT_STATUSES, 3),
+        statuses=_values(query, "status", LISTED_STATUSES, 2),
+        payment_statuses=_values(query, "paymentStatus", PAYMENT_STATUSES, 3),
+        created_from=_moment(query, "creationDateFrom"),
+        created_to=_moment(query, "creationDateTo"),
+        modified_from=_moment(query, "lastModifiedDateFrom"),
+        modified_to=_moment(query, "lastModifiedDateTo"),
+        by_last_modified=_SORTS[sort_by],
+        descending=sort_order == "desc",
+    )
+
+
+def _values(
+    query: Mapping[str, str], name: str, allowed: tuple[str, ...], most: int
+) -> tuple[str, ...] | None:
+    """A comma-separated filter's values, None when absent."""
+    text = query.get(name)
+    if text is None:
+        return None
+    values = tuple(text.split(","))
+    if not 1 <= len(values) <= most or not set(values) <= set(allowed):
+        raise ValueError(f"{name} is up to {most} of {allowed}, comma-separated.")
+    return values
+
+
+def _moment(query: Mapping[str, str], name: str) -> datetime | None:
+    """An ISO 8601 date and time (UTC when it names no offset), None when absent."""
+    text = query.get(name)
+    if text is None:
+        return None
     try:
-        moment = datetime.fromisoformat(created)
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError("creationDateFrom is an ISO 8601 date and time.") from None
-    return status, moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        raise ValueError(f"{name} is an ISO 8601 date and time.") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _basic_auth(header: str) -> tuple[str, str] | None:

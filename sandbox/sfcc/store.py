@@ -1,5 +1,10 @@
 """What the SFCC stand-in holds: API clients and their tokens, orders per site, and the
-switches tests turn (token lifetime, throttling)."""
+switches tests turn (token lifetime, throttling).
+
+Every write to an order (its status, payment, export or shipping status, a note) sets its
+``lastModified`` to the time of the write, in milliseconds, as B2C Commerce stamps a
+persistent object on every change; a fulfilment event is forwarded and changes nothing.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +14,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 EXPORT_STATUSES = ("not_exported", "exported", "ready", "failed")
 SHIPPING_STATUSES = ("not_shipped", "part_shipped", "shipped")
+PAYMENT_STATUSES = ("not_paid", "part_paid", "paid")
 # Order status transitions SCAPI documents for updateOrderStatus (to -> allowed from).
 _TRANSITIONS = {
     "created": ("failed",),
@@ -39,6 +45,48 @@ class TransitionRefusedError(Exception):
     """An order status the order cannot go to from where it is."""
 
 
+@dataclass(frozen=True)
+class OrderQuery:
+    """getOrders' filters (each None: any) and its sort: a status filter holds the values
+    an order may have; ``*_from`` bounds are inclusive, ``*_to`` bounds exclusive."""
+
+    export_statuses: tuple[str, ...] | None = None
+    statuses: tuple[str, ...] | None = None
+    payment_statuses: tuple[str, ...] | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    modified_from: datetime | None = None
+    modified_to: datetime | None = None
+    by_last_modified: bool = False
+    descending: bool = False
+
+    def admits(self, order: StoredOrder) -> bool:
+        document = order.document
+        return (
+            _within(self.export_statuses, document.get("exportStatus"))
+            and _within(self.statuses, document.get("status"))
+            and _within(self.payment_statuses, document.get("paymentStatus"))
+            and _between(order.created_at, self.created_from, self.created_to)
+            and _between(order.last_modified, self.modified_from, self.modified_to)
+        )
+
+    def sort_key(self, order: StoredOrder) -> datetime:
+        return order.last_modified if self.by_last_modified else order.created_at
+
+
+def _within(values: tuple[str, ...] | None, value: object) -> bool:
+    return values is None or value in values
+
+
+def _between(moment: datetime, start: datetime | None, end: datetime | None) -> bool:
+    return (start is None or moment >= start) and (end is None or moment < end)
+
+
+def stamp(moment: datetime) -> str:
+    """``moment`` as SCAPI writes a timestamp: UTC, milliseconds, ``Z``."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 @dataclass
 class StoredOrder:
     site_id: str
@@ -59,8 +107,16 @@ class StoredOrder:
         return datetime.fromisoformat(self.document["creationDate"])
 
     @property
+    def last_modified(self) -> datetime:
+        return datetime.fromisoformat(self.document["lastModified"])
+
+    @property
     def export_status(self) -> str:
         return str(self.document["exportStatus"])
+
+    def touch(self) -> None:
+        """Stamp a write to the order (the store's lock is held)."""
+        self.document["lastModified"] = stamp(datetime.now(UTC))
 
 
 class Store:
@@ -127,6 +183,7 @@ class Store:
     def add_order(self, site_id: str, document: dict[str, Any]) -> StoredOrder:
         with self._lock:
             order = StoredOrder(site_id, copy.deepcopy(document))  # the server's own copy
+            order.document.setdefault("lastModified", order.document["creationDate"])
             self._orders[(site_id, order.order_no)] = order
             return order
 
@@ -134,35 +191,43 @@ class Store:
         with self._lock:
             return self._orders.get((site_id, order_no))
 
-    def orders(
-        self, site_id: str, export_status: str | None, created_from: datetime | None = None
-    ) -> list[StoredOrder]:
-        """The site's orders, oldest first, with ``export_status`` if given, created at or
-        after ``created_from`` if given."""
+    def orders(self, site_id: str, query: OrderQuery | None = None) -> list[StoredOrder]:
+        """The site's orders that ``query`` admits, in its order (oldest first by default;
+        orders of the same moment in the order they were added)."""
+        query = query or OrderQuery()
         with self._lock:
-            return [
+            found = [
                 order
                 for (site, _), order in self._orders.items()
-                if site == site_id
-                and export_status in (None, order.export_status)
-                and (created_from is None or order.created_at >= created_from)
+                if site == site_id and query.admits(order)
             ]
+        return sorted(found, key=query.sort_key, reverse=query.descending)
 
     def set_export_status(self, order: StoredOrder, status: str) -> None:
         with self._lock:
             order.document["exportStatus"] = status
             order.export_updates.append(status)
+            order.touch()
 
     def add_note(self, order: StoredOrder, subject: str, text: str) -> str:
         with self._lock:
             note_id = f"note-{len(order.notes) + 1}"
             order.notes.append({"id": note_id, "subject": subject, "text": text})
+            order.touch()
             return note_id
 
     def set_shipping_status(self, order: StoredOrder, status: str) -> None:
         with self._lock:
             order.document["shippingStatus"] = status
             order.shipping_updates.append(status)
+            order.touch()
+
+    def set_payment_status(self, order: StoredOrder, status: str) -> None:
+        """Set the order's payment status (``PAYMENT_STATUSES``), as an OMS or a payment
+        service does when money is taken or given back."""
+        with self._lock:
+            order.document["paymentStatus"] = status
+            order.touch()
 
     def set_order_status(self, order: StoredOrder, status: str) -> None:
         """Set the order's status; TransitionRefusedError when the documentation forbids it."""
@@ -171,6 +236,7 @@ class Store:
             if status != current and current not in _TRANSITIONS[status]:
                 raise TransitionRefusedError(f"An order in status {current} can't become {status}.")
             order.document["status"] = status
+            order.touch()
 
     def add_fulfilment_event(self, order: StoredOrder, event: dict[str, Any]) -> None:
         with self._lock:
