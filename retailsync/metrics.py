@@ -97,7 +97,8 @@ SFCC_ORDERS = _meter.create_counter(
     "retailsync.sfcc.orders",
     unit="{order}",
     description="SFCC orders the export took, by channel and outcome: exported (published, "
-    "then marked) or failed (dead-lettered, then marked)",
+    "then marked) or failed (dead-lettered, then marked); and exported orders whose change "
+    "(a cancellation, a payment) was published: changed",
 )
 SFCC_ROUNDS = _meter.create_counter(
     "retailsync.sfcc.rounds",

@@ -16,42 +16,38 @@ Marked orders leave the ``ready`` set, so every page is read from offset 0 again
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass
 
 import pydantic
 
+from producers.sfcc.dead_letters import Refused, dead_letter
 from producers.sfcc.mapping import order_events, site_source
 from retailsync.channels import Channel
 from retailsync.errors import InvalidInputError
 from retailsync.events import Event
-from retailsync.events.parse import describe_problems
-from retailsync.headers import CONTENT_TYPE, ERROR_CLASS, ERROR_MESSAGE, FIRST_FAILURE, GROUP
 from retailsync.kafka.producer import KafkaProducer
 from retailsync.publisher import Publisher
 from retailsync.sfcc import Order, SfccClient
 
 log = logging.getLogger("retailsync.sfcc")
-SERVICE = "sfcc-orders"
 NOTE_SUBJECT = "retailsync could not take this order"
 
 
 @dataclass(frozen=True, slots=True)
-class Refused:
-    order: Order
-    error_class: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
 class Round:
-    """What one round did: orders marked exported, and marked failed."""
+    """What one round did: orders marked exported, and marked failed; exported orders
+    whose change was published (``producers.sfcc.changes``)."""
 
     exported: int = 0
     failed: int = 0
+    changed: int = 0
 
     def __add__(self, other: Round) -> Round:
-        return Round(self.exported + other.exported, self.failed + other.failed)
+        return Round(
+            self.exported + other.exported,
+            self.failed + other.failed,
+            self.changed + other.changed,
+        )
 
 
 class SiteExport:
@@ -96,10 +92,8 @@ class SiteExport:
             try:
                 events = order_events(order.body, source=self._source, channel=self.channel.name)
                 taken.append((order, events))
-            except pydantic.ValidationError as exc:
-                refused.append(Refused(order, type(exc).__name__, describe_problems(exc, "order")))
-            except InvalidInputError as exc:
-                refused.append(Refused(order, type(exc).__name__, str(exc)))
+            except (pydantic.ValidationError, InvalidInputError) as exc:
+                refused.append(Refused.of(order, exc))
         for _, events in taken:
             for event in events:
                 self._publisher.publish(event)
@@ -107,7 +101,8 @@ class SiteExport:
         for order, _ in taken:
             self._client.set_export_status(order.order_no, "exported")
         if refused:
-            self._dead_letter(refused)
+            # Durable before the order is marked failed: a crash in between re-polls it.
+            dead_letter(self._dead_letters, self._dead_letter_topic, self.channel.name, refused)
         for refusal in refused:
             self._client.set_export_status(refusal.order.order_no, "failed")
             self._client.add_note(refusal.order.order_no, NOTE_SUBJECT, refusal.reason)
@@ -118,21 +113,3 @@ class SiteExport:
                 refusal.reason,
             )
         return Round(exported=len(taken), failed=len(refused))
-
-    def _dead_letter(self, refused: list[Refused]) -> None:
-        now_ms = str(int(time.time() * 1000)).encode()
-        for refusal in refused:
-            self._dead_letters.produce(
-                self._dead_letter_topic,
-                key=f"{self.channel.name}:{refusal.order.order_no}".encode(),
-                value=refusal.order.body,
-                headers=[
-                    (CONTENT_TYPE, b"application/json"),
-                    (GROUP, SERVICE.encode()),
-                    (ERROR_CLASS, refusal.error_class.encode()),
-                    (ERROR_MESSAGE, refusal.reason.encode()),
-                    (FIRST_FAILURE, now_ms),
-                ],
-            )
-        # Durable before the order is marked failed: a crash in between re-polls it.
-        self._dead_letters.flush(30.0)

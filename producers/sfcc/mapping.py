@@ -12,12 +12,21 @@ the lines before the order promotion and the promotion apart rounds differently)
 ``taxation: gross`` the prices include tax.
 
 Identity: each envelope's id is derived from the site, the order number and the event's
-type alone, so an order published again (after a crash before it was marked exported)
-keeps its ids, and consumers drop it.
+type alone (and a capture's payment instrument), so an order published again (after a crash
+before it was marked exported) keeps its ids, and consumers drop it.
+
+Changes after the export (``change_events``): an exported order read again because it
+changed becomes what its state says now, under the same ids as the export would give it:
+order_cancelled when cancelled, payment_captured per payment instrument when paid. The
+cancellation of an order and the capture of an instrument are one change each, however often
+the order is read again: its ``lastModified`` moves with every write to it (the export's own
+mark, a shipping status, a note), so it cannot name the change. An order exported paid or
+cancelled, read again, republishes what the export published, with the same ids.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
 from producers.commerce.mapping.common import (
@@ -30,6 +39,7 @@ from producers.commerce.mapping.common import (
 )
 from producers.commerce.mapping.rules import checked
 from producers.sfcc.payloads import (
+    ChangedOrder,
     PaymentInstrument,
     ProductItem,
     SfccAddress,
@@ -67,37 +77,59 @@ def order_events(body: bytes, *, source: Source, channel: str) -> tuple[Event, .
     """``body`` (one SCAPI Order) as its events, in publishing order; pydantic's
     ValidationError or ``UnfitEventError`` name the field an order cannot be taken with."""
     order = SfccOrder.model_validate_json(body)
+    delivery = _delivery(order, source, channel)
+    return _checked(_created(order, delivery), *_state_events(order, delivery, order.creation_date))
+
+
+def change_events(body: bytes, *, source: Source, channel: str) -> tuple[Event, ...]:
+    """``body`` (an exported SCAPI Order that changed) as the events of its state: none when
+    it is neither cancelled nor paid. Errors as ``order_events``."""
+    order = ChangedOrder.model_validate_json(body)
+    delivery = _delivery(order, source, channel)
+    return _checked(*_state_events(order, delivery, order.last_modified))
+
+
+def _delivery(order: SfccOrder, source: Source, channel: str) -> Delivery:
     # The envelope's ids are named after the site and the order, not after what it says.
-    delivery = Delivery(
+    return Delivery(
         delivery_id=f"{source.instance}/{order.order_no}",
         topic="orders/export",
         source=source,
         channel=channel,
     )
-    events: list[Event] = [_created(order, delivery)]
+
+
+def _state_events(order: SfccOrder, delivery: Delivery, at: datetime) -> list[Event]:
+    """payment_captured per payment instrument of a paid order, order_cancelled for a
+    cancelled one, as of ``at``."""
+    events: list[Event] = []
     if order.payment_status == "paid":
-        events += [_captured(order, delivery, payment) for payment in order.payment_instruments]
+        events += [_captured(order, delivery, payment, at) for payment in order.payment_instruments]
     if order.status == "cancelled":
         events.append(
             OrderCancelled(
-                envelope=delivery.envelope(
-                    OrderCancelled, f"order/{order.order_no}", order.creation_date
-                ),
+                envelope=delivery.envelope(OrderCancelled, f"order/{order.order_no}", at),
                 order_ref=delivery.ref(order.order_no),
                 reason=CancelReason.UNKNOWN,
                 restock=True,
             )
         )
+    return events
+
+
+def _checked(*events: Event) -> tuple[Event, ...]:
     for event in events:
         checked(event)
-    return tuple(events)
+    return events
 
 
-def _captured(order: SfccOrder, delivery: Delivery, payment: PaymentInstrument) -> Event:
+def _captured(
+    order: SfccOrder, delivery: Delivery, payment: PaymentInstrument, at: datetime
+) -> Event:
     return PaymentCaptured(
         envelope=delivery.envelope(
             PaymentCaptured, f"order/{order.order_no}/payment/{payment.payment_instrument_id}",
-            order.creation_date,
+            at,
         ),
         order_ref=delivery.ref(order.order_no),
         payment_ref=payment.payment_instrument_id,

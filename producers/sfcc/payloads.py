@@ -104,3 +104,16 @@ class SfccOrder(SfccPayload):
     shipping_total_tax: Amount = Decimal(0)
     tax_total: Amount
     order_total: Amount
+
+
+class OrderStamp(SfccPayload):
+    """When an order last changed: what pages the change poll's listing."""
+
+    order_no: Code = Field(min_length=1)
+    last_modified: AwareDatetime
+
+
+class ChangedOrder(SfccOrder):
+    """An exported order as the change poll lists it: with when it last changed."""
+
+    last_modified: AwareDatetime

@@ -1,6 +1,7 @@
-"""``retailsync serve sfcc-orders``: every ``sfcc`` channel's order export, one round per
-site per poll interval, until stopped; ``/healthz``, ``/readyz`` and ``/metrics`` on
-``RETAILSYNC_HTTP_HOST:RETAILSYNC_HTTP_PORT`` meanwhile, as a consumer service's."""
+"""``retailsync serve sfcc-orders``: every ``sfcc`` channel's order export and change poll
+(``export``, ``changes``), one round of each per site per poll interval, until stopped;
+``/healthz``, ``/readyz`` and ``/metrics`` on ``RETAILSYNC_HTTP_HOST:RETAILSYNC_HTTP_PORT``
+meanwhile, as a consumer service's."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
+from typing import Protocol
 
+from producers.sfcc.changes import SiteChanges
 from producers.sfcc.export import Round, SiteExport
 from producers.sfcc.settings import SfccOrdersSettings
+from producers.sfcc.watermarks import Watermarks, checked_topic
 from retailsync.channels import Channel, Channels
 from retailsync.errors import ConfigError, PermanentError, TransientError
 from retailsync.health import HealthServer, Rounds
@@ -19,6 +23,7 @@ from retailsync.metrics import SFCC_ORDERS, SFCC_ROUNDS
 from retailsync.publisher import Publisher
 from retailsync.settings import Settings
 from retailsync.sfcc import SfccClient
+from retailsync.topology import load_topology
 
 log = logging.getLogger("retailsync.sfcc")
 
@@ -40,11 +45,20 @@ def sfcc_channels(channels: Channels, export: SfccOrdersSettings) -> tuple[Chann
     return sites
 
 
+class SitePoll(Protocol):
+    """A site's export or change poll."""
+
+    @property
+    def channel(self) -> Channel: ...
+
+    def run_once(self) -> Round: ...
+
+
 class Exporter:
-    """Rounds over every site; one site's outage never holds up the others."""
+    """Rounds over every site's polls; one site's outage never holds up the others."""
 
     def __init__(
-        self, sites: Sequence[SiteExport], interval_s: float, stop: threading.Event | None = None
+        self, sites: Sequence[SitePoll], interval_s: float, stop: threading.Event | None = None
     ) -> None:
         self.sites = tuple(sites)
         self._interval_s = interval_s
@@ -70,10 +84,11 @@ class Exporter:
             SFCC_ROUNDS.add(1, {**labels, "outcome": "ok"})
             SFCC_ORDERS.add(result.exported, {**labels, "outcome": "exported"})
             SFCC_ORDERS.add(result.failed, {**labels, "outcome": "failed"})
-            if result.exported or result.failed:
+            SFCC_ORDERS.add(result.changed, {**labels, "outcome": "changed"})
+            if result.exported or result.failed or result.changed:
                 log.info(
-                    "%s: %d order(s) exported, %d failed",
-                    site.channel.name, result.exported, result.failed,
+                    "%s: %d order(s) exported, %d failed, %d changed order(s) published",
+                    site.channel.name, result.exported, result.failed, result.changed,
                 )  # fmt: skip
             done += result
         self.rounds.whole()
@@ -99,29 +114,39 @@ def run_sfcc_orders(
 ) -> None:
     """Export the sites' orders until ``stop`` is set (or one round with ``once``)."""
     sites = sfcc_channels(channels, export)
+    watermark_topic = checked_topic(
+        export.sfcc_watermark_topic, load_topology(settings.topology_file)
+    )
     with ExitStack() as stack:
         publisher = stack.enter_context(Publisher.from_settings(settings))
-        dead_letters = stack.enter_context(KafkaProducer(settings, name="sfcc-dead-letters"))
-        exporter = Exporter(
-            [
+        # Dead letters, and the change polls' watermarks.
+        records = stack.enter_context(KafkaProducer(settings, name="sfcc-orders"))
+        watermarks = Watermarks(settings, records, watermark_topic)
+        watermarks.load()
+        polls: list[SitePoll] = []
+        for site in sites:
+            client = stack.enter_context(
+                SfccClient.from_channel(site, timeout_s=export.sfcc_timeout_s)
+            )
+            dead_letter_topic, page_size = export.sfcc_dead_letter_topic, export.sfcc_page_size
+            polls += [
                 SiteExport(
-                    site,
-                    stack.enter_context(
-                        SfccClient.from_channel(site, timeout_s=export.sfcc_timeout_s)
-                    ),
-                    publisher,
-                    dead_letters,
-                    dead_letter_topic=export.sfcc_dead_letter_topic,
-                    page_size=export.sfcc_page_size,
-                )
-                for site in sites
-            ],
-            export.sfcc_poll_interval_s,
-            stop,
-        )
+                    site, client, publisher, records,
+                    dead_letter_topic=dead_letter_topic, page_size=page_size,
+                ),
+                SiteChanges(
+                    site, client, publisher, records, watermarks,
+                    dead_letter_topic=dead_letter_topic, page_size=page_size,
+                    settle_s=export.sfcc_changes_settle_s,
+                ),
+            ]  # fmt: skip
+        exporter = Exporter(polls, export.sfcc_poll_interval_s, stop)
         if once:
             done = exporter.run_once()
-            say(f"{done.exported} order(s) exported, {done.failed} failed")
+            say(
+                f"{done.exported} order(s) exported, {done.failed} failed, "
+                f"{done.changed} changed order(s) published"
+            )
             return
         live, ready = exporter.rounds.checks(
             settings.liveness_timeout_s, export.sfcc_poll_interval_s

@@ -1,6 +1,8 @@
 """The SFCC order export against the sandbox SFCC over HTTP and the real broker: orders are
 exported exactly once across a crash between publish and mark, tokens are renewed, and a
-malformed order is marked failed and dead-lettered while the others flow."""
+malformed order is marked failed and dead-lettered while the others flow; exported orders
+cancelled or paid afterwards become one order_cancelled or payment_captured, the same event
+id across a crash before the watermark is written."""
 
 from __future__ import annotations
 
@@ -17,16 +19,25 @@ import pytest
 from confluent_kafka.admin import AdminClient
 from pydantic import SecretStr
 
-from producers.sfcc import Exporter, Round, SfccOrdersSettings, SiteExport, run_sfcc_orders
+from producers.sfcc import (
+    Exporter,
+    Round,
+    SfccOrdersSettings,
+    SiteChanges,
+    SiteExport,
+    Watermarks,
+    run_sfcc_orders,
+)
 from retailsync import telemetry
 from retailsync.channels import Channel, Channels, parse_channels
 from retailsync.errors import TransientError
-from retailsync.headers import ERROR_MESSAGE, EVENT_ID, header
+from retailsync.events import PaymentCaptured
+from retailsync.headers import ERROR_MESSAGE, EVENT_ID, EVENT_TYPE, header
 from retailsync.kafka.producer import KafkaProducer
 from retailsync.publisher import Publisher
 from retailsync.settings import Settings
 from retailsync.sfcc import SfccClient
-from sandbox.sfcc import Item, SandboxSfcc, order_document
+from sandbox.sfcc import Item, SandboxSfcc, StoredOrder, order_document
 from tests.integration.harness import SCHEMAS, Pipeline, make_pipeline
 
 pytestmark = pytest.mark.integration
@@ -37,8 +48,11 @@ defaults: {partitions: 3}
 topics:
   NS.orders: {}
   NS.sfcc-dead-letters: {partitions: 1}
+  NS.sfcc-watermarks: {partitions: 1, configs: {cleanup.policy: compact}}
 events:
   order_created: {topic: NS.orders, key: "{order_ref}"}
+  order_cancelled: {topic: NS.orders, key: "{order_ref}"}
+  payment_captured: {topic: NS.orders, key: "{order_ref}"}
 """
 
 
@@ -88,8 +102,31 @@ def site_export(pipeline: Pipeline, sfcc: SandboxSfcc, name: str = "us") -> Iter
         publisher.close()
 
 
+@contextmanager
+def site_changes(pipeline: Pipeline, sfcc: SandboxSfcc) -> Iterator[SiteChanges]:
+    """A started change poll, its watermark read from Kafka as a service start reads it."""
+    client = SfccClient.from_channel(_channel(sfcc), sleep=lambda _: None, max_attempts=2)
+    records = KafkaProducer(pipeline.settings, name="sfcc-orders")
+    publisher = Publisher(pipeline.settings, pipeline.topology, pipeline.serde)
+    watermarks = Watermarks(pipeline.settings, records, _watermark_topic(pipeline))
+    watermarks.load()
+    try:
+        yield SiteChanges(
+            _channel(sfcc), client, publisher, records, watermarks,
+            dead_letter_topic=_dead_letter_topic(pipeline), page_size=2, settle_s=0,
+        )  # fmt: skip
+    finally:
+        client.close()
+        records.close()
+        publisher.close()
+
+
 def _dead_letter_topic(pipeline: Pipeline) -> str:
     return next(name for name in pipeline.topology.topics if name.endswith("sfcc-dead-letters"))
+
+
+def _watermark_topic(pipeline: Pipeline) -> str:
+    return next(name for name in pipeline.topology.topics if name.endswith("sfcc-watermarks"))
 
 
 def _seed(sfcc: SandboxSfcc, *numbers: str) -> None:
@@ -226,9 +263,12 @@ channels:
     )
     _seed(sfcc, "3001", "3002")
     said: list[str] = []
-    export = SfccOrdersSettings(sfcc_dead_letter_topic=_dead_letter_topic(pipeline))
+    export = SfccOrdersSettings(
+        sfcc_dead_letter_topic=_dead_letter_topic(pipeline),
+        sfcc_watermark_topic=_watermark_topic(pipeline),
+    )
     run_sfcc_orders(settings, export, channels, once=True, say=said.append)
-    assert said == ["2 order(s) exported, 0 failed"]
+    assert said == ["2 order(s) exported, 0 failed, 0 changed order(s) published"]
     records = pipeline.records(pipeline.topic, expect=2)
     assert sorted(r.key for r in records) == [b"us:3001", b"us:3002"]
 
@@ -247,7 +287,9 @@ def test_the_running_service_answers_probes_and_counts_its_orders(
     channels = Channels({"us": _channel(sfcc)})
     _seed(sfcc, "4001", "4002")
     export = SfccOrdersSettings(
-        sfcc_dead_letter_topic=_dead_letter_topic(pipeline), sfcc_poll_interval_s=0.2
+        sfcc_dead_letter_topic=_dead_letter_topic(pipeline),
+        sfcc_watermark_topic=_watermark_topic(pipeline),
+        sfcc_poll_interval_s=0.2,
     )
     said: list[str] = []
     stop = threading.Event()
@@ -273,6 +315,116 @@ def test_the_running_service_answers_probes_and_counts_its_orders(
         stop.set()
         service.join(timeout=30)
     assert not service.is_alive()
+
+
+def _exported(pipeline: Pipeline, sfcc: SandboxSfcc, *numbers: str) -> None:
+    """Seed ``numbers`` (not paid), export them, and start the change poll after that."""
+    _seed(sfcc, *numbers)
+    with site_export(pipeline, sfcc) as export:
+        assert export.run_once() == Round(exported=len(numbers))
+    with site_changes(pipeline, sfcc) as changes:
+        assert changes.run_once() == Round()  # the first round only sets the watermark
+
+
+def _order(sfcc: SandboxSfcc, number: str) -> StoredOrder:
+    stored = sfcc.store.order(sfcc.site_id, number)
+    assert stored is not None
+    return stored
+
+
+def _events(pipeline: Pipeline, expect: int) -> list[tuple[bytes | None, str, str]]:
+    """The orders topic as (key, event type, event id), once it holds ``expect`` records;
+    exactly that many."""
+    records = pipeline.records(pipeline.topic, expect=expect)
+    assert pipeline.size(pipeline.topic) == expect
+    return [
+        (r.key, (header(r.headers, EVENT_TYPE) or b"").decode(), str(header(r.headers, EVENT_ID)))
+        for r in records
+    ]
+
+
+def test_exported_orders_cancelled_in_sfcc_become_one_order_cancelled_each(
+    pipeline: Pipeline, sfcc: SandboxSfcc
+) -> None:
+    _exported(pipeline, sfcc, "5001", "5002", "5003", "5004", "5005")
+    never_exported = order_document("5009", (Item("MUG", 1, Decimal("9.50")),))
+    never_exported["exportStatus"] = "not_exported"
+    sfcc.add_order(never_exported)
+    for number in ("5001", "5003", "5005", "5009"):
+        sfcc.store.set_order_status(_order(sfcc, number), "cancelled")
+
+    with site_changes(pipeline, sfcc) as changes:
+        assert changes.run_once() == Round(changed=3)  # in pages of two
+        assert changes.run_once() == Round(), "nothing changed since"
+
+    events = _events(pipeline, expect=8)
+    cancelled = sorted(key for key, kind, _ in events if kind == "order_cancelled")
+    assert cancelled == [b"us:5001", b"us:5003", b"us:5005"]
+    assert sum(kind == "order_created" for _, kind, _ in events) == 5
+
+
+def test_an_exported_order_paid_afterwards_becomes_one_payment_captured(
+    pipeline: Pipeline, sfcc: SandboxSfcc
+) -> None:
+    _exported(pipeline, sfcc, "6001")
+    sfcc.store.set_payment_status(_order(sfcc, "6001"), "paid")
+    with site_changes(pipeline, sfcc) as changes:
+        assert changes.run_once() == Round(changed=1)
+
+    records = pipeline.records(pipeline.topic, expect=2)
+    assert pipeline.size(pipeline.topic) == 2
+    (captured,) = (r for r in records if header(r.headers, EVENT_TYPE) == b"payment_captured")
+    assert captured.value is not None
+    event = pipeline.serde.decode(
+        captured.value, topic=captured.topic, partition=captured.partition,
+        offset=captured.offset, key=captured.key,
+    )  # fmt: skip
+    assert isinstance(event, PaymentCaptured)
+    assert (event.order_ref, event.payment_ref) == ("us:6001", "6001-pi")
+    assert event.amount == Decimal(str(_order(sfcc, "6001").document["orderTotal"]))
+
+
+def test_a_crash_before_the_watermark_is_written_republishes_the_same_event_id(
+    pipeline: Pipeline, sfcc: SandboxSfcc, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _exported(pipeline, sfcc, "7001")
+    sfcc.store.set_order_status(_order(sfcc, "7001"), "cancelled")
+
+    def crash(self: Watermarks, channel: str, since: object) -> None:
+        raise SystemExit("the process died before its watermark was written")
+
+    with monkeypatch.context() as patched, site_changes(pipeline, sfcc) as changes:
+        patched.setattr(Watermarks, "save", crash)
+        with pytest.raises(SystemExit):
+            changes.run_once()  # the order_cancelled is on Kafka, the watermark is not
+    with site_changes(pipeline, sfcc) as changes:  # the restarted service
+        assert changes.run_once() == Round(changed=1)
+    with site_changes(pipeline, sfcc) as changes:
+        assert changes.run_once() == Round(), "the watermark moved past the change"
+
+    events = _events(pipeline, expect=3)
+    cancelled = [event_id for key, kind, event_id in events if kind == "order_cancelled"]
+    assert len(cancelled) == 2
+    assert len(set(cancelled)) == 1, "the re-read change keeps its event id"
+
+
+def test_an_order_read_again_republishes_its_state_under_the_export_event_ids(
+    pipeline: Pipeline, sfcc: SandboxSfcc
+) -> None:
+    """A paid order's capture is one change however often the order is written: a shipping
+    status set after the export brings it back under the id the export gave it."""
+    sfcc.add_order(order_document("8001", (Item("MUG", 1, Decimal("9.50")),)))  # paid
+    with site_export(pipeline, sfcc) as export:
+        assert export.run_once() == Round(exported=1)
+    with site_changes(pipeline, sfcc) as changes:
+        assert changes.run_once() == Round()
+        sfcc.store.set_shipping_status(_order(sfcc, "8001"), "shipped")
+        assert changes.run_once() == Round(changed=1)
+
+    events = _events(pipeline, expect=3)
+    captures = [event_id for _, kind, event_id in events if kind == "payment_captured"]
+    assert len(captures) == 2
+    assert len(set(captures)) == 1
 
 
 def _status(url: str) -> int:

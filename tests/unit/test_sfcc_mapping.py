@@ -4,7 +4,7 @@ from decimal import Decimal
 import pydantic
 import pytest
 
-from producers.sfcc.mapping import order_events, site_source
+from producers.sfcc.mapping import change_events, order_events, site_source
 from retailsync.events import (
     OrderCancelled,
     OrderCreated,
@@ -97,3 +97,39 @@ def test_a_cancelled_order_is_created_then_cancelled_and_restocked() -> None:
     assert (cancelled.order_ref, cancelled.restock) == ("us:00003", True)
     again = order_events(json.dumps(document).encode(), source=SOURCE, channel="us")
     assert [e.envelope.event_id for e in events] == [e.envelope.event_id for e in again]
+
+
+def _changed(**fields: object) -> bytes:
+    document = order_document("00004", ITEMS, payment_status="not_paid")
+    document.update({"exportStatus": "exported", "lastModified": "2026-11-30T10:00:00.123Z"})
+    document.update(fields)
+    return json.dumps(document).encode()
+
+
+def test_a_change_maps_to_what_the_order_is_now_under_the_export_ids() -> None:
+    cancelled_paid = _changed(status="cancelled", paymentStatus="paid")
+    events = change_events(cancelled_paid, source=SOURCE, channel="us")
+    assert [type(e) for e in events] == [PaymentCaptured, OrderCancelled]
+    assert all(
+        e.envelope.occurred_at.isoformat().startswith("2026-11-30T10:00:00.123") for e in events
+    )
+    # As the export would have published them, had the order been so then.
+    exported = order_events(cancelled_paid, source=SOURCE, channel="us")[1:]
+    assert [e.envelope.event_id for e in events] == [e.envelope.event_id for e in exported]
+    later = _changed(status="cancelled", paymentStatus="paid", lastModified="2026-12-01T08:00:00Z")
+    assert [e.envelope.event_id for e in change_events(later, source=SOURCE, channel="us")] == [
+        e.envelope.event_id for e in events
+    ], "a later write to the order is not another cancellation or capture"
+
+
+def test_a_change_to_neither_cancelled_nor_paid_publishes_nothing() -> None:
+    assert change_events(_changed(), source=SOURCE, channel="us") == ()
+    assert change_events(_changed(paymentStatus="part_paid"), source=SOURCE, channel="us") == ()
+
+
+def test_a_change_without_its_stamp_names_the_field() -> None:
+    document = json.loads(_changed(status="cancelled"))
+    del document["lastModified"]
+    with pytest.raises(pydantic.ValidationError) as caught:
+        change_events(json.dumps(document).encode(), source=SOURCE, channel="us")
+    assert describe_problems(caught.value, "order").startswith("lastModified:")
