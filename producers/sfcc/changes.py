@@ -9,7 +9,8 @@ export's business, with its state then), least recently modified first. Each pag
 (``mapping.change_events``) are published and flushed; once the whole window is read, the
 watermark moves to its end. A crash before that reads the window again: the same changes,
 the same event ids, which consumers drop. An order that cannot be read is dead-lettered
-with its JSON; the others flow on.
+with its JSON; the others flow on. Events this process published lately (``published``:
+the export's, after its own mark brings the order back) are not published again.
 
 ``settle_s`` keeps the window's end behind now, so that a change stamped just before the
 end but listed a moment later (SFCC's clock behind ours, a write committed late) is still
@@ -35,9 +36,11 @@ from producers.sfcc.dead_letters import Refused, dead_letter
 from producers.sfcc.export import Round
 from producers.sfcc.mapping import change_events, site_source
 from producers.sfcc.payloads import OrderStamp
+from producers.sfcc.published import PublishedIds
 from producers.sfcc.watermarks import Watermarks
 from retailsync.channels import Channel
 from retailsync.errors import InvalidInputError
+from retailsync.events import Event
 from retailsync.kafka.producer import KafkaProducer
 from retailsync.publisher import Publisher
 from retailsync.sfcc import Order, SfccClient
@@ -60,8 +63,11 @@ class SiteChanges:
         dead_letter_topic: str,
         page_size: int,
         settle_s: float,
+        published: PublishedIds | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        """``published``: the ids this process published lately (shared with the site's
+        export), whose events are not published again."""
         self.channel = channel
         self._client = client
         self._publisher = publisher
@@ -70,6 +76,7 @@ class SiteChanges:
         self._dead_letter_topic = dead_letter_topic
         self._page_size = page_size
         self._settle = timedelta(seconds=settle_s)
+        self._published = published or PublishedIds()
         self._clock = clock
         self._source = site_source(channel.option("organization_id"), client.site_id)
 
@@ -109,6 +116,7 @@ class SiteChanges:
                 skip += len(page)
 
     def _publish(self, orders: list[Order]) -> int:
+        taken: list[Event] = []
         published = 0
         refused: list[Refused] = []
         for order in orders:
@@ -117,10 +125,13 @@ class SiteChanges:
             except (pydantic.ValidationError, InvalidInputError) as exc:
                 refused.append(Refused.of(order, exc))
                 continue
-            for event in events:
+            fresh = self._published.unpublished(events)
+            for event in fresh:
                 self._publisher.publish(event)
-            published += bool(events)
+            taken += fresh
+            published += bool(fresh)
         self._publisher.flush()
+        self._published.add(taken)
         if refused:
             dead_letter(self._dead_letters, self._dead_letter_topic, self.channel.name, refused)
         for refusal in refused:

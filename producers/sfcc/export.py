@@ -22,6 +22,7 @@ import pydantic
 
 from producers.sfcc.dead_letters import Refused, dead_letter
 from producers.sfcc.mapping import order_events, site_source
+from producers.sfcc.published import PublishedIds
 from retailsync.channels import Channel
 from retailsync.errors import InvalidInputError
 from retailsync.events import Event
@@ -62,13 +63,17 @@ class SiteExport:
         *,
         dead_letter_topic: str,
         page_size: int,
+        published: PublishedIds | None = None,
     ) -> None:
+        """``published``: shared with the site's change poll, which then skips what the
+        export published."""
         self.channel = channel
         self._client = client
         self._publisher = publisher
         self._dead_letters = dead_letters
         self._dead_letter_topic = dead_letter_topic
         self._page_size = page_size
+        self._published = published or PublishedIds()
         self._source = site_source(channel.option("organization_id"), client.site_id)
 
     def run_once(self) -> Round:
@@ -98,6 +103,7 @@ class SiteExport:
             for event in events:
                 self._publisher.publish(event)
         self._publisher.flush()
+        self._published.add(event for _, events in taken for event in events)
         for order, _ in taken:
             self._client.set_export_status(order.order_no, "exported")
         if refused:

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from producers.sfcc.changes import SiteChanges
 from producers.sfcc.export import Round, SiteExport
+from producers.sfcc.published import PublishedIds
 from producers.sfcc.settings import SfccOrdersSettings
 from producers.sfcc.watermarks import Watermarks, checked_topic
 from retailsync.channels import Channel, Channels
@@ -124,6 +125,7 @@ def run_sfcc_orders(
         watermarks = Watermarks(settings, records, watermark_topic)
         watermarks.load()
         polls: list[SitePoll] = []
+        published = PublishedIds()
         for site in sites:
             client = stack.enter_context(
                 SfccClient.from_channel(site, timeout_s=export.sfcc_timeout_s)
@@ -133,11 +135,12 @@ def run_sfcc_orders(
                 SiteExport(
                     site, client, publisher, records,
                     dead_letter_topic=dead_letter_topic, page_size=page_size,
+                    published=published,
                 ),
                 SiteChanges(
                     site, client, publisher, records, watermarks,
                     dead_letter_topic=dead_letter_topic, page_size=page_size,
-                    settle_s=export.sfcc_changes_settle_s,
+                    settle_s=export.sfcc_changes_settle_s, published=published,
                 ),
             ]  # fmt: skip
         exporter = Exporter(polls, export.sfcc_poll_interval_s, stop)

@@ -11,6 +11,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from producers.sfcc import (
     Watermarks,
     run_sfcc_orders,
 )
+from producers.sfcc.published import PublishedIds
 from retailsync import telemetry
 from retailsync.channels import Channel, Channels, parse_channels
 from retailsync.errors import TransientError
@@ -86,7 +88,12 @@ def _channel(sfcc: SandboxSfcc, name: str = "us") -> Channel:
 
 
 @contextmanager
-def site_export(pipeline: Pipeline, sfcc: SandboxSfcc, name: str = "us") -> Iterator[SiteExport]:
+def site_export(
+    pipeline: Pipeline,
+    sfcc: SandboxSfcc,
+    name: str = "us",
+    published: PublishedIds | None = None,
+) -> Iterator[SiteExport]:
     """A started export, as a service process holds it: a crash is leaving the block."""
     client = SfccClient.from_channel(_channel(sfcc, name), sleep=lambda _: None, max_attempts=2)
     dead_letters = KafkaProducer(pipeline.settings, name="sfcc-dead-letters")
@@ -94,7 +101,7 @@ def site_export(pipeline: Pipeline, sfcc: SandboxSfcc, name: str = "us") -> Iter
     try:
         yield SiteExport(
             _channel(sfcc, name), client, publisher, dead_letters,
-            dead_letter_topic=_dead_letter_topic(pipeline), page_size=2,
+            dead_letter_topic=_dead_letter_topic(pipeline), page_size=2, published=published,
         )  # fmt: skip
     finally:
         client.close()
@@ -103,7 +110,9 @@ def site_export(pipeline: Pipeline, sfcc: SandboxSfcc, name: str = "us") -> Iter
 
 
 @contextmanager
-def site_changes(pipeline: Pipeline, sfcc: SandboxSfcc) -> Iterator[SiteChanges]:
+def site_changes(
+    pipeline: Pipeline, sfcc: SandboxSfcc, published: PublishedIds | None = None
+) -> Iterator[SiteChanges]:
     """A started change poll, its watermark read from Kafka as a service start reads it."""
     client = SfccClient.from_channel(_channel(sfcc), sleep=lambda _: None, max_attempts=2)
     records = KafkaProducer(pipeline.settings, name="sfcc-orders")
@@ -114,6 +123,7 @@ def site_changes(pipeline: Pipeline, sfcc: SandboxSfcc) -> Iterator[SiteChanges]
         yield SiteChanges(
             _channel(sfcc), client, publisher, records, watermarks,
             dead_letter_topic=_dead_letter_topic(pipeline), page_size=2, settle_s=0,
+            published=published,
         )  # fmt: skip
     finally:
         client.close()
@@ -363,6 +373,29 @@ def test_exported_orders_cancelled_in_sfcc_become_one_order_cancelled_each(
     assert sum(kind == "order_created" for _, kind, _ in events) == 5
 
 
+def test_orders_changed_in_the_same_millisecond_are_all_read_across_pages(
+    pipeline: Pipeline, sfcc: SandboxSfcc
+) -> None:
+    """Five changes stamped alike, in pages of two: the poll goes past them by offset."""
+    with site_changes(pipeline, sfcc) as changes:
+        assert changes.run_once() == Round()
+    stamp = datetime.now(UTC) + timedelta(milliseconds=5)
+    for n in range(5):
+        document = order_document(f"900{n}", (Item("MUG", 1, Decimal("9.50")),))
+        document.update(
+            exportStatus="exported",
+            status="cancelled",
+            paymentStatus="not_paid",
+            lastModified=stamp.isoformat(timespec="milliseconds"),
+        )
+        sfcc.add_order(document)
+    pipeline.wait(lambda: datetime.now(UTC) > stamp, what="the clock to pass the stamp")
+    with site_changes(pipeline, sfcc) as changes:
+        assert changes.run_once() == Round(changed=5)
+    events = _events(pipeline, expect=5)
+    assert sorted(key for key, _, _ in events) == [f"us:900{n}".encode() for n in range(5)]
+
+
 def test_an_exported_order_paid_afterwards_becomes_one_payment_captured(
     pipeline: Pipeline, sfcc: SandboxSfcc
 ) -> None:
@@ -408,16 +441,21 @@ def test_a_crash_before_the_watermark_is_written_republishes_the_same_event_id(
     assert len(set(cancelled)) == 1, "the re-read change keeps its event id"
 
 
-def test_an_order_read_again_republishes_its_state_under_the_export_event_ids(
+def test_an_order_read_again_publishes_its_state_once_per_process_under_the_export_ids(
     pipeline: Pipeline, sfcc: SandboxSfcc
 ) -> None:
-    """A paid order's capture is one change however often the order is written: a shipping
-    status set after the export brings it back under the id the export gave it."""
+    """A paid order's capture is one change however often the order is written: the export's
+    own mark and a shipping status bring it back to the change poll, which publishes
+    nothing the process published already, and after a restart the export's event id."""
     sfcc.add_order(order_document("8001", (Item("MUG", 1, Decimal("9.50")),)))  # paid
-    with site_export(pipeline, sfcc) as export:
-        assert export.run_once() == Round(exported=1)
-    with site_changes(pipeline, sfcc) as changes:
+    published = PublishedIds()
+    with site_changes(pipeline, sfcc, published) as changes:
         assert changes.run_once() == Round()
+        with site_export(pipeline, sfcc, published=published) as export:
+            assert export.run_once() == Round(exported=1)
+        sfcc.store.set_shipping_status(_order(sfcc, "8001"), "part_shipped")
+        assert changes.run_once() == Round(), "published already by this process"
+    with site_changes(pipeline, sfcc) as changes:  # restarted: it remembers nothing
         sfcc.store.set_shipping_status(_order(sfcc, "8001"), "shipped")
         assert changes.run_once() == Round(changed=1)
 

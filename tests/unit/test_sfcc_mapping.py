@@ -5,6 +5,7 @@ import pydantic
 import pytest
 
 from producers.sfcc.mapping import change_events, order_events, site_source
+from producers.sfcc.published import PublishedIds
 from retailsync.events import (
     OrderCancelled,
     OrderCreated,
@@ -133,3 +134,17 @@ def test_a_change_without_its_stamp_names_the_field() -> None:
     with pytest.raises(pydantic.ValidationError) as caught:
         change_events(json.dumps(document).encode(), source=SOURCE, channel="us")
     assert describe_problems(caught.value, "order").startswith("lastModified:")
+
+
+def test_the_published_ids_forget_the_oldest_beyond_their_size() -> None:
+    events = [
+        change_events(
+            _changed(orderNo=f"0010{n}", status="cancelled"), source=SOURCE, channel="us"
+        )[0]
+        for n in range(3)
+    ]
+    published = PublishedIds(size=2)
+    published.add(events[:2])
+    assert published.unpublished(events) == [events[2]]
+    published.add(events[2:])
+    assert published.unpublished(events) == [events[0]]
