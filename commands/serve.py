@@ -238,7 +238,9 @@ def sfcc_orders(
     Every sfcc channel of RETAILSYNC_CHANNELS_FILE (or those RETAILSYNC_SFCC_CHANNELS names)
     is polled for orders ready for export; each is published, then marked exported once
     Kafka acknowledged it. An order that cannot be taken is dead-lettered and marked failed
-    with a note. Only `retailsync run` would start a sandbox; this never does.
+    with a note. Exported orders cancelled or paid afterwards are found by when they last
+    changed and published as order_cancelled or payment_captured. Only `retailsync run`
+    would start a sandbox; this never does.
     """
     telemetry.configure("sfcc-orders")
     identify("sfcc-orders")
