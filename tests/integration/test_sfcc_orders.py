@@ -396,6 +396,28 @@ def test_orders_changed_in_the_same_millisecond_are_all_read_across_pages(
     assert sorted(key for key, _, _ in events) == [f"us:900{n}".encode() for n in range(5)]
 
 
+def test_a_changed_order_that_cannot_be_read_is_dead_lettered_while_the_others_flow(
+    pipeline: Pipeline, sfcc: SandboxSfcc
+) -> None:
+    _exported(pipeline, sfcc, "9101", "9102")
+    broken = _order(sfcc, "9101")
+    broken.document["productItems"][0]["quantity"] = 0  # as if edited into nonsense
+    for number in ("9101", "9102"):
+        sfcc.store.set_order_status(_order(sfcc, number), "cancelled")
+
+    with site_changes(pipeline, sfcc) as changes:
+        assert changes.run_once() == Round(changed=1)
+
+    events = _events(pipeline, expect=3)
+    assert [key for key, kind, _ in events if kind == "order_cancelled"] == [b"us:9102"]
+    (dead,) = pipeline.records(_dead_letter_topic(pipeline), expect=1)
+    assert dead.key == b"us:9101"
+    assert dead.value is not None
+    assert json.loads(dead.value)["status"] == "cancelled"
+    reason = (header(dead.headers, ERROR_MESSAGE) or b"").decode()
+    assert reason.startswith("productItems.0.quantity:")
+
+
 def test_an_exported_order_paid_afterwards_becomes_one_payment_captured(
     pipeline: Pipeline, sfcc: SandboxSfcc
 ) -> None:
