@@ -96,6 +96,7 @@ def start_run(
         "RETAILSYNC_ODOO_CHECKPOINT_TOPIC": f"{unique}.odoo-changes.checkpoints",
         "RETAILSYNC_ODOO_PRODUCER_ID": f"odoo-changes-{unique}",
         "RETAILSYNC_ODOO_POLL_INTERVAL_S": "1",
+        "RETAILSYNC_SFCC_WATERMARK_TOPIC": f"{unique}.sfcc-orders.watermarks",
         "RETAILSYNC_WEBHOOK_PORT": str(webhook_port),
         "RETAILSYNC_ODOO_TRIGGER_PORT": str(webhook_port + 1),
         "RETAILSYNC_INGEST_PORT": str(webhook_port + 2),
