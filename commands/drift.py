@@ -118,7 +118,7 @@ def _sfcc_refs(
             judged = created is None or datetime.fromisoformat(created) < settled_before
             yield f"{channel}:{order.order_no}", judged
         offset += len(page.orders)
-        if not page.orders or offset >= page.total:
+        if page.last:
             return
 
 

@@ -50,7 +50,7 @@ class SfccOrders:
             )
             yield from (self._channel_order(order) for order in page.orders)
             offset += len(page.orders)
-            if not page.orders or offset >= page.total:
+            if page.last:
                 return
 
     def _channel_order(self, order: Order) -> ChannelOrder:

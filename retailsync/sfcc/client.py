@@ -61,9 +61,11 @@ class Order:
 
 @dataclass(frozen=True, slots=True)
 class OrderPage:
-    total: int
-    offset: int
+    """A page of getOrders. The API says nothing of the total (its answer is ``data`` alone,
+    spec 1.5.2): a page shorter than its limit is the last."""
+
     orders: tuple[Order, ...]
+    last: bool
 
 
 class SfccClient:
@@ -193,7 +195,7 @@ class SfccClient:
             orders = tuple(
                 Order(str(order["orderNo"]), json.dumps(order).encode()) for order in data
             )
-            return OrderPage(int(reply["total"]), int(reply.get("offset", offset)), orders)
+            return OrderPage(orders, last=len(orders) < limit)
         except (AttributeError, KeyError, TypeError, ValueError):
             raise TransientError("the Orders API answered a page without orders") from None
 

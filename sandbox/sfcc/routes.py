@@ -11,7 +11,7 @@
   ``lastModifiedDateFrom``/``lastModifiedDateTo`` (from: at or after; to: before); sorted
   by ``sortBy`` (``creation_date``, the default, or ``last_modified_date``) in ``sortOrder``
   (``desc``, the default, or ``asc``); ``offset + limit`` at most 10,000. Answers
-  ``{limit, offset, total, data: [Order]}``.
+  ``{data: [Order]}`` and nothing else (no total).
 - ``GET …/orders/{orderNo}?siteId=…``: one Order.
 - ``PUT …/orders/{orderNo}/export-status?siteId=…`` with ``{"status": …}``: 204.
 - ``POST …/orders/{orderNo}/notes?siteId=…`` with ``{"subject", "text"}``: 201 ``{"id"}``.
@@ -126,7 +126,8 @@ def build_app(store: Store, organization_id: str) -> Starlette:
             return _problem(400, "invalid-query-parameter", "Bad Request", str(exc))
         found = store.orders(query["siteId"], filters)
         page = [order.document for order in found[offset : offset + limit]]
-        return JSONResponse({"limit": limit, "offset": offset, "total": len(found), "data": page})
+        # OrdersResponse holds ``data`` alone (additionalProperties: false): no total.
+        return JSONResponse({"data": page})
 
     async def order(request: Request) -> Response:
         if (answer := refused(request)) is not None:
