@@ -43,7 +43,7 @@ class Decoder(Protocol):
 
 
 class Decoded(NamedTuple):
-    spec: HandlerSpec | None  # None: no handler for this event type, so nothing to do
+    spec: HandlerSpec | None  # None: no handler takes this event, so nothing to do
     event: Any
 
 
@@ -54,9 +54,10 @@ def decode(
     source_topic: str,
     routed_here: frozenset[str],
 ) -> Decoded:
-    """The record's event and its handler; raises the classified error if it cannot be read,
-    or MisroutedEventError if its event type (``routed_here`` lists those the topology
-    sends to ``source_topic``) does not belong there."""
+    """The record's event and its handler (none when the handler does not accept it);
+    raises the classified error if it cannot be read, or MisroutedEventError if its event
+    type (``routed_here`` lists those the topology sends to ``source_topic``) does not
+    belong there."""
     event_type = text_header(record.headers, EVENT_TYPE)
     if record.value is None:  # a tombstone: for the service that handles that erasure only
         if event_type is None or event_type not in handlers:
@@ -80,7 +81,10 @@ def decode(
     decoded_type: str = event.envelope.event_type
     if decoded_type not in routed_here:
         raise MisroutedEventError(decoded_type, source_topic)
-    return Decoded(handlers.get(decoded_type), event)
+    spec = handlers.get(decoded_type)
+    if spec is not None and spec.accepts is not None and not spec.accepts(event):
+        return Decoded(None, event)
+    return Decoded(spec, event)
 
 
 def in_process_retrying(attempts: int) -> Retrying:

@@ -68,6 +68,9 @@ class HandlerSpec:
     # With key ordering: a batch may hold several events of one key, which the handler
     # applies in order, failing a key's later events when an earlier one failed.
     in_key_order: bool = False
+    # Which events of its types the handler takes; the others are skipped, as events
+    # without a handler are (None: all of them).
+    accepts: Callable[[Any], bool] | None = None
 
 
 class ConsumerService:
@@ -89,6 +92,9 @@ class ConsumerService:
     order and fails a key's later events whenever an earlier one failed, so that they follow
     it through the retry path.
 
+    ``accepts`` narrows a handler to some events of its types (those from one source
+    system, say): the others are acknowledged and counted as skipped, never handed to it.
+
     ``overtakes=True`` lets the handler's events pass the parked records of their key (key
     ordering): for an event that those records wait for, such as the creation of an order
     whose early cancellation is parked until the order exists. Such an event must be
@@ -100,10 +106,15 @@ class ConsumerService:
         self._handlers: dict[str, HandlerSpec] = {}
 
     def handler(
-        self, *event_types: str, target: str = "default", overtakes: bool = False
+        self,
+        *event_types: str,
+        target: str = "default",
+        overtakes: bool = False,
+        accepts: Callable[[Any], bool] | None = None,
     ) -> Callable[[_H], _H]:
         def register(handler: _H) -> _H:
-            self._add(event_types, HandlerSpec(handler, target, overtakes=overtakes))
+            spec = HandlerSpec(handler, target, overtakes=overtakes, accepts=accepts)
+            self._add(event_types, spec)
             return handler
 
         return register
@@ -115,6 +126,7 @@ class ConsumerService:
         max_items: int = 200,
         overtakes: bool = False,
         in_key_order: bool = False,
+        accepts: Callable[[Any], bool] | None = None,
     ) -> Callable[[_B], _B]:
         if max_items < 1:
             raise UsageError("max_items must be at least 1")
@@ -127,6 +139,7 @@ class ConsumerService:
                 max_items=max_items,
                 overtakes=overtakes,
                 in_key_order=in_key_order,
+                accepts=accepts,
             )
             self._add(event_types, spec)
             return handler

@@ -1,10 +1,15 @@
+from typing import Any
+
 import httpx
 import pydantic
 import pytest
 
 from retailsync import headers as h
+from retailsync.consumer import ConsumerService, HandlerContext
 from retailsync.consumer.breaker import CircuitBreaker
 from retailsync.consumer.chains import KeyChains
+from retailsync.consumer.invoke import decode
+from retailsync.consumer.record import ConsumedRecord
 from retailsync.errors import (
     DeserializationError,
     PermanentError,
@@ -12,6 +17,7 @@ from retailsync.errors import (
     TransientError,
     classify,
 )
+from retailsync.events.examples import example_events
 
 pytestmark = pytest.mark.unit
 
@@ -113,3 +119,37 @@ def test_a_validation_error_is_permanent() -> None:
         Line.model_validate({"quantity": "many"})
     assert isinstance(classify(caught.value), PermanentError)
     assert isinstance(classify(_status(503)), TransientError)  # unavailable is a transient kind
+
+
+class _ExampleDecoder:
+    """Decodes a record value by its text: the example event of that event type."""
+
+    def decode(
+        self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
+    ) -> Any:
+        return next(e for e in example_events() if e.envelope.event_type == value.decode())
+
+    def close(self) -> None:
+        pass
+
+
+def test_an_event_its_handler_does_not_accept_is_skipped_like_one_without_a_handler() -> None:
+    service = ConsumerService("example")
+
+    @service.handler("order_cancelled", accepts=lambda e: e.envelope.source.system == "ODOO")
+    def cancel(event: Any, context: HandlerContext) -> None:
+        raise AssertionError("never called here")
+
+    record = ConsumedRecord(
+        "retail.orders", 0, 7, KEY, b"order_cancelled", [(h.EVENT_TYPE, b"order_cancelled")], 0
+    )
+    routed = frozenset({"order_cancelled", "order_created"})
+    decoded = decode(_ExampleDecoder(), service.handlers, record, "retail.orders", routed)
+    assert decoded.spec is None  # the example cancellation came from the shop, not Odoo
+    assert decoded.event.envelope.event_type == "order_cancelled"
+    of_shops = ConsumerService("example")
+    of_shops.handler("order_cancelled", accepts=lambda e: e.envelope.source.system != "ODOO")(
+        cancel
+    )
+    decoded = decode(_ExampleDecoder(), of_shops.handlers, record, "retail.orders", routed)
+    assert decoded.spec is not None and decoded.spec.handler is cancel
