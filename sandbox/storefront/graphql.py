@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sandbox.storefront import catalogue, operations
+from sandbox.storefront import cancellations, catalogue, operations
 from sandbox.storefront.documents import DocumentError, parse
 from sandbox.storefront.store import Store
 from sandbox.storefront.throttle import LeakyBucket
 
 MUTATION_COST = 10
-QUERIES = {**operations.QUERIES, **catalogue.QUERIES}
-MUTATIONS = {**operations.MUTATIONS, **catalogue.MUTATIONS}
+QUERIES = {**operations.QUERIES, **catalogue.QUERIES, **cancellations.QUERIES}
+MUTATIONS = {**operations.MUTATIONS, **catalogue.MUTATIONS, **cancellations.MUTATIONS}
 
 
 def execute(

@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sandbox.storefront import payouts
-from sandbox.storefront.payloads import order_node
+from sandbox.storefront.payloads import graphql_time, order_node
 from sandbox.storefront.store import Fulfilment, Order, Refund, RefundLine, Store, gid
 
 Resolver = Callable[[Store, Mapping[str, Any]], Any]
@@ -115,6 +115,8 @@ def _order(found: Order) -> dict[str, Any]:
     return {
         "id": found.gid,
         "name": found.name,
+        "cancelledAt": graphql_time(found.cancelled_at) if found.cancelled_at else None,
+        "cancelReason": found.cancel_reason,
         "currencyCode": found.currency,
         "presentmentCurrencyCode": found.currency,
         "totalReceivedSet": _money(found.total, found.currency),

@@ -89,11 +89,11 @@ def order_node(order: Order) -> dict[str, Any]:
         "id": order.gid,
         "legacyResourceId": str(order.id),
         "name": rest["name"],
-        "createdAt": _graphql_time(order.created_at),
-        "updatedAt": _graphql_time(order.created_at),
-        "processedAt": _graphql_time(order.created_at),
-        "cancelledAt": None,
-        "cancelReason": None,
+        "createdAt": graphql_time(order.created_at),
+        "updatedAt": graphql_time(order.created_at),
+        "processedAt": graphql_time(order.created_at),
+        "cancelledAt": graphql_time(order.cancelled_at) if order.cancelled_at else None,
+        "cancelReason": order.cancel_reason,
         "currencyCode": currency,
         "presentmentCurrencyCode": currency,
         "displayFinancialStatus": rest["financial_status"].upper(),
@@ -143,6 +143,6 @@ def order_node(order: Order) -> dict[str, Any]:
     }
 
 
-def _graphql_time(moment: datetime) -> str:
+def graphql_time(moment: datetime) -> str:
     """A ``DateTime`` as the Admin API writes it: UTC, whole seconds, ``Z``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -78,6 +78,10 @@ class Order:
     fulfilment_orders: list[FulfilmentOrder] = field(default_factory=list)
     fulfilments: list[Fulfilment] = field(default_factory=list)
     refunds: list[Refund] = field(default_factory=list)
+    # Set by orderCancel: when, why (an OrderCancelReason) and the staff's note.
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    cancel_note: str | None = None
 
     @property
     def gid(self) -> str:
@@ -162,6 +166,7 @@ class Store:
         self.products: dict[str, Product] = {}  # product gid -> product
         self.payouts: dict[int, Payout] = {}  # Shopify Payments payouts by number
         self.mutations: list[str] = []  # root fields of the mutations applied, in order
+        self.jobs: set[str] = set()  # the background jobs started (all run at once here)
         # every quantity set, in order: (sku, location id, name, quantity after), so that a
         # test can tell a stale level applied after a newer one
         self.quantities_set: list[tuple[str, str, str, int]] = []
