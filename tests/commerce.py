@@ -15,10 +15,13 @@ import httpx
 from producers.commerce.signatures import sign_body, sign_standard
 from retailsync.consumer import HandlerContext, Item
 from retailsync.events import (
+    CancelReason,
     InventoryAdjusted,
+    OrderCancelled,
     ReturnReceived,
     ShipmentDispatched,
     ShippedLine,
+    Source,
 )
 from retailsync.events.examples import AT, ODOO, example_events
 from retailsync.storefront import StorefrontClient
@@ -162,6 +165,17 @@ def shipment(
     )
 
 
+def cancellation(
+    order_ref: str, source: Source = ODOO, reason: CancelReason = CancelReason.UNKNOWN
+) -> OrderCancelled:
+    """An order_cancelled of ``order_ref`` as ``source`` publishes it: by default as Odoo's
+    change capture does (no reason kept, restocking in Odoo)."""
+    envelope = OrderCancelled.new_envelope(
+        source=source, source_ref=f"cancel/{order_ref}", occurred_at=AT, source_version=2
+    )
+    return OrderCancelled(envelope=envelope, order_ref=order_ref, reason=reason, restock=True)
+
+
 def returned(
     order_ref: str,
     lines: dict[str, tuple[int, str]],
@@ -247,7 +261,7 @@ consumers:
     subscriptions: [NS.inventory]
     retry: {in_process_attempts: 2, delays: [1s], ordering: none}
   GROUP-fulfillment:
-    subscriptions: [NS.shipments, NS.returns]
+    subscriptions: [NS.shipments, NS.returns, NS.orders]
     retry: {in_process_attempts: 2, delays: [1s], ordering: key}
   GROUP-customers:
     subscriptions: [NS.customers]

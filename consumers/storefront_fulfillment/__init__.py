@@ -10,6 +10,11 @@ one with the same tracking number means the shipment is there already, and shipp
 with no open quantity left mean the same for a shipment without tracking. A re-delivered
 event therefore never creates a second fulfilment.
 
+``order_cancelled`` published by Odoo's change capture (source system ODOO) cancels the
+order on its channel (``cancellations.py``: Shopify ``orderCancel``, WooCommerce ``PUT
+/orders/<id>`` ``status: cancelled``, SFCC ``updateOrderStatus``), without restocking or
+refunding there; a cancellation the channel itself published is skipped, never echoed.
+
 ``return_received`` becomes a Shopify ``refundCreate`` of exactly the received lines, without
 restocking, unless the channel refunded them already (``refunds.py``).
 
@@ -28,6 +33,11 @@ import functools
 from collections.abc import Mapping, Sequence
 
 from consumers.storefront_fulfillment.applier import FulfillmentApplier
+from consumers.storefront_fulfillment.cancellations import (
+    SfccCanceller,
+    ShopifyCanceller,
+    WooCommerceCanceller,
+)
 from consumers.storefront_fulfillment.channels import ByChannel
 from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
@@ -35,6 +45,7 @@ from consumers.storefront_fulfillment.sfcc import SfccFulfillmentApplier
 from consumers.storefront_fulfillment.woocommerce import WooCommerceFulfillmentApplier
 from retailsync.channels import ChannelSettings, load_channels_file
 from retailsync.consumer import ConsumerService, Item
+from retailsync.events import OrderCancelled, SourceSystem
 from retailsync.storefront import TARGET, StorefrontClient, StorefrontSettings
 
 service = ConsumerService("storefront-fulfillment")
@@ -75,3 +86,29 @@ def refunder() -> RefundApplier | ByChannel[RefundApplier]:
 @service.batch_handler("return_received", target=TARGET, max_items=50)
 def refund(items: Sequence[Item]) -> Mapping[int, BaseException] | None:
     return refunder().apply(items)
+
+
+@functools.cache
+def canceller() -> ByChannel[ShopifyCanceller | WooCommerceCanceller | SfccCanceller]:
+    """The canceller of this process, built from the settings on first use."""
+    storefront, settings = StorefrontSettings.load(), FulfillmentSettings.load()
+    channels_file = ChannelSettings.load().channels_file
+    if channels_file is None:
+        shop = ShopifyCanceller(
+            StorefrontClient.from_settings(storefront), settings.storefront_notify_customer
+        )
+        return ByChannel({settings.storefront_channel: shop})
+    return ByChannel.cancellations_of_channels(
+        load_channels_file(channels_file), storefront, settings
+    )
+
+
+def cancelled_in_odoo(event: OrderCancelled) -> bool:
+    """Whether Odoo's change capture published the cancellation: only those go to the
+    channel; the channel's own are known there already."""
+    return event.envelope.source.system is SourceSystem.ODOO
+
+
+@service.batch_handler("order_cancelled", target=TARGET, max_items=50, accepts=cancelled_in_odoo)
+def cancel(items: Sequence[Item]) -> Mapping[int, BaseException] | None:
+    return canceller().apply(items)

@@ -59,7 +59,7 @@ class FulfillmentApplier:
 
     def apply(self, items: Sequence[Item]) -> dict[int, BaseException]:
         """Fulfil each shipment; failures by position."""
-        return each_shipment(items, self.fulfil)
+        return each_event(items, self.fulfil)
 
     def fulfil(self, shipment: ShipmentDispatched) -> str | None:
         """The id of the fulfilment created, or None when there was nothing to do: another
@@ -102,15 +102,13 @@ class FulfillmentApplier:
         return str(created["fulfillment"]["id"])
 
 
-def each_shipment(
-    items: Sequence[Item], fulfil: Callable[[ShipmentDispatched], object]
-) -> dict[int, BaseException]:
-    """``fulfil`` each shipment of ``items``; failures by position. Once the channel is
+def each_event(items: Sequence[Item], apply: Callable[[Any], object]) -> dict[int, BaseException]:
+    """``apply`` each event of ``items``; failures by position. Once the channel is
     unavailable, the rest of the batch fails with it, untried."""
     failures: dict[int, BaseException] = {}
     for index, item in enumerate(items):
         try:
-            fulfil(item.event)
+            apply(item.event)
         except TargetUnavailableError as exc:
             failures.update({later: exc for later in range(index, len(items))})
             break

@@ -4,6 +4,9 @@ event's order ref (``eu-shop:1001``) names the channel whose storefront gets the
 fulfilment event with the shipping status through SCAPI Orders: ``sfcc``) or the refund.
 Several shops of one platform each get their own orders' events, and no other's.
 
+Cancellations made in Odoo go to the order's channel of any platform (``cancellations``);
+a generic channel's are done with.
+
 Refunds are made on Shopify only: a return of an order of another platform's channel
 (WooCommerce, SFCC, generic) is a dead letter naming the platform, to be refunded there by
 hand; a shipment of an SFCC or generic channel's order is done with, as before channels.
@@ -17,6 +20,11 @@ from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
 from consumers.storefront_fulfillment.applier import FulfillmentApplier
+from consumers.storefront_fulfillment.cancellations import (
+    SfccCanceller,
+    ShopifyCanceller,
+    WooCommerceCanceller,
+)
 from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
 from consumers.storefront_fulfillment.sfcc import SfccFulfillmentApplier
@@ -122,3 +130,24 @@ class ByChannel(Generic[A]):
             channel.name: channel.platform for channel in channels if channel.platform != "shopify"
         }
         return ByChannel(appliers, unsupported)
+
+    @classmethod
+    def cancellations_of_channels(
+        cls, channels: Channels, storefront: StorefrontSettings, settings: FulfillmentSettings
+    ) -> ByChannel[ShopifyCanceller | WooCommerceCanceller | SfccCanceller]:
+        """A canceller per Shopify, WooCommerce and SFCC channel of the channels file."""
+        timeout_s = storefront.storefront_timeout_s
+        cancellers: dict[str, ShopifyCanceller | WooCommerceCanceller | SfccCanceller] = {}
+        for channel in channels:
+            if channel.platform == "shopify":
+                cancellers[channel.name] = ShopifyCanceller(
+                    StorefrontClient.from_channel(channel, timeout_s=timeout_s),
+                    settings.storefront_notify_customer,
+                )
+            elif channel.platform == "woocommerce":
+                woo = WooCommerceClient.from_channel(channel, timeout_s=timeout_s)
+                cancellers[channel.name] = WooCommerceCanceller(woo)
+            elif channel.platform == "sfcc":
+                sfcc = SfccClient.from_channel(channel, timeout_s=timeout_s)
+                cancellers[channel.name] = SfccCanceller(sfcc)
+        return ByChannel(cancellers)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from consumers.storefront_fulfillment.applier import each_shipment
+from consumers.storefront_fulfillment.applier import each_event
 from retailsync.consumer import Item
 from retailsync.errors import PermanentError
 from retailsync.events import ShipmentDispatched
@@ -44,7 +44,7 @@ class SfccFulfillmentApplier:
 
     def apply(self, items: Sequence[Item]) -> dict[int, BaseException]:
         """Report each shipment; failures by position."""
-        return each_shipment(items, self.fulfil)
+        return each_event(items, self.fulfil)
 
     def fulfil(self, shipment: ShipmentDispatched) -> ShippingStatus | None:
         """The shipping status set, or None when there was nothing to do: the order is

@@ -1,7 +1,8 @@
 """The Salesforce Commerce API (SCAPI) Orders API over httpx, for one site of one channel:
 orders by export status and their export status (the order export), exported orders by
 when they last changed (the change poll), and what fulfilment reports back (shipping
-status, OMS fulfilment events); OCAPI's Data API inventory records.
+status, OMS fulfilment events, a cancellation as the order's status); OCAPI's Data API
+inventory records.
 
 Calls carry Account Manager's bearer token (``TokenSource``), fetched again before it
 expires. A 401 gets one new token and one more try; a second 401 is a ``ConfigError``
@@ -41,6 +42,7 @@ from retailsync.sfcc.token import TARGET, TokenSource
 
 ExportStatus = Literal["not_exported", "exported", "ready", "failed"]
 ShippingStatus = Literal["not_shipped", "part_shipped", "shipped"]
+OrderStatus = Literal["created", "new", "completed", "cancelled", "failed"]
 ORDERS_PATH = "/checkout/orders/v1/organizations/{organization_id}/orders"
 DATA_API_PATH = "/s/-/dw/data/v23_2"
 # Prices go in as a site archive: uploaded to the instance's IMPEX by WebDAV, imported by
@@ -233,6 +235,21 @@ class SfccClient:
             f"{self._orders}/{quote(order_no, safe='')}/shipping-status",
             params={"siteId": self.site_id}, json={"status": status},
         )  # fmt: skip
+
+    def set_order_status(self, order_no: str, status: OrderStatus) -> str | None:
+        """Set the order's status (``updateOrderStatus``); None when set, else the API's
+        reason for refusing the transition (HTTP 409)."""
+        response = self._call(
+            "updateOrderStatus", "PUT", f"{self._orders}/{quote(order_no, safe='')}/status",
+            params={"siteId": self.site_id}, json={"status": status}, accept=409,
+        )  # fmt: skip
+        if response.status_code != 409:
+            return None
+        try:
+            problem = response.json()
+            return str(problem.get("detail") or problem.get("title"))
+        except (ValueError, AttributeError):
+            return response.text[:500]
 
     def report_fulfilment(self, order_no: str, event: dict[str, Any]) -> None:
         """Send an OMS fulfilment event (``createOmsStatusEvent``) for the order."""

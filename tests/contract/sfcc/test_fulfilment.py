@@ -154,3 +154,21 @@ def _put(target: Target, client: SfccClient, path: str, body: dict[str, Any]) ->
         json=body,
         headers={"Authorization": f"Bearer {client.tokens.token()}"},
     )
+
+
+def test_a_cancellation_is_set_once_and_a_failed_order_refuses_it(
+    client: SfccClient, sandbox: SandboxSfcc
+) -> None:
+    number = _order(sandbox)
+    assert client.set_order_status(number, "cancelled") is None
+    assert client.set_order_status(number, "cancelled") is None  # the status it has: 204
+    order = client.order(number)
+    assert order is not None and order["status"] == "cancelled"
+    failed = _order(sandbox)
+    stored = sandbox.store.order(sandbox.site_id, failed)
+    assert stored is not None
+    stored.document["status"] = "failed"  # its payment failed at checkout
+    refusal = client.set_order_status(failed, "cancelled")
+    assert refusal is not None and "failed" in refusal
+    failed_order = client.order(failed)
+    assert failed_order is not None and failed_order["status"] == "failed"

@@ -74,3 +74,14 @@ def test_an_after_that_is_no_time_is_an_invalid_parameter(api: httpx.Client) -> 
     reply = api.get("/orders", params={"after": "last tuesday"})
     assert reply.status_code == 400
     assert reply.json()["code"] == "rest_invalid_param"
+
+
+def test_an_order_is_cancelled_and_cancelling_it_again_changes_nothing(
+    client: WooCommerceClient, sandbox: SandboxWooCommerce
+) -> None:
+    order = sandbox.store.add_order([("C-ORDER", 1, "4.50")])
+    client.set_order_status(order.id, "cancelled")
+    client.set_order_status(order.id, "cancelled")  # WooCommerce answers 200 again
+    fetched = client.order(order.id)
+    assert fetched is not None and fetched["status"] == "cancelled"
+    assert order.status_updates == ["cancelled", "cancelled"]
