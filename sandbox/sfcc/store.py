@@ -94,8 +94,10 @@ class StoredOrder:
     # Every export status set through the API, in order: what a test counts.
     export_updates: list[str] = field(default_factory=list)
     notes: list[dict[str, str]] = field(default_factory=list)
-    # Every shipping status set, and every fulfilment event received, in order.
+    # Every shipping status and order status set, and every fulfilment event received,
+    # in order.
     shipping_updates: list[str] = field(default_factory=list)
+    status_updates: list[str] = field(default_factory=list)
     fulfilment_events: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -236,6 +238,7 @@ class Store:
             if status != current and current not in _TRANSITIONS[status]:
                 raise TransitionRefusedError(f"An order in status {current} can't become {status}.")
             order.document["status"] = status
+            order.status_updates.append(status)
             order.touch()
 
     def add_fulfilment_event(self, order: StoredOrder, event: dict[str, Any]) -> None:

@@ -147,5 +147,25 @@ def test_an_sfcc_order_is_cancelled_once_and_a_shipped_or_failed_one_refused(
     assert sorted(failures) == [2, 3]
     assert "us-site:00000202" in str(failures[2]) and "shipped" in str(failures[2])
     assert "us-site:00000203" in str(failures[3]) and "failed" in str(failures[3])
-    assert placed.document["status"] == "cancelled"
+    assert placed.status_updates == ["cancelled"]  # once, the re-delivery found it cancelled
     assert (shipped.document["status"], failed.document["status"]) == ("new", "failed")
+
+
+def test_a_throttled_channel_is_waited_out_not_failed(
+    woo: tuple[SandboxWooCommerce, WooCommerceCanceller],
+    sfcc: tuple[SandboxSfcc, SfccCanceller],
+) -> None:
+    woo_shop, woo_canceller = woo
+    woo_order = woo_shop.store.add_order([("A", 1, "4.50")])
+    woo_shop.store.throttle(2)  # the next two calls answered 429 with Retry-After
+    calls = woo_shop.store.api_calls
+    assert woo_canceller.apply([item(cancellation(f"woo:{woo_order.id}"))]) == {}
+    assert woo_order.status_updates == ["cancelled"]
+    assert woo_shop.store.api_calls - calls == 4  # two 429s, then the read and the write
+    site, sfcc_canceller = sfcc
+    site_order = site.add_order(order_document("00000301", (Item("A", 1, Decimal("9.50")),)))
+    site.store.throttle(2, retry_after_s=1)
+    calls = site.store.api_calls
+    assert sfcc_canceller.apply([item(cancellation("us-site:00000301"))]) == {}
+    assert site_order.status_updates == ["cancelled"]
+    assert site.store.api_calls - calls == 4
