@@ -23,6 +23,7 @@ from retailsync.events.envelope import (
 )
 from retailsync.events.evolution import Problem, Report, check_catalogue
 from retailsync.events.inventory import AdjustmentReason, InventoryAdjusted
+from retailsync.events.invoices import OrderInvoiced
 from retailsync.events.orders import (
     CancelReason,
     FeeLine,
@@ -45,7 +46,12 @@ from retailsync.events.payments import (
 from retailsync.events.payouts import PayoutPaid, PayoutTransaction, PayoutTransactionKind
 from retailsync.events.products import PriceChanged, ProductUpserted
 from retailsync.events.returns import ItemCondition, ReturnLine, ReturnReason, ReturnReceived
-from retailsync.events.shipments import ShipmentDispatched, ShippedLine
+from retailsync.events.shipments import (
+    AllocatedLine,
+    OrderAllocated,
+    ShipmentDispatched,
+    ShippedLine,
+)
 
 EVENT_MODELS: dict[str, type[Event]] = {
     model.EVENT_TYPE: model
@@ -54,6 +60,8 @@ EVENT_MODELS: dict[str, type[Event]] = {
         OrderEdited,
         OrderCancelled,
         OrderRiskAssessed,
+        OrderAllocated,
+        OrderInvoiced,
         PaymentAuthorized,
         PaymentCaptured,
         RefundIssued,
@@ -76,6 +84,7 @@ __all__ = [
     "EVENT_MODELS",
     "Address",
     "AdjustmentReason",
+    "AllocatedLine",
     "CancelReason",
     "Catalogue",
     "CustomerErased",
@@ -85,9 +94,11 @@ __all__ = [
     "FeeLine",
     "InventoryAdjusted",
     "ItemCondition",
+    "OrderAllocated",
     "OrderCancelled",
     "OrderCreated",
     "OrderEdited",
+    "OrderInvoiced",
     "OrderLine",
     "OrderRiskAssessed",
     "PaymentAuthorized",

@@ -10,6 +10,7 @@ from retailsync.events.address import Address
 from retailsync.events.customers import CustomerUpserted
 from retailsync.events.envelope import Envelope, Event, Source, SourceSystem
 from retailsync.events.inventory import AdjustmentReason, InventoryAdjusted
+from retailsync.events.invoices import OrderInvoiced
 from retailsync.events.orders import (
     CancelReason,
     OrderCancelled,
@@ -31,7 +32,12 @@ from retailsync.events.payments import (
 from retailsync.events.payouts import PayoutPaid, PayoutTransaction, PayoutTransactionKind
 from retailsync.events.products import PriceChanged, ProductUpserted
 from retailsync.events.returns import ItemCondition, ReturnLine, ReturnReason, ReturnReceived
-from retailsync.events.shipments import ShipmentDispatched, ShippedLine
+from retailsync.events.shipments import (
+    AllocatedLine,
+    OrderAllocated,
+    ShipmentDispatched,
+    ShippedLine,
+)
 
 SHOP = Source(system=SourceSystem.SHOPIFY, instance="example-shop.example.com")
 ODOO = Source(system=SourceSystem.ODOO, instance="example-db")
@@ -138,6 +144,22 @@ def example_events() -> tuple[Event, ...]:
             risk_level=RiskLevel.HIGH,
             provider="Example Fraud Filter",
             facts=("The billing address is far from the IP address's location",),
+        ),
+        OrderAllocated(
+            envelope=_from_odoo(OrderAllocated, "stock.picking/77"),
+            order_ref=ORDER_REF,
+            delivery_ref="WH/OUT/00042",
+            warehouse="WH",
+            lines=(AllocatedLine(sku="MUG-GREEN", quantity=Decimal(2)),),
+        ),
+        OrderInvoiced(
+            envelope=_from_odoo(OrderInvoiced, "account.move/31"),
+            order_ref=ORDER_REF,
+            invoice_ref="INV/2025/00031",
+            currency="EUR",
+            amount_untaxed=Decimal("23.63"),
+            amount_tax=Decimal("4.49"),
+            amount_total=Decimal("28.12"),
         ),
         PaymentAuthorized(
             envelope=_from_shop(PaymentAuthorized, "gid://shopify/Order/1001"),

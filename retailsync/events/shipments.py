@@ -1,4 +1,4 @@
-"""Deliveries of orders."""
+"""Deliveries of orders: the stock reserved for them, and their dispatch."""
 
 from __future__ import annotations
 
@@ -32,3 +32,21 @@ class ShipmentDispatched(Event):
     tracking_number: str | None = None
     tracking_url: str | None = None
     lines: tuple[ShippedLine, ...] = Field(min_length=1)
+
+
+class AllocatedLine(Record):
+    """The stock reserved for one product of a delivery."""
+
+    sku: Ref
+    quantity: Quantity
+
+
+class OrderAllocated(Event):
+    """Stock was reserved in Odoo for an order's delivery (the delivery is Ready)."""
+
+    EVENT_TYPE = "order_allocated"
+
+    order_ref: Ref
+    delivery_ref: Ref
+    warehouse: Ref
+    lines: tuple[AllocatedLine, ...] = Field(min_length=1)

@@ -39,6 +39,8 @@ events:
   order_edited: {topic: NS.orders, key: "{order_ref}"}
   order_cancelled: {topic: NS.orders, key: "{order_ref}"}
   order_risk_assessed: {topic: NS.orders, key: "{order_ref}"}
+  order_allocated: {topic: NS.orders, key: "{order_ref}"}
+  order_invoiced: {topic: NS.orders, key: "{order_ref}"}
   payment_authorized: {topic: NS.orders, key: "{order_ref}"}
   payment_captured: {topic: NS.orders, key: "{order_ref}"}
   refund_issued: {topic: NS.orders, key: "{order_ref}"}

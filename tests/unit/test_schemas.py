@@ -20,7 +20,7 @@ pytestmark = pytest.mark.unit
 ROOT = Path(__file__).resolve().parents[2]
 EVENT_TYPES = {
     "order_created", "order_edited", "order_cancelled", "order_risk_assessed",
-    "payment_authorized", "payment_captured",
+    "order_allocated", "order_invoiced", "payment_authorized", "payment_captured",
     "refund_issued", "inventory_adjusted", "shipment_dispatched", "return_received",
     "product_upserted", "price_changed", "customer_upserted", "payout_paid",
 }  # fmt: skip
@@ -29,12 +29,14 @@ EVENT_TYPES = {
 RELEASED = {
     "customer_upserted v1": "584a08e032da4ca2",
     "inventory_adjusted v1": "589b94b566f01d53",
+    "order_allocated v1": "bec3da8b9b16e92f",
     "order_cancelled v1": "4face90089cc06cd",
     "order_created v1": "6b9df6a618cf6331",
     "order_created v2": "33ff8b3077c24c20",
     "order_created v3": "0e8c5f828f73d498",
     "order_edited v1": "2e05a06b2acfb6f1",
     "order_edited v2": "e1ea348f686d21cd",
+    "order_invoiced v1": "683a518ab782c9ef",
     "order_risk_assessed v1": "4d8d5df6d78dae1c",
     "payment_authorized v1": "f1eb0904be2cc421",
     "payment_captured v1": "48210f093f793d40",

@@ -34,6 +34,7 @@ def test_the_shipped_topology_covers_the_event_catalog() -> None:
     catalog = {
         "order_created": "retail.orders", "order_edited": "retail.orders",
         "order_cancelled": "retail.orders", "order_risk_assessed": "retail.orders",
+        "order_allocated": "retail.orders", "order_invoiced": "retail.orders",
         "payment_authorized": "retail.orders", "payment_captured": "retail.orders",
         "refund_issued": "retail.orders", "inventory_adjusted": "retail.inventory",
         "shipment_dispatched": "retail.shipments", "return_received": "retail.returns",
