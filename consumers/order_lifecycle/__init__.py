@@ -3,10 +3,11 @@
 It reads the order topics (orders, shipments, returns) and, through ``observes`` in
 topology.yaml, the retry and dead-letter topics of the groups that apply those events, so
 an order's timeline shows what our appliers could not do as well as what happened.
-Checkpoints: accepted (order_created), paid (payment_captured), shipped
-(shipment_dispatched), cancelled (order_cancelled), returned (return_received), refunded
-(refund_issued); order_edited, payment_authorized and order_risk_assessed are on the
-timeline only. Each checkpoint is held to an SLO from ``LifecycleSettings``.
+Checkpoints: accepted (order_created), allocated (order_allocated: stock reserved in Odoo),
+invoiced (order_invoiced: a customer invoice posted in Odoo), paid (payment_captured),
+shipped (shipment_dispatched), cancelled (order_cancelled), returned (return_received),
+refunded (refund_issued); order_edited, payment_authorized and order_risk_assessed are on
+the timeline only. Each checkpoint is held to an SLO from ``LifecycleSettings``.
 
 The store (a SQLite file, ``RETAILSYNC_LIFECYCLE_DATABASE``, or PostgreSQL when
 ``RETAILSYNC_LIFECYCLE_DATABASE_URL`` is set) can be thrown away: delete the file (or tables)
@@ -27,9 +28,11 @@ from consumers.order_lifecycle.store import Failure, LifecycleStore, Position, S
 from retailsync.consumer import ConsumerService, HandlerContext, Item, Tombstone
 from retailsync.errors import TargetUnavailableError
 from retailsync.events import (
+    OrderAllocated,
     OrderCancelled,
     OrderCreated,
     OrderEdited,
+    OrderInvoiced,
     PaymentAuthorized,
     PaymentCaptured,
     RefundIssued,
@@ -47,8 +50,8 @@ from retailsync.headers import (
 )
 
 OrderEvent = (
-    OrderCreated | OrderEdited | OrderCancelled | PaymentAuthorized | PaymentCaptured
-    | RefundIssued | ShipmentDispatched | ReturnReceived
+    OrderCreated | OrderEdited | OrderCancelled | OrderAllocated | OrderInvoiced
+    | PaymentAuthorized | PaymentCaptured | RefundIssued | ShipmentDispatched | ReturnReceived
 )  # fmt: skip
 
 

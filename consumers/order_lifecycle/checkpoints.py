@@ -8,13 +8,16 @@ from types import MappingProxyType
 
 from retailsync.durations import format_duration_ms, parse_duration_ms
 
-# In the order a retailer reads them. No event carries allocation or invoicing yet, so
-# those checkpoints are not tracked.
-CHECKPOINTS = ("accepted", "paid", "shipped", "cancelled", "returned", "refunded")
+# In the order a retailer reads them.
+CHECKPOINTS = (
+    "accepted", "allocated", "invoiced", "paid", "shipped", "cancelled", "returned", "refunded",
+)  # fmt: skip
 
 REACHED_BY = MappingProxyType(
     {
         "order_created": "accepted",
+        "order_allocated": "allocated",
+        "order_invoiced": "invoiced",
         "payment_captured": "paid",
         "shipment_dispatched": "shipped",
         "order_cancelled": "cancelled",
@@ -22,6 +25,9 @@ REACHED_BY = MappingProxyType(
         "refund_issued": "refunded",
     }
 )
+# A checkpoint reached means these were reached by then at the latest: a delivery that was
+# reserved and dispatched between two polls of Odoo is seen shipped only.
+IMPLIES = MappingProxyType({"shipped": ("allocated",)})
 # Every event of an order that the timeline shows; the ones above also reach a checkpoint.
 ORDER_EVENTS = (*REACHED_BY, "order_edited", "payment_authorized", "order_risk_assessed")
 

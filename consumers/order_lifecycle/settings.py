@@ -11,7 +11,12 @@ from sqlalchemy.exc import ArgumentError
 from consumers.order_lifecycle.checkpoints import Slo, parse_slo
 from retailsync.settings import PartSettings
 
-DEFAULT_SLOS = {"paid": "1h", "shipped": "48h", "refunded": "7d after returned"}
+DEFAULT_SLOS = {
+    "allocated": "2h",
+    "paid": "1h",
+    "shipped": "48h",
+    "refunded": "7d after returned",
+}
 
 
 class LifecycleSettings(PartSettings):

@@ -22,7 +22,7 @@ from sqlalchemy import URL, Engine, TextClause, create_engine, event, inspect, t
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool
 
-from consumers.order_lifecycle.checkpoints import CHECKPOINTS, REACHED_BY, Slo
+from consumers.order_lifecycle.checkpoints import CHECKPOINTS, IMPLIES, REACHED_BY, Slo
 
 # One statement a call: PostgreSQL's driver runs no scripts. BIGINT: times are epoch ms.
 _SCHEMA = (
@@ -117,6 +117,7 @@ _FAILURES_BY_CLASS = text(
     " GROUP BY consumer_group, kind, error_class ORDER BY n DESC, consumer_group"
 )
 _REACHED_COUNTS = text(f"SELECT {', '.join(f'COUNT({c}_ms)' for c in CHECKPOINTS)} FROM orders")  # noqa: S608
+_ADD_CHECKPOINT = {c: text(f"ALTER TABLE orders ADD COLUMN {c}_ms BIGINT") for c in CHECKPOINTS}
 _EVERY_ROW = {table: text(f"SELECT * FROM {table}") for table in ("orders", "events", "failures")}  # noqa: S608
 
 
@@ -208,6 +209,12 @@ class LifecycleStore:
         with engine.begin() as db:
             for statement in _SCHEMA:
                 db.execute(text(statement))
+            # A store made before a checkpoint was added gains its column, empty until the
+            # checkpoint's events come (or a replay brings the older ones).
+            present = {column["name"] for column in inspect(db).get_columns("orders")}
+            for checkpoint in CHECKPOINTS:
+                if f"{checkpoint}_ms" not in present:
+                    db.execute(_ADD_CHECKPOINT[checkpoint])
         return cls(engine)
 
     @classmethod
@@ -262,7 +269,8 @@ class LifecycleStore:
         for one in seen:
             checkpoint = REACHED_BY.get(one.event_type)
             if checkpoint is not None:
-                reached[checkpoint].append({"ref": one.order_ref, "at": one.occurred_ms})
+                for each in (checkpoint, *IMPLIES.get(checkpoint, ())):
+                    reached[each].append({"ref": one.order_ref, "at": one.occurred_ms})
         with self._engine.begin() as db:
             db.execute(_INSERT_EVENT, [_event_row(one) for one in seen])
             db.execute(

@@ -11,6 +11,13 @@ calls per page. Feeds, by name (``RETAILSYNC_ODOO_MODELS`` picks among them):
   level is read again and published as 0;
 - ``stock.picking``: done deliveries (shipment_dispatched) and done returns of deliveries
   (return_received);
+- ``stock.picking.assigned``: deliveries of storefront orders that are Ready, their stock
+  reserved (order_allocated). A delivery reserved and done between two polls is seen done
+  only, and so gets its shipment_dispatched but no order_allocated;
+- ``account.move``: posted customer invoices of storefront orders (order_invoiced), the
+  order named by the invoice's ``invoice_origin`` (the order's name, as Odoo's Create
+  Invoice wizard writes it). An invoice of several storefront orders is skipped: its amounts
+  are not any one order's;
 - ``sale.order``: cancelled orders (order_cancelled);
 - ``product.product``: product_upserted, on a change of a variant or of its template;
   services and combos (a delivery fee, a bundle) are not catalogue products;
@@ -150,6 +157,45 @@ _PICKING_FIELDS = (
 )
 
 
+def _moves_of(
+    odoo: OdooClient, pickings: Sequence[Record], states: Sequence[str], *fields: str
+) -> dict[int, list[Record]]:
+    """The moves of ``pickings`` in ``states``, by picking id."""
+    moves: dict[int, list[Record]] = defaultdict(list)
+    for move in odoo.search_read(
+        "stock.move",
+        [("picking_id", "in", [p["id"] for p in pickings]), ("state", "in", list(states))],
+        ["picking_id", "product_id", "quantity", *fields],
+        order="id",
+    ):
+        moves[move["picking_id"][0]].append(move)
+    return moves
+
+
+def _skus(odoo: OdooClient, moves: Iterable[Record]) -> dict[int, str]:
+    """The SKU of each product of ``moves`` that has one, by product id."""
+    return {
+        row["id"]: row["default_code"]
+        for row in _read(odoo, "product.product", _ids(moves, "product_id"), "default_code")
+        if row["default_code"]
+    }
+
+
+def _warehouse_of(odoo: OdooClient, pickings: Sequence[Record]) -> dict[int, str]:
+    """The code of the warehouse of each picking's operation type, by picking id."""
+    types = _by_id(
+        _read(odoo, "stock.picking.type", _ids(pickings, "picking_type_id"), "warehouse_id")
+    )
+    codes = _warehouse_codes(odoo, (ref_id(t["warehouse_id"]) for t in types.values()))
+    return {
+        p["id"]: codes.get(
+            ref_id(types.get(ref_id(p["picking_type_id"]) or 0, {}).get("warehouse_id"))
+        )
+        or ""
+        for p in pickings
+    }
+
+
 def _transfers(
     odoo: OdooClient, source: Source, _model: str, pickings: Sequence[Record]
 ) -> list[Event]:
@@ -161,20 +207,9 @@ def _transfers(
     ]
     if not wanted:
         return []
-    moves: dict[int, list[Record]] = defaultdict(list)
-    for move in odoo.search_read(
-        "stock.move",
-        [("picking_id", "in", [p["id"] for p in wanted]), ("state", "=", "done")],
-        ["picking_id", "product_id", "quantity", "sale_line_id", "location_dest_id"],
-        order="id",
-    ):
-        moves[move["picking_id"][0]].append(move)
+    moves = _moves_of(odoo, wanted, ["done"], "sale_line_id", "location_dest_id")
     every_move = [move for group in moves.values() for move in group]
-    skus = {
-        row["id"]: row["default_code"]
-        for row in _read(odoo, "product.product", _ids(every_move, "product_id"), "default_code")
-        if row["default_code"]
-    }
+    skus = _skus(odoo, every_move)
     # A return without an order of its own belongs to the order of the delivery it returns.
     originals = _by_id(_read(odoo, "stock.picking", _ids(wanted, "return_id"), "sale_id"))
     order_of = {
@@ -184,10 +219,7 @@ def _transfers(
     }
     order_ids = {id_ for id_ in order_of.values() if id_ is not None}
     orders = _by_id(_read(odoo, "sale.order", order_ids, "client_order_ref", "currency_id"))
-    types = _by_id(
-        _read(odoo, "stock.picking.type", _ids(wanted, "picking_type_id"), "warehouse_id")
-    )
-    codes = _warehouse_codes(odoo, (ref_id(t["warehouse_id"]) for t in types.values()))
+    warehouses = _warehouse_of(odoo, wanted)
     line_ids = _ids(every_move, "sale_line_id")
     lines = _by_id(_read(odoo, "sale.order.line", line_ids, "price_unit", "discount", "order_id"))
     channel_refs = _channel_line_refs(odoo, lines.values(), orders)
@@ -198,11 +230,10 @@ def _transfers(
     }
 
     def event(picking: Record) -> Event | None:
-        kind = types.get(ref_id(picking["picking_type_id"]) or 0, {})
         transfer = mapping.Transfer(
             picking=picking,
             order=orders.get(order_of[picking["id"]] or 0),
-            warehouse_code=codes.get(ref_id(kind.get("warehouse_id"))) or "",
+            warehouse_code=warehouses[picking["id"]],
             moves=moves.get(picking["id"], []),
             skus=skus,
             sale_lines=lines,
@@ -214,6 +245,69 @@ def _transfers(
         return mapping.returned(source, transfer)
 
     return _made((f"stock.picking/{p['id']}", partial(event, p)) for p in wanted)
+
+
+def _allocations(
+    odoo: OdooClient, source: Source, _model: str, pickings: Sequence[Record]
+) -> list[Event]:
+    # A Ready delivery's open moves hold what is reserved (``quantity``): all of the demand
+    # when assigned, part of it when partially available.
+    moves = _moves_of(odoo, pickings, ["assigned", "partially_available"])
+    skus = _skus(odoo, (move for group in moves.values() for move in group))
+    orders = _by_id(_read(odoo, "sale.order", _ids(pickings, "sale_id"), "client_order_ref"))
+    warehouses = _warehouse_of(odoo, pickings)
+    return _made(
+        (
+            f"stock.picking/{p['id']}",
+            partial(
+                mapping.allocated,
+                source,
+                mapping.Transfer(
+                    picking=p,
+                    order=orders.get(ref_id(p["sale_id"]) or 0),
+                    warehouse_code=warehouses[p["id"]],
+                    moves=moves.get(p["id"], []),
+                    skus=skus,
+                    sale_lines={},
+                    restocking=(),
+                    channel_line_refs={},
+                ),
+            ),
+        )
+        for p in pickings
+    )
+
+
+def _invoices(
+    odoo: OdooClient, source: Source, _model: str, invoices: Sequence[Record]
+) -> list[Event]:
+    names = {name: invoice["id"] for invoice in invoices for name in _origins(invoice)}
+    order_ref = (
+        {
+            row["name"]: row["client_order_ref"]
+            for row in odoo.search_read(
+                "sale.order",
+                [("name", "in", sorted(names)), ("client_order_ref", "!=", False)],
+                ["name", "client_order_ref"],
+            )
+        }
+        if names
+        else {}
+    )
+
+    def event(invoice: Record) -> Event | None:
+        refs = {order_ref[name] for name in _origins(invoice) if name in order_ref}
+        if len(refs) > 1:
+            log.warning("account.move/%s: skipped, it invoices %d orders", invoice["id"], len(refs))
+            return None
+        return mapping.invoiced(source, invoice, refs.pop()) if refs else None
+
+    return _made((f"account.move/{i['id']}", partial(event, i)) for i in invoices)
+
+
+def _origins(invoice: Record) -> list[str]:
+    """The orders an invoice names as its origin: Odoo joins several with ", "."""
+    return [name for name in (invoice.get("invoice_origin") or "").split(", ") if name]
 
 
 def _channel_line_refs(
@@ -432,6 +526,32 @@ FEEDS: dict[str, Feed] = {
                 ),
             ),
             _transfers,
+        ),
+        Feed(
+            "stock.picking.assigned",
+            (
+                Watch(
+                    "stock.picking",
+                    ("name", "picking_type_id", "sale_id"),
+                    (
+                        ("state", "=", "assigned"),
+                        ("picking_type_code", "=", "outgoing"),
+                        ("sale_id.client_order_ref", "!=", False),
+                    ),
+                ),
+            ),
+            _allocations,
+        ),
+        Feed(
+            "account.move",
+            (
+                Watch(
+                    "account.move",
+                    ("name", "invoice_origin", "currency_id", *mapping.INVOICE_AMOUNTS),
+                    (("move_type", "=", "out_invoice"), ("state", "=", "posted")),
+                ),
+            ),
+            _invoices,
         ),
         Feed(
             "sale.order",

@@ -3,8 +3,8 @@
 Identity and version of each change:
 
 - ``source_ref`` names the entity whose state an event carries: ``stock.picking/7``,
-  ``sale.order/3``, ``product.product/12``; a stock level, which Odoo may split over several
-  quants (lots, packages), is ``product.product/12@stock.location/8``.
+  ``sale.order/3``, ``account.move/5``, ``product.product/12``; a stock level, which Odoo
+  may split over several quants (lots, packages), is ``product.product/12@stock.location/8``.
 - ``source_version`` starts as the entity's ``write_date`` in microseconds. Odoo answers
   ``write_date`` in whole seconds, so that is ``seconds * 1_000_000``; the poller's
   :class:`~producers.odoo.versions.Versions` raises it by one for every further distinct
@@ -24,6 +24,7 @@ reference (``default_code``, the SKU) has no key that a storefront knows.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,12 +33,15 @@ from typing import Any
 
 from retailsync.events import (
     AdjustmentReason,
+    AllocatedLine,
     CancelReason,
     Envelope,
     Event,
     InventoryAdjusted,
     ItemCondition,
+    OrderAllocated,
     OrderCancelled,
+    OrderInvoiced,
     PriceChanged,
     ProductUpserted,
     ReturnLine,
@@ -50,6 +54,7 @@ from retailsync.events import (
 from retailsync.events.fields import MONEY_SCALE, QUANTITY_SCALE
 from retailsync.odoo import Record
 
+log = logging.getLogger("retailsync.odoo_changes")
 _WRITE_DATE = "%Y-%m-%d %H:%M:%S"
 MICROS = 1_000_000
 _DELIVERED = frozenset({"partial", "full"})
@@ -147,7 +152,8 @@ def stock_level(source: Source, stock: StockAt) -> InventoryAdjusted | None:
 
 @dataclass(frozen=True, slots=True)
 class Transfer:
-    """A done picking and the records its event needs: its order, warehouse and done moves.
+    """A picking and the records its event needs: its order, warehouse and moves (the done
+    ones of a done picking, the reserved ones of a Ready delivery).
 
     ``skus``, ``sale_lines``, ``channel_line_refs`` (the channel's ref of a sale order line,
     by its id) and ``restocking`` (the ids of internal locations) may hold those of other
@@ -208,6 +214,49 @@ def shipment(source: Source, transfer: Transfer) -> ShipmentDispatched | None:
         tracking_number=picking.get("carrier_tracking_ref") or None,
         tracking_url=picking.get("carrier_tracking_url") or None,
         lines=lines,
+    )
+
+
+def allocated(source: Source, transfer: Transfer) -> OrderAllocated | None:
+    """A storefront order's delivery that is Ready: the stock reserved for it, per SKU (a
+    product on several moves is summed)."""
+    reserved: dict[str, Decimal] = {}
+    for move, sku in transfer.moved():
+        reserved[sku] = reserved.get(sku, Decimal(0)) + quantity(move["quantity"])
+    if not transfer.order_ref or not reserved:
+        return None
+    return OrderAllocated(
+        envelope=transfer.envelope(OrderAllocated, source),
+        order_ref=transfer.order_ref,
+        delivery_ref=transfer.picking["name"],
+        warehouse=transfer.warehouse_code,
+        lines=tuple(AllocatedLine(sku=sku, quantity=qty) for sku, qty in reserved.items()),
+    )
+
+
+INVOICE_AMOUNTS = ("amount_untaxed", "amount_tax", "amount_total")
+
+
+def invoiced(source: Source, invoice: Record, order_ref: str) -> OrderInvoiced | None:
+    """A posted customer invoice of the storefront order ``order_ref``; None (logged) when
+    its amounts do not add up to its total."""
+    untaxed, tax, total = (money(invoice[field]) for field in INVOICE_AMOUNTS)
+    if untaxed + tax != total:
+        log.warning(
+            "account.move/%s: skipped, amount_untaxed + amount_tax is not amount_total",
+            invoice["id"],
+        )
+        return None
+    return OrderInvoiced(
+        envelope=OrderInvoiced.new_envelope(
+            **_envelope_args(source, f"account.move/{invoice['id']}", invoice["write_date"])
+        ),
+        order_ref=order_ref,
+        invoice_ref=invoice["name"],
+        currency=ref_name(invoice.get("currency_id")) or "",
+        amount_untaxed=untaxed,
+        amount_tax=tax,
+        amount_total=total,
     )
 
 

@@ -17,7 +17,14 @@ from consumers.order_lifecycle import projection_service
 from consumers.order_lifecycle.store import LifecycleStore
 from retailsync.consumer import HandlerContext
 from retailsync.errors import PermanentError
-from retailsync.events import Event, OrderCreated, PaymentCaptured, ShipmentDispatched
+from retailsync.events import (
+    Event,
+    OrderAllocated,
+    OrderCreated,
+    OrderInvoiced,
+    PaymentCaptured,
+    ShipmentDispatched,
+)
 from retailsync.events.examples import SHOP, example_events
 from retailsync.settings import Settings
 from tests.integration.harness import make_pipeline
@@ -37,6 +44,8 @@ events:
   order_created: {topic: NS.orders, key: "{order_ref}"}
   order_edited: {topic: NS.orders, key: "{order_ref}"}
   order_cancelled: {topic: NS.orders, key: "{order_ref}"}
+  order_allocated: {topic: NS.orders, key: "{order_ref}"}
+  order_invoiced: {topic: NS.orders, key: "{order_ref}"}
   payment_authorized: {topic: NS.orders, key: "{order_ref}"}
   payment_captured: {topic: NS.orders, key: "{order_ref}"}
   refund_issued: {topic: NS.orders, key: "{order_ref}"}
@@ -130,7 +139,8 @@ REFUSED = "shop:refused"  # its order_created is dead-lettered by the applier
 @contextmanager
 def flowing(operated: Operated) -> Iterator[None]:
     """Orders flowing: one shipped late against a 48 h SLO, one dead-lettered by the applier,
-    one shipped; the applier and the projection run until the block ends."""
+    one allocated, invoiced and shipped; the applier and the projection run until the block
+    ends."""
     operated.variables["RETAILSYNC_LIFECYCLE_SLO"] = json.dumps({"shipped": "48h"})
     pipeline = operated.pipeline
     now = datetime.now(UTC)
@@ -139,6 +149,8 @@ def flowing(operated: Operated) -> Iterator[None]:
         event(OrderCreated, REFUSED, now - timedelta(minutes=2)),
         event(PaymentCaptured, REFUSED, now - timedelta(minutes=1)),
         event(OrderCreated, "shop:fine", now - timedelta(minutes=4)),
+        event(OrderAllocated, "shop:fine", now - timedelta(minutes=3, seconds=40)),
+        event(OrderInvoiced, "shop:fine", now - timedelta(minutes=3, seconds=20)),
         event(ShipmentDispatched, "shop:fine", now - timedelta(minutes=3)),
     )
 
@@ -148,11 +160,11 @@ def flowing(operated: Operated) -> Iterator[None]:
 
     with pipeline.running(pipeline.service(apply)), projecting(operated) as view:
         pipeline.wait(
-            lambda: len(view.contents()["events"]) == 5 and len(view.timeline(REFUSED)) == 3,
+            lambda: len(view.contents()["events"]) == 7 and len(view.timeline(REFUSED)) == 3,
             60,
             "the fold",
         )
         pipeline.wait(
-            lambda: pipeline.committed(pipeline.group, pipeline.topic) == 4, 30, "the applier"
+            lambda: pipeline.committed(pipeline.group, pipeline.topic) == 6, 30, "the applier"
         )
         yield

@@ -19,9 +19,11 @@ from retailsync.consumer import ConsumerService, HandlerContext
 from retailsync.errors import PermanentError, TransientError
 from retailsync.events import (
     Event,
+    OrderAllocated,
     OrderCancelled,
     OrderCreated,
     OrderEdited,
+    OrderInvoiced,
     PaymentCaptured,
     RefundIssued,
     ReturnReceived,
@@ -75,6 +77,8 @@ def _a_day_of_orders() -> list[Event]:
             events.append(event(OrderCancelled, ref, at + timedelta(minutes=9)))
             continue
         events += [event(OrderEdited, ref, at + timedelta(minutes=7)),
+                   event(OrderAllocated, ref, at + timedelta(minutes=30)),
+                   event(OrderInvoiced, ref, at + timedelta(minutes=40)),
                    event(ShipmentDispatched, ref, at + timedelta(hours=2))]  # fmt: skip
         if n % 4 == 2:
             events += [event(ReturnReceived, ref, at + timedelta(hours=4)),

@@ -41,13 +41,16 @@ def test_status_tells_health_dead_letters_events_and_late_orders(operated: Opera
     assert [(d["group"], d["error_class"], d["open"]) for d in report["dead_letters"]] == [
         (applier, "retailsync.errors.PermanentError", 1)
     ]
-    # Over the last 15 minutes: two orders created, one payment, one shipment.
+    # Over the last 15 minutes: two orders created, one allocated, invoiced, paid, shipped.
     assert report["events_per_minute"] == {
         "order_created": round(2 / 15, 1),
+        "order_allocated": round(1 / 15, 1),
+        "order_invoiced": round(1 / 15, 1),
         "payment_captured": round(1 / 15, 1),
         "shipment_dispatched": round(1 / 15, 1),
     }
     assert report["orders_reached"]["accepted"] == 3
+    assert (report["orders_reached"]["allocated"], report["orders_reached"]["invoiced"]) == (1, 1)
     assert report["late"] == {"shipped": 1}
     table = operated.cli("status").stdout
     assert "consumer groups" in table

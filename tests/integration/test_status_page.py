@@ -16,6 +16,7 @@ import yaml
 from confluent_kafka.admin import AdminClient
 from playwright.sync_api import Page, sync_playwright
 
+from consumers.order_lifecycle.checkpoints import CHECKPOINTS
 from retailsync.broker import free_port_block
 from retailsync.events import OrderCreated
 from retailsync.events.examples import example_events
@@ -96,6 +97,10 @@ def test_the_status_page_in_a_browser_shows_health_and_an_orders_timeline(
             assert applier in groups
             assert lifecycle_group(operated) in groups
             assert "retailsync.errors.PermanentError" in page.inner_text("#dead-letters")
+            # Every checkpoint in the retailer's reading order; no SLO on allocation here.
+            assert [row[0] for row in _rows(page, "#checkpoints")] == list(CHECKPOINTS)
+            assert _cells(page, "#checkpoints", "allocated") == ["allocated", "1", ""]
+            assert _cells(page, "#checkpoints", "invoiced") == ["invoiced", "1", ""]
             assert _cells(page, "#checkpoints", "shipped") == ["shipped", "1", "1"]
             page.screenshot(path=ARTEFACTS / "status.png", full_page=True)
             _no_personal_data(page)
@@ -120,10 +125,17 @@ def test_the_status_page_in_a_browser_shows_health_and_an_orders_timeline(
     assert f"{operated.unique}.orders" in {c["address"] for c in document["channels"].values()}
 
 
+def _rows(page: Page, table: str) -> list[list[str]]:
+    rows = [
+        [cell.strip() for cell in row.locator("td").all_inner_texts()]
+        for row in page.locator(f"{table} tr").all()
+    ]
+    return [cells for cells in rows if cells]
+
+
 def _cells(page: Page, table: str, first: str) -> list[str]:
-    for row in page.locator(f"{table} tr").all():
-        cells = [cell.strip() for cell in row.locator("td").all_inner_texts()]
-        if cells and cells[0] == first:
+    for cells in _rows(page, table):
+        if cells[0] == first:
             return cells
     raise AssertionError(f"no row {first} in {table}")
 

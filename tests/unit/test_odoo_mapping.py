@@ -179,6 +179,80 @@ def test_a_cancelled_order_restocks_unless_some_was_delivered() -> None:
     assert mapping.cancelled(ODOO, {**order, "client_order_ref": False}) is None
 
 
+def test_a_ready_delivery_allocates_the_reserved_stock_per_sku() -> None:
+    # Two moves of one product (two order lines), one of a product without SKU, and one
+    # with nothing reserved yet.
+    more = {"product_id": [12, "x"], "quantity": 0.5, "sale_line_id": [9002, "l"],
+            "location_dest_id": [5, "Customers"]}  # fmt: skip
+    ready = transfer(moves=[*transfer().moves, more])
+    event = mapping.allocated(ODOO, ready)
+    assert event is not None
+    assert (event.order_ref, event.delivery_ref, event.warehouse) == (
+        "shop-eu:1001",
+        "WH/OUT/00042",
+        "WH",
+    )
+    assert [(line.sku, line.quantity) for line in event.lines] == [("MUG-GREEN", Decimal("2.5"))]
+    assert event.envelope.source_ref == "stock.picking/77"
+    assert event.envelope.source_version == SECOND * 1_000_000
+    again = mapping.allocated(ODOO, ready)
+    assert again is not None and again.envelope.event_id == event.envelope.event_id
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"order": {"id": 3, "client_order_ref": False}},
+        {"skus": {}},
+        {"moves": []},
+    ],
+    ids=["not a storefront order", "nothing with a sku", "nothing reserved"],
+)
+def test_what_no_storefront_knows_or_nothing_reserved_allocates_nothing(
+    overrides: dict[str, Any],
+) -> None:
+    assert mapping.allocated(ODOO, transfer(**overrides)) is None
+
+
+INVOICE = {
+    "id": 31,
+    "name": "INV/2026/00031",
+    "invoice_origin": "S00007",
+    "currency_id": [1, "EUR"],
+    "amount_untaxed": 23.63,
+    "amount_tax": 4.49,
+    "amount_total": 28.12,
+    "write_date": AT,
+}
+
+
+def test_a_posted_invoice_carries_its_amounts_as_exact_decimals() -> None:
+    event = mapping.invoiced(ODOO, INVOICE, "shop-eu:1001")
+    assert event is not None
+    assert (event.order_ref, event.invoice_ref, event.currency) == (
+        "shop-eu:1001",
+        "INV/2026/00031",
+        "EUR",
+    )
+    assert (event.amount_untaxed, event.amount_tax, event.amount_total) == (
+        Decimal("23.63"),
+        Decimal("4.49"),
+        Decimal("28.12"),
+    )
+    assert event.envelope.source_ref == "account.move/31"
+    assert event.envelope.source_version == SECOND * 1_000_000
+    again = mapping.invoiced(ODOO, INVOICE, "shop-eu:1001")
+    assert again is not None and again.envelope.event_id == event.envelope.event_id
+
+
+def test_an_invoice_whose_amounts_do_not_add_up_makes_no_event(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = {**INVOICE, "amount_tax": 4.48}
+    assert mapping.invoiced(ODOO, broken, "shop-eu:1001") is None
+    assert "account.move/31" in caplog.text and "amount_total" in caplog.text
+
+
 VARIANT = {
     "id": 12,
     "default_code": "MUG-GREEN",

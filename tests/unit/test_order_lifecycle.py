@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,7 +61,57 @@ def test_a_redelivered_event_changes_nothing_and_order_does_not_matter(
     assert len(contents[0]["events"]) == 4
     assert len(contents[0]["failures"]) == 1
     assert reached is not None
-    assert reached.reached_ms == {"accepted": 0, "paid": HOUR_MS, "shipped": 2 * HOUR_MS}
+    # A shipment was allocated by then at the latest.
+    assert reached.reached_ms == {
+        "accepted": 0, "allocated": 2 * HOUR_MS, "paid": HOUR_MS, "shipped": 2 * HOUR_MS,
+    }  # fmt: skip
+
+
+def test_allocation_and_invoicing_reach_their_checkpoints_or_a_shipment_allocates(
+    store_at: Callable[[], Path | URL],
+) -> None:
+    events = [
+        _seen("order_created", "shop:1", 0, 0),
+        _seen("order_allocated", "shop:1", HOUR_MS // 2, 1),
+        _seen("order_invoiced", "shop:1", HOUR_MS, 2),
+        _seen("shipment_dispatched", "shop:1", 2 * HOUR_MS, 3),
+        _seen("order_created", "shop:2", 0, 4),
+        # Reserved and dispatched between two polls of Odoo: seen shipped only, and the
+        # allocation the capture saw later still cannot be later than the shipment.
+        _seen("shipment_dispatched", "shop:2", 2 * HOUR_MS, 5),
+        _seen("order_allocated", "shop:2", 3 * HOUR_MS, 6),
+    ]
+    for order in (events, events[::-1]):
+        with LifecycleStore.connect(store_at()) as store:
+            store.fold(order, [])
+            first, second = store.order("shop:1"), store.order("shop:2")
+            [invoiced] = [e for e in store.timeline("shop:1") if e.event_type == "order_invoiced"]
+        assert first is not None and second is not None
+        assert first.reached_ms == {
+            "accepted": 0, "allocated": HOUR_MS // 2, "invoiced": HOUR_MS, "shipped": 2 * HOUR_MS,
+        }  # fmt: skip
+        assert second.reached_ms == {"accepted": 0, "allocated": 2 * HOUR_MS,
+                                     "shipped": 2 * HOUR_MS}  # fmt: skip
+        assert invoiced.checkpoint == "invoiced"
+
+
+def test_a_store_made_before_a_checkpoint_existed_gains_its_column(tmp_path: Path) -> None:
+    where = tmp_path / "old.sqlite3"
+    with sqlite3.connect(where) as old:
+        old.execute(
+            "CREATE TABLE orders (order_ref TEXT PRIMARY KEY, channel TEXT NOT NULL,"
+            " accepted_ms BIGINT, paid_ms BIGINT, shipped_ms BIGINT, cancelled_ms BIGINT,"
+            " returned_ms BIGINT, refunded_ms BIGINT)"
+        )
+        old.execute(
+            "INSERT INTO orders (order_ref, channel, accepted_ms) VALUES ('shop:1', 'shop', 0)"
+        )
+    old.close()
+    with LifecycleStore.connect(where) as store:
+        store.fold([_seen("order_invoiced", "shop:1", HOUR_MS)], [])
+        reached = store.order("shop:1")
+    assert reached is not None
+    assert reached.reached_ms == {"accepted": 0, "invoiced": HOUR_MS}
 
 
 def test_a_batch_is_stored_whole_or_not_at_all(store_at: Callable[[], Path | URL]) -> None:
