@@ -29,7 +29,10 @@ topics:
   NS.catalog: {configs: {cleanup.policy: compact}}
   NS.checkpoints: {partitions: 1, configs: {cleanup.policy: compact}}
 events:
+  order_created: {topic: NS.orders, key: "{order_ref}"}
   order_cancelled: {topic: NS.orders, key: "{order_ref}"}
+  order_allocated: {topic: NS.orders, key: "{order_ref}"}
+  order_invoiced: {topic: NS.orders, key: "{order_ref}"}
   inventory_adjusted: {topic: NS.inventory, key: "{sku}@{location}"}
   shipment_dispatched: {topic: NS.shipments, key: "{order_ref}"}
   return_received: {topic: NS.returns, key: "{order_ref}"}
@@ -38,7 +41,8 @@ events:
 """
 
 
-# Every feed but the prices, whose events would add to every count (test_odoo_prices.py).
+# Every feed but the prices, whose events would add to every count (test_odoo_prices.py),
+# and the allocations and invoices of orders (test_odoo_order_checkpoints.py).
 WITHOUT_PRICES = ["stock.quant", "stock.picking", "sale.order", "product.product"]
 
 

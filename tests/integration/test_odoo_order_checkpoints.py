@@ -27,6 +27,7 @@ from tests.contract.odoo.helpers import (
 )
 from tests.integration.harness import Pipeline, make_pipeline
 from tests.integration.odoo_changes_support import (
+    TOPOLOGY,
     CaptureSettings,
     events,
     odoo_settings,
@@ -35,20 +36,9 @@ from tests.integration.odoo_changes_support import (
 
 pytestmark = pytest.mark.integration
 
-TOPOLOGY = """
-namespace: NS
-defaults: {partitions: 3}
-topics:
-  NS.orders: {}
-  NS.shipments: {}
-  NS.returns: {}
-  NS.checkpoints: {partitions: 1, configs: {cleanup.policy: compact}}
-events:
-  order_created: {topic: NS.orders, key: "{order_ref}"}
-  order_allocated: {topic: NS.orders, key: "{order_ref}"}
-  order_invoiced: {topic: NS.orders, key: "{order_ref}"}
-consumers:
-  GROUP-lifecycle:
+# The lifecycle group reads the orders the change capture publishes to.
+LIFECYCLE_GROUP = """consumers:
+  GROUP:
     subscriptions: [NS.orders, NS.shipments, NS.returns]
     retry: {in_process_attempts: 3, delays: [], ordering: none}
 """
@@ -64,7 +54,7 @@ def odoo(request: pytest.FixtureRequest) -> Iterator[SandboxOdoo]:
 
 @pytest.fixture
 def pipeline(kafka_settings: Settings, admin: AdminClient, unique: str) -> Pipeline:
-    return make_pipeline(kafka_settings, admin, unique, template=TOPOLOGY)
+    return make_pipeline(kafka_settings, admin, unique, template=TOPOLOGY + LIFECYCLE_GROUP)
 
 
 @pytest.fixture
