@@ -281,19 +281,17 @@ def _allocations(
 def _invoices(
     odoo: OdooClient, source: Source, _model: str, invoices: Sequence[Record]
 ) -> list[Event]:
-    names = {name: invoice["id"] for invoice in invoices for name in _origins(invoice)}
-    order_ref = (
-        {
-            row["name"]: row["client_order_ref"]
-            for row in odoo.search_read(
-                "sale.order",
-                [("name", "in", sorted(names)), ("client_order_ref", "!=", False)],
-                ["name", "client_order_ref"],
-            )
-        }
-        if names
-        else {}
-    )
+    names = sorted({name for invoice in invoices for name in _origins(invoice)})
+    if not names:
+        return []  # invoices made by hand, of no order
+    order_ref = {
+        row["name"]: row["client_order_ref"]
+        for row in odoo.search_read(
+            "sale.order",
+            [("name", "in", names), ("client_order_ref", "!=", False)],
+            ["name", "client_order_ref"],
+        )
+    }
 
     def event(invoice: Record) -> Event | None:
         refs = {order_ref[name] for name in _origins(invoice) if name in order_ref}

@@ -169,3 +169,35 @@ def test_a_reserved_delivery_and_a_posted_invoice_reach_the_orders_checkpoints(
         "allocated": ms(allocated),
         "invoiced": ms(invoiced),
     }
+
+
+def test_an_invoice_of_several_storefront_orders_or_of_none_is_no_orders_invoice(
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline
+) -> None:
+    first, _ = confirmed_order(client, "cup", "shop:2002")
+    second, _ = confirmed_order(client, "saucer", "shop:2003")
+    names = [row["name"] for row in client.read("sale.order", [first, second], ["name"])]
+    [partner] = client.read("sale.order", [first], ["partner_id"])
+    line = {"name": "goods", "quantity": 1, "price_unit": 10.0}
+    invoices = client.create(
+        "account.move",
+        [
+            # Both orders on one invoice: its amounts are not any one order's.
+            {"move_type": "out_invoice", "partner_id": partner["partner_id"][0],
+             "invoice_origin": ", ".join(names), "invoice_line_ids": [[0, 0, line]]},
+            # Made by hand, of no order.
+            {"move_type": "out_invoice", "partner_id": partner["partner_id"][0],
+             "invoice_line_ids": [[0, 0, line]]},
+        ],
+    )  # fmt: skip
+    client.call("account.move", "action_post", invoices)
+
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+
+    found = events(pipeline, "orders")
+    assert [e for e in found if isinstance(e, OrderInvoiced)] == []
+    assert sorted(e.order_ref for e in found if isinstance(e, OrderAllocated)) == [
+        "shop:2002",
+        "shop:2003",
+    ]
