@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from consumers.odoo_orders.money import line_taxes_field
+from producers.odoo.feeds import FEEDS
 from retailsync.odoo import OdooClient
 from retailsync.odoo.errors import OdooUserError
 
@@ -306,3 +307,23 @@ def test_an_order_is_found_by_its_tag_name(client: OdooClient, unique: str) -> N
                                ["id"])  # fmt: skip
 
     assert [row["id"] for row in found] == [order]
+
+
+def test_the_invoice_feed_finds_a_posted_invoice_naming_its_order_by_origin(
+    client: OdooClient, unique: str
+) -> None:
+    """What ``account.move`` polls: posted customer invoices, each naming its order by
+    ``invoice_origin``, with amounts that add up."""
+    [watch] = FEEDS["account.move"].watches
+    order = _confirmed_order(client, unique)
+    [invoice] = _invoice(client, [order])
+    domain = [*watch.domain, ("id", "=", invoice)]
+    assert client.search_read(watch.model, domain, ["id"]) == []  # a draft is no invoice yet
+    client.call("account.move", "action_post", [invoice])
+
+    [found] = client.search_read(watch.model, domain, list(watch.fields))
+    [sold] = client.read("sale.order", [order], ["name"])
+    assert found["invoice_origin"] == sold["name"]
+    amounts = [found[name] for name in ("amount_untaxed", "amount_tax", "amount_total")]
+    assert amounts == [20.0, 3.0, 23.0]
+    assert found["name"].startswith("INV/")

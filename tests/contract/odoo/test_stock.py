@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from producers.odoo.feeds import FEEDS
 from retailsync.odoo import OdooClient, OdooError
 
 from .conftest import Target
@@ -14,6 +15,8 @@ from .helpers import (
     count_stock,
     main_warehouse,
     move_description,
+    new_customer,
+    new_order,
     new_product,
     stock_at,
 )
@@ -207,3 +210,28 @@ def test_a_move_has_a_description_up_to_odoo_18_only(
     assert caught.value.odoo_name == "builtins.ValueError"
     # Each in Odoo 19's words (read from a real 19 server).
     assert refusal in caught.value.odoo_message
+
+
+def test_the_allocation_feed_finds_a_storefront_orders_ready_delivery_only(
+    client: OdooClient, unique: str
+) -> None:
+    """What ``stock.picking.assigned`` polls: outgoing, assigned, of an order with a
+    customer reference; its open moves hold the reserved quantity."""
+    [watch] = FEEDS["stock.picking.assigned"].watches
+    wh = main_warehouse(client)
+    pickings = {}
+    for ref in (f"web-{unique}", False):
+        product = new_product(client, f"{unique}-{ref}")
+        count_stock(client, product, wh.stock_id, 10)
+        order = new_order(client, new_customer(client, f"{unique}-{ref}"), product, 3, unique)
+        client.write("sale.order", [order], {"client_order_ref": ref})
+        client.call("sale.order", "action_confirm", [order])
+        [row] = client.read("sale.order", [order], ["picking_ids"])
+        pickings[ref] = row["picking_ids"][0]
+    domain = [*watch.domain, ("id", "in", list(pickings.values()))]
+    found = client.search_read(watch.model, domain, list(watch.fields))
+    assert [row["id"] for row in found] == [pickings[f"web-{unique}"]]
+    moves = client.search_read(
+        "stock.move", [("picking_id", "=", pickings[f"web-{unique}"])], ["state", "quantity"]
+    )
+    assert [(m["state"], m["quantity"]) for m in moves] == [("assigned", 3.0)]
