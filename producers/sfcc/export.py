@@ -31,7 +31,8 @@ from retailsync.publisher import Publisher
 from retailsync.sfcc import Order, SfccClient
 
 log = logging.getLogger("retailsync.sfcc")
-NOTE_SUBJECT = "retailsync could not take this order"
+# Said on a failed order in its external status, for the merchant's staff.
+FAILED_STATUS = "retailsync could not take this order: "
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,7 @@ class SiteExport:
             dead_letter(self._dead_letters, self._dead_letter_topic, self.channel.name, refused)
         for refusal in refused:
             self._client.set_export_status(refusal.order.order_no, "failed")
-            self._client.add_note(refusal.order.order_no, NOTE_SUBJECT, refusal.reason)
+            self._client.set_external_status(refusal.order.order_no, FAILED_STATUS + refusal.reason)
             log.warning(
                 "%s order %s marked failed: %s",
                 self.channel.name,

@@ -44,6 +44,7 @@ ExportStatus = Literal["not_exported", "exported", "ready", "failed"]
 ShippingStatus = Literal["not_shipped", "part_shipped", "shipped"]
 OrderStatus = Literal["created", "new", "completed", "cancelled", "failed"]
 ORDERS_PATH = "/checkout/orders/v1/organizations/{organization_id}/orders"
+_EXTERNAL_STATUS_MAX = 256  # OrderExternalStatusUpdateRequest.status, spec 1.5.2
 DATA_API_PATH = "/s/-/dw/data/v23_2"
 # Prices go in as a site archive: uploaded to the instance's IMPEX by WebDAV, imported by
 # this system job (neither SCAPI nor the Data API writes price books directly).
@@ -207,10 +208,13 @@ class SfccClient:
             params={"siteId": self.site_id}, json={"status": status},
         )  # fmt: skip
 
-    def add_note(self, order_no: str, subject: str, text: str) -> None:
+    def set_external_status(self, order_no: str, status: str) -> None:
+        """The order's external status, free text for a person (1 to 256 characters, cut to
+        fit): the one field SCAPI Orders 1.5.2 gives an integration to say something on an
+        order (it has no order notes)."""
         self._call(
-            "createOrderNote", "POST", f"{self._orders}/{order_no}/notes",
-            params={"siteId": self.site_id}, json={"subject": subject, "text": text},
+            "updateOrderExternalStatus", "PUT", f"{self._orders}/{order_no}/external-status",
+            params={"siteId": self.site_id}, json={"status": status[:_EXTERNAL_STATUS_MAX]},
         )  # fmt: skip
 
     def order(self, order_no: str) -> dict[str, Any] | None:

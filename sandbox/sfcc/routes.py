@@ -14,7 +14,8 @@
   ``{data: [Order]}`` and nothing else (no total).
 - ``GET …/orders/{orderNo}?siteId=…``: one Order.
 - ``PUT …/orders/{orderNo}/export-status?siteId=…`` with ``{"status": …}``: 204.
-- ``POST …/orders/{orderNo}/notes?siteId=…`` with ``{"subject", "text"}``: 201 ``{"id"}``.
+- ``PUT …/orders/{orderNo}/external-status?siteId=…`` with ``{"status"}`` (1 to 256
+  characters, no other property): 204. (The API has no order notes.)
 - WebDAV ``Impex/src/instance`` files and OCAPI Data API 23.2 job executions of
   ``sfcc-site-archive-import``: prices into price books (``sandbox/sfcc/impex.py``).
 - ``PUT …/orders/{orderNo}/shipping-status``, ``PUT …/orders/{orderNo}/status`` and
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import parse_qs
 
@@ -56,6 +57,7 @@ RECORDS = "/s/-/dw/data/v{version}/inventory_lists/{list_id}/product_inventory_r
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 10
 MAX_WINDOW = 10_000  # the highest offset + limit getOrders answers
+EXTERNAL_STATUS_MAX = 256  # OrderExternalStatusUpdateRequest.status
 # The order statuses getOrders filters by, and how many values each filter takes.
 LISTED_STATUSES = ("new", "completed", "cancelled")
 _SORTS = {"creation_date": False, "last_modified_date": True}  # -> by last modified
@@ -155,18 +157,6 @@ def build_app(store: Store, organization_id: str) -> Starlette:
         store.set_export_status(stored, str(status))
         return Response(status_code=204)
 
-    async def notes(request: Request) -> Response:
-        if (answer := refused(request)) is not None:
-            return answer
-        stored = store.order(request.query_params["siteId"], request.path_params["order_no"])
-        if stored is None:
-            return _problem(404, "order-not-found", "Not Found", "No order with this number.")
-        body = await read_json(request)
-        if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-            return _problem(400, "invalid-note", "Bad Request", "A note has a subject and a text.")
-        note_id = store.add_note(stored, str(body.get("subject") or ""), body["text"])
-        return JSONResponse({"id": note_id}, 201)
-
     return Starlette(
         routes=[
             *inventory_routes(store),
@@ -176,9 +166,35 @@ def build_app(store: Store, organization_id: str) -> Starlette:
             Route(ORDERS, orders, methods=["GET"]),
             Route(ORDERS + "/{order_no}", order, methods=["GET"]),
             Route(ORDERS + "/{order_no}/export-status", export_status, methods=["PUT"]),
-            Route(ORDERS + "/{order_no}/notes", notes, methods=["POST"]),
+            _external_status_route(store, refused),
         ]
     )
+
+
+def _external_status_route(store: Store, refused: Callable[[Request], Response | None]) -> Route:
+    """``PUT …/external-status``: free text on the order, for the merchant's staff."""
+
+    async def external_status(request: Request) -> Response:
+        if (answer := refused(request)) is not None:
+            return answer
+        stored = store.order(request.query_params["siteId"], request.path_params["order_no"])
+        if stored is None:
+            return _problem(404, "order-not-found", "Not Found", "No order with this number.")
+        body = await read_json(request)
+        status = body.get("status") if isinstance(body, dict) else None
+        if (
+            not isinstance(status, str)
+            or not 1 <= len(status) <= EXTERNAL_STATUS_MAX
+            or set(body) != {"status"}
+        ):
+            return _problem(
+                400, "invalid-external-status", "Bad Request",
+                f"status is a text of 1 to {EXTERNAL_STATUS_MAX} characters, and alone.",
+            )  # fmt: skip
+        store.set_external_status(stored, status)
+        return Response(status_code=204)
+
+    return Route(ORDERS + "/{order_no}/external-status", external_status, methods=["PUT"])
 
 
 def _order_query(query: Mapping[str, str]) -> OrderQuery:

@@ -93,7 +93,7 @@ class StoredOrder:
     document: dict[str, Any]
     # Every export status set through the API, in order: what a test counts.
     export_updates: list[str] = field(default_factory=list)
-    notes: list[dict[str, str]] = field(default_factory=list)
+    external_statuses: list[str] = field(default_factory=list)
     # Every shipping status and order status set, and every fulfilment event received,
     # in order.
     shipping_updates: list[str] = field(default_factory=list)
@@ -211,12 +211,11 @@ class Store:
             order.export_updates.append(status)
             order.touch()
 
-    def add_note(self, order: StoredOrder, subject: str, text: str) -> str:
+    def set_external_status(self, order: StoredOrder, status: str) -> None:
         with self._lock:
-            note_id = f"note-{len(order.notes) + 1}"
-            order.notes.append({"id": note_id, "subject": subject, "text": text})
+            order.document["externalOrderStatus"] = status
+            order.external_statuses.append(status)
             order.touch()
-            return note_id
 
     def set_shipping_status(self, order: StoredOrder, status: str) -> None:
         with self._lock:

@@ -219,7 +219,7 @@ def test_a_malformed_order_is_marked_failed_and_dead_lettered_while_the_rest_flo
     stored = sfcc.store.order(sfcc.site_id, "2002")
     assert stored is not None
     assert stored.export_updates == ["failed"]
-    assert stored.notes[0]["text"] == reason
+    assert stored.external_statuses == [f"retailsync could not take this order: {reason}"]
     for number in ("2001", "2003"):
         assert sfcc.store.order(sfcc.site_id, number).export_updates == ["exported"]
 

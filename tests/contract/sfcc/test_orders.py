@@ -1,5 +1,5 @@
 """The SCAPI Orders API as the SFCC order export uses it: orders by export status, paged;
-export status updates; notes; and Account Manager's client-credentials token."""
+export status updates; the external status; and Account Manager's client-credentials token."""
 
 from __future__ import annotations
 
@@ -146,14 +146,17 @@ def test_an_order_marked_exported_leaves_the_ready_ones(
     assert (stored.export_status, stored.export_updates) == ("exported", ["exported"])
 
 
-def test_a_failed_export_keeps_its_note(client: SfccClient, sandbox: SandboxSfcc) -> None:
+def test_a_failed_export_keeps_its_reason_in_the_external_status(
+    client: SfccClient, sandbox: SandboxSfcc
+) -> None:
     (number,) = _seed(sandbox, 1)
     client.set_export_status(number, "failed")
-    client.add_note(number, "retailsync export failed", "productItems.0.quantity: too small")
+    client.set_external_status(number, "retailsync: productItems.0.quantity: too small")
     stored = sandbox.store.order(sandbox.site_id, number)
     assert stored is not None
     assert stored.export_status == "failed"
-    assert stored.notes[0]["text"] == "productItems.0.quantity: too small"
+    assert stored.external_statuses == ["retailsync: productItems.0.quantity: too small"]
+    assert (client.order(number) or {})["externalOrderStatus"] == stored.external_statuses[0]
     assert number not in _ready(client)
 
 
@@ -225,3 +228,13 @@ def _ready(client: SfccClient) -> set[str]:
         offset += len(page.orders)
         if page.last:
             return numbers
+
+
+def test_an_external_status_is_cut_to_the_256_characters_the_api_takes(
+    client: SfccClient, sandbox: SandboxSfcc
+) -> None:
+    (number,) = _seed(sandbox, 1)
+    client.set_external_status(number, "x" * 300)
+    stored = sandbox.store.order(sandbox.site_id, number)
+    assert stored is not None
+    assert stored.external_statuses == ["x" * 256]
