@@ -357,13 +357,15 @@ def test_orders_flow_from_the_storefront_to_odoo_and_back_through_a_killed_consu
         re.match(rf"  Odoo outage \(503\): {OUTAGE_S} s from \+\d+ s$", line) for line in lines
     )
     report = "\n".join(lines[lines.index(next(x for x in lines if x.startswith("run report"))) :])
-    # The lifecycle projection sees every event, Odoo's allocations and invoices of the
-    # orders too; the order applier's counts start again at its restart, but it pauses for
+    # The lifecycle projection sees every event, Odoo's invoices of the orders too (not
+    # necessarily an allocation: the day's warehouse ships an order as soon as it is
+    # reserved, which a poll may never see; tests/integration/test_odoo_order_checkpoints.py
+    # covers it); the order applier's counts start again at its restart, but it pauses for
     # the outage once it is back.
     lifecycle = re.search(r"^  order-lifecycle: (.*)$", report, re.MULTILINE)
     assert lifecycle is not None, report
     for event_type in ("order_created 12,", "order_edited 1,", "order_cancelled",
-                       "order_allocated", "order_invoiced",
+                       "order_invoiced",
                        "payment_captured", "refund_issued 1,", "return_received 1,"):  # fmt: skip
         assert event_type in lifecycle.group(1), report
     applier = re.search(r"^  odoo-orders: (.*)\n    (.*)$", report, re.MULTILINE)
