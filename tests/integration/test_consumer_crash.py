@@ -47,6 +47,8 @@ def start(
         "RETAILSYNC_TEST_GROUP": group,
         "RETAILSYNC_TEST_SINK": str(sink),
         "RETAILSYNC_KAFKA_OPTIONS": json.dumps(options),
+        # Any free port for its probes: the default one may be another process's.
+        "RETAILSYNC_HTTP_PORT": "0",
     }
     if instance_id is not None:
         environment["RETAILSYNC_INSTANCE_ID"] = instance_id
