@@ -9,6 +9,11 @@ then money or goods have moved and it is only flagged. A held or flagged order g
 confirms or cancels it in Odoo. A later, lower assessment releases nothing (its note says
 what was assessed): only a person does.
 
+Holding a confirmed order takes two calls, cancel then set to quotation. The order wears
+``REVIEW_PENDING`` from before the first until after the second, so change capture never
+publishes it as cancelled (the channel would cancel it), and a re-delivered assessment that
+finds it cancelled with that tag (a crash between the calls) finishes the hold.
+
 A held order's capture waits (``OrderHeldError``, retried, then dead-lettered naming the
 hold) until a person confirmed it, and is then redriven; re-delivering a held order's
 order_created confirms nothing.
@@ -23,6 +28,7 @@ from consumers.odoo_orders.orders import HOLD_TAG, ORDER, tag_id
 from retailsync.errors import TransientError
 from retailsync.events import OrderRiskAssessed, RiskLevel
 from retailsync.odoo import OdooClient
+from retailsync.odoo.tags import REVIEW_PENDING
 
 
 class OrderHeldError(TransientError):
@@ -42,7 +48,7 @@ def apply_assessment(
     rows = odoo.search_read(
         ORDER,
         [("client_order_ref", "=", event.order_ref)],
-        ["state", "invoice_ids", "delivery_status"],
+        ["state", "invoice_ids", "delivery_status", "tag_ids"],
     )
     if not rows:
         raise OrderNotYetError(event.order_ref)
@@ -51,14 +57,21 @@ def apply_assessment(
         f" by {event.provider}" if event.provider else ""
     )
     facts = "".join(f"; {fact}" for fact in event.facts)
-    if event.risk_level not in hold_levels or state == "cancel":
+    if event.risk_level not in hold_levels:
+        post_once(odoo, order_id, event, f"{said}{facts}.")
+        return
+    pending = tag_id(odoo, REVIEW_PENDING)
+    interrupted = state == "cancel" and pending in rows[0]["tag_ids"]
+    if state == "cancel" and not interrupted:
         post_once(odoo, order_id, event, f"{said}{facts}.")
         return
     moved = bool(rows[0]["invoice_ids"]) or rows[0]["delivery_status"] in ("partial", "full")
     if state == "sale" and not moved:
+        odoo.write(ORDER, [order_id], {"tag_ids": [[4, pending]]})
         odoo.call(ORDER, "action_cancel", [order_id], context={"disable_cancel_warning": True})
+    if (state == "sale" and not moved) or interrupted:
         odoo.call(ORDER, "action_draft", [order_id])
-    odoo.write(ORDER, [order_id], {"tag_ids": [[4, tag_id(odoo, HOLD_TAG)]]})
+    odoo.write(ORDER, [order_id], {"tag_ids": [[3, pending], [4, tag_id(odoo, HOLD_TAG)]]})
     if state == "sale" and moved:
         outcome = "already invoiced or shipped, so left confirmed: review it"
     else:

@@ -18,7 +18,8 @@ calls per page. Feeds, by name (``RETAILSYNC_ODOO_MODELS`` picks among them):
   order named by the invoice's ``invoice_origin`` (the order's name, as Odoo's Create
   Invoice wizard writes it). An invoice of several storefront orders is skipped: its amounts
   are not any one order's;
-- ``sale.order``: cancelled orders (order_cancelled);
+- ``sale.order``: cancelled orders (order_cancelled), but for one the order applier is
+  holding for review (``retailsync.odoo.tags``): that one is a quotation again next;
 - ``product.product``: product_upserted, on a change of a variant or of its template;
   services and combos (a delivery fee, a bundle) are not catalogue products;
 - ``product.pricelist``: price_changed, per variant, its list price and its price under every
@@ -45,6 +46,7 @@ from retailsync.errors import ConfigError
 from retailsync.events import Event, Source
 from retailsync.odoo import OdooClient, Record
 from retailsync.odoo.external_ids import MODULE, channel_line_ref
+from retailsync.odoo.tags import REVIEW_PENDING
 from retailsync.odoo.transport import Context, Domain
 
 log = logging.getLogger("retailsync.odoo_changes")
@@ -337,10 +339,17 @@ def _channel_line_refs(
 
 
 def _cancellations(
-    _odoo: OdooClient, source: Source, _model: str, orders: Sequence[Record]
+    odoo: OdooClient, source: Source, _model: str, orders: Sequence[Record]
 ) -> list[Event]:
+    # An order the order applier is holding for review is a quotation again next, not a
+    # cancellation to tell its channel (``retailsync.odoo.tags``).
+    tagged = sorted({tag for order in orders for tag in order["tag_ids"]})
+    domain = [("id", "in", tagged), ("name", "=", REVIEW_PENDING)]
+    held = {row["id"] for row in odoo.search_read("crm.tag", domain, ["id"])} if tagged else set()
     return _made(
-        (f"sale.order/{order['id']}", partial(mapping.cancelled, source, order)) for order in orders
+        (f"sale.order/{order['id']}", partial(mapping.cancelled, source, order))
+        for order in orders
+        if held.isdisjoint(order["tag_ids"])
     )
 
 
@@ -556,7 +565,7 @@ FEEDS: dict[str, Feed] = {
             (
                 Watch(
                     "sale.order",
-                    ("client_order_ref", "delivery_status"),
+                    ("client_order_ref", "delivery_status", "tag_ids"),
                     (("state", "=", "cancel"),),
                 ),
             ),

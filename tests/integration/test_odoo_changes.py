@@ -28,6 +28,7 @@ from retailsync.events import (
 )
 from retailsync.events.examples import AT, SHOP, example_events
 from retailsync.odoo import OdooClient
+from retailsync.odoo.tags import REVIEW_PENDING
 from retailsync.serde import RegistrySerde, registry_client
 from retailsync.settings import Settings, load_settings
 from sandbox.odoo import SandboxOdoo
@@ -307,6 +308,31 @@ def test_returns_cancellations_and_product_changes(
     latest = [e for e in catalog if e.sku == "SKU-vase"][-1]
     assert latest.list_price == Decimal("14")
     assert latest.envelope.source_version > first["SKU-vase"].envelope.source_version
+
+
+def test_an_order_being_held_for_review_is_not_published_as_cancelled(
+    client: OdooClient, settings: CaptureSettings, pipeline: Pipeline
+) -> None:
+    # The order applier holds a confirmed order by cancelling it and setting it back to a
+    # quotation; between the two calls (or after a crash there) the order reads cancelled.
+    held, _ = delivered_order(client, "lamp", "shop:1010")
+    [pending] = client.create("crm.tag", [{"name": REVIEW_PENDING}])
+    client.write("sale.order", [held], {"tag_ids": [[4, pending]]})
+    client.call("sale.order", "action_cancel", [held], context={"disable_cancel_warning": True})
+    cancelled, _ = delivered_order(client, "jug", "shop:1011")
+    client.call("sale.order", "action_cancel", [cancelled])
+
+    with started_poller(settings, pipeline) as poller:
+        poller.poll()
+        [first] = only(OrderCancelled, events(pipeline, "orders", expect=1))
+        # The hold done, a person cancels the quotation: that is the channel's business.
+        client.call("sale.order", "action_draft", [held])
+        client.write("sale.order", [held], {"tag_ids": [[3, pending]]})
+        client.call("sale.order", "action_cancel", [held], context={"disable_cancel_warning": True})
+        poller.poll()
+        found = only(OrderCancelled, events(pipeline, "orders", expect=2))
+    assert first.order_ref == "shop:1011"
+    assert sorted(event.order_ref for event in found) == ["shop:1010", "shop:1011"]
 
 
 def test_a_service_never_reaches_the_catalogue_and_a_product_appears_once_per_poll(

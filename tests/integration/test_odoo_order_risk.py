@@ -2,7 +2,8 @@
 assessed at a held level stays a quotation for a person, tagged and noted, and its capture
 waits (dead-lettered naming the hold) until a person confirmed it; a confirmed order
 assessed later goes back to a quotation with its delivery cancelled, unless it was
-invoiced; a level the rule does not name is only noted."""
+invoiced; a level the rule does not name is only noted; a hold cut short between its two
+calls is finished by the re-delivered assessment."""
 
 from __future__ import annotations
 
@@ -11,12 +12,13 @@ from typing import Any
 
 import pytest
 
-from consumers.odoo_orders.orders import HOLD_TAG
+from consumers.odoo_orders.orders import HOLD_TAG, tag_id
 from retailsync import headers as h
 from retailsync.consumer import ConsumerService
 from retailsync.events import OrderRiskAssessed, PaymentCaptured, RiskLevel
 from retailsync.events.examples import AT, SHOP
 from retailsync.odoo import OdooClient
+from retailsync.odoo.tags import REVIEW_PENDING
 from tests.integration import test_odoo_orders as orders_tests
 from tests.integration.harness import Pipeline
 from tests.integration.test_odoo_orders import books_of, created, example, new_skus, orders_of
@@ -133,3 +135,38 @@ def test_a_confirmed_order_assessed_high_goes_back_to_a_quotation_unless_invoice
     assert (low["state"], low["tags"], low["pickings"]) == ("sale", [], ["confirmed"])
     assert "Fraud risk LOW" in low["notes"][0]
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
+
+
+def test_a_hold_cut_short_between_cancel_and_quotation_is_finished_by_the_redelivery(
+    pipeline: Pipeline, client: OdooClient, applier: ConsumerService
+) -> None:
+    [sku] = new_skus(client, 1)
+    cut_ref, cancelled_ref = (f"shop:{uuid.uuid4().hex[:8]}" for _ in range(2))
+    pipeline.publish(created(cut_ref, sku), created(cancelled_ref, sku))
+    with pipeline.running(applier):
+        pipeline.wait(
+            lambda: (
+                orders_of(client, [cut_ref, cancelled_ref])
+                == {cut_ref: ["sale"], cancelled_ref: ["sale"]}
+            ),
+            what="the orders confirmed",
+        )
+    # What a crash between the hold's two calls leaves: cancelled, marked as being held.
+    pending = tag_id(client, REVIEW_PENDING)
+    cut, cancelled = _order(client, cut_ref)["id"], _order(client, cancelled_ref)["id"]
+    client.write("sale.order", [cut], {"tag_ids": [[4, pending]]})
+    for order in (cut, cancelled):  # the other one a person cancelled
+        client.call(
+            "sale.order", "action_cancel", [order], context={"disable_cancel_warning": True}
+        )
+    pipeline.publish(_assessed(cut_ref, RiskLevel.HIGH), _assessed(cancelled_ref, RiskLevel.HIGH))
+    with pipeline.running(applier):
+        pipeline.wait(
+            lambda: all(len(_order(client, ref)["notes"]) == 1 for ref in (cut_ref, cancelled_ref)),
+            what="the assessments applied",
+        )
+    held = _order(client, cut_ref)
+    assert (held["state"], held["tags"], held["pickings"]) == ("draft", [HOLD_TAG], ["cancel"])
+    assert "held as a quotation" in held["notes"][0]
+    left = _order(client, cancelled_ref)
+    assert (left["state"], left["tags"]) == ("cancel", [])
