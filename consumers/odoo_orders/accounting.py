@@ -10,13 +10,16 @@ external id, ``retailsync.account_payment_<payment_ref>``: a re-delivered captur
 and creates nothing. The payment's memo is Odoo's own (the invoice number), as the wizard
 gives it when it pays several invoices in one call. A capture whose invoice has nothing
 left due is taken as applied already (a crash after the payment, before its external id).
+A capture that pays part of its invoice is paid alone, with the memo ``retailsync payment
+<payment_ref>`` (the gateway's transaction id): after a crash between that payment and its
+external id, the re-delivered capture finds the payment by its memo and pays nothing twice.
 
 Under a backlog the captures of a batch (handled with their orders, ``in_key_order``) cost
 a fixed number of calls: one search each for the external ids, the orders and the journals,
 two for the invoice wizard, a read of the orders' invoices and one of the invoices, one
 ``action_post``, two per journal for the payment wizard (every capture that pays its invoice
 in full), one read of the payments and one ``create`` of their external ids. A partial
-capture costs its own wizard and read (three calls).
+capture costs its own wizard and read (three calls); a batch, one search for the memos.
 
 refund_issued: a credit note (``out_refund`` reversing the invoice, ``ref`` naming the
 refund, ``invoice_origin`` the order) of the refunded lines (the invoice's lines for them,
@@ -115,6 +118,10 @@ class Ledger:
             for index, event in enumerate(events)
             if _xml_name(event.payment_ref) not in done
         ]
+        # A partial capture paid just before a crash, its id not kept yet: found by its memo.
+        booked = self._payments_by_memo([_memo(event) for _, event in todo]) if todo else {}
+        self._keep_ids({booked[_memo(e)]: e.payment_ref for _, e in todo if _memo(e) in booked})
+        todo = [(index, event) for index, event in todo if _memo(event) not in booked]
         if not todo:
             return {}
         failures: dict[int, BaseException] = {}
@@ -197,16 +204,20 @@ class Ledger:
         }
         for (index, event, invoice), journal in partial:
             try:
-                payment = self._pay([invoice.id], journal, event.amount)[invoice.id]
-                keys[payment] = event.payment_ref
+                payment = self._pay([invoice.id], journal, event.amount, _memo(event))
+                keys[payment[invoice.id]] = event.payment_ref
             except PermanentError as error:
                 failures[index] = error
-        if keys:
+        self._keep_ids(keys)
+
+    def _keep_ids(self, refs: Mapping[int, str]) -> None:
+        """The external id of each payment, named by its capture's payment ref."""
+        if refs:
             self._odoo.create(
                 DATA,
                 [
                     {"module": MODULE, "name": _xml_name(ref), "model": PAYMENT, "res_id": payment}
-                    for payment, ref in keys.items()
+                    for payment, ref in refs.items()
                 ],
             )
 
@@ -460,14 +471,25 @@ class Ledger:
                 return int(payment["journal_id"][0])
         return self.journal("")
 
+    def _payments_by_memo(self, memos: Iterable[str]) -> dict[str, int]:
+        """The payments with these memos, by memo: partial captures booked already."""
+        rows = self._odoo.search_read(PAYMENT, [("memo", "in", sorted(set(memos)))], ["memo"])
+        return {str(row["memo"]): int(row["id"]) for row in rows}
+
     def _pay(
-        self, moves: Sequence[int], journal: int, amount: Decimal | None = None
+        self,
+        moves: Sequence[int],
+        journal: int,
+        amount: Decimal | None = None,
+        memo: str | None = None,
     ) -> dict[int, int]:
-        """Register a payment of each move (``amount`` for a single one; else what it
-        owes) in ``journal``; the payment ids by move."""
+        """Register a payment of each move (``amount`` and ``memo`` for a single one; else
+        what it owes, under Odoo's memo) in ``journal``; the payment ids by move."""
         vals: dict[str, Any] = {"journal_id": journal, "group_payment": False}
         if amount is not None:
             vals["amount"] = float(amount)
+        if memo is not None:
+            vals["communication"] = memo
         context = {"active_model": MOVE, "active_ids": list(moves)}
         [wizard] = self._odoo.create(PAYMENT_WIZARD, [vals], context=context)
         action = self._odoo.call(PAYMENT_WIZARD, "action_create_payments", [wizard])
@@ -533,6 +555,11 @@ def _line_vals(row: Mapping[str, Any], quantity: Decimal) -> dict[str, Any]:
         "tax_ids": [[6, 0, list(row["tax_ids"])]],
         "sale_line_ids": [[6, 0, list(row["sale_line_ids"])]],
     }
+
+
+def _memo(event: PaymentCaptured) -> str:
+    """The memo of a capture that pays part of its invoice: how its re-delivery finds it."""
+    return f"retailsync payment {event.payment_ref}"
 
 
 def _xml_name(payment_ref: str) -> str:

@@ -101,6 +101,37 @@ def test_a_payment_becomes_a_posted_invoice_paid_in_the_mapped_journal_once(
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
 
 
+def test_a_partial_capture_paid_before_a_crash_kept_its_id_is_not_paid_again(
+    pipeline: Pipeline, client: OdooClient, mapped: ConsumerService, journal: dict[str, Any]
+) -> None:
+    [sku] = new_skus(client, 1)
+    ref = f"shop:{uuid.uuid4().hex[:8]}"
+    half = _payment(ref).model_copy(update={"amount": Decimal("14.06")})  # of 28.12
+    pipeline.publish(created(ref, sku), half)
+    with pipeline.running(mapped):
+        pipeline.wait(
+            lambda: books_of(client, ref) == [("out_invoice", "partial")], what="half paid"
+        )
+    # A crash between the payment and its external id: the id was never written.
+    kept = [("module", "=", "retailsync"), ("name", "=", f"account_payment_{half.payment_ref}")]
+    [row] = client.search_read("ir.model.data", kept, ["id"])
+    client.call("ir.model.data", "unlink", [row["id"]])
+    pipeline.publish(half)  # re-delivered after the restart
+    with pipeline.running(mapped):
+        pipeline.wait(
+            lambda: pipeline.committed(pipeline.group, pipeline.topic) == 3,
+            what="the re-delivered capture",
+        )
+    payments = client.search_read(
+        "account.payment", [("journal_id", "=", journal["id"])], ["amount", "memo"]
+    )
+    assert [(Decimal(str(p["amount"])), p["memo"]) for p in payments] == [
+        (half.amount, f"retailsync payment {half.payment_ref}")
+    ]
+    assert books_of(client, ref) == [("out_invoice", "partial")]
+    assert client.search_count("ir.model.data", kept) == 1
+
+
 def test_a_refund_becomes_a_credit_note_of_its_line_paid_back(
     pipeline: Pipeline, client: OdooClient, applier: ConsumerService
 ) -> None:

@@ -166,6 +166,9 @@ def test_a_registered_payment_pays_the_invoice_in_its_journal(
     [payment] = client.read("account.payment", [action["res_id"]], PAYMENT_FIELDS)
     assert payment["state"] == "paid"
     assert (payment["amount"], payment["memo"]) == (23.0, f"txn-{unique}")
+    # How a capture re-delivered after a crash finds its payment.
+    found = client.search_read("account.payment", [("memo", "in", [f"txn-{unique}"])], ["id"])
+    assert [row["id"] for row in found] == [payment["id"]]
     assert (payment["journal_id"][0], payment["payment_type"]) == (bank, "inbound")
     assert payment["reconciled_invoice_ids"] == [invoice]
     paid = _move(client, invoice)
