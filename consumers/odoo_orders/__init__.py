@@ -54,18 +54,19 @@ def make_service(
         return not event.test or own().odoo_orders_apply_test_orders
 
     # Overtakes: the payments, edits and cancellation of an order that arrived before it
-    # are parked until it exists, so it must not wait behind them. In key order: a shop
-    # sends each order's capture right behind it, so a backlog's batch holds both. A
-    # capture overtakes too (one handler): it is idempotent, but it may pass a parked edit
-    # of its order and invoice the lines as they were. A risk assessment in the batch holds
-    # its order before the order is confirmed or its capture booked, whichever came first.
+    # are parked until it exists, so it must not wait behind them; nor a risk assessment,
+    # which must hold its order before a capture books it. A capture waits its turn: it
+    # must not pass a parked edit of its order and invoice the lines as they were. In key
+    # order: a shop sends each order's capture right behind it, so a backlog's batch holds
+    # both. A risk assessment in the batch holds its order before the order is confirmed or
+    # its capture booked, whichever came first.
     @service.batch_handler(
         "order_created",
         "order_risk_assessed",
         "payment_captured",
         target="odoo",
         max_items=200,
-        overtakes=True,
+        overtakes=("order_created", "order_risk_assessed"),
         in_key_order=True,
     )
     def create_and_book(items: Sequence[Item]) -> Mapping[int, BaseException]:

@@ -256,7 +256,10 @@ class Dispatcher:
                 self._hold(record, item.position, error)
             else:
                 self._route_failure(record, item.position, error)
-            handled[(record.topic, record.partition)] = record.offset
+            # A later record of the partition may be settled already: one that joined the
+            # run's key and was then parked or skipped before the run was called.
+            partition = (record.topic, record.partition)
+            handled[partition] = max(record.offset, handled.get(partition, -1))
         return True
 
     def _trip(self, target: str, error: TargetUnavailableError) -> CircuitBreaker:
@@ -341,8 +344,9 @@ class Dispatcher:
     def _overtakes(self, record: ConsumedRecord) -> bool:
         """Whether the record's handler lets it pass the parked records of its key; asked
         only of a record whose key is parked, so the common path reads no header."""
-        spec = self._handlers.get(text_header(record.headers, EVENT_TYPE) or "")
-        return spec is not None and spec.overtakes
+        event_type = text_header(record.headers, EVENT_TYPE) or ""
+        spec = self._handlers.get(event_type)
+        return spec is not None and event_type in spec.overtakes
 
     def _settle(self, record: ConsumedRecord, position: Position) -> None:
         # Only a record read from a retry topic can be in a chain.

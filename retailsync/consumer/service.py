@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -62,9 +62,10 @@ class HandlerSpec:
     target: str
     batch: bool = False
     max_items: int = 1
-    # With key ordering: handled at once even while earlier records of its key are parked,
-    # for an event the parked ones may be waiting for (an order that a cancellation needs).
-    overtakes: bool = False
+    # With key ordering: the event types handled at once even while earlier records of
+    # their key are parked, for an event the parked ones may be waiting for (an order that a
+    # cancellation needs).
+    overtakes: frozenset[str] = frozenset()
     # With key ordering: a batch may hold several events of one key, which the handler
     # applies in order, failing a key's later events when an earlier one failed.
     in_key_order: bool = False
@@ -98,7 +99,8 @@ class ConsumerService:
     ``overtakes=True`` lets the handler's events pass the parked records of their key (key
     ordering): for an event that those records wait for, such as the creation of an order
     whose early cancellation is parked until the order exists. Such an event must be
-    idempotent and never undo what a later one did.
+    idempotent and never undo what a later one did. A collection of event types lets only
+    those of the handler's types pass; its others wait their turn.
     """
 
     def __init__(self, name: str) -> None:
@@ -109,11 +111,13 @@ class ConsumerService:
         self,
         *event_types: str,
         target: str = "default",
-        overtakes: bool = False,
+        overtakes: bool | Collection[str] = False,
         accepts: Callable[[Any], bool] | None = None,
     ) -> Callable[[_H], _H]:
+        passing = _overtaking(event_types, overtakes)
+
         def register(handler: _H) -> _H:
-            spec = HandlerSpec(handler, target, overtakes=overtakes, accepts=accepts)
+            spec = HandlerSpec(handler, target, overtakes=passing, accepts=accepts)
             self._add(event_types, spec)
             return handler
 
@@ -124,12 +128,13 @@ class ConsumerService:
         *event_types: str,
         target: str = "default",
         max_items: int = 200,
-        overtakes: bool = False,
+        overtakes: bool | Collection[str] = False,
         in_key_order: bool = False,
         accepts: Callable[[Any], bool] | None = None,
     ) -> Callable[[_B], _B]:
         if max_items < 1:
             raise UsageError("max_items must be at least 1")
+        passing = _overtaking(event_types, overtakes)
 
         def register(handler: _B) -> _B:
             spec = HandlerSpec(
@@ -137,7 +142,7 @@ class ConsumerService:
                 target,
                 batch=True,
                 max_items=max_items,
-                overtakes=overtakes,
+                overtakes=passing,
                 in_key_order=in_key_order,
                 accepts=accepts,
             )
@@ -155,3 +160,14 @@ class ConsumerService:
     @property
     def handlers(self) -> Mapping[str, HandlerSpec]:
         return self._handlers
+
+
+def _overtaking(event_types: tuple[str, ...], overtakes: bool | Collection[str]) -> frozenset[str]:
+    """The event types of a handler that pass parked records: all, none, or those named,
+    which must be among its own."""
+    if isinstance(overtakes, bool):
+        return frozenset(event_types if overtakes else ())
+    strangers = set(overtakes) - set(event_types)
+    if strangers:
+        raise UsageError(f"overtakes names {sorted(strangers)}, not among the handler's types")
+    return frozenset(overtakes)

@@ -402,6 +402,28 @@ def test_a_handler_in_key_order_gets_a_key_several_times_and_its_failures_keep_t
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
 
 
+def test_an_event_a_key_order_handler_skips_behind_one_it_takes_is_committed(
+    pipeline: Pipeline,
+) -> None:
+    applied: list[int] = []
+    service = ConsumerService(pipeline.group)
+
+    def not_second(event: OrderCreated) -> bool:
+        return event.envelope.source_version != 2
+
+    @service.batch_handler("order_created", target="shop", in_key_order=True, accepts=not_second)
+    def apply(items: Sequence[Item]) -> None:
+        applied.extend(item.event.envelope.source_version for item in items)
+
+    # Read in one batch: the second joins the first's run, then is skipped before it is called.
+    pipeline.publish(order("shop:1", 1), order("shop:1", 2))
+    with pipeline.running(service):
+        pipeline.wait(
+            lambda: pipeline.committed(pipeline.group, pipeline.topic) == 2, what="both committed"
+        )
+    assert applied == [1]
+
+
 def test_a_configuration_error_stops_the_service_instead_of_dead_lettering(
     pipeline: Pipeline,
 ) -> None:

@@ -321,6 +321,42 @@ def test_an_edit_changes_the_lines_of_an_order_not_delivered_yet(
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
 
 
+def test_a_capture_waits_for_an_edit_parked_before_it_and_invoices_the_edited_lines(
+    pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient, applier: ConsumerService
+) -> None:
+    first, second = new_skus(client, 2)
+    ref = f"shop:{uuid.uuid4().hex[:8]}"
+    paid = example(PaymentCaptured)
+    assert isinstance(paid, PaymentCaptured)
+    capture = paid.model_copy(update={"order_ref": ref, "payment_ref": f"capture-{ref}"})
+    # The edit arrives before its order and is parked until the order exists; the order
+    # passes it, the capture must not.
+    pipeline.publish(edited(ref, {first: 1, second: 3}), created(ref, first), capture)
+    with pipeline.running(applier):
+        pipeline.wait(
+            lambda: (
+                pipeline.committed(pipeline.group, pipeline.topic) == 3
+                and len(books_of(client, ref)) == 1
+            ),
+            timeout_s=60,
+            what="the edit, the order and the capture handled",
+        )
+    [order] = client.search_read("sale.order", [("client_order_ref", "=", ref)], ["invoice_ids"])
+    invoiced = client.search_read(
+        "account.move.line",
+        [("move_id", "in", order["invoice_ids"]), ("display_type", "=", "product")],
+        ["product_id", "quantity"],
+    )
+    skus = {
+        row["id"]: row["default_code"]
+        for row in client.search_read(
+            "product.product", [("default_code", "in", [first, second])], ["default_code"]
+        )
+    }
+    quantities = {skus.get(row["product_id"][0]): row["quantity"] for row in invoiced}
+    assert {sku: quantities.get(sku) for sku in (first, second)} == {first: 1.0, second: 3.0}
+
+
 def test_an_edit_after_a_delivery_is_posted_for_a_person_not_applied(
     pipeline: Pipeline, odoo: SandboxOdoo, client: OdooClient, applier: ConsumerService
 ) -> None:

@@ -15,6 +15,7 @@ from retailsync.errors import (
     PermanentError,
     TargetUnavailableError,
     TransientError,
+    UsageError,
     classify,
 )
 from retailsync.events.examples import example_events
@@ -153,3 +154,18 @@ def test_an_event_its_handler_does_not_accept_is_skipped_like_one_without_a_hand
     )
     decoded = decode(_ExampleDecoder(), of_shops.handlers, record, "retail.orders", routed)
     assert decoded.spec is not None and decoded.spec.handler is cancel
+
+
+def test_a_handler_lets_the_event_types_it_names_overtake_and_no_stranger() -> None:
+    service = ConsumerService("orders")
+
+    @service.batch_handler("order_created", "payment_captured", overtakes=("order_created",))
+    def apply(_items: Any) -> None:
+        pass
+
+    assert {name: spec.overtakes for name, spec in service.handlers.items()} == {
+        "order_created": {"order_created"},
+        "payment_captured": {"order_created"},
+    }
+    with pytest.raises(UsageError, match="refund_issued"):
+        service.handler("order_edited", overtakes=("refund_issued",))
