@@ -53,11 +53,12 @@ def refund_routes(store: Store, api: str) -> list[Route]:
             return answer
         order = store.order(request.path_params["id"])
         site = str(request.base_url).rstrip("/")
-        if order is None:
-            return error(500, "woocommerce_rest_invalid_order_id", "Invalid order ID.")
         body = await read_json(request)
+        # WordPress checks the body against the schema before the controller runs.
         if (answer := _invalid(body)) is not None:
             return answer
+        if order is None:
+            return error(500, "woocommerce_rest_invalid_order_id", "Invalid order ID.")
         lines = _lines(body.get("line_items"))
         amount = _number(body["amount"]) if "amount" in body else _sum(lines)
         try:
