@@ -9,6 +9,7 @@ captured by the change capture, refunded on the sandbox Shopify line item it cam
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +17,7 @@ import pytest
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 
+from commands.reconcile import channel_refunds
 from consumers.odoo_orders.orders import OrderBook
 from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_fulfillment.channels import ByChannel
@@ -187,6 +189,12 @@ channels:
         site_back = returned("site:00000777", {"A": (1, "10.26")}, return_ref="WH/IN/00045")
 
         _run(pipeline, refunds, [woo_back, site_back], redelivered=[woo_back, site_back])
+        untouched = woo.store.add_order([("A", 1, "12.90")], payment_method="stripe")
+        sfcc.add_order(order_document("00000778", (Item("A", 1, Decimal("9.50")),)))
+        with ExitStack() as stack:  # what the finance reconciliation asks the channels
+            refunded = channel_refunds(list(channels), stack, timeout_s=5.0)
+            assert refunded(woo_back.order_ref) and refunded(site_back.order_ref)
+            assert not refunded(f"woo:{untouched.id}") and not refunded("site:00000778")
 
     _, ours = woo_order.refunds
     assert ours.reason == refund_note("WH/IN/00044")
