@@ -96,13 +96,13 @@ def _request(refunding: Refunding, items: dict[str, Any], note: str) -> dict[str
         "api_refund": refunding.amount > 0,
         "api_restock": False,
         "line_items": [
-            _line(items[line_id], quantity, refunding.amounts[line_id])
+            line_refund(items[line_id], quantity, refunding.amounts[line_id])
             for line_id, quantity in refunding.quantities.items()
         ],
     }
 
 
-def _line(item: dict[str, Any], quantity: int, amount: Decimal) -> dict[str, Any]:
+def line_refund(item: dict[str, Any], quantity: int, amount: Decimal) -> dict[str, Any]:
     """The refund of ``quantity`` units of the order's line ``item`` worth ``amount`` with
     tax: each of its tax rates' part in the proportion of the line's taxes to its total."""
     taxes = [(tax["id"], Decimal(str(tax.get("total") or 0))) for tax in item.get("taxes") or ()]
