@@ -60,7 +60,7 @@ def test_a_refund_is_listed_with_its_reason_and_the_lines_it_gave_back(
 
 
 def test_a_refund_over_what_is_left_is_refused_and_kept_nowhere(
-    client: WooCommerceClient, api: httpx.Client, sandbox: SandboxWooCommerce
+    client: WooCommerceClient, api: httpx.Client, sandbox: SandboxWooCommerce, sleeps: list[float]
 ) -> None:
     order = sandbox.store.add_order([("C-REFUND", 1, "10.00")], payment_method="stripe")
     client.create_refund(order.id, _refund(order.lines[0].id, 1, "4.00"))
@@ -72,6 +72,7 @@ def test_a_refund_over_what_is_left_is_refused_and_kept_nowhere(
     assert reply.json()["message"] == "Invalid refund amount."
     with pytest.raises(PermanentError, match="Invalid refund amount"):
         client.create_refund(order.id, _refund(order.lines[0].id, 1, "6.01"))
+    assert sleeps == []  # a refusal, not an outage: not sent again
     assert [r["amount"] for r in client.order_refunds(order.id)] == ["4.00"]
 
 
