@@ -115,7 +115,7 @@ def line_refund(item: dict[str, Any], quantity: int, amount: Decimal) -> dict[st
     return {
         "id": int(item["id"]),
         "quantity": quantity,
-        # Numbers, as WooCommerce documents them; two decimals are exact in a double.
+        # Numbers, as WooCommerce documents them: a two-decimal amount survives a double.
         "refund_total": float(net),
         "refund_tax": [{"id": rate, "refund_total": float(tax)} for rate, tax in refund_tax],
     }
