@@ -38,7 +38,9 @@ def _adjustment(number: str, **fields: Any) -> dict[str, Any]:
     }
 
 
-def test_an_adjustment_for_an_unknown_order_is_not_found(client: SfccClient) -> None:
+def test_an_adjustment_for_an_unknown_order_is_not_found(
+    client: SfccClient, sandbox: SandboxSfcc
+) -> None:
     with pytest.raises(PermanentError, match="HTTP 404"):
         client.report_adjustment(f"no-such-{uuid.uuid4().hex[:6]}", _adjustment("x"))
 
