@@ -74,19 +74,30 @@ class WooCommerceRefundApplier:
             log.info("%s: %s is refunded already", returned.order_ref, returned.return_ref)
             return None
         check_currency(returned, order.get("currency"))
-        items = {str(item["id"]): item for item in order.get("line_items") or ()}
-        refunded = _refunded_units(refunds, merchants_only=False)
-        lines = [
-            OrderLine(line_id, str(item.get("sku") or ""),
-                      Decimal(item["quantity"]) - refunded.get(line_id, Decimal(0)))
-            for line_id, item in items.items()
-        ]  # fmt: skip
+        items, lines = _lines(order, _refunded_units(refunds, merchants_only=False))
         refunding = allocate(returned, lines, _refunded_units(refunds, merchants_only=True))
         if not refunding.quantities:
             log.info("%s: %s was refunded on the shop", returned.order_ref, returned.return_ref)
             return None
         made = self.client.create_refund(order_id, _request(refunding, items, note))
         return int(made["id"])
+
+
+def _lines(
+    order: dict[str, Any], refunded: dict[str, Decimal]
+) -> tuple[dict[str, dict[str, Any]], list[OrderLine]]:
+    """The order's line items by id, and each as an order line with the units left."""
+    try:
+        items = {str(item["id"]): item for item in order.get("line_items") or ()}
+        return items, [
+            OrderLine(line_id, str(item.get("sku") or ""),
+                      Decimal(str(item["quantity"])) - refunded.get(line_id, Decimal(0)))
+            for line_id, item in items.items()
+        ]  # fmt: skip
+    except (KeyError, TypeError, ArithmeticError):
+        raise PermanentError(
+            "the WooCommerce order has a line item without id or quantity"
+        ) from None
 
 
 def _request(refunding: Refunding, items: dict[str, Any], note: str) -> dict[str, Any]:
