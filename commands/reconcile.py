@@ -3,8 +3,10 @@ Each reads the systems themselves, not our topics, and exits 1 when it finds a d
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -14,12 +16,18 @@ from commands.operating import JsonOption, print_json, table
 from consumers.odoo_orders.finance import FinanceReport, reconcile_finance
 from consumers.odoo_orders.settings import OrdersSettings
 from consumers.storefront_fulfillment.refunds import has_refunds
+from consumers.storefront_fulfillment.sfcc_refunds import has_refunds as sfcc_has_refunds
+from consumers.storefront_fulfillment.woocommerce_refunds import (
+    has_refunds as woocommerce_has_refunds,
+)
 from consumers.storefront_inventory.drift import StockDifference, stock_drift
 from consumers.storefront_inventory.settings import InventorySettings
 from producers.commerce import WebhookSettings
 from retailsync.channels import Channel, ChannelSettings, default_channel, load_channels_file
 from retailsync.odoo import OdooClient, OdooSettings
+from retailsync.sfcc import SfccClient
 from retailsync.storefront import StorefrontClient, StorefrontSettings
+from retailsync.woocommerce import WooCommerceClient
 
 app = typer.Typer(
     help="List what does not match between Odoo and the channels.", no_args_is_help=True
@@ -78,25 +86,40 @@ def finance_of(
     now = datetime.now(UTC)
     since = (now - timedelta(days=days)).date()
     with ExitStack() as stack:
-        # Shopify channels are asked for their orders' refunds; one without a URL cannot be.
-        shops = {
-            channel.name: stack.enter_context(
-                StorefrontClient.from_channel(channel, timeout_s=timeout_s)
-            )
-            for channel in channels
-            if channel.platform == "shopify" and channel.url
-        }
-
-        def channel_refunded(order_ref: str) -> bool:
-            channel, _, order_id = order_ref.partition(":")
-            return channel in shops and has_refunds(shops[channel], order_id)
-
         return reconcile_finance(
             odoo,
             since,
             returned_before=now - timedelta(days=returns_days),
-            channel_refunded=channel_refunded,
+            channel_refunded=channel_refunds(channels, stack, timeout_s=timeout_s),
         )
+
+
+def channel_refunds(
+    channels: list[Channel], stack: ExitStack, *, timeout_s: float
+) -> Callable[[str], bool]:
+    """Whether the channel of an order ref knows a refund of that order: a Shopify or
+    WooCommerce refund, or one retailsync recorded on an SFCC order (SCAPI shows no
+    other). A channel without a URL (or a generic one) cannot be asked: False. Its clients
+    close with ``stack``."""
+    asked: dict[str, Callable[[str], bool]] = {}
+    for channel in channels:
+        if not channel.url:
+            continue
+        if channel.platform == "shopify":
+            shop = StorefrontClient.from_channel(channel, timeout_s=timeout_s)
+            asked[channel.name] = partial(has_refunds, stack.enter_context(shop))
+        elif channel.platform == "woocommerce":
+            woo = WooCommerceClient.from_channel(channel, timeout_s=timeout_s)
+            asked[channel.name] = partial(woocommerce_has_refunds, stack.enter_context(woo))
+        elif channel.platform == "sfcc":
+            sfcc = SfccClient.from_channel(channel, timeout_s=timeout_s)
+            asked[channel.name] = partial(sfcc_has_refunds, stack.enter_context(sfcc))
+
+    def channel_refunded(order_ref: str) -> bool:
+        channel, _, order_id = order_ref.partition(":")
+        return channel in asked and asked[channel](order_id)
+
+    return channel_refunded
 
 
 @app.command()

@@ -15,15 +15,19 @@ order on its channel (``cancellations.py``: Shopify ``orderCancel``, WooCommerce
 /orders/<id>`` ``status: cancelled``, SFCC ``updateOrderStatus``), without restocking or
 refunding there; a cancellation the channel itself published is skipped, never echoed.
 
-``return_received`` becomes a Shopify ``refundCreate`` of exactly the received lines, without
-restocking, unless the channel refunded them already (``refunds.py``).
+``return_received`` becomes the refund of exactly the received lines on the order's channel,
+without restocking, unless the channel refunded them already: a Shopify ``refundCreate``
+(``refunds.py``, which holds what the platforms share), a WooCommerce order refund paid
+back through the order's gateway (``woocommerce_refunds.py``), or the refund recorded on
+the SFCC order as an OMS adjustment and its external status, SCAPI moving no money
+(``sfcc_refunds.py``).
 
 Channels: with a channels file (``RETAILSYNC_CHANNELS_FILE``) each shipment goes to the
 channel its order ref names (``ByChannel``), so two Shopify shops each fulfil their own
 orders; a WooCommerce channel's order is completed and gets a customer note with the
 tracking (``woocommerce.py``), and an SFCC site gets its orders' shipments as OMS fulfilment
-events with the shipping status (``sfcc``). Returns of a channel of another platform than
-Shopify are dead letters naming it. Without one, the ``RETAILSYNC_STOREFRONT_*`` shop takes
+events with the shipping status (``sfcc``). Returns of a generic channel are dead letters
+naming its platform. Without one, the ``RETAILSYNC_STOREFRONT_*`` shop takes
 ``RETAILSYNC_STOREFRONT_CHANNEL``'s.
 """
 
@@ -42,7 +46,9 @@ from consumers.storefront_fulfillment.channels import ByChannel
 from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
 from consumers.storefront_fulfillment.sfcc import SfccFulfillmentApplier
+from consumers.storefront_fulfillment.sfcc_refunds import SfccRefundApplier
 from consumers.storefront_fulfillment.woocommerce import WooCommerceFulfillmentApplier
+from consumers.storefront_fulfillment.woocommerce_refunds import WooCommerceRefundApplier
 from retailsync.channels import ChannelSettings, load_channels_file
 from retailsync.consumer import ConsumerService, Item
 from retailsync.events import OrderCancelled, SourceSystem
@@ -70,7 +76,9 @@ def apply(items: Sequence[Item]) -> Mapping[int, BaseException] | None:
 
 
 @functools.cache
-def refunder() -> RefundApplier | ByChannel[RefundApplier]:
+def refunder() -> (
+    RefundApplier | ByChannel[RefundApplier | WooCommerceRefundApplier | SfccRefundApplier]
+):
     """The refund applier of this process, built from the settings on first use."""
     storefront, settings = StorefrontSettings.load(), FulfillmentSettings.load()
     channels_file = ChannelSettings.load().channels_file

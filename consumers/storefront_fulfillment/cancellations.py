@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from consumers.storefront_fulfillment.applier import each_event
+from consumers.storefront_fulfillment.woocommerce import woo_order_id
 from retailsync.consumer import Item
 from retailsync.errors import PermanentError, TransientError
 from retailsync.events import CancelReason, OrderCancelled
@@ -154,10 +155,8 @@ class WooCommerceCanceller:
 
     def cancel(self, event: OrderCancelled) -> bool:
         """Whether the order was cancelled now: False when it was cancelled already."""
-        order_ref = event.order_ref.partition(":")[2]
-        if not order_ref.isdigit():
-            raise PermanentError(f"{event.order_ref}: a WooCommerce order id is a number")
-        order = self.client.order(int(order_ref))
+        order_id = woo_order_id(event.order_ref)
+        order = self.client.order(order_id)
         if order is None:
             raise PermanentError(f"order {event.order_ref} is not on the WooCommerce shop")
         status = order.get("status")
@@ -169,7 +168,7 @@ class WooCommerceCanceller:
                 f"order {event.order_ref} cannot be cancelled on the WooCommerce shop: "
                 f"it is {status} there"
             )
-        self.client.set_order_status(int(order_ref), "cancelled")
+        self.client.set_order_status(order_id, "cancelled")
         return True
 
 

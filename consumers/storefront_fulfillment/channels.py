@@ -7,9 +7,11 @@ Several shops of one platform each get their own orders' events, and no other's.
 Cancellations made in Odoo go to the order's channel of any platform (``cancellations``);
 a generic channel's are done with.
 
-Refunds are made on Shopify only: a return of an order of another platform's channel
-(WooCommerce, SFCC, generic) is a dead letter naming the platform, to be refunded there by
-hand; a shipment of an SFCC or generic channel's order is done with, as before channels.
+Returns are refunded on the order's channel: a Shopify refund (``refunds``), a WooCommerce
+order refund paid back through its gateway (``woocommerce_refunds``), or, since SCAPI moves
+no money, the refund recorded on the SFCC order (``sfcc_refunds``). A return of a generic
+channel's order is a dead letter naming the platform, to be refunded there by hand; a
+shipment of a generic channel's order is done with, as before channels.
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from consumers.storefront_fulfillment.cancellations import (
 from consumers.storefront_fulfillment.refunds import RefundApplier
 from consumers.storefront_fulfillment.settings import FulfillmentSettings
 from consumers.storefront_fulfillment.sfcc import SfccFulfillmentApplier
+from consumers.storefront_fulfillment.sfcc_refunds import SfccRefundApplier
 from consumers.storefront_fulfillment.woocommerce import WooCommerceFulfillmentApplier
+from consumers.storefront_fulfillment.woocommerce_refunds import WooCommerceRefundApplier
 from retailsync.channels import Channels
 from retailsync.consumer import Item
 from retailsync.errors import PermanentError
@@ -115,20 +119,27 @@ class ByChannel(Generic[A]):
     @classmethod
     def refunds_of_channels(
         cls, channels: Channels, storefront: StorefrontSettings, settings: FulfillmentSettings
-    ) -> ByChannel[RefundApplier]:
-        """A refund applier per Shopify channel; every other channel's returns fail."""
-        appliers = {
-            channel.name: RefundApplier(
-                StorefrontClient.from_channel(channel, timeout_s=storefront.storefront_timeout_s),
-                channel.name,
-                settings.storefront_notify_customer,
-            )
-            for channel in channels
-            if channel.platform == "shopify"
-        }
-        unsupported = {
-            channel.name: channel.platform for channel in channels if channel.platform != "shopify"
-        }
+    ) -> ByChannel[RefundApplier | WooCommerceRefundApplier | SfccRefundApplier]:
+        """A refund applier per Shopify, WooCommerce and SFCC channel; a generic channel's
+        returns fail."""
+        timeout_s = storefront.storefront_timeout_s
+        appliers: dict[str, RefundApplier | WooCommerceRefundApplier | SfccRefundApplier] = {}
+        unsupported: dict[str, str] = {}
+        for channel in channels:
+            if channel.platform == "shopify":
+                appliers[channel.name] = RefundApplier(
+                    StorefrontClient.from_channel(channel, timeout_s=timeout_s),
+                    channel.name,
+                    settings.storefront_notify_customer,
+                )
+            elif channel.platform == "woocommerce":
+                woo = WooCommerceClient.from_channel(channel, timeout_s=timeout_s)
+                appliers[channel.name] = WooCommerceRefundApplier(woo)
+            elif channel.platform == "sfcc":
+                sfcc = SfccClient.from_channel(channel, timeout_s=timeout_s)
+                appliers[channel.name] = SfccRefundApplier(sfcc)
+            else:
+                unsupported[channel.name] = channel.platform
         return ByChannel(appliers, unsupported)
 
     @classmethod

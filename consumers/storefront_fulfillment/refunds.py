@@ -1,30 +1,37 @@
-"""Applying returns: the storefront refund of exactly the goods Odoo received, created once.
+"""Applying returns: the channel's refund of exactly the goods Odoo received, made once.
 
-A ``return_received`` becomes one Shopify ``refundCreate`` on the order its ``order_ref``
-names: the received quantities of the order's line items with restock type NO_RESTOCK
-(Odoo's receipt put the goods back in stock; the storefront's stock follows from Odoo's
-levels), and a REFUND transaction on the order's payment gateway for what the customer is
-due.
+A ``return_received`` becomes one refund on the order its ``order_ref`` names, on that
+order's channel: a Shopify ``refundCreate`` here (``RefundApplier``), a WooCommerce order
+refund (``woocommerce_refunds.py``), a refund recorded on an SFCC order
+(``sfcc_refunds.py``). Restocking stays Odoo's business (its receipt put the goods back;
+the channels' stock follows from Odoo's levels): no channel is asked to restock.
 
-Before refunding, the order's refunds are read:
+What the platforms share lives here:
 
-- one whose note names the return (``retailsync return <return_ref>``) means the refund was
-  made already: a re-delivered event refunds nothing twice;
-- units of a line the channel refunded by other means (a refund without our note, made
-  before the goods came back) count as refunded: only the rest of the received quantity is
-  refunded, with its share of the amount.
+- the refund's note (Shopify) or reason (WooCommerce) or record (SFCC), ``retailsync return
+  <return_ref>``: a re-delivered event finds the refund made already and refunds nothing;
+- ``allocate``: which of the order's lines each received line is (the one its channel line
+  ref names, v2; else those of its SKU), units of a line the channel refunded by other
+  means first counted as refunded (a refund without our note, made before the goods came
+  back), and the rest refunded up to what the line has left;
+- the amount, to the cent: the whole return's ``refund_total`` when every received unit is
+  refunded, else each line's share of its amount; per order line, amounts that add up to it.
+
+Shopify's refund has the received quantities with restock type NO_RESTOCK and a REFUND
+transaction on the order's payment gateway for what the customer is due.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from consumers.storefront_fulfillment.applier import each_event
 from retailsync.consumer import Item
-from retailsync.errors import PermanentError, TargetUnavailableError
+from retailsync.errors import PermanentError
 from retailsync.events import ReturnReceived
 from retailsync.events.returns import ReturnLine
 from retailsync.storefront import StorefrontClient, StorefrontUserError
@@ -54,7 +61,7 @@ mutation CreateRefund($input: RefundInput!) {
 }
 """
 _PAID = frozenset({"SALE", "CAPTURE"})
-_CENT = Decimal("0.01")
+CENT = Decimal("0.01")
 
 
 def has_refunds(client: StorefrontClient, order_id: str) -> bool:
@@ -68,25 +75,120 @@ def refund_note(return_ref: str) -> str:
     return f"retailsync return {return_ref}"
 
 
+def is_ours(note: str | None) -> bool:
+    """Whether a refund with this note or reason was made for a return by retailsync."""
+    return (note or "").startswith(refund_note(""))
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    """A line of the channel's order: its id there, its SKU, and the units it has left to
+    refund (ordered less refunded by any refund)."""
+
+    id: str
+    sku: str
+    refundable: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Refunding:
+    """What a return refunds: units and amount per order line id; the line amounts add up
+    to ``amount``. No lines: every received unit was refunded on the channel already."""
+
+    quantities: dict[str, int]
+    amounts: dict[str, Decimal]
+    amount: Decimal
+
+
+def check_currency(returned: ReturnReceived, currency: object) -> None:
+    """PermanentError unless the channel's order is in the return's currency."""
+    if currency != returned.currency:
+        raise PermanentError(
+            f"return {returned.return_ref} is in {returned.currency}, "
+            f"order {returned.order_ref} in {currency}"
+        )
+
+
+def allocate(
+    returned: ReturnReceived,
+    lines: Sequence[OrderLine],
+    covered: Mapping[str, Decimal],
+    line_id: Callable[[str], str] = str,
+) -> Refunding:
+    """The order lines and amounts that refund the received quantities not refunded yet:
+    ``covered`` is the units of each order line the channel refunded without a return of
+    ours; ``line_id`` names the order line a channel line ref is (v2 returns)."""
+    refundable = {line.id: line.refundable for line in lines}
+    covered = dict(covered)
+    quantities: dict[str, Decimal] = {}
+    shares: dict[str, Decimal] = {}  # order line -> exact amount
+    for line in returned.lines:
+        candidates = _candidates(returned, line, lines, line_id)
+        if not candidates:
+            raise PermanentError(
+                f"return {returned.return_ref}: {line.sku} is not on order {returned.order_ref}"
+            )
+        left = line.quantity
+        for candidate in candidates:  # what the channel refunded itself counts first
+            share = min(left, covered.get(candidate, Decimal(0)))
+            covered[candidate] = covered.get(candidate, Decimal(0)) - share
+            left -= share
+        for candidate in candidates:
+            share = min(left, refundable[candidate] - quantities.get(candidate, Decimal(0)))
+            if share > 0:
+                quantities[candidate] = quantities.get(candidate, Decimal(0)) + share
+                shares[candidate] = shares.get(candidate, Decimal(0)) + (
+                    line.amount * share / line.quantity
+                )
+                left -= share
+    if sum(quantities.values()) == sum(line.quantity for line in returned.lines):
+        total = returned.refund_total
+    else:
+        total = sum(shares.values(), Decimal(0))
+    total = total.quantize(CENT, ROUND_HALF_UP)
+    return Refunding(
+        {line: int(quantity) for line, quantity in quantities.items()},
+        _to_the_cent(shares, total),
+        total,
+    )
+
+
+def _to_the_cent(shares: dict[str, Decimal], total: Decimal) -> dict[str, Decimal]:
+    """Each share rounded to the cent, the last taking what makes them add up to ``total``."""
+    amounts = {line: share.quantize(CENT, ROUND_HALF_UP) for line, share in shares.items()}
+    if amounts:
+        last = next(reversed(amounts))
+        amounts[last] += total - sum(amounts.values(), Decimal(0))
+    return amounts
+
+
+def _candidates(
+    returned: ReturnReceived,
+    line: ReturnLine,
+    lines: Sequence[OrderLine],
+    line_id: Callable[[str], str],
+) -> list[str]:
+    """The order lines a received line may be of: the one its channel line ref names (v2),
+    else (v1, whose line_ref is Odoo's line id, no ref, or a ref the order lacks) those of
+    its SKU."""
+    if line.line_ref and returned.envelope.schema_version >= 2:
+        named = line_id(line.line_ref)
+        if any(order_line.id == named for order_line in lines):
+            return [named]
+    return [order_line.id for order_line in lines if order_line.sku == line.sku]
+
+
 @dataclass(slots=True)
 class RefundApplier:
+    """Returns of one Shopify channel's orders, refunded there."""
+
     client: StorefrontClient
     channel: str  # orders of this channel live on this storefront
     notify_customer: bool = True
 
     def apply(self, items: Sequence[Item]) -> dict[int, BaseException]:
-        """Refund each return; failures by position. Once the storefront is unavailable,
-        the rest of the batch fails with it, untried."""
-        failures: dict[int, BaseException] = {}
-        for index, item in enumerate(items):
-            try:
-                self.refund(item.event)
-            except TargetUnavailableError as exc:
-                failures.update({later: exc for later in range(index, len(items))})
-                break
-            except Exception as exc:  # reported per item, classified by the runtime
-                failures[index] = exc
-        return failures
+        """Refund each return; failures by position."""
+        return each_event(items, self.refund)
 
     def refund(self, returned: ReturnReceived) -> str | None:
         """The id of the refund created, or None when there was nothing to do: another
@@ -103,23 +205,31 @@ class RefundApplier:
         if any(refund.get("note") == note for refund in order["refunds"]):
             log.info("%s: %s is refunded already", returned.order_ref, returned.return_ref)
             return None
-        if order["presentmentCurrencyCode"] != returned.currency:
-            raise PermanentError(
-                f"return {returned.return_ref} is in {returned.currency}, "
-                f"order {returned.order_ref} in {order['presentmentCurrencyCode']}"
-            )
-        lines, amount = _allocate(order, returned)
-        if not lines:
+        check_currency(returned, order["presentmentCurrencyCode"])
+        lines = [
+            OrderLine(str(item["id"]), item.get("sku") or "", Decimal(item["refundableQuantity"]))
+            for item in order["lineItems"]["nodes"]
+        ]
+        refunding = allocate(
+            returned,
+            lines,
+            _refunded_by_channel(order),
+            lambda ref: f"gid://shopify/LineItem/{ref}",
+        )
+        if not refunding.quantities:
             log.info("%s: %s was refunded on the channel", returned.order_ref, returned.return_ref)
             return None
         refund: dict[str, Any] = {
             "orderId": order["id"],
             "note": note,
             "notify": self.notify_customer,
-            "refundLineItems": lines,
+            "refundLineItems": [
+                {"lineItemId": line, "quantity": quantity, "restockType": "NO_RESTOCK"}
+                for line, quantity in refunding.quantities.items()
+            ],
         }
-        if amount > 0:
-            refund["transactions"] = [_transaction(order, amount)]
+        if refunding.amount > 0:
+            refund["transactions"] = [_transaction(order, refunding.amount)]
         return self._create(refund)
 
     def _create(self, refund: dict[str, Any]) -> str:
@@ -133,66 +243,16 @@ class RefundApplier:
         return str(created["refund"]["id"])
 
 
-def _allocate(
-    order: dict[str, Any], returned: ReturnReceived
-) -> tuple[list[dict[str, Any]], Decimal]:
-    """The refund line items for the received quantities not refunded yet, and what they
-    are worth: the whole return's ``refund_total`` when every received unit is refunded,
-    else each line's share of its amount, to the cent."""
-    items = order["lineItems"]["nodes"]
-    refundable = {item["id"]: Decimal(item["refundableQuantity"]) for item in items}
-    covered = _refunded_by_channel(order)  # line item -> units refunded without a return
-    refunding: dict[str, Decimal] = {}
-    amount = Decimal(0)
-    for line in returned.lines:
-        candidates = _line_items(returned, line, items)
-        if not candidates:
-            raise PermanentError(
-                f"return {returned.return_ref}: {line.sku} is not on order {returned.order_ref}"
-            )
-        left = line.quantity
-        for candidate in candidates:  # what the channel refunded itself counts first
-            share = min(left, covered.get(candidate, Decimal(0)))
-            covered[candidate] = covered.get(candidate, Decimal(0)) - share
-            left -= share
-        for candidate in candidates:
-            share = min(left, refundable[candidate] - refunding.get(candidate, Decimal(0)))
-            if share > 0:
-                refunding[candidate] = refunding.get(candidate, Decimal(0)) + share
-                amount += line.amount * share / line.quantity
-                left -= share
-    if sum(refunding.values()) == sum(line.quantity for line in returned.lines):
-        amount = returned.refund_total
-    lines = [
-        {"lineItemId": item, "quantity": int(quantity), "restockType": "NO_RESTOCK"}
-        for item, quantity in refunding.items()
-    ]
-    return lines, amount.quantize(_CENT, ROUND_HALF_UP)
-
-
 def _refunded_by_channel(order: dict[str, Any]) -> dict[str, Decimal]:
     """Units of each line item refunded by refunds that are not a return's of ours."""
     units: dict[str, Decimal] = {}
     for refund in order["refunds"]:
-        if (refund.get("note") or "").startswith(refund_note("")):
+        if is_ours(refund.get("note")):
             continue
         for line in refund["refundLineItems"]["nodes"]:
             item = line["lineItem"]["id"]
             units[item] = units.get(item, Decimal(0)) + Decimal(line["quantity"])
     return units
-
-
-def _line_items(
-    returned: ReturnReceived, line: ReturnLine, items: list[dict[str, Any]]
-) -> list[str]:
-    """The line items a received line may be of: the one its channel line ref names (v2),
-    else (v1, whose line_ref is Odoo's line id, no ref, or a ref the order lacks) those of
-    its SKU."""
-    if line.line_ref and returned.envelope.schema_version >= 2:
-        named = f"gid://shopify/LineItem/{line.line_ref}"
-        if any(item["id"] == named for item in items):
-            return [named]
-    return [str(item["id"]) for item in items if item.get("sku") == line.sku]
 
 
 def _transaction(order: dict[str, Any], amount: Decimal) -> dict[str, Any]:

@@ -56,12 +56,9 @@ class WooCommerceFulfillmentApplier:
 
     def fulfil(self, shipment: ShipmentDispatched) -> bool:
         """Whether the shop changed: False for another channel's order or a re-delivery."""
-        channel, _, order_ref = shipment.order_ref.partition(":")
-        if channel != self.channel:
+        if shipment.order_ref.partition(":")[0] != self.channel:
             return False
-        if not order_ref.isdigit():
-            raise PermanentError(f"{shipment.order_ref}: a WooCommerce order id is a number")
-        order_id = int(order_ref)
+        order_id = woo_order_id(shipment.order_ref)
         order = self.client.order(order_id)
         if order is None:
             raise PermanentError(f"order {shipment.order_ref} is not on the WooCommerce shop")
@@ -85,6 +82,14 @@ class WooCommerceFulfillmentApplier:
         if not changed:
             log.info("%s: %s is on the shop already", shipment.order_ref, shipment.shipment_ref)
         return changed
+
+
+def woo_order_id(order_ref: str) -> int:
+    """The WooCommerce order id an order ref names; PermanentError when it names none."""
+    order_id = order_ref.partition(":")[2]
+    if not order_id.isdigit():
+        raise PermanentError(f"{order_ref}: a WooCommerce order id is a number")
+    return int(order_id)
 
 
 def tracking_note(shipment: ShipmentDispatched) -> str:

@@ -1,7 +1,8 @@
 """The Salesforce Commerce API (SCAPI) Orders API over httpx, for one site of one channel:
 orders by export status and their export status (the order export), exported orders by
 when they last changed (the change poll), and what fulfilment reports back (shipping
-status, OMS fulfilment events, a cancellation as the order's status); OCAPI's Data API
+status, OMS fulfilment events, a cancellation as the order's status, a return's refund as
+an OMS adjustment and the external status); OCAPI's Data API
 inventory records.
 
 Calls carry Account Manager's bearer token (``TokenSource``), fetched again before it
@@ -257,10 +258,18 @@ class SfccClient:
 
     def report_fulfilment(self, order_no: str, event: dict[str, Any]) -> None:
         """Send an OMS fulfilment event (``createOmsStatusEvent``) for the order."""
+        self._status_event(order_no, {"fulfillmentEvent": event})
+
+    def report_adjustment(self, order_no: str, adjustment: dict[str, Any]) -> None:
+        """Send an OMS adjustment (a return, refund, credit: ``createOmsStatusEvent``) for
+        the order: signed line quantities and totals in minor units."""
+        self._status_event(order_no, {"adjustment": adjustment})
+
+    def _status_event(self, order_no: str, body: dict[str, Any]) -> None:
         self._call(
             "createOmsStatusEvent", "POST",
             f"{self._orders}/{quote(order_no, safe='')}/oms-status-events",
-            params={"siteId": self.site_id}, json={"fulfillmentEvent": event},
+            params={"siteId": self.site_id}, json=body,
         )  # fmt: skip
 
     def import_prices(self, books: Mapping[str, PriceBookPrices]) -> None:

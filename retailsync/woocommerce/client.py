@@ -8,7 +8,10 @@ A 429 is throttling, not a failure: the call is sent again after its ``Retry-Aft
 502/503/504, other 5xx and lost connections are retried with capped, jittered backoff
 (``retailsync.retrying``), then raised as ``TargetUnavailableError`` (the service pauses) or
 ``TransientError``. 401/403 are a ``ConfigError`` naming the channel's key; other 4xx are
-``PermanentError``.
+``PermanentError``, and so is a refund WooCommerce refused: it answers that 500
+``woocommerce_rest_cannot_create_order_refund`` (more than the order has left to refund, a
+gateway that cannot or will not pay back), after deleting the refund it began, so sending
+it again changes nothing.
 """
 
 from __future__ import annotations
@@ -34,6 +37,8 @@ BATCH_LIMIT = 100
 PAGE_LIMIT = 100
 # SKUs per lookup: a comma-separated sku parameter, short enough for any URL limit.
 _SKUS_PER_QUERY = 50
+# WordPress error codes WooCommerce answers with a 5xx for a request it refused for good.
+_REFUSALS = frozenset({"woocommerce_rest_cannot_create_order_refund"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +162,17 @@ class WooCommerceClient:
         body = {"note": note, "customer_note": customer_note}
         self._call("createOrderNote", "POST", f"/orders/{order_id}/notes", json=body)
 
+    def order_refunds(self, order_id: int) -> list[dict[str, Any]]:
+        """The order's refunds (``GET /orders/<id>/refunds``), each with its ``reason``,
+        ``amount`` and ``line_items`` (negative quantities, ``_refunded_item_id`` meta)."""
+        return self._pages("listOrderRefunds", f"/orders/{order_id}/refunds", {})
+
+    def create_refund(self, order_id: int, refund: dict[str, Any]) -> dict[str, Any]:
+        """Create a refund of the order (``POST /orders/<id>/refunds``); the refund made.
+        PermanentError with WooCommerce's message when it refuses it."""
+        path = f"/orders/{order_id}/refunds"
+        return dict(self._call("createOrderRefund", "POST", path, json=refund).json())
+
     def close(self) -> None:
         self._http.close()
 
@@ -209,6 +225,10 @@ class WooCommerceClient:
         status = response.status_code
         if status < 400 or status == accept:
             return response
+        if status >= 500 and _code(response) in _REFUSALS:
+            raise PermanentError(
+                f"WooCommerce refused {operation}: {_message(response)} (HTTP {status})"
+            )
         kind = status_kind(status)
         if kind in ("unavailable", "transient"):
             raise RetryableCallError(
@@ -231,6 +251,14 @@ def _code(response: httpx.Response) -> str:
         return str(response.json().get("code"))
     except (ValueError, AttributeError):
         return "no error document"
+
+
+def _message(response: httpx.Response) -> str:
+    """The ``message`` of WordPress's error document."""
+    try:
+        return str(response.json().get("message"))[:500]
+    except (ValueError, AttributeError):
+        return response.text[:500]
 
 
 def _product(document: dict[str, Any]) -> WooProduct:

@@ -14,6 +14,10 @@ status, and fulfilment events with carrier, tracking number and URL.
   description}}``: 202, queued for the order's event subscribers. ``trackingNumber`` and
   ``trackingUrl`` are required unless ``type`` is ``processing``; unknown properties are
   refused (the schema forbids additional ones).
+- The same with ``{"adjustment": {id, type, occurredAt, status: pending | completed |
+  failed, lineItems: [{id, quantity (signed)}], totals: [{type, amount (signed integer, in
+  minor units), displayText}], description}}`` (a return, refund, credit or cancellation
+  an OMS reports): 202. Exactly one of ``fulfillmentEvent`` and ``adjustment``.
 
 Read conservatively where the documentation is silent: an event does not change the order
 document (it is forwarded, not applied: no ``shipments[].trackingNumber`` is set), a line
@@ -45,6 +49,11 @@ _EVENT_FIELDS = frozenset(
     {"id", "occurredAt", "type", "lineItems", "trackingNumber", "trackingUrl", "carrier",
      "description"}
 )  # fmt: skip
+_ADJUSTMENT_FIELDS = frozenset(
+    {"id", "type", "occurredAt", "status", "lineItems", "totals", "description"}
+)
+ADJUSTMENT_STATUSES = ("pending", "completed", "failed")
+_MAX_TEXT = 256
 
 
 def fulfilment_routes(
@@ -102,15 +111,13 @@ def fulfilment_routes(
         if isinstance(stored, Response):
             return stored
         body = await read_json(request)
-        if not isinstance(body, dict) or set(body) - {"omsOrderId", "fulfillmentEvent"}:
-            return _bad_request("A status event is {omsOrderId?, fulfillmentEvent}.")
-        event = body.get("fulfillmentEvent")
-        if not isinstance(event, dict):
-            return _bad_request("fulfillmentEvent is required.")
-        wrong = _wrong_event(event) or _wrong_lines(event.get("lineItems"), stored)
+        wrong = _wrong_status_event(body, stored)
         if wrong is not None:
             return _bad_request(wrong)
-        store.add_fulfilment_event(stored, event)
+        if "adjustment" in body:
+            store.add_adjustment(stored, body["adjustment"])
+        else:
+            store.add_fulfilment_event(stored, body["fulfillmentEvent"])
         return Response(status_code=202)
 
     return [
@@ -157,4 +164,50 @@ def _wrong_lines(lines: Any, order: StoredOrder) -> str | None:
             return f"fulfillmentEvent.lineItems[{index}].quantity is an integer >= 0."
         if line.get("id") not in items:
             return f"fulfillmentEvent.lineItems[{index}].id is no line item of the order."
+    return None
+
+
+def _wrong_status_event(body: Any, order: StoredOrder) -> str | None:
+    """What makes ``body`` no status event of ``order``, or None."""
+    kinds = set(body) & {"fulfillmentEvent", "adjustment"} if isinstance(body, dict) else set()
+    if not isinstance(body, dict) or set(body) - {"omsOrderId", *kinds} or len(kinds) != 1:
+        return "A status event is {omsOrderId?, fulfillmentEvent} or {omsOrderId?, adjustment}."
+    if "adjustment" in body:
+        return _wrong_adjustment(body["adjustment"]) or _wrong_adjusted(body["adjustment"], order)
+    event = body["fulfillmentEvent"]
+    if not isinstance(event, dict):
+        return "fulfillmentEvent is an object."
+    return _wrong_event(event) or _wrong_lines(event.get("lineItems"), order)
+
+
+def _wrong_adjustment(adjustment: Any) -> str | None:
+    """What makes ``adjustment`` no OMS adjustment, or None."""
+    if not isinstance(adjustment, dict):
+        return "adjustment is an object."
+    if extra := set(adjustment) - _ADJUSTMENT_FIELDS:
+        return f"adjustment has no property {sorted(extra)[0]}."
+    for name in ("id", "type", "occurredAt", "description"):
+        text = adjustment.get(name)
+        if (name != "description" or name in adjustment) and not (
+            isinstance(text, str) and 1 <= len(text) <= _MAX_TEXT
+        ):
+            return f"adjustment.{name} is a text of 1 to {_MAX_TEXT} characters."
+    if adjustment.get("status") not in ADJUSTMENT_STATUSES:
+        return f"adjustment.status is one of {ADJUSTMENT_STATUSES}."
+    return None
+
+
+def _wrong_adjusted(adjustment: dict[str, Any], order: StoredOrder) -> str | None:
+    """What makes the adjustment's line items and totals none of ``order``'s, or None."""
+    items = {str(item.get("itemId")) for item in order.document.get("productItems", ())}
+    for index, line in enumerate(adjustment.get("lineItems") or ()):
+        quantity = line.get("quantity") if isinstance(line, dict) else None
+        if not isinstance(quantity, int) or isinstance(quantity, bool):
+            return f"adjustment.lineItems[{index}].quantity is an integer."
+        if line.get("id") not in items:
+            return f"adjustment.lineItems[{index}].id is no line item of the order."
+    for index, total in enumerate(adjustment.get("totals") or ()):
+        amount = total.get("amount") if isinstance(total, dict) else None
+        if not isinstance(amount, int) or isinstance(amount, bool) or not total.get("type"):
+            return f"adjustment.totals[{index}] has a type and an integer amount (minor units)."
     return None

@@ -3,7 +3,8 @@ switches tests turn (token lifetime, throttling).
 
 Every write to an order (its status, payment, export or shipping status, a note) sets its
 ``lastModified`` to the time of the write, in milliseconds, as B2C Commerce stamps a
-persistent object on every change; a fulfilment event is forwarded and changes nothing.
+persistent object on every change; a fulfilment event or an adjustment is forwarded and
+changes nothing.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ class StoredOrder:
     shipping_updates: list[str] = field(default_factory=list)
     status_updates: list[str] = field(default_factory=list)
     fulfilment_events: list[dict[str, Any]] = field(default_factory=list)
+    adjustments: list[dict[str, Any]] = field(default_factory=list)  # OMS adjustments
 
     @property
     def order_no(self) -> str:
@@ -243,6 +245,10 @@ class Store:
     def add_fulfilment_event(self, order: StoredOrder, event: dict[str, Any]) -> None:
         with self._lock:
             order.fulfilment_events.append(copy.deepcopy(event))
+
+    def add_adjustment(self, order: StoredOrder, adjustment: dict[str, Any]) -> None:
+        with self._lock:
+            order.adjustments.append(copy.deepcopy(adjustment))
 
     # Inventory (OCAPI Data API)
     def add_inventory_list(self, list_id: str, products: tuple[str, ...] = ()) -> None:

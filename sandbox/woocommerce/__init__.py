@@ -1,7 +1,7 @@
 """A WooCommerce stand-in: the REST API v3 subset retailsync's outbound side uses (products
-and variations by SKU, stock updates, batch endpoints, order status and notes), with
-consumer key/secret authentication, paging headers, 429 and 5xx faults; and the signed
-order webhooks a shop sends."""
+and variations by SKU, stock updates, batch endpoints, order status, notes and refunds),
+with consumer key/secret authentication, paging headers, 429 and 5xx faults; and the
+signed order webhooks a shop sends."""
 
 from sandbox.woocommerce.documents import order_document
 from sandbox.woocommerce.server import SandboxWooCommerce

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from sandbox.woocommerce.store import Order, Product
+from sandbox.woocommerce.store import GATEWAYS, Order, Product, Refund
 
 _CENT = Decimal("0.01")
 
@@ -70,7 +70,6 @@ def order_document(order: Order, site_url: str) -> dict[str, Any]:
         }
         for line in order.lines
     ]
-    total = sum((line.price * line.quantity for line in order.lines), Decimal(0))
     return {
         "id": order.id,
         "parent_id": 0,
@@ -86,7 +85,7 @@ def order_document(order: Order, site_url: str) -> dict[str, Any]:
         "shipping_total": "0.00",
         "shipping_tax": "0.00",
         "cart_tax": "0.00",
-        "total": _money(total),
+        "total": _money(order.total),
         "total_tax": "0.00",
         "prices_include_tax": False,
         "customer_id": 0,
@@ -97,16 +96,73 @@ def order_document(order: Order, site_url: str) -> dict[str, Any]:
             "email": "customer@example.com",
         },
         "shipping": {"first_name": "Sandbox", "last_name": "Customer", "country": "US"},
-        "payment_method": "bacs",
-        "payment_method_title": "Direct bank transfer",
+        "payment_method": order.payment_method,
+        "payment_method_title": GATEWAYS.get(order.payment_method, order.payment_method),
         "transaction_id": "",
         "line_items": lines,
         "tax_lines": [],
         "shipping_lines": [],
         "fee_lines": [],
         "coupon_lines": [],
-        "refunds": [],
+        # Newest first, each total negative, as WooCommerce lists an order's refunds.
+        "refunds": [
+            {"id": r.id, "reason": r.reason, "total": _money(Decimal(0) - r.amount)}
+            for r in reversed(order.refunds)
+        ],
         "_links": {"self": [{"href": f"{site_url}/wp-json/wc/v3/orders/{order.id}"}]},
+    }
+
+
+def refund_document(refund: Refund, order: Order, site_url: str) -> dict[str, Any]:
+    """A REST v3 order refund: its line items are copies of the order's with negative
+    quantity and amounts, each naming the order's line in its ``_refunded_item_id`` meta."""
+    lines = [
+        {
+            "id": line.id,
+            "name": f"Product {line.line.sku}",
+            "product_id": line.line.product_id,
+            "variation_id": 0,
+            "quantity": -line.quantity,
+            "tax_class": "",
+            "subtotal": _money(Decimal(0) - line.total),
+            "subtotal_tax": _money(Decimal(0) - line.tax),
+            "total": _money(Decimal(0) - line.total),
+            "total_tax": _money(Decimal(0) - line.tax),
+            "taxes": [],
+            "meta_data": [
+                {
+                    "id": line.id,
+                    "key": "_refunded_item_id",
+                    "value": str(line.line.id),
+                    "display_key": "_refunded_item_id",
+                    "display_value": str(line.line.id),
+                }
+            ],
+            "sku": line.line.sku,
+            "price": float(-line.total / line.quantity) if line.quantity else 0.0,
+            "refund_total": float(line.total),
+        }
+        for line in refund.lines
+    ]
+    base = f"{site_url}/wp-json/wc/v3/orders/{order.id}"
+    return {
+        "id": refund.id,
+        "date_created": refund.date_created_gmt,
+        "date_created_gmt": refund.date_created_gmt,
+        "amount": _money(refund.amount),
+        "reason": refund.reason,
+        "refunded_by": 1,
+        "refunded_payment": refund.refunded_payment,
+        "meta_data": [],
+        "line_items": lines,
+        "shipping_lines": [],
+        "tax_lines": [],
+        "fee_lines": [],
+        "_links": {
+            "self": [{"href": f"{base}/refunds/{refund.id}"}],
+            "collection": [{"href": f"{base}/refunds"}],
+            "up": [{"href": base}],
+        },
     }
 
 

@@ -10,7 +10,7 @@ retailsync's outbound side uses.
   at most 100 items (413 ``woocommerce_rest_request_entity_too_large``), each answered on
   its own: the item, or ``{"id", "error": {"code", "message", "data"}}``.
 - Orders: ``GET /orders`` (paged), ``GET|PUT /orders/<id>`` (``status``), ``GET|POST
-  /orders/<id>/notes``.
+  /orders/<id>/notes``, ``GET|POST /orders/<id>/refunds`` (``sandbox/woocommerce/refunds.py``).
 
 Collections are paged (``page``, ``per_page`` 1-100, default 10) with ``X-WP-Total``,
 ``X-WP-TotalPages`` and a ``Link`` header (``rel="next"``, ``rel="prev"``).
@@ -28,6 +28,7 @@ from starlette.applications import Starlette
 
 from sandbox.woocommerce.orders import order_routes
 from sandbox.woocommerce.products import product_routes
+from sandbox.woocommerce.refunds import refund_routes
 from sandbox.woocommerce.store import Store
 
 API = "/wp-json/wc/v3"
@@ -35,4 +36,6 @@ API = "/wp-json/wc/v3"
 
 def build_app(store: Store) -> Starlette:
     """The REST API of one shop."""
-    return Starlette(routes=[*product_routes(store, API), *order_routes(store, API)])
+    return Starlette(
+        routes=[*product_routes(store, API), *order_routes(store, API), *refund_routes(store, API)]
+    )

@@ -1,5 +1,5 @@
-"""What the WooCommerce stand-in holds: API keys, products and their variations, orders and
-their notes, and the switches tests turn (throttling)."""
+"""What the WooCommerce stand-in holds: API keys, products and their variations, orders with
+their notes and refunds, and the switches tests turn (throttling)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,13 @@ ORDER_STATUSES = (
     "pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed",
     "checkout-draft", "trash",
 )  # fmt: skip
+# Payment gateways (WooCommerce's ids and titles): the offline ones cannot pay money back
+# (no ``supports('refunds')``); the card gateways' plugins refund through their API.
+GATEWAYS = {
+    "bacs": "Direct bank transfer", "cheque": "Check payments", "cod": "Cash on delivery",
+    "stripe": "Credit Card (Stripe)", "woocommerce_payments": "WooPayments",
+}  # fmt: skip
+REFUNDING_GATEWAYS = frozenset({"stripe", "woocommerce_payments"})
 
 
 def now_gmt() -> str:
@@ -61,17 +68,53 @@ class Line:
     price: Decimal
 
 
+@dataclass(frozen=True)
+class RefundLine:
+    """Units of an order line a refund gives back: ``total`` without tax, and its tax."""
+
+    id: int
+    line: Line
+    quantity: int
+    total: Decimal
+    tax: Decimal
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: int
+    amount: Decimal
+    reason: str
+    refunded_payment: bool  # the gateway paid the money back (``api_refund``)
+    lines: tuple[RefundLine, ...]
+    date_created_gmt: str = field(default_factory=now_gmt)
+
+
+class RefundRefusedError(Exception):
+    """Why ``wc_create_refund`` refused a refund: its message."""
+
+
 @dataclass
 class Order:
     id: int
     status: str
     currency: str
     lines: tuple[Line, ...]
+    payment_method: str = "bacs"
     date_created_gmt: str = field(default_factory=now_gmt)
     date_modified_gmt: str = field(default_factory=now_gmt)
     notes: list[dict[str, object]] = field(default_factory=list)
+    refunds: list[Refund] = field(default_factory=list)  # oldest first
     # Every status set through the API, in order.
     status_updates: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.price * line.quantity for line in self.lines), Decimal(0))
+
+    @property
+    def remaining_refund(self) -> Decimal:
+        """What is left to refund: the total less every refund's amount."""
+        return self.total - sum((refund.amount for refund in self.refunds), Decimal(0))
 
 
 class Store:
@@ -152,9 +195,11 @@ class Store:
         currency: str = "USD",
         status: str = "processing",
         created_gmt: str | None = None,
+        payment_method: str = "bacs",
     ) -> Order:
-        """An order of (sku, quantity, unit price) lines; ``created_gmt`` places it in the past
-        (``YYYY-MM-DDTHH:MM:SS``, UTC)."""
+        """An order of (sku, quantity, unit price) lines paid through ``payment_method`` (one
+        of ``GATEWAYS``); ``created_gmt`` places it in the past (``YYYY-MM-DDTHH:MM:SS``,
+        UTC)."""
         with self.lock:
             order_id = next(self._ids)
             items = []
@@ -164,7 +209,7 @@ class Store:
                     Line(next(self._ids), sku, product.id if product else 0, quantity,
                          Decimal(price))
                 )  # fmt: skip
-            order = Order(order_id, status, currency, tuple(items))
+            order = Order(order_id, status, currency, tuple(items), payment_method)
             if created_gmt is not None:
                 order.date_created_gmt = order.date_modified_gmt = created_gmt
             self._orders[order_id] = order
@@ -193,6 +238,50 @@ class Store:
             }  # fmt: skip
             order.notes.append(entry)
             return entry
+
+    def create_refund(
+        self,
+        order: Order,
+        amount: Decimal,
+        reason: str,
+        lines: list[tuple[int, int, Decimal, Decimal]],
+        *,
+        refund_payment: bool,
+        restock: bool,
+    ) -> Refund:
+        """As ``wc_create_refund``: a refund of ``amount`` and of (line id, quantity, total,
+        tax) lines (ids the order lacks are skipped, quantities not checked); the gateway
+        pays it back when ``refund_payment``, the products managing stock get the units back
+        when ``restock``; the order is ``refunded`` once nothing is left. RefundRefusedError
+        with WooCommerce's message, and nothing kept, when it refuses."""
+        with self.lock:
+            if amount < 0 or amount > order.remaining_refund:
+                raise RefundRefusedError("Invalid refund amount.")
+            if refund_payment and order.payment_method not in REFUNDING_GATEWAYS:
+                raise RefundRefusedError(
+                    "The payment gateway for this order does not support automatic refunds."
+                    if order.payment_method in GATEWAYS
+                    else "The payment gateway for this order does not exist."
+                )
+            by_id = {line.id: line for line in order.lines}
+            refund = Refund(
+                next(self._ids), amount, reason, refund_payment,
+                tuple(
+                    RefundLine(next(self._ids), by_id[line_id], quantity, total, tax)
+                    for line_id, quantity, total, tax in lines
+                    if line_id in by_id and (quantity or total or tax)
+                ),
+            )  # fmt: skip
+            order.refunds.append(refund)
+            if restock:
+                for line in refund.lines:
+                    product = self.product(line.line.product_id)
+                    if product is not None and product.manage_stock:
+                        product.set_stock((product.stock_quantity or 0) + line.quantity)
+            if order.remaining_refund == 0:
+                order.status = "refunded"
+            order.date_modified_gmt = now_gmt()
+            return refund
 
     # Switches
     def throttle(self, requests: int, retry_after_s: int = 1) -> None:
