@@ -56,6 +56,22 @@ ADJUSTMENT_STATUSES = ("pending", "completed", "failed")
 _MAX_TEXT = 256
 
 
+def stored_order(
+    store: Store, refused: Callable[[Request], Response | None], request: Request
+) -> StoredOrder | Response:
+    """The order a call under ``…/orders/{order_no}`` names, or the answer to give: the call
+    refused (throttled, unauthorized, no site), or 404 as SCAPI's ``OrderNotFound``."""
+    if (answer := refused(request)) is not None:
+        return answer
+    number = request.path_params["order_no"]
+    stored = store.order(request.query_params["siteId"], number)
+    if stored is None:
+        return problem(
+            404, "order-not-found", "Order Not Found", f"No order with number '{number}' was found."
+        )
+    return stored
+
+
 def fulfilment_routes(
     store: Store, orders: str, refused: Callable[[Request], Response | None]
 ) -> list[Route]:
@@ -63,15 +79,7 @@ def fulfilment_routes(
     call that does not get through (throttled, unauthorized, no site)."""
 
     def found(request: Request) -> StoredOrder | Response:
-        if (answer := refused(request)) is not None:
-            return answer
-        number = request.path_params["order_no"]
-        stored = store.order(request.query_params["siteId"], number)
-        if stored is None:
-            return problem(
-                404, "order-not-found", "Order Not Found", f"No order with number '{number}'."
-            )
-        return stored
+        return stored_order(store, refused, request)
 
     async def shipping_status(request: Request) -> Response:
         stored = found(request)

@@ -45,7 +45,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from sandbox.sfcc.fulfilment import fulfilment_routes
+from sandbox.sfcc.fulfilment import fulfilment_routes, stored_order
 from sandbox.sfcc.impex import impex_routes
 from sandbox.sfcc.inventory import inventory_routes, read_json
 from sandbox.sfcc.problems import problem as _problem
@@ -132,22 +132,18 @@ def build_app(store: Store, organization_id: str) -> Starlette:
         return JSONResponse({"data": page})
 
     async def order(request: Request) -> Response:
-        if (answer := refused(request)) is not None:
-            return answer
-        stored = store.order(request.query_params["siteId"], request.path_params["order_no"])
-        if stored is None:
-            return _problem(404, "order-not-found", "Not Found", "No order with this number.")
+        stored = stored_order(store, refused, request)
+        if isinstance(stored, Response):
+            return stored
         return JSONResponse(stored.document)
 
     async def export_status(request: Request) -> Response:
-        if (answer := refused(request)) is not None:
-            return answer
+        stored = stored_order(store, refused, request)
+        if isinstance(stored, Response):
+            return stored
         failing = store.failing_updates()
         if failing is not None:
             return _problem(failing, "internal-server-error", "Internal Server Error", "Try again.")
-        stored = store.order(request.query_params["siteId"], request.path_params["order_no"])
-        if stored is None:
-            return _problem(404, "order-not-found", "Not Found", "No order with this number.")
         body = await read_json(request)
         status = body.get("status") if isinstance(body, dict) else None
         if status not in EXPORT_STATUSES:
@@ -175,11 +171,9 @@ def _external_status_route(store: Store, refused: Callable[[Request], Response |
     """``PUT …/external-status``: free text on the order, for the merchant's staff."""
 
     async def external_status(request: Request) -> Response:
-        if (answer := refused(request)) is not None:
-            return answer
-        stored = store.order(request.query_params["siteId"], request.path_params["order_no"])
-        if stored is None:
-            return _problem(404, "order-not-found", "Not Found", "No order with this number.")
+        stored = stored_order(store, refused, request)
+        if isinstance(stored, Response):
+            return stored
         body = await read_json(request)
         status = body.get("status") if isinstance(body, dict) else None
         if (
