@@ -8,9 +8,9 @@ caller can tell whether repeating it is safe. It raises the errors of
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from types import TracebackType
 from typing import Any
 
+from retailsync.closing import Closing
 from retailsync.errors import UsageError
 from retailsync.metrics import client_call
 from retailsync.odoo.connection import DEFAULT_MAX_CONNECTIONS, transport_from_settings
@@ -19,7 +19,7 @@ from retailsync.odoo.settings import OdooSettings
 from retailsync.odoo.transport import Context, Domain, Record, Transport
 
 
-class OdooClient:
+class OdooClient(Closing):
     """Reads and writes Odoo records; use as a context manager, or call :meth:`close`."""
 
     def __init__(self, transport: Transport) -> None:
@@ -137,17 +137,6 @@ class OdooClient:
 
     def close(self) -> None:
         self._transport.close()
-
-    def __enter__(self) -> OdooClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _call(
         self,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping
-from types import TracebackType
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
+from retailsync.closing import Closing
 from retailsync.consumer.record import ConsumedRecord
 from retailsync.errors import ConfigError, TransientError
 from retailsync.kafka.security import raise_on_security_error
@@ -25,7 +25,7 @@ _STALL_S = 30.0
 Range = tuple[int, int]  # first offset, end offset (exclusive)
 
 
-class TopicReader:
+class TopicReader(Closing):
     """A consumer for ranges: ``read`` stops at each range's end, ``follow`` never stops."""
 
     def __init__(self, settings: Settings) -> None:
@@ -41,15 +41,7 @@ class TopicReader:
             }
         )
 
-    def __enter__(self) -> TopicReader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self._consumer.close()
 
     def partitions(self, topic: str) -> list[PartitionId]:

@@ -21,13 +21,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import quote
 
 import httpx
 
 from retailsync.channels.model import Channel
+from retailsync.closing import Closing
 from retailsync.errors import (
     ConfigError,
     PermanentError,
@@ -72,7 +72,7 @@ class OrderPage:
     last: bool
 
 
-class SfccClient:
+class SfccClient(Closing):
     """The Orders API of one site; use as a context manager, or ``close``."""
 
     def __init__(
@@ -370,17 +370,6 @@ class SfccClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> SfccClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _call(
         self, operation: str, method: str, path: str, accept: int = 0, **request: Any

@@ -18,12 +18,12 @@ import functools
 import re
 import time
 from collections.abc import Callable, Mapping
-from types import TracebackType
 from typing import Any
 
 import httpx
 
 from retailsync.channels.model import Channel
+from retailsync.closing import Closing
 from retailsync.errors import (
     ConfigError,
     PermanentError,
@@ -46,7 +46,7 @@ class StorefrontUserError(PermanentError):
         super().__init__(message)
 
 
-class StorefrontClient:
+class StorefrontClient(Closing):
     """Runs GraphQL documents against one shop; use as a context manager, or ``close``."""
 
     def __init__(
@@ -111,17 +111,6 @@ class StorefrontClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> StorefrontClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _post(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         try:

@@ -20,12 +20,12 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 
 import httpx
 
 from retailsync.channels.model import Channel
+from retailsync.closing import Closing
 from retailsync.errors import ConfigError, PermanentError, RetryableCallError, status_kind
 from retailsync.metrics import client_call
 from retailsync.retrying import call_with_retries, retry_after
@@ -57,7 +57,7 @@ class StockUpdate:
     quantity: int
 
 
-class WooCommerceClient:
+class WooCommerceClient(Closing):
     """The REST API of one shop; use as a context manager, or ``close``."""
 
     def __init__(
@@ -175,17 +175,6 @@ class WooCommerceClient:
 
     def close(self) -> None:
         self._http.close()
-
-    def __enter__(self) -> WooCommerceClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _pages(self, operation: str, path: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Every document of a collection, page by page as ``X-WP-TotalPages`` says."""
