@@ -8,6 +8,10 @@ taking the ``ready`` ones as before. It does not reuse the export path, which ta
 never be read. The events carry the export's ids (derived from the organization, site,
 order number and event type), so an order both backfilled and exported is one set of
 events, which consumers drop the second time.
+
+The listing is sorted by creation date, oldest first, and paged by keyset on it
+(``producers.sfcc.paging``): ``getOrders`` answers no ``offset + limit`` over 10,000, so
+offset paging would end a site's backfill there.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import pydantic
 
 from producers.backfill.source import ChannelOrder, placed_at, refusal
 from producers.sfcc.mapping import order_events, site_source
+from producers.sfcc.paging import keyset_pages
 from retailsync.channels import Channel
 from retailsync.errors import InvalidInputError
 from retailsync.sfcc import Order, SfccClient
@@ -43,15 +48,18 @@ class SfccOrders:
         self._page_size = page_size
 
     def orders(self, since: datetime) -> Iterator[ChannelOrder]:
-        offset = 0
-        while True:
-            page = self._client.orders(
-                None, offset=offset, limit=self._page_size, created_from=since
-            )
-            yield from (self._channel_order(order) for order in page.orders)
-            offset += len(page.orders)
-            if page.last:
-                return
+        pages = keyset_pages(
+            lambda cursor, skip: (
+                self._client.orders(
+                    None, offset=skip, limit=self._page_size, created_from=cursor
+                ).orders
+            ),
+            since,
+            limit=self._page_size,
+            stamp=_created,
+        )
+        for page in pages:
+            yield from (self._channel_order(order) for order in page)
 
     def _channel_order(self, order: Order) -> ChannelOrder:
         ref = f"{self._channel}:{order.order_no}"
@@ -65,3 +73,9 @@ class SfccOrders:
         except (pydantic.ValidationError, InvalidInputError) as error:
             return ChannelOrder(ref, created_at, refused=refusal(error))
         return ChannelOrder(ref, created_at, events)
+
+
+def _created(order: Order) -> datetime | None:
+    """When the order was created, if its JSON says so with a time zone (SCAPI: UTC)."""
+    created = placed_at(json.loads(order.body).get("creationDate"))
+    return created if created is not None and created.tzinfo is not None else None

@@ -17,10 +17,9 @@ end but listed a moment later (SFCC's clock behind ours, a write committed late)
 in a window not read yet. The window's bounds are whole milliseconds, as SCAPI's stamps are;
 it ends after the millisecond ``settle_s`` ago.
 
-Paging: an order written while the window is read leaves it (its ``lastModified`` moves past
-the end), which would shift every later one back by one under offset paging; so each page
-starts at the newest stamp read so far (offset 0, the orders already seen at that stamp
-skipped), and goes by offset only through a page of orders all stamped alike.
+Paging is by keyset on ``lastModified`` (``paging``): an order written while the window is
+read leaves it (its ``lastModified`` moves past the end), which would shift every later one
+back by one under offset paging, and offsets end at 10,000.
 """
 
 from __future__ import annotations
@@ -35,6 +34,7 @@ import pydantic
 from producers.sfcc.dead_letters import Refused, dead_letter
 from producers.sfcc.export import Round
 from producers.sfcc.mapping import change_events, site_source
+from producers.sfcc.paging import keyset_pages
 from producers.sfcc.payloads import OrderStamp
 from producers.sfcc.published import PublishedIds
 from producers.sfcc.watermarks import Watermarks
@@ -97,23 +97,17 @@ class SiteChanges:
 
     def _read(self, since: datetime, until: datetime) -> int:
         """Publish the changes stamped in [since, until); the orders published."""
-        changed = 0
-        cursor, skip = since, 0
-        seen: set[str] = set()
-        while True:
-            page = self._client.changed_orders(
-                cursor, until, offset=skip, limit=self._page_size
-            ).orders
-            fresh = [order for order in page if order.order_no not in seen]
-            seen |= {order.order_no for order in fresh}
-            changed += self._publish(fresh)
-            if len(page) < self._page_size:
-                return changed
-            newest = _stamp(page[-1]) or cursor  # the page is sorted by the stamp
-            if newest > cursor:
-                cursor, skip = newest, 0
-            else:  # a whole page stamped alike: past it by offset
-                skip += len(page)
+        pages = keyset_pages(
+            lambda cursor, skip: (
+                self._client.changed_orders(
+                    cursor, until, offset=skip, limit=self._page_size
+                ).orders
+            ),
+            since,
+            limit=self._page_size,
+            stamp=_stamp,
+        )
+        return sum(self._publish(page) for page in pages)
 
     def _publish(self, orders: list[Order]) -> int:
         taken: list[Event] = []

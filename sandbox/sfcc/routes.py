@@ -63,8 +63,9 @@ LISTED_STATUSES = ("new", "completed", "cancelled")
 _SORTS = {"creation_date": False, "last_modified_date": True}  # -> by last modified
 
 
-def build_app(store: Store, organization_id: str) -> Starlette:
-    """The stand-in for one organization (``f_ecom_…``) and its sites."""
+def build_app(store: Store, organization_id: str, *, max_window: int = MAX_WINDOW) -> Starlette:
+    """The stand-in for one organization (``f_ecom_…``) and its sites; ``max_window`` is the
+    highest ``offset + limit`` getOrders answers (tests make it small, not to seed 10,000)."""
 
     async def token(request: Request) -> Response:
         # application/x-www-form-urlencoded, read without starlette's multipart extra.
@@ -116,11 +117,11 @@ def build_app(store: Store, organization_id: str) -> Starlette:
             return _problem(
                 400, "invalid-query-parameter", "Bad Request", "offset and limit are integers."
             )
-        if offset < 0 or not 1 <= limit <= MAX_LIMIT or offset + limit > MAX_WINDOW:
+        if offset < 0 or not 1 <= limit <= MAX_LIMIT or offset + limit > max_window:
             return _problem(
                 400, "invalid-query-parameter", "Bad Request",
                 f"offset is at least 0, limit between 1 and {MAX_LIMIT}, and their sum at "
-                f"most {MAX_WINDOW}.",
+                f"most {max_window}.",
             )  # fmt: skip
         try:
             filters = _order_query(query)

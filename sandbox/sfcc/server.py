@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox.http import LoopbackServer, StandIn
-from sandbox.sfcc.routes import build_app
+from sandbox.sfcc.routes import MAX_WINDOW, build_app
 from sandbox.sfcc.store import Store, StoredOrder
 
 CLIENT_ID = "sandbox-api-client"
@@ -36,7 +36,9 @@ class SandboxSfcc(StandIn):
         port: int = 0,
         token_lifetime_s: int = 1799,
         site_id: str = SITE_ID,
+        max_window: int = MAX_WINDOW,
     ) -> None:
+        """``max_window``: the highest ``offset + limit`` getOrders answers (SCAPI: 10,000)."""
         self.client_id = CLIENT_ID
         self.client_secret = CLIENT_SECRET
         self.organization_id = ORGANIZATION_ID
@@ -44,7 +46,7 @@ class SandboxSfcc(StandIn):
         self.store = Store({CLIENT_ID: CLIENT_SECRET}, token_lifetime_s=token_lifetime_s)
         self.store.webdav_users[WEBDAV_USER] = WEBDAV_ACCESS_KEY
         self.webdav_user, self.webdav_access_key = WEBDAV_USER, WEBDAV_ACCESS_KEY
-        app = build_app(self.store, ORGANIZATION_ID)
+        app = build_app(self.store, ORGANIZATION_ID, max_window=max_window)
         self._server = LoopbackServer(app, name="sandbox-sfcc", host=host, port=port)
         self.faults = self._server.faults
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -152,6 +152,24 @@ def test_an_empty_plan_says_so() -> None:
     )
 
 
+def sfcc_channel(sfcc: SandboxSfcc) -> Channel:
+    return Channel(
+        name="us-site",
+        platform="sfcc",
+        source="test",
+        url=sfcc.url,
+        options={
+            "token_url": sfcc.token_url,
+            "organization_id": sfcc.organization_id,
+            "site_id": sfcc.site_id,
+        },
+        secrets={
+            "client_id": SecretStr(sfcc.client_id),
+            "client_secret": SecretStr(sfcc.client_secret),
+        },
+    )
+
+
 def test_an_sfcc_site_lists_its_orders_since_the_date_refusing_malformed_and_unplaced() -> None:
     with SandboxSfcc.running() as sfcc:
         mug = (Item("MUG", 1, Decimal("9.50")),)
@@ -168,21 +186,7 @@ def test_an_sfcc_site_lists_its_orders_since_the_date_refusing_malformed_and_unp
         unplaced["status"] = "failed"  # its payment failed at checkout: no sale
         for document in (old, good, broken, unplaced):
             sfcc.add_order(document)
-        channel = Channel(
-            name="us-site",
-            platform="sfcc",
-            source="test",
-            url=sfcc.url,
-            options={
-                "token_url": sfcc.token_url,
-                "organization_id": sfcc.organization_id,
-                "site_id": sfcc.site_id,
-            },
-            secrets={
-                "client_id": SecretStr(sfcc.client_id),
-                "client_secret": SecretStr(sfcc.client_secret),
-            },
-        )
+        channel = sfcc_channel(sfcc)
         with SfccClient.from_channel(channel) as client:
             taken, refused, failed = SfccOrders(client, channel, page_size=1).orders(SINCE)
     assert (taken.order_ref, refused.order_ref) == ("us-site:00001", "us-site:00002")
@@ -191,6 +195,24 @@ def test_an_sfcc_site_lists_its_orders_since_the_date_refusing_malformed_and_unp
     assert refused.events == ()
     assert refused.refused is not None and refused.refused.startswith("productItems.0.quantity:")
     assert failed.refused == "status 'failed': its placement failed"
+
+
+def test_an_sfcc_backfill_reads_every_order_past_the_listing_window_once() -> None:
+    # getOrders lists no further than offset + limit = its window (10,000 on SCAPI; 10 here):
+    # 64 orders in pages of 5, created 8 within each millisecond (more than a page, as in a
+    # flash sale), each read once, oldest first.
+    with SandboxSfcc.running(max_window=10) as sfcc:
+        mug = (Item("MUG", 1, Decimal("9.50")),)
+        stamps = [SINCE + timedelta(milliseconds=n // 8) for n in range(64)]
+        numbers = [f"{n:05d}" for n in range(64)]
+        for number, created in zip(numbers, stamps, strict=True):
+            sfcc.add_order(order_document(number, mug, created=created))
+        sfcc.add_order(order_document("99999", mug, created=SINCE - timedelta(days=1)))
+        channel = sfcc_channel(sfcc)
+        with SfccClient.from_channel(channel) as client:
+            read = list(SfccOrders(client, channel, page_size=5).orders(SINCE))
+    assert [order.order_ref for order in read] == [f"us-site:{n}" for n in numbers]
+    assert all(order.refused is None for order in read)
 
 
 def test_a_woocommerce_shop_lists_its_orders_since_the_date_as_its_webhooks_map_them() -> None:

@@ -95,6 +95,21 @@ def test_a_page_of_orders_holds_its_data_and_nothing_else(sfcc_target: Target) -
     assert set(reply.json()) == {"data"}
 
 
+def test_orders_are_listed_no_further_than_offset_plus_limit_10000(sfcc_target: Target) -> None:
+    # getOrders, spec 1.5.2: "The sum of the offset and limit parameters cannot be greater
+    # than 10000." Past it is a bad request in problem details, not an empty page.
+    assert _get_orders(sfcc_target, {"offset": 9800, "limit": 200}).status_code == 200
+    reply = _get_orders(sfcc_target, {"offset": 9801, "limit": 200})
+    assert reply.status_code == 400
+    assert reply.headers["content-type"].startswith("application/problem+json")
+    problem = reply.json()
+    assert problem["type"].startswith(
+        "https://api.commercecloud.salesforce.com/documentation/error/v1/errors/"
+    )
+    assert problem["title"]
+    assert "detail" in problem
+
+
 def test_orders_created_since_a_time_come_whatever_their_export_status(
     client: SfccClient, sandbox: SandboxSfcc
 ) -> None:
