@@ -1,6 +1,6 @@
 """The SFCC order export: each ``sfcc`` channel's orders ready for export become
 order_created events, marked ``exported`` once the brokers acknowledged them; exported
-orders that change afterwards become order_cancelled and payment_captured events."""
+orders that change afterwards become order_cancelled and payment events."""
 
 from producers.sfcc.changes import SiteChanges
 from producers.sfcc.export import Round, SiteExport

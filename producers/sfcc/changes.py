@@ -1,5 +1,5 @@
 """One SFCC site's change poll: exported orders that changed afterwards (cancelled by the
-merchant or an OMS, paid) become order_cancelled and payment_captured events.
+merchant or an OMS, authorized, paid) become order_cancelled and payment events.
 
 SCAPI sends no notice of a change; what it documents is the order listing filtered by
 ``lastModifiedDateFrom``/``lastModifiedDateTo`` and export status, sorted by

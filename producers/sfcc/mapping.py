@@ -1,7 +1,19 @@
 """An SFCC order to events: order_created, with the same fields and the same add-up check
 as the webhook channels (``producers.commerce.mapping.common``); then, as the order's state
-says when it is exported, payment_captured per payment instrument of a paid order, and
-order_cancelled for a cancelled one (its goods were never shipped: restocked).
+says when it is exported, its payment events and order_cancelled for a cancelled order (its
+goods were never shipped: restocked).
+
+Payments: SCAPI Orders (spec 1.5.2) gives the order's ``paymentStatus`` (``not_paid``,
+``part_paid``, ``paid``) and, per payment instrument, a ``paymentTransaction`` with its
+``amount``, ``transactionId`` and ``authorizationStatus`` (``status`` 0 is OK). A paid order
+becomes payment_captured per instrument (the transaction's amount; authorized: its
+transaction id as the capture's authorization). An order not (fully) paid becomes
+payment_authorized per instrument whose authorization is OK (the transaction's amount; its
+transaction id as the payment ref, the instrument's without one). ``part_paid`` becomes no
+capture: the API says neither which instrument was captured nor how much, so none is
+guessed; the captures follow once the order is ``paid``. A transaction without an amount is
+the order's total when it is the order's one instrument; with several, the order is refused
+naming the field.
 
 Amounts: B2C Commerce spreads order-level promotions over the lines
 (``priceAfterOrderDiscount``) and taxes each line on what is left (``adjustedTax``), so the
@@ -12,16 +24,16 @@ the lines before the order promotion and the promotion apart rounds differently)
 ``taxation: gross`` the prices include tax.
 
 Identity: each envelope's id is derived from the site, the order number and the event's
-type alone (and a capture's payment instrument), so an order published again (after a crash
-before it was marked exported) keeps its ids, and consumers drop it.
+type alone (and a payment event's payment instrument), so an order published again (after a
+crash before it was marked exported) keeps its ids, and consumers drop it.
 
 Changes after the export (``change_events``): an exported order read again because it
 changed becomes what its state says now, under the same ids as the export would give it:
-order_cancelled when cancelled, payment_captured per payment instrument when paid. The
-cancellation of an order and the capture of an instrument are one change each, however often
-the order is read again: its ``lastModified`` moves with every write to it (the export's own
-mark, a shipping status, a note), so it cannot name the change. An order exported paid or
-cancelled, read again, republishes what the export published, with the same ids.
+order_cancelled when cancelled, the payment events above. The cancellation of an order and
+the authorization or capture of an instrument are one change each, however often the order
+is read again: its ``lastModified`` moves with every write to it (the export's own mark, a
+shipping status, a note), so it cannot name the change. An order read again republishes
+what the export published, with the same ids.
 """
 
 from __future__ import annotations
@@ -41,11 +53,13 @@ from producers.commerce.mapping.rules import checked
 from producers.sfcc.payloads import (
     ChangedOrder,
     PaymentInstrument,
+    PaymentTransaction,
     ProductItem,
     SfccAddress,
     SfccOrder,
     ShippingItem,
 )
+from retailsync.errors import InvalidInputError
 from retailsync.events import (
     Address,
     CancelReason,
@@ -53,6 +67,7 @@ from retailsync.events import (
     OrderCancelled,
     OrderCreated,
     OrderLine,
+    PaymentAuthorized,
     PaymentCaptured,
     PaymentState,
     Source,
@@ -83,7 +98,8 @@ def order_events(body: bytes, *, source: Source, channel: str) -> tuple[Event, .
 
 def change_events(body: bytes, *, source: Source, channel: str) -> tuple[Event, ...]:
     """``body`` (an exported SCAPI Order that changed) as the events of its state: none when
-    it is neither cancelled nor paid. Errors as ``order_events``."""
+    it is not cancelled and has neither a capture nor an authorization. Errors as
+    ``order_events``."""
     order = ChangedOrder.model_validate_json(body)
     delivery = _delivery(order, source, channel)
     return _checked(*_state_events(order, delivery, order.last_modified))
@@ -100,11 +116,20 @@ def _delivery(order: SfccOrder, source: Source, channel: str) -> Delivery:
 
 
 def _state_events(order: SfccOrder, delivery: Delivery, at: datetime) -> list[Event]:
-    """payment_captured per payment instrument of a paid order, order_cancelled for a
-    cancelled one, as of ``at``."""
+    """As of ``at``: payment_captured per payment instrument of a paid order, or else
+    payment_authorized per authorized one; order_cancelled for a cancelled order."""
     events: list[Event] = []
     if order.payment_status == "paid":
-        events += [_captured(order, delivery, payment, at) for payment in order.payment_instruments]
+        events += [
+            _captured(order, delivery, index, payment, at)
+            for index, payment in enumerate(order.payment_instruments)
+        ]
+    else:
+        events += [
+            _authorized(order, delivery, index, payment, at)
+            for index, payment in enumerate(order.payment_instruments)
+            if payment.payment_transaction is not None and payment.payment_transaction.authorized
+        ]
     if order.status == "cancelled":
         events.append(
             OrderCancelled(
@@ -123,20 +148,51 @@ def _checked(*events: Event) -> tuple[Event, ...]:
     return events
 
 
+def _payment_ref(order: SfccOrder, payment: PaymentInstrument) -> str:
+    """The source ref of an instrument's payment events: one per instrument and type."""
+    return f"order/{order.order_no}/payment/{payment.payment_instrument_id}"
+
+
 def _captured(
-    order: SfccOrder, delivery: Delivery, payment: PaymentInstrument, at: datetime
+    order: SfccOrder, delivery: Delivery, index: int, payment: PaymentInstrument, at: datetime
 ) -> Event:
+    transaction = payment.payment_transaction or PaymentTransaction()
     return PaymentCaptured(
-        envelope=delivery.envelope(
-            PaymentCaptured, f"order/{order.order_no}/payment/{payment.payment_instrument_id}",
-            at,
-        ),
+        envelope=delivery.envelope(PaymentCaptured, _payment_ref(order, payment), at),
         order_ref=delivery.ref(order.order_no),
         payment_ref=payment.payment_instrument_id,
+        authorization_ref=transaction.transaction_id if transaction.authorized else None,
         gateway=payment.payment_method_id,
         currency=order.currency,
-        amount=order.order_total if payment.amount is None else payment.amount,
-    )  # fmt: skip
+        amount=_amount(order, index, transaction),
+    )
+
+
+def _authorized(
+    order: SfccOrder, delivery: Delivery, index: int, payment: PaymentInstrument, at: datetime
+) -> Event:
+    transaction = payment.payment_transaction or PaymentTransaction()
+    return PaymentAuthorized(
+        envelope=delivery.envelope(PaymentAuthorized, _payment_ref(order, payment), at),
+        order_ref=delivery.ref(order.order_no),
+        # The gateway's transaction id, which a capture names; the instrument's without one.
+        payment_ref=transaction.transaction_id or payment.payment_instrument_id,
+        gateway=payment.payment_method_id,
+        currency=order.currency,
+        amount=_amount(order, index, transaction),
+    )
+
+
+def _amount(order: SfccOrder, index: int, transaction: PaymentTransaction) -> Decimal:
+    """The transaction's amount; the order's total when it is the order's one instrument."""
+    if transaction.amount is not None:
+        return transaction.amount
+    if len(order.payment_instruments) > 1:  # which share of the total would it be?
+        raise InvalidInputError(
+            "required when the order has several payment instruments",
+            f"paymentInstruments.{index}.paymentTransaction.amount",
+        )
+    return order.order_total
 
 
 def _created(order: SfccOrder, delivery: Delivery) -> OrderCreated:

@@ -79,10 +79,33 @@ class CustomerInfo(SfccPayload):
     customer_no: Code | None = None
 
 
-class PaymentInstrument(SfccPayload):
-    payment_instrument_id: Code
-    payment_method_id: Code = "unknown"
+class Status(SfccPayload):
+    """A SCAPI status: ``status`` 0 is OK, 1 ERROR, 2 WARN."""
+
+    status: Literal[0, 1, 2] | None = None
+
+
+class PaymentTransaction(SfccPayload):
+    """An instrument's transaction at the payment service. The spec documents no capture
+    state or captured amount: ``amount`` is what the transaction is for."""
+
     amount: Amount | None = None
+    authorization_status: Status | None = None
+    transaction_id: Code | None = Field(None, min_length=1)
+
+    @property
+    def authorized(self) -> bool:
+        """The payment service authorized it (its authorization status is OK)."""
+        return self.authorization_status is not None and self.authorization_status.status == 0
+
+
+class PaymentInstrument(SfccPayload):
+    """An order's payment instrument; its amount is its transaction's (the spec's
+    PaymentInstrument has no amount of its own)."""
+
+    payment_instrument_id: Code = Field(min_length=1)
+    payment_method_id: Code = "unknown"
+    payment_transaction: PaymentTransaction | None = None
 
 
 class SfccOrder(SfccPayload):

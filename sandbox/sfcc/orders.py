@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 _CENT = Decimal("0.01")
 Taxation = Literal["net", "gross"]
+# A payment transaction's authorizationStatus when the payment service authorized it.
+AUTHORIZED = {"code": "OK", "message": "Authorized", "status": 0}
 
 
 def _cents(amount: Decimal) -> Decimal:
@@ -45,9 +47,12 @@ def order_document(
     shipping: Decimal = Decimal("5.00"),
     order_discount: Decimal = Decimal(0),
     payment_status: str = "paid",
+    authorized: bool = False,
     created: datetime | None = None,
 ) -> dict[str, Any]:
-    """A SCAPI Order (``exportStatus: ready``, ``status: new``) with consistent amounts."""
+    """A SCAPI Order (``exportStatus: ready``, ``status: new``) with consistent amounts,
+    paid with one payment instrument; ``authorized``: its transaction's authorization status
+    is OK (the spec's one listed order shows none, only a custom attribute)."""
     created = created or datetime.now(UTC)
     after_item = [_cents(i.base_price * i.quantity - i.item_discount) for i in items]
     sub_total = sum(after_item, Decimal(0))
@@ -148,11 +153,16 @@ def order_document(
         "shippingTotalTax": float(shipping_tax),
         "taxTotal": float(tax_total),
         "orderTotal": float(order_total),
+        # The spec's PaymentInstrument has no amount: its transaction has.
         "paymentInstruments": [
             {
                 "paymentInstrumentId": f"{order_no}-pi",
                 "paymentMethodId": "CREDIT_CARD",
-                "amount": float(order_total),
+                "paymentTransaction": {
+                    "amount": float(order_total),
+                    "transactionId": f"{order_no}-txn",
+                    **({"authorizationStatus": AUTHORIZED} if authorized else {}),
+                },
             }
         ],
     }

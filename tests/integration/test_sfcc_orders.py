@@ -1,8 +1,9 @@
 """The SFCC order export against the sandbox SFCC over HTTP and the real broker: orders are
 exported exactly once across a crash between publish and mark, tokens are renewed, and a
 malformed order is marked failed and dead-lettered while the others flow; exported orders
-cancelled or paid afterwards become one order_cancelled or payment_captured, the same event
-id across a crash before the watermark is written."""
+cancelled or paid afterwards become one order_cancelled or payment_captured (an authorized
+payment: payment_authorized), the same event id across a crash before the watermark is
+written."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from producers.sfcc.published import PublishedIds
 from retailsync import telemetry
 from retailsync.channels import Channel, Channels, parse_channels
 from retailsync.errors import TransientError
-from retailsync.events import PaymentCaptured
+from retailsync.events import Event, PaymentAuthorized, PaymentCaptured
 from retailsync.headers import ERROR_MESSAGE, EVENT_ID, EVENT_TYPE, header
 from retailsync.kafka.producer import KafkaProducer
 from retailsync.publisher import Publisher
@@ -54,6 +55,7 @@ topics:
 events:
   order_created: {topic: NS.orders, key: "{order_ref}"}
   order_cancelled: {topic: NS.orders, key: "{order_ref}"}
+  payment_authorized: {topic: NS.orders, key: "{order_ref}"}
   payment_captured: {topic: NS.orders, key: "{order_ref}"}
 """
 
@@ -437,6 +439,56 @@ def test_an_exported_order_paid_afterwards_becomes_one_payment_captured(
     assert isinstance(event, PaymentCaptured)
     assert (event.order_ref, event.payment_ref) == ("us:6001", "6001-pi")
     assert event.amount == Decimal(str(_order(sfcc, "6001").document["orderTotal"]))
+
+
+def test_an_authorized_payment_part_paid_then_paid_is_one_authorization_then_one_capture(
+    pipeline: Pipeline, sfcc: SandboxSfcc
+) -> None:
+    """Part paid, SCAPI does not say which instrument was captured nor how much: nothing new
+    is published until the order is paid."""
+    sfcc.add_order(
+        order_document(
+            "6101", (Item("MUG", 2, Decimal("9.50")),), payment_status="not_paid", authorized=True
+        )
+    )
+    published = PublishedIds()  # shared by the site's export and change poll, as in the service
+    with site_changes(pipeline, sfcc, published) as changes:
+        assert changes.run_once() == Round()
+        with site_export(pipeline, sfcc, published=published) as export:
+            assert export.run_once() == Round(exported=1)
+        sfcc.store.set_payment_status(_order(sfcc, "6101"), "part_paid")
+        assert changes.run_once() == Round(), "the authorization was published already"
+        sfcc.store.set_payment_status(_order(sfcc, "6101"), "paid")
+        assert changes.run_once() == Round(changed=1)
+
+    assert [kind for _, kind, _ in _events(pipeline, expect=3)] == [
+        "order_created", "payment_authorized", "payment_captured",
+    ]  # fmt: skip
+    authorized, captured = _decoded(pipeline, "payment_authorized", "payment_captured")
+    total = Decimal(str(_order(sfcc, "6101").document["orderTotal"]))
+    assert isinstance(authorized, PaymentAuthorized)
+    assert (authorized.payment_ref, authorized.amount) == ("6101-txn", total)
+    assert isinstance(captured, PaymentCaptured)
+    assert (captured.payment_ref, captured.authorization_ref, captured.amount) == (
+        "6101-pi", "6101-txn", total,
+    )  # fmt: skip
+
+
+def _decoded(pipeline: Pipeline, *kinds: str) -> list[Event]:
+    """The orders topic's events of ``kinds`` (one record each), in that order."""
+    records = {
+        (header(r.headers, EVENT_TYPE) or b"").decode(): r for r in pipeline.records(pipeline.topic)
+    }
+    decoded = []
+    for kind in kinds:
+        r = records[kind]
+        assert r.value is not None
+        decoded.append(
+            pipeline.serde.decode(
+                r.value, topic=r.topic, partition=r.partition, offset=r.offset, key=r.key
+            )
+        )
+    return decoded
 
 
 def test_a_crash_before_the_watermark_is_written_republishes_the_same_event_id(

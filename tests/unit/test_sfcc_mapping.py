@@ -6,15 +6,18 @@ import pytest
 
 from producers.sfcc.mapping import change_events, order_events, site_source
 from producers.sfcc.published import PublishedIds
+from retailsync.errors import InvalidInputError
 from retailsync.events import (
     OrderCancelled,
     OrderCreated,
+    PaymentAuthorized,
     PaymentCaptured,
     PaymentState,
     Source,
 )
 from retailsync.events.parse import describe_problems
 from sandbox.sfcc import Item, order_document
+from sandbox.sfcc.orders import AUTHORIZED
 
 pytestmark = pytest.mark.unit
 
@@ -88,6 +91,85 @@ def test_a_paid_order_is_also_a_capture_per_payment_instrument() -> None:
     assert [type(e) for e in unpaid] == [OrderCreated]
 
 
+def _paid_by_two(payment_status: str, *, authorized: tuple[bool, bool]) -> bytes:
+    """The order paid with a card (30.00) and a gift certificate (the rest)."""
+    document = order_document("00005", ITEMS, payment_status=payment_status)
+    total = Decimal(str(document["orderTotal"]))
+    document["paymentInstruments"] = [
+        {
+            "paymentInstrumentId": f"pi-{n}",
+            "paymentMethodId": method,
+            "paymentTransaction": {
+                "amount": float(amount),
+                "transactionId": f"txn-{n}",
+                **({"authorizationStatus": AUTHORIZED} if ok else {}),
+            },
+        }
+        for n, (method, amount, ok) in enumerate(
+            zip(
+                ("CREDIT_CARD", "GIFT_CERTIFICATE"),
+                (Decimal(30), total - 30),
+                authorized,
+                strict=True,
+            )
+        )
+    ]
+    return json.dumps(document).encode()
+
+
+def test_an_unpaid_order_is_an_authorization_per_authorized_instrument() -> None:
+    body = _paid_by_two("not_paid", authorized=(True, False))
+    created, authorized = order_events(body, source=SOURCE, channel="us")
+    assert isinstance(created, OrderCreated)
+    assert isinstance(authorized, PaymentAuthorized)
+    assert (authorized.order_ref, authorized.payment_ref, authorized.gateway) == (
+        "us:00005", "txn-0", "CREDIT_CARD",
+    )  # fmt: skip
+    assert (authorized.currency, authorized.amount) == ("USD", Decimal("30.00"))
+    again = order_events(body, source=SOURCE, channel="us")
+    assert [e.envelope.event_id for e in again] == [
+        created.envelope.event_id,
+        authorized.envelope.event_id,
+    ]
+
+
+def test_a_paid_order_captures_each_transaction_naming_its_authorization() -> None:
+    unpaid = order_events(
+        _paid_by_two("not_paid", authorized=(True, True)), source=SOURCE, channel="us"
+    )
+    paid = order_events(_paid_by_two("paid", authorized=(True, False)), source=SOURCE, channel="us")
+    assert [type(e) for e in paid] == [OrderCreated, PaymentCaptured, PaymentCaptured]
+    card, gift = paid[1:]
+    assert isinstance(card, PaymentCaptured) and isinstance(gift, PaymentCaptured)
+    assert (card.payment_ref, card.authorization_ref, card.amount) == ("pi-0", "txn-0", Decimal(30))
+    assert (gift.payment_ref, gift.authorization_ref) == ("pi-1", None)
+    assert isinstance(paid[0], OrderCreated)
+    assert card.amount + gift.amount == paid[0].total
+    ids = {e.envelope.event_id for e in unpaid[1:]} | {e.envelope.event_id for e in paid[1:]}
+    assert len(ids) == 4, "an authorization and a capture of one instrument are two changes"
+
+
+def test_a_part_paid_order_invents_no_capture() -> None:
+    # SCAPI says the order is part paid, not which instrument was captured nor how much.
+    events = order_events(
+        _paid_by_two("part_paid", authorized=(True, True)), source=SOURCE, channel="us"
+    )
+    assert [type(e) for e in events] == [OrderCreated, PaymentAuthorized, PaymentAuthorized]
+
+
+def test_an_instrument_without_an_amount_among_several_names_the_field() -> None:
+    document = json.loads(_paid_by_two("paid", authorized=(True, True)))
+    del document["paymentInstruments"][1]["paymentTransaction"]["amount"]
+    with pytest.raises(InvalidInputError) as caught:
+        order_events(json.dumps(document).encode(), source=SOURCE, channel="us")
+    assert caught.value.field == "paymentInstruments.1.paymentTransaction.amount"
+    alone = order_document("00006", ITEMS)
+    del alone["paymentInstruments"][0]["paymentTransaction"]["amount"]
+    _, captured = order_events(json.dumps(alone).encode(), source=SOURCE, channel="us")
+    assert isinstance(captured, PaymentCaptured)
+    assert captured.amount == Decimal(str(alone["orderTotal"]))
+
+
 def test_a_cancelled_order_is_created_then_cancelled_and_restocked() -> None:
     document = order_document("00003", ITEMS, payment_status="not_paid")
     document["status"] = "cancelled"
@@ -126,6 +208,16 @@ def test_a_change_maps_to_what_the_order_is_now_under_the_export_ids() -> None:
 def test_a_change_to_neither_cancelled_nor_paid_publishes_nothing() -> None:
     assert change_events(_changed(), source=SOURCE, channel="us") == ()
     assert change_events(_changed(paymentStatus="part_paid"), source=SOURCE, channel="us") == ()
+
+
+def test_a_change_to_an_authorized_transaction_is_its_authorization_under_the_export_id() -> None:
+    document = json.loads(_changed())
+    document["paymentInstruments"][0]["paymentTransaction"]["authorizationStatus"] = AUTHORIZED
+    (authorized,) = change_events(json.dumps(document).encode(), source=SOURCE, channel="us")
+    assert isinstance(authorized, PaymentAuthorized)
+    assert authorized.payment_ref == "00004-txn"
+    exported = order_events(json.dumps(document).encode(), source=SOURCE, channel="us")[1]
+    assert authorized.envelope.event_id == exported.envelope.event_id
 
 
 def test_a_change_without_its_stamp_names_the_field() -> None:

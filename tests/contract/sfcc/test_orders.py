@@ -3,6 +3,7 @@ export status updates; the external status; and Account Manager's client-credent
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -108,6 +109,29 @@ def test_orders_are_listed_no_further_than_offset_plus_limit_10000(sfcc_target: 
     )
     assert problem["title"]
     assert "detail" in problem
+
+
+def test_a_payment_instrument_has_its_amount_on_its_transaction(
+    client: SfccClient, sfcc_target: Target
+) -> None:
+    # Spec 1.5.2: PaymentInstrument has no amount (other properties are c_ custom ones);
+    # its PaymentTransaction has amount, transactionId and authorizationStatus.
+    if sfcc_target.sandbox is not None:
+        _seed(sfcc_target.sandbox, 1)
+    instruments = [
+        instrument
+        for order in client.orders(None, limit=20).orders
+        for instrument in json.loads(order.body).get("paymentInstruments", [])
+    ]
+    assert instruments or sfcc_target.sandbox is None
+    for instrument in instruments:
+        assert "amount" not in instrument
+        transaction = instrument.get("paymentTransaction", {})
+        assert set(transaction) <= {"amount", "transactionId", "authorizationStatus"} | {
+            key for key in transaction if key.startswith("c_")
+        }
+        if "authorizationStatus" in transaction:
+            assert transaction["authorizationStatus"].get("status") in (None, 0, 1, 2)
 
 
 def test_orders_created_since_a_time_come_whatever_their_export_status(
