@@ -70,6 +70,7 @@ _SETTLE_POLL_S = 2.0
 # The sandbox SFCC site's channel name, the channel part of its orders' refs.
 SFCC_CHANNEL = "sfcc"
 SFCC_INVENTORY_LIST = "inventory"
+SFCC_LIST_PRICE_BOOK = "usd-list-prices"  # Odoo's list prices, as a merchant would name it
 SERVICES = (
     *((name, ("serve", name)) for name in PRODUCER_SERVICES),
     *((name, ("consume", name)) for name in CONSUMER_SERVICES),
@@ -447,6 +448,7 @@ def _start_sfcc(wiring: _Wiring, stack: ExitStack) -> None:
     shop = wiring.sandbox_shop
     sfcc = wiring.sandbox_sfcc = stack.enter_context(SandboxSfcc.running())
     sfcc.store.add_inventory_list(SFCC_INVENTORY_LIST, products=SKUS)
+    sfcc.store.add_price_book(SFCC_LIST_PRICE_BOOK, "USD")
     woo = wiring.sandbox_woo = stack.enter_context(SandboxWooCommerce.running())
     for sku in SKUS:
         woo.store.add_product(sku)  # stock not managed until retailsync sends it
@@ -466,6 +468,10 @@ def _start_sfcc(wiring: _Wiring, stack: ExitStack) -> None:
                 "client_secret": {"env": "SANDBOX_SFCC_CLIENT_SECRET"},
                 "currency": "USD",
                 "locations": {location: SFCC_INVENTORY_LIST for location in shop.locations},
+                # storefront-catalog imports Odoo's list prices into it (WebDAV + import job).
+                "list_price_book": SFCC_LIST_PRICE_BOOK,
+                "webdav_username": {"env": "SANDBOX_SFCC_WEBDAV_USER"},
+                "webdav_access_key": {"env": "SANDBOX_SFCC_WEBDAV_ACCESS_KEY"},
             },
             wiring.webhook.woocommerce_channel: {
                 **woo.channel_entry(),
@@ -485,6 +491,8 @@ def _start_sfcc(wiring: _Wiring, stack: ExitStack) -> None:
         "SANDBOX_SHOP_TOKEN": shop.access_token,
         "SANDBOX_SFCC_CLIENT_ID": sfcc.client_id,
         "SANDBOX_SFCC_CLIENT_SECRET": sfcc.client_secret,
+        "SANDBOX_SFCC_WEBDAV_USER": sfcc.webdav_user,
+        "SANDBOX_SFCC_WEBDAV_ACCESS_KEY": sfcc.webdav_access_key,
         "SANDBOX_WOO_CONSUMER_KEY": woo.consumer_key,
         "SANDBOX_WOO_CONSUMER_SECRET": woo.consumer_secret,
     }

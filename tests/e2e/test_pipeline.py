@@ -1,5 +1,6 @@
 """The whole pipeline as `make run` starts it: storefront orders (Shopify, SFCC and
-WooCommerce) become shipped Odoo orders, and Odoo's shipments and stock reach the channels;
+WooCommerce) become shipped Odoo orders, and Odoo's shipments and stock reach the channels
+(and its list prices the SFCC site's price book);
 a bounded run sends a retail day (payments, an edit, a cancellation, a return, stock counts,
 bad webhooks, an Odoo outage) and reports each kind of activity."""
 
@@ -147,6 +148,21 @@ def sfcc_allocation(url: str, sku: str) -> int:
         headers={"Authorization": f"Bearer {token}"},
     )
     return int(record.json()["allocation"]["amount"]) if record.is_success else -1
+
+
+def sfcc_price_import(url: str) -> dict[str, object] | None:
+    """The run's first price import into the SFCC site (an OCAPI Data API job execution of
+    ``sfcc-site-archive-import``), as any client reads it; None before there is one."""
+    token = httpx.post(
+        f"{url}/dwsso/oauth2/access_token",
+        data={"grant_type": "client_credentials"},
+        auth=(SFCC_CLIENT_ID, SFCC_CLIENT_SECRET),
+    ).json()["access_token"]
+    execution = httpx.get(
+        f"{url}/s/-/dw/data/v23_2/jobs/sfcc-site-archive-import/executions/1",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    return dict(execution.json()) if execution.is_success else None
 
 
 def woo(url: str, path: str) -> httpx.Response:
@@ -387,6 +403,7 @@ def test_a_bounded_run_with_drift_planted_behind_its_back_exits_1_and_names_it(
     )  # fmt: skip
     with running(process) as lines:
         shop_url = read_until(process, lines, r"sandbox storefront at (\S+)").group(1)
+        sfcc_url = read_until(process, lines, r"sandbox SFCC site at (\S+)").group(1)
         woo_url = read_until(process, lines, r"sandbox WooCommerce shop at (\S+)").group(1)
         # The first order is the storefront's, the second the WooCommerce shop's.
         refs = [read_until(process, lines, r"placed (shopify:\d+) on").group(1)]
@@ -435,6 +452,13 @@ def test_a_bounded_run_with_drift_planted_behind_its_back_exits_1_and_names_it(
             daemon=True,
         )
         drain.start()
+        # Odoo's list prices reach the SFCC site's price book the run maps: imported.
+        wait(lambda: sfcc_price_import(sfcc_url) is not None, "an SFCC price import", lines)
+        imported = sfcc_price_import(sfcc_url)
+        assert imported is not None
+        assert (imported["execution_status"], imported["exit_status"]) == (
+            "finished", {"code": "OK", "status": "ok"},
+        ), imported  # fmt: skip
         assert process.wait(300) == 1, "\n".join(lines[-40:])
         drain.join(30)  # the last lines: the report
     assert "reconciled: NO" in lines, "\n".join(lines[-40:])
