@@ -45,9 +45,13 @@ def shop() -> Iterator[SandboxStorefront]:
         yield storefront
 
 
+# getOrders' window (offset + limit, 10,000 on SCAPI), small enough to read past here.
+SFCC_WINDOW = 400
+
+
 @pytest.fixture
 def sfcc() -> Iterator[SandboxSfcc]:
-    with SandboxSfcc.running() as sandbox:
+    with SandboxSfcc.running(max_window=SFCC_WINDOW) as sandbox:
         yield sandbox
 
 
@@ -210,6 +214,29 @@ def test_an_sfcc_backfill_leaves_export_statuses_and_shares_the_exports_event_id
             )
     assert orders_of(client, refs) == {ref: ["sale"] for ref in refs}
     assert pipeline.size(f"{pipeline.topic}.{pipeline.group}.dlt") == 0
+
+
+def test_an_sfcc_backfill_past_the_listing_window_publishes_every_order_once(
+    operated: Operated, sfcc: SandboxSfcc
+) -> None:
+    # 450 orders, more than the window; 210 created in one millisecond (more than a page of
+    # 200), the rest three per millisecond.
+    stamps = [SINCE] * 210 + [SINCE + timedelta(milliseconds=1 + n // 3) for n in range(240)]
+    refs = []
+    for n, created in enumerate(stamps):
+        order = sfcc.add_order(
+            order_document(f"W{n:04d}", (Item("MUG", 1, Decimal("9.50")),), created=created)
+        )
+        refs.append(f"us-site:{order.order_no}")
+    arguments = ("backfill", "orders", "--channel", "us-site", "--since", "2026-11-01T00:00Z")
+
+    plan = operated.cli(*arguments)
+    assert f"{len(refs)} orders of us-site placed since" in plan.stdout
+    operated.cli(*arguments, "--execute")
+
+    records = operated.committed_records(operated.pipeline.topic)
+    assert Counter(r.key.decode() for r in records if r.key) == {ref: 2 for ref in refs}
+    assert len(set(event_ids(records))) == len(records) == 2 * len(refs)
 
 
 def test_an_unknown_channel_is_refused_naming_the_known_ones(operated: Operated) -> None:
