@@ -3,12 +3,13 @@
 fastavro converts a logical value through a per-field lookup and a general routine: about
 4 µs to write a decimal and 0.7 µs to read one, so an order (seventeen decimals) spent most
 of its encoding time there. With ``SchemaVersion.plain`` fastavro reads and writes the
-values underneath (the same bytes on the wire) and these converters do the rest, as
-fastavro does, for the three logical types our schemas use: ``decimal`` on bytes,
-``timestamp-micros`` and ``uuid``. (Writing, a decimal with more digits than its precision
-is refused however its digits are written; fastavro counted the digits as given, and wrote
-some values it then read back rounded.) For a schema with any other logical type they
-raise NotImplementedError, and their caller takes fastavro's own path.
+values underneath (the same bytes on the wire) and these converters (writing) and
+``retailsync.serde.builders`` (reading) do the rest, as fastavro does, for the three
+logical types our schemas use: ``decimal`` on bytes, ``timestamp-micros`` and ``uuid``.
+(Writing, a decimal with more digits than its precision is refused however its digits are
+written; fastavro counted the digits as given, and wrote some values it then read back
+rounded.) For a schema with any other logical type they raise NotImplementedError, and
+their caller takes fastavro's own path.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Context, Decimal
 from typing import Any
-from uuid import UUID
 
 Convert = Callable[[Any], Any]
 Named = Mapping[str, Any]  # a parsed schema's ``__named_schemas``
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 
@@ -46,38 +46,6 @@ def logical(avro_type: dict[str, Any]) -> str | None:
     ):
         raise NotImplementedError(f"{name} on {avro_type['type']}")
     return str(name)
-
-
-# --- reading ------------------------------------------------------------------------------
-
-
-def reader_of(avro_type: dict[str, Any]) -> Convert | None:
-    """How a plain value of the resolved, non-container ``avro_type`` becomes its logical
-    value; None when it has no logical type."""
-    kind = logical(avro_type)
-    if kind == "decimal":
-        return _decimal_reader(avro_type.get("scale", 0), avro_type["precision"])
-    if kind == "timestamp-micros":
-        return _timestamp
-    if kind == "uuid":
-        return UUID
-    return None
-
-
-def _decimal_reader(scale: int, precision: int) -> Convert:
-    # fastavro rounds the unscaled value to the schema's precision; so does this context.
-    context = Context(prec=precision)
-    exponent = -scale
-
-    def read(data: bytes) -> Decimal:
-        return Decimal(int.from_bytes(data, "big", signed=True)).scaleb(exponent, context)
-
-    return read
-
-
-def _timestamp(micros: int) -> datetime:
-    # Not datetime.fromtimestamp, as fastavro: it fails before 1970 on some platforms.
-    return _EPOCH + timedelta(microseconds=micros)
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -165,4 +133,4 @@ def _micros(value: datetime) -> int:
     if value.tzinfo is None:
         # fastavro would read a naive time as local time; our models hold UTC only.
         raise ValueError("a timestamp without a time zone")
-    return (value - _EPOCH) // _MICROSECOND
+    return (value - EPOCH) // _MICROSECOND
