@@ -66,6 +66,7 @@ class _Ready:
     position: Position
     spec: HandlerSpec
     event: object
+    event_type: str | None  # the record's header, for the metrics
 
 
 @dataclass(slots=True)
@@ -150,7 +151,7 @@ class Dispatcher:
                 self._ordered
                 and run.has_key(record.key)
                 and not self._joins_in_key_order(run, record)
-                and not self._flush(run, outcome, records)
+                and not self._flush(run.take(), outcome, records)
             ):
                 return outcome
             try:
@@ -163,12 +164,15 @@ class Dispatcher:
                 return outcome
             if ready is None:
                 continue
-            if not run.accepts(ready) and not self._flush(run, outcome, records):
+            if not run.accepts(ready) and not self._flush(run.take(), outcome, records):
                 return outcome
+            if not ready.spec.batch:
+                # A run of one: called at once, without the run's bookkeeping.
+                if not self._flush([ready], outcome, records):
+                    return outcome
+                continue
             run.add(ready)
-            if not ready.spec.batch and not self._flush(run, outcome, records):
-                return outcome
-        self._flush(run, outcome, records)
+        self._flush(run.take(), outcome, records)
         return outcome
 
     def _prepare(
@@ -215,17 +219,17 @@ class Dispatcher:
             self._decoding_down.close()
             self._decoding_down = None
         if decoded.spec is None:
-            self._metrics.count(position.source_topic, _event_type(record), "skipped")
+            self._metrics.count(position.source_topic, decoded.event_type, "skipped")
             self._settle(record, position)
             outcome.handled[partition] = record.offset
             return None
-        return _Ready(index, record, position, decoded.spec, decoded.event)
+        return _Ready(index, record, position, decoded.spec, decoded.event, decoded.event_type)
 
-    def _flush(self, run: _Run, outcome: Outcome, records: list[ConsumedRecord]) -> bool:
-        """Call the run's handler and settle each record; False if its target went down."""
-        if not run.ready:
+    def _flush(self, ready: list[_Ready], outcome: Outcome, records: list[ConsumedRecord]) -> bool:
+        """Call the handler of a run (``ready``) and settle each record; False if its target
+        went down."""
+        if not ready:
             return True
-        ready = run.take()
         spec = ready[0].spec
         items = [Item(r.event, self._context(r.record, r.position)) for r in ready]
         started = time.perf_counter()
@@ -233,7 +237,7 @@ class Dispatcher:
             spec, items, group=self._retry_path.group.name, retrying=self._retrying,
             traced=self._traced,
         )  # fmt: skip
-        self._metrics.handled(_event_type(ready[0].record), time.perf_counter() - started)
+        self._metrics.handled(ready[0].event_type, time.perf_counter() - started)
         unavailable = None
         if any(errors):
             unavailable = next((e for e in errors if isinstance(e, TargetUnavailableError)), None)
@@ -246,7 +250,7 @@ class Dispatcher:
         for item, error in zip(ready, errors, strict=True):
             record = item.record
             if error is None:
-                self._metrics.count(item.position.source_topic, _event_type(record), "ok")
+                self._metrics.count(item.position.source_topic, item.event_type, "ok")
                 self._settle(record, item.position)
             elif isinstance(error, ConfigError | UsageError):
                 raise error  # every record would fail alike: stop, do not dead-letter them all
@@ -280,14 +284,15 @@ class Dispatcher:
         """Park or move a record that must wait for an earlier one of its key; a record whose
         handler overtakes never waits (a failed one keeps its place in the chain, so the
         records behind it still wait for it)."""
-        offset = source_offset(record, position)
         if position.level is None:
             if not chains.parked(key) or self._overtakes(record):
                 return False
+            offset = source_offset(record, position)
             level = chains.tail_level(key)
             chains.add(key, offset, level)
             self._retry_path.to_retry(record, level, _ParkedError(), self._now_ms())
             return True
+        offset = source_offset(record, position)
         entry = chains.find(key, offset)
         if entry is None and header(record.headers, REPLAY) is not None:
             # An operator's replay or redrive enters the retry path unannounced: it starts
@@ -390,15 +395,16 @@ class Dispatcher:
         return chains
 
     def _context(self, record: ConsumedRecord, position: Position) -> HandlerContext:
+        # Positional: a frozen dataclass takes keywords at half again the cost, per record.
         return HandlerContext(
-            key=record.text_key,
-            headers=record.headers,
-            topic=position.source_topic,
-            partition=record.partition,
-            offset=source_offset(record, position),
-            attempt=position.attempt,
-            traceparent=text_header(record.headers, TRACEPARENT),
-            observed_at=(record.topic, record.offset) if position.observed else None,
+            record.text_key,
+            record.headers,
+            position.source_topic,
+            record.partition,
+            source_offset(record, position),
+            position.attempt,
+            text_header(record.headers, TRACEPARENT),
+            (record.topic, record.offset) if position.observed else None,
         )
 
     def _now_ms(self) -> int:

@@ -45,6 +45,7 @@ class Decoder(Protocol):
 class Decoded(NamedTuple):
     spec: HandlerSpec | None  # None: no handler takes this event, so nothing to do
     event: Any
+    event_type: str | None  # the record's ``event_type`` header, read once for the metrics
 
 
 def decode(
@@ -61,13 +62,14 @@ def decode(
     event_type = text_header(record.headers, EVENT_TYPE)
     if record.value is None:  # a tombstone: for the service that handles that erasure only
         if event_type is None or event_type not in handlers:
-            return Decoded(None, None)
-        return Decoded(handlers[event_type], Tombstone(event_type))
+            return Decoded(None, None, event_type)
+        return Decoded(handlers[event_type], Tombstone(event_type), event_type)
     if event_type is not None:
         if event_type not in routed_here:
             raise MisroutedEventError(event_type, source_topic)
         if event_type not in handlers:
-            return Decoded(None, None)  # not this service's concern: skip without decoding
+            # Not this service's concern: skip without decoding.
+            return Decoded(None, None, event_type)
     try:
         event = decoder.decode(
             record.value or b"",
@@ -83,8 +85,8 @@ def decode(
         raise MisroutedEventError(decoded_type, source_topic)
     spec = handlers.get(decoded_type)
     if spec is not None and spec.accepts is not None and not spec.accepts(event):
-        return Decoded(None, event)
-    return Decoded(spec, event)
+        return Decoded(None, event, event_type)
+    return Decoded(spec, event, event_type)
 
 
 def in_process_retrying(attempts: int) -> Retrying:
