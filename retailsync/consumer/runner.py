@@ -16,6 +16,7 @@ A crash anywhere re-delivers records after the last commit, never loses one.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import signal
@@ -61,6 +62,13 @@ class ServiceRunner:
     """Runs one ConsumerService until ``stop`` is set (or SIGTERM/SIGINT arrives).
 
     The runner owns ``decoder``: it closes it (a schema registry client) when it stops.
+
+    While it runs, the objects the process holds when it starts consuming (modules, schemas,
+    models, clients: a hundred thousand or more) are frozen out of the cyclic garbage
+    collector (``gc.freeze``). A batch keeps its events alive until its handlers return,
+    so they outlive the young generations, and every full collection then walked that whole
+    heap: in a batch handler's service, about a sixth of the CPU per event. Frozen objects
+    that become garbage in a cycle are freed only after the runner stops.
     """
 
     def __init__(
@@ -172,6 +180,8 @@ class ServiceRunner:
                 **BrokerWatch(f"{self.group.name}.retry").config(),
             }
         )
+        gc.collect()  # what is garbage already is not frozen
+        gc.freeze()
         with self._signals():
             self._main.subscribe(
                 list(self.group.reads),
@@ -408,6 +418,7 @@ class ServiceRunner:
             self._retry.close()
             self._producer.close(max(0.0, deadline - time.monotonic()))
             self._decoder.close()
+            gc.unfreeze()
 
     @contextmanager
     def _signals(self) -> Iterator[None]:
