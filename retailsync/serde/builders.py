@@ -62,8 +62,6 @@ class _Code:
             "_Unbuildable": UnbuildableError,
             "_new": object.__new__,
             "_set": object.__setattr__,
-            "_Decimal": Decimal,
-            "_from_bytes": int.from_bytes,
             "_EPOCH": EPOCH,
             "_timedelta": timedelta,
             "_UTC": UTC,
@@ -174,10 +172,8 @@ class _Code:
         """A plain value as its logical value, as fastavro reads it."""
         kind = logical(avro_type)
         if kind == "decimal":
-            # fastavro rounds the unscaled value to the schema's precision; so does this context.
-            context = self.name(Context(prec=avro_type["precision"]), "context")
-            exponent = -avro_type.get("scale", 0)
-            return f"_Decimal(_from_bytes({{0}}, 'big', signed=True)).scaleb({exponent}, {context})"
+            decimals = _decimals(avro_type.get("scale", 0), avro_type["precision"])
+            return f"{self.name(decimals, 'decimals')}[{{0}}]"
         if kind == "timestamp-micros":
             # Not datetime.fromtimestamp, as fastavro: it fails before 1970 on some platforms.
             return "_EPOCH + _timedelta(microseconds={0})"
@@ -228,6 +224,41 @@ class _Code:
             else:
                 raise NotImplementedError(f"{name}={bound!r}")
         return checks
+
+
+class _Decimals(dict[bytes, Decimal]):
+    """Decimals by their Avro bytes, at one scale and precision. Amounts repeat: zeros, tax
+    rates, quantities, the prices of one product. A lookup costs a tenth of a conversion,
+    a miss about a half more; the cache is emptied when full, so that it follows the
+    amounts of the day rather than keeping the first it saw."""
+
+    _LIMIT = 4_096
+
+    def __init__(self, scale: int, precision: int) -> None:
+        super().__init__()
+        self._exponent = -scale
+        # fastavro rounds the unscaled value to the schema's precision; so does this context.
+        self._context = Context(prec=precision)
+
+    def __missing__(self, data: bytes) -> Decimal:
+        value = Decimal(int.from_bytes(data, "big", signed=True)).scaleb(
+            self._exponent, self._context
+        )
+        if len(self) >= self._LIMIT:
+            self.clear()
+        self[data] = value
+        return value
+
+
+_DECIMALS: dict[tuple[int, int], _Decimals] = {}
+
+
+def _decimals(scale: int, precision: int) -> _Decimals:
+    """The process's one cache of the decimals at ``scale`` and ``precision``."""
+    decimals = _DECIMALS.get((scale, precision))
+    if decimals is None:
+        decimals = _DECIMALS[scale, precision] = _Decimals(scale, precision)
+    return decimals
 
 
 def _member_of(enum: type[Enum]) -> Callable[[str], Enum]:
