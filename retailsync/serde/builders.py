@@ -95,12 +95,16 @@ class _Code:
         for name, field in model.model_fields.items():
             lines += self._field(name, field, avro_types[name], named)
         model_name = self.name(model, "model")
-        fields_set = self.name(frozenset(model.model_fields), "fields")
+        fields_set = self.name(set(model.model_fields), "fields")
+        if not model.model_config.get("frozen"):
+            fields_set = f"set({fields_set})"  # assigning a field adds to the instance's own
+        # Else one set for every instance: a frozen model never changes its own (pydantic's
+        # model_copy copies it first), and a set per instance cost a sixth of the build.
         # fastavro made ``values`` for this record alone: it becomes the instance's own.
         lines += [
             f"    instance = _new({model_name})",
             "    _set(instance, '__dict__', values)",
-            f"    _set(instance, '__pydantic_fields_set__', set({fields_set}))",
+            f"    _set(instance, '__pydantic_fields_set__', {fields_set})",
             "    _set(instance, '__pydantic_extra__', None)",
             "    _set(instance, '__pydantic_private__', None)",
             "    return instance",
@@ -110,12 +114,15 @@ class _Code:
 
     def _field(self, name: str, field: FieldInfo, avro_type: Any, named: Named) -> list[str]:
         convert, checks = self._value(field.annotation, avro_type, named)
-        checks = self._checks(field.metadata) + checks
+        checks = self._checks(field.metadata, resolve(avro_type, named)) + checks
         if convert is None and not checks:
             return []
+        nullable = isinstance(resolve(avro_type, named), list)  # a union with null
+        if convert is not None and not checks and not nullable:
+            return [f"    values[{name!r}] = {convert.format(f'values[{name!r}]')}"]
         lines = [f"    value = values[{name!r}]"]
         indent = "    "
-        if isinstance(resolve(avro_type, named), list):  # a union with null: None stays None
+        if nullable:  # None stays None
             lines.append("    if value is not None:")
             indent += "    "
         if convert is not None:
@@ -138,7 +145,7 @@ class _Code:
         if origin is Annotated:
             inner, *metadata = get_args(annotation)
             convert, checks = self._value(inner, avro_type, named)
-            return convert, self._checks(metadata) + checks
+            return convert, self._checks(metadata, avro_type) + checks
         if origin in (Union, types.UnionType):
             inner = [arg for arg in get_args(annotation) if arg is not type(None)]
             branches = [branch for branch in avro_type if branch != "null"]
@@ -181,22 +188,23 @@ class _Code:
             return "_UUID({0})"
         return None
 
-    def _checks(self, metadata: Iterable[Any]) -> list[str]:
-        """Expressions true of a value meeting ``metadata``'s constraints. They may refuse a
-        value pydantic would take (it is then validated), never the reverse."""
+    def _checks(self, metadata: Iterable[Any], avro_type: Any) -> list[str]:
+        """Expressions true of a value of ``avro_type`` meeting ``metadata``'s constraints.
+        They may refuse a value pydantic would take (it is then validated), never the
+        reverse."""
         checks: list[str] = []
         for item in metadata:
             if isinstance(item, FieldInfo):
-                checks += self._checks(item.metadata)
+                checks += self._checks(item.metadata, avro_type)
             elif isinstance(item, BeforeValidator | AfterValidator):
                 checks += _normaliser(item.func)
             elif isinstance(item, StringConstraints | annotated_types.BaseMetadata):
-                checks += self._constraints(_attributes(item))
+                checks += self._constraints(_attributes(item), avro_type)
             else:
                 raise NotImplementedError(item)
         return checks
 
-    def _constraints(self, attributes: dict[str, Any]) -> list[str]:
+    def _constraints(self, attributes: dict[str, Any], avro_type: Any) -> list[str]:
         checks = []
         for name, bound in attributes.items():
             if bound is None:
@@ -213,9 +221,11 @@ class _Code:
                 checks.append(f"{{0}} < {self.name(bound, 'bound')}")
             elif name == "max_digits":
                 # Digits left of the point (the leading digit's exponent is below); fastavro's
-                # scale takes care of those right of it.
+                # scale takes care of those right of it. None to check when the schema's
+                # precision holds no more: a decimal beyond it is refused as it is read.
                 integral = bound - (attributes.get("decimal_places") or 0)
-                checks.append(f"{{0}}.adjusted() < {integral!r}")
+                if not _integral_digits(avro_type) <= integral:
+                    checks.append(f"{{0}}.adjusted() < {integral!r}")
             elif name == "decimal_places":
                 # fastavro gives a decimal at its schema's scale, which is the model's (pinned
                 # by tests/unit/test_events.py) and never changes between versions (the
@@ -230,20 +240,26 @@ class _Decimals(dict[bytes, Decimal]):
     """Decimals by their Avro bytes, at one scale and precision. Amounts repeat: zeros, tax
     rates, quantities, the prices of one product. A lookup costs a tenth of a conversion,
     a miss about a half more; the cache is emptied when full, so that it follows the
-    amounts of the day rather than keeping the first it saw."""
+    amounts of the day rather than keeping the first it saw.
+
+    A value with more digits than the precision is refused (UnbuildableError, never
+    stored): fastavro would round it, and the validating path then names the field."""
 
     _LIMIT = 4_096
 
     def __init__(self, scale: int, precision: int) -> None:
         super().__init__()
         self._exponent = -scale
-        # fastavro rounds the unscaled value to the schema's precision; so does this context.
+        self._limit = 10**precision
+        # Within the precision nothing is rounded: the context only keeps the result exact
+        # whatever the thread's own context.
         self._context = Context(prec=precision)
 
     def __missing__(self, data: bytes) -> Decimal:
-        value = Decimal(int.from_bytes(data, "big", signed=True)).scaleb(
-            self._exponent, self._context
-        )
+        unscaled = int.from_bytes(data, "big", signed=True)
+        if not -self._limit < unscaled < self._limit:
+            raise UnbuildableError
+        value = Decimal(unscaled).scaleb(self._exponent, self._context)
         if len(self) >= self._LIMIT:
             self.clear()
         self[data] = value
@@ -259,6 +275,14 @@ def _decimals(scale: int, precision: int) -> _Decimals:
     if decimals is None:
         decimals = _DECIMALS[scale, precision] = _Decimals(scale, precision)
     return decimals
+
+
+def _integral_digits(avro_type: Any) -> float:
+    """How many digits left of the point a decimal of ``avro_type`` can have once read
+    (infinite for anything but a decimal)."""
+    if isinstance(avro_type, dict) and avro_type.get("logicalType") == "decimal":
+        return int(avro_type["precision"]) - int(avro_type.get("scale", 0))
+    return float("inf")
 
 
 def _member_of(enum: type[Enum]) -> Callable[[str], Enum]:

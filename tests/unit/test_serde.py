@@ -184,6 +184,37 @@ def test_decimals_stay_fastavros_through_the_decimal_cache_and_after_it_is_empti
         assert str(decoded) == str(_decode(serde, value)["amount"]) == str(amount)
 
 
+@pytest.mark.parametrize("unscaled", [10**18, -(10**18), 10**30])
+def test_a_decimal_written_beyond_its_schemas_precision_is_refused_by_name_not_rounded(
+    serdes: dict[str, Serde], unscaled: int
+) -> None:
+    # Another writer's bytes: Avro's decimal on bytes holds any unscaled value, and fastavro
+    # would round this one to the schema's 18 digits.
+    serde = serdes["single-object"]
+    datum = serde.decode_plain(EventSerde(serde).encode(EXAMPLES["refund_issued"]), **ORIGIN)
+    datum["amount"] = unscaled.to_bytes(16, "big", signed=True)
+    value = serde.encode_plain(datum)
+
+    error = _failure(EventSerde(serde), value)
+
+    assert "amount" in error.reason
+    assert error.origin == RecordOrigin(value=value, **ORIGIN)
+
+
+def test_a_decoded_event_copied_with_a_change_leaves_the_others_of_its_type_alone(
+    serdes: dict[str, Serde],
+) -> None:
+    serde = EventSerde(serdes["single-object"])
+    value = serde.encode(EXAMPLES["order_created"])
+    first, second = _decode(serde, value), _decode(serde, value)
+
+    changed = first.model_copy(update={"order_number": "#2"})
+
+    assert changed.order_number == "#2"
+    assert second == first == EXAMPLES["order_created"]
+    assert second.model_fields_set == first.model_fields_set == set(OrderCreated.model_fields)
+
+
 @pytest.mark.parametrize(
     ("amount", "refusal"),
     [
