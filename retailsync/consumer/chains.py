@@ -49,6 +49,10 @@ class KeyChains:
     def parked(self, key: bytes) -> bool:
         return key in self._chains
 
+    def quiet(self, key: bytes) -> bool:
+        """Neither parked nor held: a record of it from the topic goes to its handler."""
+        return key not in self._chains and key not in self._held
+
     def add(self, key: bytes, offset: int, level: int) -> None:
         chain = self._chains.setdefault(key, [])
         existing = self.find(key, offset)

@@ -127,7 +127,10 @@ def _call(
 ) -> list[RetailsyncError | None]:
     outcomes: list[RetailsyncError | None] = [None] * len(items)
     # The first attempt runs bare: the retry machinery is built only when it failed.
-    pending = _attempt(spec, items, range(len(items)), outcomes)
+    failures = _call_once(spec, items)
+    if not failures:
+        return outcomes
+    pending = _record(failures, range(len(items)), outcomes)
     if not pending:
         return outcomes
     first_round = True
@@ -160,6 +163,16 @@ def _attempt(
         for index in indexes:
             outcomes[index] = None
         return []
+    return _record(failures, indexes, outcomes)
+
+
+def _record(
+    failures: dict[int, RetailsyncError],
+    indexes: Sequence[int],
+    outcomes: list[RetailsyncError | None],
+) -> list[int]:
+    """Note the outcomes of a call that failed at ``failures`` (by position in the call);
+    the indexes worth another try."""
     for position, index in enumerate(indexes):
         outcomes[index] = failures.get(position)
     again = [i for i in indexes if isinstance(outcomes[i], TransientError)]
