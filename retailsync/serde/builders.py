@@ -10,9 +10,9 @@ decimal's digits) written out field by field, then the instance made as
 ``model_construct`` makes it. A loop over the fields calling a converter and a predicate for
 each cost as much again as the conversions themselves.
 
-A record that breaks a check raises ``UnbuildableError``; its caller then validates it,
-which names the field. NotImplementedError, when the serde is made, for a model that does
-not mirror its schema or a constraint not covered here: its records are then validated.
+A record that breaks a check is not built (the builder returns None); its caller then
+validates it, which names the field. A model that does not mirror its schema, or has a
+constraint not covered here, gets no builder: its records are always validated.
 """
 
 from __future__ import annotations
@@ -34,22 +34,30 @@ from pydantic.fields import FieldInfo
 from retailsync.events import fields
 from retailsync.serde.plain import EPOCH, Named, logical, resolve
 
-Build = Callable[[dict[str, Any]], Any]
+Build = Callable[[dict[str, Any]], Any | None]
 
 
-class UnbuildableError(Exception):
+class _UnbuildableError(Exception):
     """A record the builders refuse (a constraint, an unknown symbol): it is validated."""
 
 
 def builder(model: type[BaseModel], schema: Any) -> Build | None:
-    """The builder of ``model`` from plain records of ``schema`` (a parsed record schema);
-    None when the model does not mirror the schema, or has a constraint not covered here."""
+    """The builder of ``model`` from plain records of ``schema`` (a parsed record schema),
+    which returns None for a record it refuses; None when the model does not mirror the
+    schema, or has a constraint not covered here."""
     try:
         code = _Code()
         name = code.record(model, schema, schema["__named_schemas"])
     except NotImplementedError:
         return None
-    built: Build = code.compile()[name]
+    code.functions.append(
+        f"def _build(values):\n"
+        f"    try:\n"
+        f"        return {name}(values)\n"
+        f"    except _Unbuildable:\n"
+        f"        return None"
+    )
+    built: Build = code.compile()["_build"]
     return built
 
 
@@ -59,7 +67,7 @@ class _Code:
     def __init__(self) -> None:
         self.functions: list[str] = []
         self.names: dict[str, Any] = {
-            "_Unbuildable": UnbuildableError,
+            "_Unbuildable": _UnbuildableError,
             "_new": object.__new__,
             "_set": object.__setattr__,
             "_EPOCH": EPOCH,
@@ -242,7 +250,7 @@ class _Decimals(dict[bytes, Decimal]):
     a miss about a half more; the cache is emptied when full, so that it follows the
     amounts of the day rather than keeping the first it saw.
 
-    A value with more digits than the precision is refused (UnbuildableError, never
+    A value with more digits than the precision is refused (_UnbuildableError, never
     stored): fastavro would round it, and the validating path then names the field."""
 
     _LIMIT = 4_096
@@ -258,7 +266,7 @@ class _Decimals(dict[bytes, Decimal]):
     def __missing__(self, data: bytes) -> Decimal:
         unscaled = int.from_bytes(data, "big", signed=True)
         if not -self._limit < unscaled < self._limit:
-            raise UnbuildableError
+            raise _UnbuildableError
         value = Decimal(unscaled).scaleb(self._exponent, self._context)
         if len(self) >= self._LIMIT:
             self.clear()
@@ -292,7 +300,7 @@ def _member_of(enum: type[Enum]) -> Callable[[str], Enum]:
         try:
             return members[symbol]
         except KeyError:
-            raise UnbuildableError from None  # a symbol the enum lacks: validated
+            raise _UnbuildableError from None  # a symbol the enum lacks: validated
 
     return member
 

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 
 from retailsync.errors import DeserializationError, RecordOrigin, SerializationError
 from retailsync.events import EVENT_MODELS, Event
-from retailsync.serde.builders import UnbuildableError, builder
+from retailsync.serde.builders import builder
 from retailsync.serde.framing import Serde
 from retailsync.serde.plain import record_writer
 
@@ -92,10 +92,7 @@ class EventSerde:
         )
         event_type = datum["envelope"]["event_type"]
         build = self._builders.get(event_type)
-        try:
-            event: Event | None = None if build is None else build(datum)
-        except UnbuildableError:
-            event = None
+        event: Event | None = None if build is None else build(datum)
         if event is not None and (
             # The one model rule a schema cannot state (the envelope is shared).
             not self._models[event_type].REQUIRES_SOURCE_VERSION
