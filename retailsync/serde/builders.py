@@ -187,8 +187,8 @@ class _Code:
         """A plain value as its logical value, as fastavro reads it."""
         kind = logical(avro_type)
         if kind == "decimal":
-            decimals = _decimals(avro_type.get("scale", 0), avro_type["precision"])
-            return f"{self.name(decimals, 'decimals')}[{{0}}]"
+            read = _decimal_reader(avro_type.get("scale", 0), avro_type["precision"])
+            return f"{self.name(read, 'decimal')}({{0}})"
         if kind == "timestamp-micros":
             # Not datetime.fromtimestamp, as fastavro: it fails before 1970 on some platforms.
             return "_EPOCH + _timedelta(microseconds={0})"
@@ -244,45 +244,23 @@ class _Code:
         return checks
 
 
-class _Decimals(dict[bytes, Decimal]):
-    """Decimals by their Avro bytes, at one scale and precision. Amounts repeat: zeros, tax
-    rates, quantities, the prices of one product. A lookup costs a tenth of a conversion,
-    a miss about a half more; the cache is emptied when full, so that it follows the
-    amounts of the day rather than keeping the first it saw.
+def _decimal_reader(scale: int, precision: int) -> Callable[[bytes], Decimal]:
+    """Decimals from their Avro bytes at ``scale``. One with more digits than ``precision``
+    is refused (_UnbuildableError): fastavro would round it, and the validating path then
+    names the field."""
+    exponent, limit = -scale, 10**precision
+    # Within the precision nothing is rounded: the context only keeps the result exact
+    # whatever the thread's own context.
+    context = Context(prec=precision)
+    from_bytes = int.from_bytes
 
-    A value with more digits than the precision is refused (_UnbuildableError, never
-    stored): fastavro would round it, and the validating path then names the field."""
-
-    _LIMIT = 4_096
-
-    def __init__(self, scale: int, precision: int) -> None:
-        super().__init__()
-        self._exponent = -scale
-        self._limit = 10**precision
-        # Within the precision nothing is rounded: the context only keeps the result exact
-        # whatever the thread's own context.
-        self._context = Context(prec=precision)
-
-    def __missing__(self, data: bytes) -> Decimal:
-        unscaled = int.from_bytes(data, "big", signed=True)
-        if not -self._limit < unscaled < self._limit:
+    def read(data: bytes) -> Decimal:
+        unscaled = from_bytes(data, "big", signed=True)
+        if not -limit < unscaled < limit:
             raise _UnbuildableError
-        value = Decimal(unscaled).scaleb(self._exponent, self._context)
-        if len(self) >= self._LIMIT:
-            self.clear()
-        self[data] = value
-        return value
+        return Decimal(unscaled).scaleb(exponent, context)
 
-
-_DECIMALS: dict[tuple[int, int], _Decimals] = {}
-
-
-def _decimals(scale: int, precision: int) -> _Decimals:
-    """The process's one cache of the decimals at ``scale`` and ``precision``."""
-    decimals = _DECIMALS.get((scale, precision))
-    if decimals is None:
-        decimals = _DECIMALS[scale, precision] = _Decimals(scale, precision)
-    return decimals
+    return read
 
 
 def _integral_digits(avro_type: Any) -> float:

@@ -167,23 +167,6 @@ def test_decimals_at_byte_boundaries_encode_and_decode_as_fastavro_does(
     assert _decode(typed, value).amount == _decode(serde, value)["amount"] == amount
 
 
-def test_decimals_stay_fastavros_through_the_decimal_cache_and_after_it_is_emptied(
-    serdes: dict[str, Serde],
-) -> None:
-    serde = serdes["single-object"]
-    typed = EventSerde(serde)
-    # More distinct amounts than the typed serde keeps, each read twice (a miss, then a hit),
-    # negative and positive, at byte boundaries and between them.
-    amounts = [Decimal(sign * unscaled).scaleb(-4) for unscaled in range(0, 3 * 4_096, 3)
-               for sign in (1, -1)]  # fmt: skip
-    for amount in amounts + amounts[:100]:
-        event = EXAMPLES["refund_issued"].model_copy(update={"amount": amount})
-        value = typed.encode(event)
-        decoded = _decode(typed, value).amount
-        # Equal, and at the same scale: str() tells 0.0000 from 0.
-        assert str(decoded) == str(_decode(serde, value)["amount"]) == str(amount)
-
-
 @pytest.mark.parametrize("unscaled", [10**18, -(10**18), 10**30])
 def test_a_decimal_written_beyond_its_schemas_precision_is_refused_by_name_not_rounded(
     serdes: dict[str, Serde], unscaled: int
