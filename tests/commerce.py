@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 
 from producers.commerce.signatures import sign_body, sign_standard
+from retailsync.channels import Channel
 from retailsync.consumer import HandlerContext, Item
 from retailsync.events import (
     CancelReason,
@@ -25,6 +27,7 @@ from retailsync.events import (
 )
 from retailsync.events.examples import AT, ODOO, example_events
 from retailsync.storefront import StorefrontClient
+from sandbox.sfcc import SandboxSfcc
 from sandbox.storefront import SandboxStorefront, shopify_delivery
 from sandbox.storefront.graphql import execute
 
@@ -269,3 +272,22 @@ consumers:
     subscriptions: [NS.customers]
     retry: {in_process_attempts: 2, delays: [1s], ordering: key}
 """
+
+
+def sfcc_channel(sfcc: SandboxSfcc, name: str = "us-site") -> Channel:
+    """The channel of the sandbox SFCC site ``sfcc``, as a channels file would give it."""
+    return Channel(
+        name=name,
+        platform="sfcc",
+        source="test",
+        url=sfcc.url,
+        options={
+            "token_url": sfcc.token_url,
+            "organization_id": sfcc.organization_id,
+            "site_id": sfcc.site_id,
+        },
+        secrets={
+            "client_id": SecretStr(sfcc.client_id),
+            "client_secret": SecretStr(sfcc.client_secret),
+        },
+    )

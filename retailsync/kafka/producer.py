@@ -12,11 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from types import TracebackType
 from typing import Any
 
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from retailsync.closing import Closing
 from retailsync.errors import DeliveryError, UsageError
 from retailsync.headers import OutgoingHeaders
 from retailsync.kafka.security import raise_on_security_error
@@ -65,7 +65,7 @@ class BrokerWatch:
         return {"error_cb": self.on_error}
 
 
-class KafkaProducer:
+class KafkaProducer(Closing):
     """An idempotent ``acks=all`` producer (transactional with an id) and its delivery
     reports: ``flush`` raises DeliveryError if any record produced since the last flush was
     not acknowledged. Use it as a context manager, or ``close`` it.
@@ -214,17 +214,6 @@ class KafkaProducer:
         remaining = self._producer.flush(timeout_s)
         if remaining:
             log.warning("%d record(s) were still unacknowledged at close", remaining)
-
-    def __enter__(self) -> KafkaProducer:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _on_delivery(self, error: KafkaError | None, message: Message) -> None:
         if error is not None:

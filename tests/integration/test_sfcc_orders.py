@@ -19,7 +19,6 @@ from pathlib import Path
 import httpx
 import pytest
 from confluent_kafka.admin import AdminClient
-from pydantic import SecretStr
 
 from producers.sfcc import (
     Exporter,
@@ -32,7 +31,7 @@ from producers.sfcc import (
 )
 from producers.sfcc.published import PublishedIds
 from retailsync import telemetry
-from retailsync.channels import Channel, Channels, parse_channels
+from retailsync.channels import Channels, parse_channels
 from retailsync.errors import TransientError
 from retailsync.events import Event, PaymentAuthorized, PaymentCaptured
 from retailsync.headers import ERROR_MESSAGE, EVENT_ID, EVENT_TYPE, header
@@ -41,6 +40,7 @@ from retailsync.publisher import Publisher
 from retailsync.settings import Settings
 from retailsync.sfcc import SfccClient
 from sandbox.sfcc import Item, SandboxSfcc, StoredOrder, order_document
+from tests.commerce import sfcc_channel
 from tests.integration.harness import SCHEMAS, Pipeline, make_pipeline
 
 pytestmark = pytest.mark.integration
@@ -71,24 +71,6 @@ def sfcc() -> Iterator[SandboxSfcc]:
         yield sandbox
 
 
-def _channel(sfcc: SandboxSfcc, name: str = "us") -> Channel:
-    return Channel(
-        name=name,
-        platform="sfcc",
-        source="test",
-        url=sfcc.url,
-        options={
-            "token_url": sfcc.token_url,
-            "organization_id": sfcc.organization_id,
-            "site_id": sfcc.site_id,
-        },
-        secrets={
-            "client_id": SecretStr(sfcc.client_id),
-            "client_secret": SecretStr(sfcc.client_secret),
-        },
-    )
-
-
 @contextmanager
 def site_export(
     pipeline: Pipeline,
@@ -97,12 +79,12 @@ def site_export(
     published: PublishedIds | None = None,
 ) -> Iterator[SiteExport]:
     """A started export, as a service process holds it: a crash is leaving the block."""
-    client = SfccClient.from_channel(_channel(sfcc, name), sleep=lambda _: None, max_attempts=2)
+    client = SfccClient.from_channel(sfcc_channel(sfcc, name), sleep=lambda _: None, max_attempts=2)
     dead_letters = KafkaProducer(pipeline.settings, name="sfcc-dead-letters")
     publisher = Publisher(pipeline.settings, pipeline.topology, pipeline.serde)
     try:
         yield SiteExport(
-            _channel(sfcc, name), client, publisher, dead_letters,
+            sfcc_channel(sfcc, name), client, publisher, dead_letters,
             dead_letter_topic=_dead_letter_topic(pipeline), page_size=2, published=published,
         )  # fmt: skip
     finally:
@@ -116,14 +98,14 @@ def site_changes(
     pipeline: Pipeline, sfcc: SandboxSfcc, published: PublishedIds | None = None
 ) -> Iterator[SiteChanges]:
     """A started change poll, its watermark read from Kafka as a service start reads it."""
-    client = SfccClient.from_channel(_channel(sfcc), sleep=lambda _: None, max_attempts=2)
+    client = SfccClient.from_channel(sfcc_channel(sfcc, "us"), sleep=lambda _: None, max_attempts=2)
     records = KafkaProducer(pipeline.settings, name="sfcc-orders")
     publisher = Publisher(pipeline.settings, pipeline.topology, pipeline.serde)
     watermarks = Watermarks(pipeline.settings, records, _watermark_topic(pipeline))
     watermarks.load()
     try:
         yield SiteChanges(
-            _channel(sfcc), client, publisher, records, watermarks,
+            sfcc_channel(sfcc, "us"), client, publisher, records, watermarks,
             dead_letter_topic=_dead_letter_topic(pipeline), page_size=2, settle_s=0,
             published=published,
         )  # fmt: skip
@@ -296,7 +278,7 @@ def test_the_running_service_answers_probes_and_counts_its_orders(
     settings = pipeline.settings.model_copy(
         update={"topology_file": topology_file, "schemas_dir": SCHEMAS, "http_port": 0}
     )
-    channels = Channels({"us": _channel(sfcc)})
+    channels = Channels({"us": sfcc_channel(sfcc, "us")})
     _seed(sfcc, "4001", "4002")
     export = SfccOrdersSettings(
         sfcc_dead_letter_topic=_dead_letter_topic(pipeline),

@@ -31,7 +31,7 @@ from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.storefront.payloads import order_node, order_payload
 from sandbox.storefront.store import Store
 from sandbox.woocommerce import SandboxWooCommerce
-from tests.commerce import sample, sample_json
+from tests.commerce import sample, sample_json, sfcc_channel
 
 pytestmark = pytest.mark.unit
 
@@ -149,24 +149,6 @@ def test_an_empty_plan_says_so() -> None:
     plan = BackfillPlan("eu-shop", SINCE, [])
     assert plan.summary() == (
         "0 orders of eu-shop placed since 2025-03-01T00:00:00+00:00: 0 to publish (no events)"
-    )
-
-
-def sfcc_channel(sfcc: SandboxSfcc) -> Channel:
-    return Channel(
-        name="us-site",
-        platform="sfcc",
-        source="test",
-        url=sfcc.url,
-        options={
-            "token_url": sfcc.token_url,
-            "organization_id": sfcc.organization_id,
-            "site_id": sfcc.site_id,
-        },
-        secrets={
-            "client_id": SecretStr(sfcc.client_id),
-            "client_secret": SecretStr(sfcc.client_secret),
-        },
     )
 
 

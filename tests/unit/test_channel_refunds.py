@@ -21,7 +21,7 @@ from retailsync.sfcc import SfccClient
 from retailsync.woocommerce import WooCommerceClient
 from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.woocommerce import SandboxWooCommerce
-from tests.commerce import item, returned
+from tests.commerce import item, returned, sfcc_channel
 
 pytestmark = pytest.mark.unit
 
@@ -115,13 +115,7 @@ def test_woocommerce_refusals_and_orders_it_cannot_refund_are_permanent(
 @pytest.fixture
 def sfcc() -> Iterator[tuple[SandboxSfcc, SfccRefundApplier]]:
     with SandboxSfcc.running() as sandbox:
-        channel = Channel(
-            name="site", platform="sfcc", source="test", url=sandbox.url,
-            options={"token_url": sandbox.token_url, "organization_id": sandbox.organization_id,
-                     "site_id": sandbox.site_id},
-            secrets={"client_id": SecretStr(sandbox.client_id),
-                     "client_secret": SecretStr(sandbox.client_secret)},
-        )  # fmt: skip
+        channel = sfcc_channel(sandbox, "site")
         with SfccClient.from_channel(channel, sleep=lambda _s: None) as client:
             yield sandbox, SfccRefundApplier(client)
 

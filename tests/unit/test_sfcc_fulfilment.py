@@ -8,15 +8,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from pydantic import SecretStr
 
 from consumers.storefront_fulfillment.sfcc import SfccFulfillmentApplier
-from retailsync.channels import Channel
 from retailsync.errors import PermanentError
 from retailsync.events import ShipmentDispatched
 from retailsync.sfcc import SfccClient
 from sandbox.sfcc import Item, SandboxSfcc, StoredOrder, order_document
-from tests.commerce import shipment
+from tests.commerce import sfcc_channel, shipment
 
 pytestmark = pytest.mark.unit
 
@@ -29,21 +27,7 @@ def sfcc() -> Iterator[SandboxSfcc]:
 
 @pytest.fixture
 def applier(sfcc: SandboxSfcc) -> Iterator[SfccFulfillmentApplier]:
-    channel = Channel(
-        name="us-site",
-        platform="sfcc",
-        source="test",
-        url=sfcc.url,
-        options={
-            "token_url": sfcc.token_url,
-            "organization_id": sfcc.organization_id,
-            "site_id": sfcc.site_id,
-        },
-        secrets={
-            "client_id": SecretStr(sfcc.client_id),
-            "client_secret": SecretStr(sfcc.client_secret),
-        },
-    )
+    channel = sfcc_channel(sfcc)
     with SfccClient.from_channel(channel, sleep=lambda _s: None) as client:
         yield SfccFulfillmentApplier(client)
 

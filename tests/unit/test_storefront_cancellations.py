@@ -27,7 +27,7 @@ from retailsync.woocommerce import WooCommerceClient
 from sandbox.sfcc import Item, SandboxSfcc, order_document
 from sandbox.storefront import SandboxStorefront
 from sandbox.woocommerce import SandboxWooCommerce
-from tests.commerce import cancellation, item
+from tests.commerce import cancellation, item, sfcc_channel
 
 pytestmark = pytest.mark.unit
 
@@ -121,13 +121,7 @@ def test_a_woocommerce_order_is_cancelled_once_and_a_completed_one_refused(
 @pytest.fixture
 def sfcc() -> Iterator[tuple[SandboxSfcc, SfccCanceller]]:
     with SandboxSfcc.running() as sandbox:
-        channel = Channel(
-            name="us-site", platform="sfcc", source="test", url=sandbox.url,
-            options={"token_url": sandbox.token_url, "organization_id": sandbox.organization_id,
-                     "site_id": sandbox.site_id},
-            secrets={"client_id": SecretStr(sandbox.client_id),
-                     "client_secret": SecretStr(sandbox.client_secret)},
-        )  # fmt: skip
+        channel = sfcc_channel(sandbox)
         with SfccClient.from_channel(channel, sleep=lambda _s: None) as client:
             yield sandbox, SfccCanceller(client)
 
