@@ -74,7 +74,7 @@ def event_record(event: Event, topology: Topology, serde: EventSerde) -> EventRe
         (CONTENT_TYPE, serde.content_type.encode()),
         (TRACEPARENT, current_traceparent().encode()),
     ]
-    EVENTS_PUBLISHED.add(1, {"event_type": event_type, "topic": destination.topic})
+    EVENTS_PUBLISHED.add(event_type, destination.topic)
     value = None if erases else serde.encode(event)
     return EventRecord(destination.topic, key.encode(), value, headers)
 

@@ -17,8 +17,10 @@ Without ``configure`` (a library user's own process) all of this is a no-op; hot
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import Token
 
 from opentelemetry import context as otel_context
 from opentelemetry import metrics, trace
@@ -31,7 +33,7 @@ from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
 from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import SpanKind, TraceFlags
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _tracer = trace.get_tracer("retailsync")
@@ -84,21 +86,14 @@ def span(name: str, attributes: Mapping[str, str]) -> Iterator[trace.Span]:
         yield current
 
 
-@contextmanager
 def server_span(
     name: str, traceparent: str | None, attributes: Mapping[str, str]
-) -> Iterator[trace.Span]:
+) -> AbstractContextManager[trace.Span]:
     """A server span for one HTTP request, continuing the caller's trace if it sent one;
     when no span is exported, only the trace's context (a new trace without one)."""
     if not _exported:
-        with _in_context(traceparent or _new_traceparent()) as current:
-            yield current
-        return
-    parent = _propagator.extract({"traceparent": traceparent}) if traceparent else None
-    with _tracer.start_as_current_span(
-        name, context=parent, kind=SpanKind.SERVER, attributes=attributes
-    ) as current:
-        yield current
+        return _InContext(_remote_context(traceparent) if traceparent else _new_context())
+    return _span_of(name, traceparent, SpanKind.SERVER, attributes)
 
 
 def tracing() -> bool:
@@ -106,32 +101,37 @@ def tracing() -> bool:
     return not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider)
 
 
-@contextmanager
 def process_span(
     topic: str, partition: int, offset: int, group: str, traceparent: str | None
-) -> Iterator[trace.Span]:
+) -> AbstractContextManager[trace.Span]:
     """A consumer span for handling one record, continuing the producer's trace; when no
     span is exported, only the producer's trace context, so that log lines and the events
     the handler publishes carry its trace id."""
     if not _exported:
-        with _in_context(traceparent) as current:
-            yield current
-        return
+        return _InContext(_remote_context(traceparent) if traceparent else None)
+    attributes: dict[str, str | int] = {
+        "messaging.system": "kafka",
+        "messaging.operation.type": "process",
+        "messaging.destination.name": topic,
+        "messaging.destination.partition.id": str(partition),
+        "messaging.kafka.offset": offset,
+        "messaging.consumer.group.name": group,
+    }
+    return _span_of(f"{topic} process", traceparent, SpanKind.CONSUMER, attributes)
+
+
+@contextmanager
+def _span_of(
+    name: str,
+    traceparent: str | None,
+    kind: SpanKind,
+    attributes: Mapping[str, str | int],
+) -> Iterator[trace.Span]:
     parent = _propagator.extract({"traceparent": traceparent}) if traceparent else None
     with _tracer.start_as_current_span(
-        f"{topic} process",
-        context=parent,
-        kind=SpanKind.CONSUMER,
-        attributes={
-            "messaging.system": "kafka",
-            "messaging.operation.type": "process",
-            "messaging.destination.name": topic,
-            "messaging.destination.partition.id": str(partition),
-            "messaging.kafka.offset": offset,
-            "messaging.consumer.group.name": group,
-        },
-    ) as span:
-        yield span
+        name, context=parent, kind=kind, attributes=attributes
+    ) as current:
+        yield current
 
 
 def current_traceparent() -> str:
@@ -152,17 +152,55 @@ def _new_traceparent() -> str:
     return f"00-{trace_id:032x}-{span_id:016x}-01"
 
 
-@contextmanager
-def _in_context(traceparent: str | None) -> Iterator[trace.Span]:
-    """The trace of ``traceparent`` as the current context, without a span of our own."""
-    if not traceparent:
-        yield trace.get_current_span()
-        return
-    token = otel_context.attach(_propagator.extract({"traceparent": traceparent}))
-    try:
-        yield trace.get_current_span()
-    finally:
-        otel_context.detach(token)
+def _new_context() -> otel_context.Context:
+    """A new trace, as a remote parent would have begun it."""
+    ids = RandomIdGenerator()
+    return _context_of(ids.generate_trace_id(), ids.generate_span_id(), _SAMPLED)
+
+
+# The traceparent our producers write (version 00, lower-case hex): parsed here, as the
+# propagator would, because its general parse cost 3.6 µs a record, a tenth of the
+# consumer's own work per record. Anything else (another version, a tracestate) is its.
+_TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
+_SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+
+
+def _remote_context(traceparent: str) -> otel_context.Context:
+    """The current context continuing ``traceparent``'s trace."""
+    match = _TRACEPARENT.fullmatch(traceparent)
+    if match is None:
+        return _propagator.extract({"traceparent": traceparent})
+    trace_id, span_id, flags = match.groups()
+    return _context_of(int(trace_id, 16), int(span_id, 16), TraceFlags(int(flags, 16)))
+
+
+def _context_of(trace_id: int, span_id: int, flags: TraceFlags) -> otel_context.Context:
+    # As the propagator: on a context of its own, and an invalid parent is none.
+    if trace_id == trace.INVALID_TRACE_ID or span_id == trace.INVALID_SPAN_ID:
+        return otel_context.Context()
+    remote = trace.SpanContext(trace_id, span_id, is_remote=True, trace_flags=flags)
+    return trace.set_span_in_context(trace.NonRecordingSpan(remote), otel_context.Context())
+
+
+class _InContext(AbstractContextManager[trace.Span]):
+    """``context`` (None: the current one) as the current context, without a span. A class
+    rather than a generator: it is entered for every record a consumer handles."""
+
+    __slots__ = ("_context", "_token")
+
+    def __init__(self, context: otel_context.Context | None) -> None:
+        self._context = context
+        self._token: Token[otel_context.Context] | None = None
+
+    def __enter__(self) -> trace.Span:
+        if self._context is None:
+            return trace.get_current_span()
+        self._token = otel_context.attach(self._context)
+        return trace.get_current_span(self._context)
+
+    def __exit__(self, *_exc_info: object) -> None:
+        if self._token is not None:
+            otel_context.detach(self._token)
 
 
 def observe_gauge(name: str, read: Callable[[], float], *, unit: str, description: str) -> None:

@@ -48,6 +48,14 @@ from retailsync.telemetry import tracing
 
 log = logging.getLogger("retailsync.consumer")
 
+# Makes the tuples (``Item``, ``HandlerContext``) made per record without their Python-level
+# ``__new__``, which cost as much again.
+_new = tuple.__new__
+
+# A plain handler's call durations observed per batch, about: each observation cost 7 µs in
+# OpenTelemetry's SDK, a tenth of a record's whole handling.
+_DURATIONS_PER_BATCH = 16
+
 
 @dataclass(slots=True)
 class Outcome:
@@ -136,10 +144,13 @@ class Dispatcher:
         self._decoding_down: CircuitBreaker | None = None
         self._traced = False
         self._metrics = metrics
+        # In a batch, the duration of every n-th record's plain handler call is observed.
+        self._duration_every = 1
 
     def dispatch(self, records: list[ConsumedRecord]) -> Outcome:
         outcome = Outcome()
         self._traced = tracing()
+        self._duration_every = max(1, len(records) // _DURATIONS_PER_BATCH)
         held: set[PartitionId] = set()
         run = _Run()
         for index, record in enumerate(records):
@@ -234,13 +245,16 @@ class Dispatcher:
         if not ready:
             return True
         spec = ready[0].spec
-        items = [Item(r.event, self._context(r.record, r.position)) for r in ready]
+        context = self._context
+        items = [_new(Item, (r.event, context(r.record, r.position))) for r in ready]
         started = time.perf_counter()
         errors = call(
             spec, items, group=self._retry_path.group.name, retrying=self._retrying,
             traced=self._traced,
         )  # fmt: skip
-        self._metrics.handled(ready[0].event_type, time.perf_counter() - started)
+        # A batch handler's every call; a plain handler's, a sample spread over the batch.
+        if spec.batch or ready[0].index % self._duration_every == 0:
+            self._metrics.handled(ready[0].event_type, time.perf_counter() - started)
         unavailable = None
         if any(errors):
             unavailable = next((e for e in errors if isinstance(e, TargetUnavailableError)), None)
@@ -400,16 +414,18 @@ class Dispatcher:
         return chains
 
     def _context(self, record: ConsumedRecord, position: Position) -> HandlerContext:
-        # Positional: a frozen dataclass takes keywords at half again the cost, per record.
-        return HandlerContext(
-            record.text_key,
-            record.headers,
-            position.source_topic,
-            record.partition,
-            source_offset(record, position),
-            position.attempt,
-            text_header(record.headers, TRACEPARENT),
-            (record.topic, record.offset) if position.observed else None,
+        return _new(
+            HandlerContext,
+            (
+                record.text_key,
+                record.headers,
+                position.source_topic,
+                record.partition,
+                source_offset(record, position),
+                position.attempt,
+                text_header(record.headers, TRACEPARENT),
+                (record.topic, record.offset) if position.observed else None,
+            ),
         )
 
     def _now_ms(self) -> int:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from retailsync.errors import UsageError
 from retailsync.headers import Headers
 
 
-@dataclass(frozen=True, slots=True)
-class HandlerContext:
+class HandlerContext(NamedTuple):
     """Where the event being handled came from.
 
     ``attempt`` counts delivery rounds: 1 from the source topic, 2 from the first retry
@@ -19,6 +18,10 @@ class HandlerContext:
     the event arrives from a retry topic. ``observed_at`` is the topic and offset of the
     record read when it came from another group's retry or dead-letter topic (``observes``);
     its headers then say what that group's handler failed with.
+
+    Immutable, and a tuple rather than a frozen dataclass: one is made for every record
+    handled, and a frozen dataclass's ``__init__`` (a guarded ``setattr`` per field) cost
+    0.8 µs of it, against 0.1 µs for a tuple.
     """
 
     key: str | None
@@ -31,9 +34,8 @@ class HandlerContext:
     observed_at: tuple[str, int] | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One event of a batch handed to a batch handler."""
+class Item(NamedTuple):
+    """One event of a batch handed to a batch handler (a tuple, as ``HandlerContext``)."""
 
     event: Any
     context: HandlerContext

@@ -74,6 +74,9 @@ class _Code:
             "_timedelta": timedelta,
             "_UTC": UTC,
             "_UUID": UUID,
+            "_Decimal": Decimal,
+            "_from_bytes": int.from_bytes,
+            "_refuse": _refuse,
         }
         # By (model, record name): a record type used in several places is built by one function.
         self._records: dict[tuple[type[BaseModel], str], str] = {}
@@ -187,14 +190,28 @@ class _Code:
         """A plain value as its logical value, as fastavro reads it."""
         kind = logical(avro_type)
         if kind == "decimal":
-            read = _decimal_reader(avro_type.get("scale", 0), avro_type["precision"])
-            return f"{self.name(read, 'decimal')}({{0}})"
+            return self._decimal(avro_type.get("scale", 0), avro_type["precision"])
         if kind == "timestamp-micros":
             # Not datetime.fromtimestamp, as fastavro: it fails before 1970 on some platforms.
             return "_EPOCH + _timedelta(microseconds={0})"
         if kind == "uuid":
             return "_UUID({0})"
         return None
+
+    def _decimal(self, scale: int, precision: int) -> str:
+        """A decimal from its Avro bytes at ``scale``, as one expression: an order has
+        seventeen, and a function call for each cost as much as the reading. One with more
+        digits than ``precision`` is refused: fastavro would round it, and the validating
+        path then names the field."""
+        limit = 10**precision
+        # Within the precision nothing is rounded: the context only keeps the result exact
+        # whatever the thread's own context.
+        context = self.name(Context(prec=precision), "context")
+        unscaled = "(unscaled := _from_bytes({0}, 'big', signed=True))"
+        return (
+            f"_Decimal(unscaled if -{limit} < {unscaled} < {limit} else _refuse())"
+            f".scaleb({-scale}, {context})"
+        )
 
     def _checks(self, metadata: Iterable[Any], avro_type: Any) -> list[str]:
         """Expressions true of a value of ``avro_type`` meeting ``metadata``'s constraints.
@@ -244,23 +261,8 @@ class _Code:
         return checks
 
 
-def _decimal_reader(scale: int, precision: int) -> Callable[[bytes], Decimal]:
-    """Decimals from their Avro bytes at ``scale``. One with more digits than ``precision``
-    is refused (_UnbuildableError): fastavro would round it, and the validating path then
-    names the field."""
-    exponent, limit = -scale, 10**precision
-    # Within the precision nothing is rounded: the context only keeps the result exact
-    # whatever the thread's own context.
-    context = Context(prec=precision)
-    from_bytes = int.from_bytes
-
-    def read(data: bytes) -> Decimal:
-        unscaled = from_bytes(data, "big", signed=True)
-        if not -limit < unscaled < limit:
-            raise _UnbuildableError
-        return Decimal(unscaled).scaleb(exponent, context)
-
-    return read
+def _refuse() -> Any:
+    raise _UnbuildableError
 
 
 def _integral_digits(avro_type: Any) -> float:

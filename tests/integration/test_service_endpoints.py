@@ -253,6 +253,11 @@ def test_an_order_that_does_not_add_up_is_counted_and_flagged_in_odoo(
         r'retailsync_commerce_mapping_differences_total\{[^}]*platform="SHOPIFY"[^}]*\} [1-9]',
         differences,
     )
+    # Counted as the receiver hands events to its producer (an observable counter).
+    assert re.search(
+        r'retailsync_events_published_total\{[^}]*event_type="order_created"[^}]*\} [1-9]',
+        differences,
+    )
     flagged = httpx.get(services.url("odoo-orders", "/metrics")).text
     assert re.search(
         r'retailsync_odoo_orders_flagged_total\{[^}]*reason="mapping_difference"[^}]*\} [1-9]',

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 from retailsync import telemetry
 
@@ -42,3 +43,27 @@ def test_a_request_without_a_traceparent_begins_a_trace_its_events_share() -> No
 
     assert trace_id != 0
     assert first.split("-")[1] == second.split("-")[1] == f"{trace_id:032x}"
+
+
+@pytest.mark.parametrize(
+    "traceparent",
+    [
+        TRACEPARENT,
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00",  # not sampled
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  # an invalid trace id
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  # an invalid span id
+        "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01-later",  # a later version
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  # not lower-case
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "not a traceparent",
+    ],
+)
+@pytest.mark.usefixtures("not_exported")
+def test_a_record_continues_the_trace_opentelemetry_would_extract(traceparent: str) -> None:
+    extracted = TraceContextTextMapPropagator().extract({"traceparent": traceparent})
+    expected = trace.get_current_span(extracted).get_span_context()
+
+    with telemetry.process_span("orders", 3, 42, "odoo-orders", traceparent):
+        continued = trace.get_current_span().get_span_context()
+
+    assert continued == expected
