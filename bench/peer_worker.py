@@ -246,6 +246,7 @@ def retailsync_batch(spec: dict[str, Any], tally: Tally) -> None:
 
 
 def _retailsync(spec: dict[str, Any], tally: Tally, *, batch: bool) -> None:
+    from retailsync import telemetry
     from retailsync.consumer import ConsumerService, HandlerContext, Item, ServiceRunner
     from retailsync.events import load_catalogue
     from retailsync.serde import EventSerde, SingleObjectSerde
@@ -255,6 +256,9 @@ def _retailsync(spec: dict[str, Any], tally: Tally, *, batch: bool) -> None:
     topology = load_topology(Path(spec["topology_file"]))
     settings = load_settings(bootstrap_servers=spec["bootstrap"])
     serde = EventSerde(SingleObjectSerde(load_catalogue(Path(spec["schemas_dir"]))))
+    # As `retailsync consume` runs it: metrics and the producers' trace context per record
+    # (no span export, which is the deployment's choice).
+    telemetry.configure(spec["group"])
     service = ConsumerService(spec["group"])
     runner: ServiceRunner | None = None
 
@@ -351,6 +355,7 @@ def publish_raw_encode(spec: dict[str, Any], tally: Tally) -> None:
 
 def publish_retailsync(spec: dict[str, Any], tally: Tally) -> None:
     """retailsync's Publisher: topic and key from the topology, encode, produce, flush."""
+    from retailsync import telemetry
     from retailsync.events import load_catalogue
     from retailsync.publisher import Publisher
     from retailsync.serde import EventSerde, SingleObjectSerde
@@ -361,6 +366,7 @@ def publish_retailsync(spec: dict[str, Any], tally: Tally) -> None:
     settings = load_settings(bootstrap_servers=spec["bootstrap"])
     serde = EventSerde(SingleObjectSerde(load_catalogue(Path(spec["schemas_dir"]))))
     models = _publish_events(spec)
+    telemetry.configure("bench-publisher")  # as the producers' commands run it
     with Publisher(settings, topology, serde) as publisher:
         tally.add(0)
         for model in models:

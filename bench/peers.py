@@ -8,7 +8,9 @@ ROUNDS rounds (the order rotates each round), so that drift on a shared machine 
 alike. Figures: min and median events/s, the median's ratio to the raw floor
 (confluent-kafka consume(500) + fastavro decode + store_offsets), the median CPU time per
 event (the whole process, every thread) and its ratio to the floor's (on a shared machine
-the steadier figure), and peak RSS.
+the steadier figure), and peak RSS. retailsync's consumer and publisher run with telemetry
+set up as its commands set it up (``retailsync consume``: metrics, and each record's trace
+context for the handler; no span export, which is a deployment's choice).
 
 The peers (Quix Streams, FastStream on confluent-kafka and on aiokafka) run in a virtual
 environment of their own, ``.bench-venv/``, created here on first use from PyPI: they are
