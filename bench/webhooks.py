@@ -56,8 +56,8 @@ SECRET = "bench-secret"  # a benchmark value, not a secret
 REQUESTS = 40_000
 WARM_UP = 2_000
 DURATION_S = 20.0
-# Saturating, and a lighter load whose latency is not mostly queueing.
-CONNECTIONS = (32, 8)
+# Saturating, a lighter load whose latency is not mostly queueing, and one client at a time.
+CONNECTIONS = (32, 8, 1)
 # `serve webhooks --workers N`: how throughput scales with worker processes.
 WORKERS = (1, 2)
 SKUS = 50
