@@ -166,7 +166,7 @@ _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
 
 
 def _remote_context(traceparent: str) -> otel_context.Context:
-    """The current context continuing ``traceparent``'s trace."""
+    """A context of its own continuing ``traceparent``'s trace, as the propagator extracts it."""
     match = _TRACEPARENT.fullmatch(traceparent)
     if match is None:
         return _propagator.extract({"traceparent": traceparent})
