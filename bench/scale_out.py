@@ -29,6 +29,7 @@ from typing import Any
 from confluent_kafka import Consumer, TopicPartition
 
 from bench.peers import Bench
+from retailsync import telemetry
 from retailsync.broker import LocalCluster, free_port_block
 from retailsync.consumer import ConsumerService, Item, ServiceRunner
 from retailsync.events import load_catalogue
@@ -47,6 +48,7 @@ def worker(spec: dict[str, Any]) -> None:
     topology = load_topology(Path(spec["topology_file"]))
     settings = load_settings(bootstrap_servers=spec["bootstrap"])
     serde = EventSerde(SingleObjectSerde(load_catalogue(Path(spec["schemas_dir"]))))
+    telemetry.configure(spec["group"])  # as `retailsync consume` runs an instance
     service = ConsumerService(spec["group"])
     batches: list[tuple[float, int]] = []
 
