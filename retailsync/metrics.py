@@ -80,8 +80,8 @@ HANDLER_DURATION = _meter.create_histogram(
     "retailsync.consumer.handler.duration",
     unit="s",
     description=(
-        "one handler call (a batch handler's call covers its whole batch); a plain "
-        "handler's calls are sampled, about 16 a batch"
+        "one handler call (a batch handler's call covers its whole batch); sampled, at most "
+        "one call in 10 ms"
     ),
     explicit_bucket_boundaries_advisory=_DURATION_BUCKETS,
 )

@@ -1,3 +1,4 @@
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -186,7 +187,9 @@ class _DurationsSeen(ConsumerMetrics):
         self.durations.append(event_type)
 
 
-def _dispatcher(service: ConsumerService, metrics: ConsumerMetrics) -> Dispatcher:
+def _dispatcher(
+    service: ConsumerService, metrics: ConsumerMetrics, clock: Callable[[], float]
+) -> Dispatcher:
     topology = parse_topology(
         "namespace: retail\ntopics:\n  retail.orders: {}\n"
         "events:\n  order_cancelled: {topic: retail.orders, key: '{order_ref}'}\n"
@@ -204,7 +207,7 @@ def _dispatcher(service: ConsumerService, metrics: ConsumerMetrics) -> Dispatche
         breakers={spec.target: CircuitBreaker(spec.target) for spec in service.handlers.values()},
         retrying=in_process_retrying(1),
         ordered=True,
-        clock=lambda: 0.0,
+        clock=clock,
         metrics=metrics,
     )
 
@@ -224,7 +227,7 @@ def _cancellations(count: int) -> list[ConsumedRecord]:
     ]
 
 
-def test_a_plain_handlers_durations_are_sampled_over_a_batch_and_every_record_handled() -> None:
+def test_handler_durations_are_sampled_in_time_and_every_record_handled() -> None:
     service = ConsumerService("example")
     handled: list[int] = []
 
@@ -233,24 +236,33 @@ def test_a_plain_handlers_durations_are_sampled_over_a_batch_and_every_record_ha
         handled.append(context.offset)
 
     metrics = _DurationsSeen()
-    dispatcher = _dispatcher(service, metrics)
+    now = [100.0]
+    dispatcher = _dispatcher(service, metrics, lambda: now[0])
     outcome = dispatcher.dispatch(_cancellations(64))
     assert handled == list(range(64))
     assert outcome.handled == {("retail.orders", 0): 63}
-    # Each observation cost 7 µs with the SDK: 16 spread over the batch.
-    assert len(metrics.durations) == 16
-    # A small batch (a quiet topic) has every call observed.
+    # Each observation cost 7 µs with the SDK: one in 10 ms.
+    assert len(metrics.durations) == 1
+    now[0] += 0.004
     dispatcher.dispatch(_cancellations(5))
-    assert len(metrics.durations) == 16 + 5
+    assert len(metrics.durations) == 1
+    # A quiet topic's call, after a while, is observed.
+    now[0] += 0.01
+    dispatcher.dispatch(_cancellations(1))
+    assert metrics.durations == ["order_cancelled"] * 2
 
 
-def test_a_batch_handlers_every_call_is_observed() -> None:
+def test_a_batch_handlers_calls_are_sampled_alike() -> None:
     service = ConsumerService("example")
+    calls: list[int] = []
 
     @service.batch_handler("order_cancelled", max_items=10)
-    def cancel(_items: Any) -> None:
-        pass
+    def cancel(items: Any) -> None:
+        calls.append(len(items))
 
     metrics = _DurationsSeen()
-    _dispatcher(service, metrics).dispatch(_cancellations(64))
+    moments = iter(range(1000))
+    _dispatcher(service, metrics, lambda: float(next(moments))).dispatch(_cancellations(64))
+    # A second apart: every call of its seven is observed.
+    assert calls == [10] * 6 + [4]
     assert metrics.durations == ["order_cancelled"] * 7
