@@ -57,6 +57,9 @@ def worker(spec: dict[str, Any]) -> None:
 
     service.batch_handler("order_created", max_items=500)(handle)
     runner = ServiceRunner(service, settings, topology, serde)
+    # A SIGTERM that comes before the runner handles its own (a slow start) stops it all the
+    # same: the instance then prints that it handled nothing, rather than dying silent.
+    signal.signal(signal.SIGTERM, lambda *_: runner.stop())
 
     def stop_when_idle() -> None:
         started = time.time()
