@@ -5,9 +5,10 @@ a meter provider (once per process, at start) they are no-ops. Names follow Open
 (``retailsync.consumer.events``) and become Prometheus names on the way out
 (``retailsync_consumer_events_total``); durations are in seconds.
 
-The consumer loop's hot path adds to plain dicts and hands them to the instruments once per
-batch (``ConsumerMetrics.batch_done``): an instrument call costs a few microseconds, a dict
-increment a few tens of nanoseconds. Labels are bounded sets (groups, topics, event types,
+The consumer loop's hot path adds to plain dicts and hands them on once per batch
+(``ConsumerMetrics.batch_done``), and the counts of events are observable counters, read at
+each collection: an instrument call costs a few microseconds, a dict increment a few tens of
+nanoseconds. Labels are bounded sets (groups, topics, event types,
 outcomes, targets, methods, routes); never a key, an id or any value from a payload.
 """
 
@@ -42,37 +43,47 @@ _LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900,
 Outcome = Literal["ok", "retried", "dead_lettered", "parked", "held", "skipped"]
 
 
-class _PublishedCounts:
-    """Events handed to a producer, by event type and topic: a dict increment per event,
-    read by an observable counter at each collection. A counter's ``add`` cost several
-    microseconds per event with the SDK, as much as encoding the event."""
+class _Counts:
+    """A counter's values by its labels (in ``labels``' order), kept in a dict under a lock
+    and read by an observable counter at each collection. A counter's ``add`` cost several
+    microseconds with the SDK: as much as encoding an event, or, at a steady rate, where
+    consumer batches hold a few records, as much as handling one."""
 
-    def __init__(self) -> None:
-        self._counts: Counter[tuple[str, str]] = Counter()
-        self._lock = threading.Lock()  # publishers may run on several threads
+    def __init__(self, labels: tuple[str, ...]) -> None:
+        self._labels = labels
+        self._counts: Counter[tuple[str, ...]] = Counter()
+        self._lock = threading.Lock()  # publishers and consumers may run on several threads
 
-    def add(self, event_type: str, topic: str) -> None:
+    def add(self, *values: str) -> None:
         with self._lock:
-            self._counts[(event_type, topic)] += 1
+            self._counts[values] += 1
+
+    def add_all(self, counts: Mapping[tuple[str, ...], int]) -> None:
+        with self._lock:
+            self._counts.update(counts)
 
     def observe(self, _options: CallbackOptions) -> Iterable[Observation]:
         with self._lock:
             counts = list(self._counts.items())
         return [
-            Observation(n, {"event_type": event_type, "topic": topic})
-            for (event_type, topic), n in counts
+            Observation(n, dict(zip(self._labels, values, strict=True))) for values, n in counts
         ]
 
 
-EVENTS_PUBLISHED = _PublishedCounts()
-_meter.create_observable_counter(
+def _observed_counter(name: str, counts: _Counts, *, unit: str, description: str) -> _Counts:
+    _meter.create_observable_counter(name, [counts.observe], unit=unit, description=description)
+    return counts
+
+
+EVENTS_PUBLISHED = _observed_counter(
     "retailsync.events.published",
-    [EVENTS_PUBLISHED.observe],
+    _Counts(("event_type", "topic")),
     unit="{event}",
     description="events produced, by type",
 )
-EVENTS_CONSUMED = _meter.create_counter(
+EVENTS_CONSUMED = _observed_counter(
     "retailsync.consumer.events",
+    _Counts(("group", "topic", "event_type", "outcome")),
     unit="{event}",
     description="records a consumer group dealt with, by event type and outcome",
 )
@@ -94,8 +105,9 @@ LATENCY = _meter.create_histogram(
 RETRIES = _meter.create_counter(
     "retailsync.consumer.retries", unit="{retry}", description="in-process handler retries"
 )
-ROUTED = _meter.create_counter(
+ROUTED = _observed_counter(
     "retailsync.consumer.routed",
+    _Counts(("group", "topic", "destination")),
     unit="{record}",
     description="records sent to a retry topic (destination retry.<delay>) or the dead-letter "
     "topic (destination dlt); retry.1 is the first retry topic",
@@ -212,16 +224,14 @@ class ConsumerMetrics:
     # --- once per batch ------------------------------------------------------------------
 
     def batch_done(self, records: Sequence[_Record]) -> None:
-        """Hand the batch's counts to the instruments, and note how old its records were."""
+        """Hand the batch's counts on, and note how old its records were."""
         group = self.group
-        for (topic, event_type, outcome), n in self._outcomes.items():
-            EVENTS_CONSUMED.add(
-                n, {"group": group, "topic": topic, "event_type": event_type, "outcome": outcome}
-            )
-        for (topic, destination), n in self._routed.items():
-            ROUTED.add(n, {"group": group, "topic": topic, "destination": destination})
-        self._outcomes.clear()
-        self._routed.clear()
+        if self._outcomes:
+            EVENTS_CONSUMED.add_all({(group, *labels): n for labels, n in self._outcomes.items()})
+            self._outcomes.clear()
+        if self._routed:
+            ROUTED.add_all({(group, *labels): n for labels, n in self._routed.items()})
+            self._routed.clear()
         if not records:
             return
         # Comprehensions, not one loop: a few hundred records a batch.
