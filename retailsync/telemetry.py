@@ -92,7 +92,7 @@ def server_span(
     """A server span for one HTTP request, continuing the caller's trace if it sent one;
     when no span is exported, only the trace's context (a new trace without one)."""
     if not _exported:
-        return _InContext(_remote_context(traceparent) if traceparent else _new_context())
+        return _InContext(_RemoteParent(traceparent) if traceparent else _new_root())
     return _span_of(name, traceparent, SpanKind.SERVER, attributes)
 
 
@@ -108,7 +108,7 @@ def process_span(
     span is exported, only the producer's trace context, so that log lines and the events
     the handler publishes carry its trace id."""
     if not _exported:
-        return _InContext(_remote_context(traceparent) if traceparent else None)
+        return _InContext(_RemoteParent(traceparent) if traceparent else None)
     attributes: dict[str, str | int] = {
         "messaging.system": "kafka",
         "messaging.operation.type": "process",
@@ -152,10 +152,14 @@ def _new_traceparent() -> str:
     return f"00-{trace_id:032x}-{span_id:016x}-01"
 
 
-def _new_context() -> otel_context.Context:
+def _new_root() -> trace.Span:
     """A new trace, as a remote parent would have begun it."""
     ids = RandomIdGenerator()
-    return _context_of(ids.generate_trace_id(), ids.generate_span_id(), _SAMPLED)
+    return trace.NonRecordingSpan(
+        trace.SpanContext(
+            ids.generate_trace_id(), ids.generate_span_id(), is_remote=True, trace_flags=_SAMPLED
+        )
+    )
 
 
 # The traceparent our producers write (version 00, lower-case hex): parsed here, as the
@@ -163,40 +167,66 @@ def _new_context() -> otel_context.Context:
 # consumer's own work per record. Anything else (another version, a tracestate) is its.
 _TRACEPARENT = re.compile(r"00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})")
 _SAMPLED = TraceFlags(TraceFlags.SAMPLED)
+_FLAGS = {"00": TraceFlags(TraceFlags.DEFAULT), "01": _SAMPLED}
 
 
-def _remote_context(traceparent: str) -> otel_context.Context:
-    """A context of its own continuing ``traceparent``'s trace, as the propagator extracts it."""
+class _RemoteParent(trace.NonRecordingSpan):
+    """The producer's span, as the propagator extracts it from a ``traceparent``, read only
+    when something asks for its ids (a log line, a published event, an HTTP call): parsing
+    them was half of a record's trace context, which a handler that does none of these
+    never needs."""
+
+    def __init__(self, traceparent: str) -> None:
+        # Not NonRecordingSpan's __init__, which takes the span context already read.
+        self._traceparent = traceparent
+        self._parsed: trace.SpanContext | None = None
+
+    def get_span_context(self) -> trace.SpanContext:
+        if self._parsed is None:
+            self._parsed = _span_context(self._traceparent)
+        return self._parsed
+
+    def __repr__(self) -> str:
+        return f"_RemoteParent({self._traceparent!r})"
+
+
+def _span_context(traceparent: str) -> trace.SpanContext:
     match = _TRACEPARENT.fullmatch(traceparent)
     if match is None:
-        return _propagator.extract({"traceparent": traceparent})
-    trace_id, span_id, flags = match.groups()
-    return _context_of(int(trace_id, 16), int(span_id, 16), TraceFlags(int(flags, 16)))
-
-
-def _context_of(trace_id: int, span_id: int, flags: TraceFlags) -> otel_context.Context:
-    # As the propagator: on a context of its own, and an invalid parent is none.
+        extracted = _propagator.extract({"traceparent": traceparent})
+        return trace.get_current_span(extracted).get_span_context()
+    trace_id, span_id, flags = (int(match[1], 16), int(match[2], 16), match[3])
+    # As the propagator: an invalid parent is none.
     if trace_id == trace.INVALID_TRACE_ID or span_id == trace.INVALID_SPAN_ID:
-        return otel_context.Context()
-    remote = trace.SpanContext(trace_id, span_id, is_remote=True, trace_flags=flags)
-    return trace.set_span_in_context(trace.NonRecordingSpan(remote), otel_context.Context())
+        return trace.INVALID_SPAN_CONTEXT
+    trace_flags = _FLAGS.get(flags)
+    return trace.SpanContext(
+        trace_id,
+        span_id,
+        is_remote=True,
+        trace_flags=TraceFlags(int(flags, 16)) if trace_flags is None else trace_flags,
+    )
+
+
+# What a remote parent is set in, as the propagator does: a context of its own.
+_EMPTY_CONTEXT = otel_context.Context()
 
 
 class _InContext(AbstractContextManager[trace.Span]):
-    """``context`` (None: the current one) as the current context, without a span. A class
-    rather than a generator: it is entered for every record a consumer handles."""
+    """``span`` (None: the current one) as the current span, in a context of its own. A
+    class rather than a generator: it is entered for every record a consumer handles."""
 
-    __slots__ = ("_context", "_token")
+    __slots__ = ("_span", "_token")
 
-    def __init__(self, context: otel_context.Context | None) -> None:
-        self._context = context
+    def __init__(self, span: trace.Span | None) -> None:
+        self._span = span
         self._token: Token[otel_context.Context] | None = None
 
     def __enter__(self) -> trace.Span:
-        if self._context is None:
+        if self._span is None:
             return trace.get_current_span()
-        self._token = otel_context.attach(self._context)
-        return trace.get_current_span(self._context)
+        self._token = otel_context.attach(trace.set_span_in_context(self._span, _EMPTY_CONTEXT))
+        return self._span
 
     def __exit__(self, *_exc_info: object) -> None:
         if self._token is not None:
