@@ -1,12 +1,12 @@
 """What happens to each record of a consumer batch: wait, park, handle, retry, dead-letter or
 hold (a record that broke a publishing rule, and with key ordering the later ones of its key).
 
-Records are handled in batch order. Consecutive records for one batch handler form a run,
-called once; a run ends at a record for another handler and, with key ordering, before a
-second record of a key already in it, so the first one's outcome (perhaps parking the key)
-is known before the next is looked at; unless the handler takes a key's events in order
-(``in_key_order``) and both come from the topic itself, not a retry topic (whose records
-wait on their chains).
+Records are handled in batch order. Consecutive records for one handler form a run: a batch
+handler's is one call, a plain handler's a call per record. A run ends at a record for
+another handler and, with key ordering, before a second record of a key already in it, so
+the first one's outcome (perhaps parking the key) is known before the next is looked at;
+unless the handler takes a key's events in order (``in_key_order``) and both come from the
+topic itself, not a retry topic (whose records wait on their chains).
 """
 
 from __future__ import annotations
@@ -97,7 +97,8 @@ class _Run:
         if not self.ready:
             return True
         spec = self.ready[0].spec
-        return ready.spec is spec and spec.batch and len(self.ready) < spec.max_items
+        # A plain handler's run is called a record at a time, so any length will do.
+        return ready.spec is spec and (not spec.batch or len(self.ready) < spec.max_items)
 
     def add(self, ready: _Ready) -> None:
         self.ready.append(ready)
@@ -176,11 +177,6 @@ class Dispatcher:
                 continue
             if not run.accepts(ready) and not self._flush(run.take(), outcome, records):
                 return outcome
-            if not ready.spec.batch:
-                # A run of one: called at once, without the run's bookkeeping.
-                if not self._flush([ready], outcome, records):
-                    return outcome
-                continue
             run.add(ready)
         self._flush(run.take(), outcome, records)
         return outcome
@@ -244,6 +240,28 @@ class Dispatcher:
         if not ready:
             return True
         spec = ready[0].spec
+        unhandled = ready
+        if spec.batch:
+            unavailable = self._call_batch(spec, ready, outcome)
+        else:
+            # A plain handler's run: one call per record, in order, each settled before the
+            # next is called.
+            for at, item in enumerate(ready):
+                unavailable = self._call_one(spec, item, outcome)
+                if unavailable is not None:
+                    unhandled = ready[at:]
+                    break
+        if unavailable is None:
+            return True
+        self._trip(spec.target, unavailable)
+        outcome.unhandled = [r.record for r in unhandled] + records[ready[-1].index + 1 :]
+        return False
+
+    def _call_batch(
+        self, spec: HandlerSpec, ready: list[_Ready], outcome: Outcome
+    ) -> TargetUnavailableError | None:
+        """One call of a batch handler on ``ready``, whose records it settles unless their
+        target went down (returned, and nothing is settled)."""
         context = self._context
         items = [_new(Item, (r.event, context(r.record, r.position))) for r in ready]
         started = time.perf_counter()
@@ -251,41 +269,67 @@ class Dispatcher:
             spec, items, group=self._retry_path.group.name, retrying=self._retrying,
             traced=self._traced,
         )  # fmt: skip
-        took = time.perf_counter() - started
+        self._took(ready[0].event_type, time.perf_counter() - started)
+        if any(errors):
+            unavailable = next((e for e in errors if isinstance(e, TargetUnavailableError)), None)
+            if unavailable is not None:
+                return unavailable
+        self._reached(spec)
+        for item, error in zip(ready, errors, strict=True):
+            self._settle_handled(item, error, outcome)
+        return None
+
+    def _call_one(
+        self, spec: HandlerSpec, ready: _Ready, outcome: Outcome
+    ) -> TargetUnavailableError | None:
+        """``_call_batch`` of a plain handler on one record, without the lists."""
+        item = _new(Item, (ready.event, self._context(ready.record, ready.position)))
+        started = time.perf_counter()
+        (error,) = call(
+            spec, (item,), group=self._retry_path.group.name, retrying=self._retrying,
+            traced=self._traced,
+        )  # fmt: skip
+        self._took(ready.event_type, time.perf_counter() - started)
+        if isinstance(error, TargetUnavailableError):
+            return error
+        self._reached(spec)
+        self._settle_handled(ready, error, outcome)
+        return None
+
+    def _took(self, event_type: str | None, seconds: float) -> None:
         # Sampled: every call on a quiet topic, a hundred a second at full speed.
         now = self._clock()
         if now >= self._next_duration:
             self._next_duration = now + _DURATION_EVERY_S
-            self._metrics.handled(ready[0].event_type, took)
-        unavailable = None
-        if any(errors):
-            unavailable = next((e for e in errors if isinstance(e, TargetUnavailableError)), None)
-        if unavailable is not None:
-            self._trip(spec.target, unavailable)
-            outcome.unhandled = [r.record for r in ready] + records[ready[-1].index + 1 :]
-            return False
+            self._metrics.handled(event_type, seconds)
+
+    def _reached(self, spec: HandlerSpec) -> None:
+        """The handler's target answered: its breaker, if open, closes."""
         breaker = self._breakers[spec.target]
         if breaker.open:
             breaker.close()
+
+    def _settle_handled(
+        self, item: _Ready, error: RetailsyncError | None, outcome: Outcome
+    ) -> None:
+        """Settle a record its handler was called on, by the call's outcome (``error``)."""
+        record = item.record
+        if error is None:
+            self._metrics.count(item.position.source_topic, item.event_type, "ok")
+            self._settle(record, item.position)
+        elif isinstance(error, ConfigError | UsageError):
+            raise error  # every record would fail alike: stop, do not dead-letter them all
+        elif isinstance(error, HeldError) and self._retry_path.group.publishing is not None:
+            # (A group without publishing rules has no held topic: retried, then a dead
+            # letter like any other failure.)
+            self._hold(record, item.position, error)
+        else:
+            self._route_failure(record, item.position, error)
+        # A later record of the partition may be settled already: one that joined the
+        # run's key and was then parked or skipped before the run was called.
+        partition = (record.topic, record.partition)
         handled = outcome.handled
-        for item, error in zip(ready, errors, strict=True):
-            record = item.record
-            if error is None:
-                self._metrics.count(item.position.source_topic, item.event_type, "ok")
-                self._settle(record, item.position)
-            elif isinstance(error, ConfigError | UsageError):
-                raise error  # every record would fail alike: stop, do not dead-letter them all
-            elif isinstance(error, HeldError) and self._retry_path.group.publishing is not None:
-                # (A group without publishing rules has no held topic: retried, then a dead
-                # letter like any other failure.)
-                self._hold(record, item.position, error)
-            else:
-                self._route_failure(record, item.position, error)
-            # A later record of the partition may be settled already: one that joined the
-            # run's key and was then parked or skipped before the run was called.
-            partition = (record.topic, record.partition)
-            handled[partition] = max(record.offset, handled.get(partition, -1))
-        return True
+        handled[partition] = max(record.offset, handled.get(partition, -1))
 
     def _trip(self, target: str, error: TargetUnavailableError) -> CircuitBreaker:
         """Open ``target``'s breaker (made on first need), which pauses the service."""

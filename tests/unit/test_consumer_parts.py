@@ -266,3 +266,21 @@ def test_a_batch_handlers_calls_are_sampled_alike() -> None:
     # A second apart: every call of its seven is observed.
     assert calls == [10] * 6 + [4]
     assert metrics.durations == ["order_cancelled"] * 7
+
+
+def test_a_plain_handlers_target_going_down_leaves_the_rest_of_its_run_unhandled() -> None:
+    service = ConsumerService("example")
+    handled: list[int] = []
+
+    @service.handler("order_cancelled")
+    def cancel(_event: Any, context: HandlerContext) -> None:
+        if context.offset == 3:
+            raise TargetUnavailableError("connection refused", "odoo")
+        handled.append(context.offset)
+
+    records = _cancellations(8)
+    outcome = _dispatcher(service, _DurationsSeen(), lambda: 100.0).dispatch(records)
+    # Called in order up to the record whose target was down, and not past it.
+    assert handled == [0, 1, 2]
+    assert outcome.handled == {("retail.orders", 0): 2}
+    assert outcome.unhandled == records[3:]
