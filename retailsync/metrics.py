@@ -8,8 +8,8 @@ a meter provider (once per process, at start) they are no-ops. Names follow Open
 The consumer loop's hot path adds to plain dicts and hands them on once per batch
 (``ConsumerMetrics.batch_done``), and the counts of events are observable counters, read at
 each collection: an instrument call costs a few microseconds, a dict increment a few tens of
-nanoseconds. Labels are bounded sets (groups, topics, event types,
-outcomes, targets, methods, routes); never a key, an id or any value from a payload.
+nanoseconds. Labels are bounded sets (groups, topics, event types, outcomes, targets,
+methods, routes); never a key, an id or any value from a payload.
 """
 
 from __future__ import annotations
