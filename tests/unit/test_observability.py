@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
@@ -35,6 +36,41 @@ def test_lag_in_records_and_seconds_comes_from_librdkafkas_statistics() -> None:
     by_partition = {partition: (records, s) for partition, records, s in metrics.lag()}
     # Behind: the age of the last record handled; caught up: 0; unknown (-1): not reported.
     assert by_partition == {("retail.orders", 0): (25, 60.0), ("retail.orders", 1): (0, 0.0)}
+    metrics.close()
+
+
+class _LatenciesSeen(ConsumerMetrics):
+    """The consumer's metrics, noting each batch latency handed to the histogram."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        super().__init__("odoo-orders", ["retail.orders"], {}, clock=clock)
+        self.latencies: list[tuple[str, float]] = []
+
+    def waited(self, topic: str, seconds: float) -> None:
+        self.latencies.append((topic, seconds))
+
+
+def test_batch_latencies_are_sampled_in_time_and_lag_follows_every_batch() -> None:
+    now = [1_000.0]
+    metrics = _LatenciesSeen(lambda: now[0])
+    metrics.batch_done([Record("retail.orders", 0, 999_000), Record("retail.orders", 0, 999_500)])
+    # The oldest record of the batch.
+    assert metrics.latencies == [("retail.orders", 1.0)]
+    # A batch 4 ms later is not observed (a histogram's record cost a sixth of handling a
+    # record); its records still count for the lag in seconds.
+    now[0] += 0.004
+    metrics.batch_done([Record("retail.orders", 1, 999_900)])
+    assert len(metrics.latencies) == 1
+    metrics._on_statistics(statistics({1: 3}))
+    ((partition, records, seconds),) = metrics.lag()
+    assert (partition, records) == (("retail.orders", 1), 3)
+    assert seconds == pytest.approx(0.104)
+    # A quiet topic's batch, after a while, is observed.
+    now[0] += 0.01
+    metrics.batch_done([Record("retail.orders", 1, 1_000_000)])
+    topic, seconds = metrics.latencies[1]
+    assert topic == "retail.orders"
+    assert seconds == pytest.approx(0.014)
     metrics.close()
 
 
