@@ -40,10 +40,10 @@ _meter = metrics.get_meter("retailsync")
 _DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _LATENCY_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600)
 
-# A batch's latency is observed at most once in this many seconds: a histogram's record
-# cost about 71k instructions in OpenTelemetry's SDK (counted with cachegrind), a sixth of
-# decoding an order.
-_LATENCY_EVERY_S = 0.01
+# The consumer's histograms (a handler call's duration, a batch's latency) observe at most
+# once in this many seconds: a histogram's record cost about 71k instructions in
+# OpenTelemetry's SDK (counted with cachegrind), a sixth of decoding an order.
+SAMPLE_EVERY_S = 0.01
 
 Outcome = Literal["ok", "retried", "dead_lettered", "parked", "held", "skipped"]
 
@@ -255,7 +255,7 @@ class ConsumerMetrics:
         # Sampled in time, as handler durations are: at a steady rate a batch holds a record
         # or two, and a histogram's record cost a sixth of handling one.
         if now >= self._next_latency:
-            self._next_latency = now + _LATENCY_EVERY_S
+            self._next_latency = now + SAMPLE_EVERY_S
             for topic in self._sources.intersection(topic for topic, _ in newest):
                 oldest = min(record.timestamp_ms for record in records if record.topic == topic)
                 self.waited(topic, max(0.0, now - oldest / 1000))

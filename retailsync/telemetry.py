@@ -195,7 +195,9 @@ def _span_context(traceparent: str) -> trace.SpanContext:
     if match is None:
         extracted = _propagator.extract({"traceparent": traceparent})
         return trace.get_current_span(extracted).get_span_context()
-    trace_id, span_id, flags = (int(match[1], 16), int(match[2], 16), match[3])
+    trace_id = int(match[1], 16)
+    span_id = int(match[2], 16)
+    flags = match[3]
     # As the propagator: an invalid parent is none.
     if trace_id == trace.INVALID_TRACE_ID or span_id == trace.INVALID_SPAN_ID:
         return trace.INVALID_SPAN_CONTEXT

@@ -43,7 +43,7 @@ from retailsync.headers import (
     int_header,
     text_header,
 )
-from retailsync.metrics import ConsumerMetrics
+from retailsync.metrics import SAMPLE_EVERY_S, ConsumerMetrics
 from retailsync.telemetry import tracing
 
 log = logging.getLogger("retailsync.consumer")
@@ -51,10 +51,6 @@ log = logging.getLogger("retailsync.consumer")
 # Makes the tuples (``Item``, ``HandlerContext``) made per record without their Python-level
 # ``__new__``, which cost as much again.
 _new = tuple.__new__
-
-# A handler call's duration is observed at most once in this many seconds: an observation
-# cost 7 µs in OpenTelemetry's SDK, a tenth of a record's whole handling at full speed.
-_DURATION_EVERY_S = 0.01
 
 
 @dataclass(slots=True)
@@ -300,7 +296,7 @@ class Dispatcher:
         # Sampled: every call on a quiet topic, a hundred a second at full speed.
         now = self._clock()
         if now >= self._next_duration:
-            self._next_duration = now + _DURATION_EVERY_S
+            self._next_duration = now + SAMPLE_EVERY_S
             self._metrics.handled(event_type, seconds)
 
     def _reached(self, spec: HandlerSpec) -> None:
