@@ -47,8 +47,8 @@ class SchemaVersion:
     fingerprint: bytes
     """CRC-64-AVRO of the parsing canonical form, in the byte order single-object encoding uses."""
     plain: Any = field(repr=False)
-    """``parsed`` without its logical types: the same bytes, read and written as the values
-    underneath (bytes for a decimal, int for a timestamp, str for a uuid)."""
+    """``parsed`` without its logical types: the same bytes, read as the values underneath
+    (bytes for a decimal, int for a timestamp, str for a uuid)."""
 
     @property
     def full_name(self) -> str:
@@ -219,8 +219,9 @@ def _parse(path: Path, name: str, version: int, definition: Definition) -> Schem
 
 def parse_plain(definition: Any) -> Any:
     """``definition`` parsed without its logical types, which leaves the bytes on the wire as
-    they are: fastavro then reads and writes the values underneath, and the caller converts
-    them (retailsync.serde.plain), several times faster than fastavro's own conversions."""
+    they are: the values underneath are read (by retailsync.serde.reader, or fastavro for an
+    older version) and converted by retailsync.serde.builders, several times faster than
+    fastavro's own conversions."""
     return fastavro.parse_schema(_without_logical_types(definition))
 
 

@@ -32,7 +32,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, StringConstrain
 from pydantic.fields import FieldInfo
 
 from retailsync.events import fields
-from retailsync.serde.plain import EPOCH, Named, logical, resolve
+from retailsync.serde.plain import EPOCH, GeneratedCode, Named, logical, resolve
 
 Build = Callable[[dict[str, Any]], Any | None]
 
@@ -46,8 +46,8 @@ def builder(model: type[BaseModel], schema: Any) -> Build | None:
     which returns None for a record it refuses; None when the model does not mirror the
     schema, or has a constraint not covered here."""
     try:
-        code = _Code()
-        name = code.record(model, schema, schema["__named_schemas"])
+        code = _Code(schema["__named_schemas"])
+        name = code.record(model, schema)
     except NotImplementedError:
         return None
     code.functions.append(
@@ -61,50 +61,41 @@ def builder(model: type[BaseModel], schema: Any) -> Build | None:
     return built
 
 
-class _Code:
-    """The generated source of one event type's builders, and the objects it names."""
+class _Code(GeneratedCode):
+    """The generated source of one event type's builders."""
 
-    def __init__(self) -> None:
-        self.functions: list[str] = []
-        self.names: dict[str, Any] = {
-            "_Unbuildable": _UnbuildableError,
-            "_new": object.__new__,
-            "_set": object.__setattr__,
-            "_EPOCH": EPOCH,
-            "_timedelta": timedelta,
-            "_UTC": UTC,
-            "_UUID": UUID,
-            "_Decimal": Decimal,
-            "_from_bytes": int.from_bytes,
-            "_refuse": _refuse,
-        }
+    def __init__(self, named: Named) -> None:
+        super().__init__(
+            named,
+            {
+                "_Unbuildable": _UnbuildableError,
+                "_new": object.__new__,
+                "_set": object.__setattr__,
+                "_EPOCH": EPOCH,
+                "_timedelta": timedelta,
+                "_UTC": UTC,
+                "_UUID": UUID,
+                "_Decimal": Decimal,
+                "_from_bytes": int.from_bytes,
+                "_refuse": _refuse,
+            },
+        )
         # By (model, record name): a record type used in several places is built by one function.
-        self._records: dict[tuple[type[BaseModel], str], str] = {}
+        self._built: dict[tuple[type[BaseModel], str], str] = {}
 
-    def name(self, value: Any, hint: str) -> str:
-        """A name in the generated code for ``value``."""
-        name = f"_{hint}{len(self.names)}"
-        self.names[name] = value
-        return name
-
-    def compile(self) -> dict[str, Any]:
-        namespace = dict(self.names)
-        exec("\n".join(self.functions), namespace)  # noqa: S102 (our own generated source)
-        return namespace
-
-    def record(self, model: type[BaseModel], record: Any, named: Named) -> str:
+    def record(self, model: type[BaseModel], record: Any) -> str:
         """The name of the function building ``model`` from a plain ``record``: every field
         is given (fastavro reads them all), so none of model_construct's defaults apply."""
         which = (model, record["name"])
-        if which in self._records:
-            return self._records[which]
-        function = self._records[which] = f"_build_{model.__name__}_{len(self._records)}"
+        if which in self._built:
+            return self._built[which]
+        function = self._built[which] = f"_build_{model.__name__}_{len(self._built)}"
         avro_types = {field["name"]: field["type"] for field in record["fields"]}
         if avro_types.keys() != model.model_fields.keys():
             raise NotImplementedError(f"{model.__name__} does not mirror {record['name']}")
         lines = [f"def {function}(values):"]
         for name, field in model.model_fields.items():
-            lines += self._field(name, field, avro_types[name], named)
+            lines += self._field(name, field, avro_types[name])
         model_name = self.name(model, "model")
         fields_set = self.name(set(model.model_fields), "fields")
         if not model.model_config.get("frozen"):
@@ -123,12 +114,12 @@ class _Code:
         self.functions.append("\n".join(lines))
         return function
 
-    def _field(self, name: str, field: FieldInfo, avro_type: Any, named: Named) -> list[str]:
-        convert, checks = self._value(field.annotation, avro_type, named)
-        checks = self._checks(field.metadata, resolve(avro_type, named)) + checks
+    def _field(self, name: str, field: FieldInfo, avro_type: Any) -> list[str]:
+        convert, checks = self._value(field.annotation, avro_type)
+        checks = self._checks(field.metadata, resolve(avro_type, self.named)) + checks
         if convert is None and not checks:
             return []
-        nullable = isinstance(resolve(avro_type, named), list)  # a union with null
+        nullable = isinstance(resolve(avro_type, self.named), list)  # a union with null
         if convert is not None and not checks and not nullable:
             return [f"    values[{name!r}] = {convert.format(f'values[{name!r}]')}"]
         lines = [f"    value = values[{name!r}]"]
@@ -146,40 +137,40 @@ class _Code:
         return lines
 
     def _value(  # noqa: PLR0911 (one return per kind of type)
-        self, annotation: Any, avro_type: Any, named: Named
+        self, annotation: Any, avro_type: Any
     ) -> tuple[str | None, list[str]]:
         """An expression turning a plain Avro value ``{0}`` of ``avro_type`` into a value of
         ``annotation`` (None: nothing to do, as for str, int and bool), and the checks of
         its constraints (expressions of ``{0}``, once converted)."""
-        avro_type = resolve(avro_type, named)
+        avro_type = resolve(avro_type, self.named)
         origin = get_origin(annotation)
         if origin is Annotated:
             inner, *metadata = get_args(annotation)
-            convert, checks = self._value(inner, avro_type, named)
+            convert, checks = self._value(inner, avro_type)
             return convert, self._checks(metadata, avro_type) + checks
         if origin in (Union, types.UnionType):
             inner = [arg for arg in get_args(annotation) if arg is not type(None)]
             branches = [branch for branch in avro_type if branch != "null"]
             if len(inner) != 1 or len(branches) != 1:
                 raise NotImplementedError(annotation)
-            return self._value(inner[0], branches[0], named)
+            return self._value(inner[0], branches[0])
         if isinstance(avro_type, list):
             raise NotImplementedError(f"{annotation} from a union")
         if origin is tuple:
-            return self._tuple(get_args(annotation)[0], avro_type["items"], named), []
+            return self._tuple(get_args(annotation)[0], avro_type["items"]), []
         if origin is dict:
-            if self._value(get_args(annotation)[1], avro_type["values"], named) != (None, []):
+            if self._value(get_args(annotation)[1], avro_type["values"]) != (None, []):
                 raise NotImplementedError(annotation)  # a map of anything but plain values
             return None, []
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            return f"{self.record(annotation, avro_type, named)}({{0}})", []
+            return f"{self.record(annotation, avro_type)}({{0}})", []
         if isinstance(annotation, type) and issubclass(annotation, Enum):
             return f"{self.name(_member_of(annotation), 'member')}({{0}})", []
         return (self._logical(avro_type) if isinstance(avro_type, dict) else None), []
 
-    def _tuple(self, annotation: Any, items: Any, named: Named) -> str:
+    def _tuple(self, annotation: Any, items: Any) -> str:
         """An Avro array (a list) as the model's tuple of ``annotation``."""
-        item, checks = self._value(annotation, items, named)
+        item, checks = self._value(annotation, items)
         if checks:
             raise NotImplementedError(annotation)
         if item is None:

@@ -44,9 +44,9 @@ class Serde(Protocol):
         self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
     ) -> dict[str, Any]: ...
 
-    def encode_plain(self, datum: Mapping[str, Any]) -> bytes:
-        """``encode`` of a datum whose logical values are already the values underneath
-        (``SchemaVersion.plain``): the same bytes, without fastavro's conversions."""
+    def header(self, event_type: str, version: int) -> bytes:
+        """What a record of this version starts with, before its Avro body; fetches what
+        it needs unless known (blocks on I/O)."""
 
     def decode_plain(
         self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
@@ -72,7 +72,6 @@ class Writer:
 
     header: bytes
     schema: Any
-    plain: Any  # the schema without its logical types
     label: str
 
 
@@ -148,11 +147,25 @@ class FramedSerde:
 
     def encode(self, datum: Mapping[str, Any]) -> bytes:
         """The record value for ``datum``; SerializationError if it does not fit its schema."""
-        return self._encode(datum, plain=False)
+        try:
+            envelope = datum["envelope"]
+            which = (envelope["event_type"], envelope["schema_version"])
+        except (KeyError, TypeError):
+            raise SerializationError(
+                "an event is a mapping with envelope.event_type and envelope.schema_version"
+            ) from None
+        writer = self._writer(which)
+        buffer = BytesIO()
+        buffer.write(writer.header)
+        try:
+            schemaless_writer(buffer, writer.schema, datum)
+        except Exception as exc:  # fastavro raises many types for a datum that does not fit
+            raise SerializationError(f"cannot encode {writer.label}: {exc}") from exc
+        return buffer.getvalue()
 
-    def encode_plain(self, datum: Mapping[str, Any]) -> bytes:
-        """``encode`` of a datum whose logical values are already the values underneath."""
-        return self._encode(datum, plain=True)
+    def header(self, event_type: str, version: int) -> bytes:
+        """What a record of this version starts with, before its Avro body."""
+        return self._writer((event_type, version)).header
 
     def decode(
         self, value: bytes, *, topic: str, partition: int, offset: int, key: bytes | None
@@ -166,25 +179,11 @@ class FramedSerde:
         """``decode`` that leaves the logical values as the values underneath."""
         return self._decode(value, topic, partition, offset, key, plain=True)
 
-    def _encode(self, datum: Mapping[str, Any], *, plain: bool) -> bytes:
+    def _writer(self, which: tuple[str, int]) -> Writer:
         try:
-            envelope = datum["envelope"]
-            which = (envelope["event_type"], envelope["schema_version"])
-        except (KeyError, TypeError):
-            raise SerializationError(
-                "an event is a mapping with envelope.event_type and envelope.schema_version"
-            ) from None
-        try:
-            writer = self._writers[which]
+            return self._writers[which]
         except KeyError:
-            writer = self._new_writer(*which)
-        buffer = BytesIO()
-        buffer.write(writer.header)
-        try:
-            schemaless_writer(buffer, writer.plain if plain else writer.schema, datum)
-        except Exception as exc:  # fastavro raises many types for a datum that does not fit
-            raise SerializationError(f"cannot encode {writer.label}: {exc}") from exc
-        return buffer.getvalue()
+            return self._new_writer(*which)
 
     def _decode(
         self,

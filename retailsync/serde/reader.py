@@ -11,14 +11,14 @@ operations of its encoding.
 The reader reads a plain schema (``SchemaVersion.plain``: its logical values as the values
 underneath) written by that same schema, and gives what fastavro's ``schemaless_reader``
 gives for it: a dict per record, a list per array, a dict per map, the symbol of an enum,
-None for null. A body that is not a value of its schema fails: ``CorruptBodyError`` for a
-length, an index or a count out of range or a varint longer than a long, ``IndexError`` (or
-``struct.error``) for a body that ends too soon, ``UnicodeDecodeError`` for text not in
-UTF-8; the serde makes each a ``DeserializationError``. It is never laxer than fastavro
-(tests/unit/test_reader.py holds it to fastavro on every schema of the catalogue), and
-refuses a few bodies fastavro reads (an index below zero, which fastavro counts from the
-end). Reading a record written with another version of its schema, which needs schema
-resolution, is left to fastavro.
+None for null. A body that is not a value of its schema fails: a ``ValueError`` naming what
+is wrong for a length, an index or a count out of range or a varint longer than a long,
+``IndexError`` (or ``struct.error``) for a body that ends too soon, ``UnicodeDecodeError``
+for text not in UTF-8; the serde makes each a ``DeserializationError``. It is never laxer
+than fastavro (tests/unit/test_reader.py holds it to fastavro on every schema of the
+catalogue), and refuses a few bodies fastavro reads (an index below zero, which fastavro
+counts from the end). Reading a record written with another version of its schema, which
+needs schema resolution, is left to fastavro.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from retailsync.serde.plain import Named, resolve
+from retailsync.serde.plain import GeneratedCode, Named, resolve
 
 # The record as a dict, and where the body after it starts.
 Read = Callable[[bytes, int], tuple[dict[str, Any], int]]
@@ -35,7 +35,7 @@ Read = Callable[[bytes, int], tuple[dict[str, Any], int]]
 _LONG_BITS = 64
 
 
-class CorruptBodyError(ValueError):
+class _CorruptBodyError(ValueError):
     """The body is not a value of the schema it was read with."""
 
 
@@ -43,9 +43,7 @@ def compile_reader(schema: Any) -> Read:
     """The reader of bodies of ``schema``, a parsed plain record schema."""
     code = _Code(schema["__named_schemas"])
     function = code.record(schema)
-    namespace = dict(code.names)
-    exec("\n\n".join(code.functions), namespace)  # noqa: S102 (our own generated source)
-    read: Read = namespace[function]
+    read: Read = code.compile()[function]
     return read
 
 
@@ -56,52 +54,41 @@ def read_varint(data: bytes, pos: int, first: int) -> tuple[int, int]:
     shift = 7
     while True:
         if shift >= _LONG_BITS:
-            raise CorruptBodyError("a varint longer than a long")
+            raise _CorruptBodyError("a varint longer than a long")
         byte = data[pos]
         pos += 1
         value |= (byte & 0x7F) << shift
         if byte < 0x80:  # the continuation bit is clear: the last byte
             if value >> _LONG_BITS:
-                raise CorruptBodyError("a varint longer than a long")
+                raise _CorruptBodyError("a varint longer than a long")
             return value, pos
         shift += 7
 
 
 def _corrupt(what: str) -> Any:
-    raise CorruptBodyError(what)
+    raise _CorruptBodyError(what)
 
 
-class _Code:
-    """The generated source of one schema's reader, and the objects it names."""
+class _Code(GeneratedCode):
+    """The generated source of one schema's reader."""
 
     def __init__(self, named: Named) -> None:
-        self.named = named
-        self.functions: list[str] = []
-        self.names: dict[str, Any] = {
-            "_varint": read_varint,
-            "_corrupt": _corrupt,
-            "_float": struct.Struct("<f").unpack_from,
-            "_double": struct.Struct("<d").unpack_from,
-        }
-        self._records: dict[str, str] = {}  # by full name
-        self._variables = 0
-
-    def name(self, value: Any, hint: str) -> str:
-        """A name in the generated code for ``value``."""
-        name = f"_{hint}{len(self.names)}"
-        self.names[name] = value
-        return name
-
-    def variable(self, hint: str) -> str:
-        self._variables += 1
-        return f"{hint}{self._variables}"
+        super().__init__(
+            named,
+            {
+                "_varint": read_varint,
+                "_corrupt": _corrupt,
+                "_float": struct.Struct("<f").unpack_from,
+                "_double": struct.Struct("<d").unpack_from,
+            },
+        )
 
     def record(self, record: dict[str, Any]) -> str:
         """The name of the function reading ``record``: ``(data, pos) -> (dict, pos)``."""
         full_name = record["name"]
-        if full_name in self._records:
-            return self._records[full_name]
-        function = self._records[full_name] = f"_read_{len(self._records)}"
+        if full_name in self.records:
+            return self.records[full_name]
+        function = self.records[full_name] = f"_read_{len(self.records)}"
         lines = [f"def {function}(data, pos):", "    size = len(data)"]
         targets = []
         for field in record["fields"]:

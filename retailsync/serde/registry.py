@@ -152,7 +152,7 @@ class RegistrySerde(FramedSerde):
         if schema_id is None:
             raise ConfigError(_SOURCE, subject, f"no schema id for {schema.label} in the answer")
         header = MAGIC + schema_id.to_bytes(4, "big")
-        writer = Writer(header, schema.parsed, schema.plain, schema.label)
+        writer = Writer(header, schema.parsed, schema.label)
         self._writers[event_type, version] = writer
         return writer
 

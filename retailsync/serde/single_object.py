@@ -27,9 +27,7 @@ class SingleObjectSerde(FramedSerde):
         super().__init__(catalogue)
         for schema in catalogue:
             header = MAGIC + schema.fingerprint
-            self._writers[schema.name, schema.version] = Writer(
-                header, schema.parsed, schema.plain, schema.label
-            )
+            self._writers[schema.name, schema.version] = Writer(header, schema.parsed, schema.label)
             self._readings[header] = reading_for(
                 schema.parsed,
                 schema.plain,

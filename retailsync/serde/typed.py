@@ -8,7 +8,7 @@ from retailsync.errors import DeserializationError, RecordOrigin, SerializationE
 from retailsync.events import EVENT_MODELS, Event
 from retailsync.serde.builders import builder
 from retailsync.serde.framing import Serde
-from retailsync.serde.plain import record_writer
+from retailsync.serde.writer import compile_writer
 
 
 class EventSerde:
@@ -22,9 +22,10 @@ class EventSerde:
     the model's own schema, and whoever wrote it validated it where the data entered (the
     models mirror the schemas field for field). Only the constraints a schema cannot state
     (a pattern, a minimum length) are checked; a record that fails one takes the validating
-    path, which names the field (``retailsync.serde.builders``). Both ways, the logical
-    values (decimals, timestamps, uuids) are converted here rather than by fastavro
-    (``retailsync.serde.plain``).
+    path, which names the field (``retailsync.serde.builders``). Encoding writes the model
+    with code generated from its schema (``retailsync.serde.writer``). Both ways, the
+    logical values (decimals, timestamps, uuids) are converted by our code rather than by
+    fastavro (``retailsync.serde.plain``).
     """
 
     def __init__(self, serde: Serde, models: Mapping[str, type[Event]] = EVENT_MODELS) -> None:
@@ -52,17 +53,21 @@ class EventSerde:
         try:
             if schema is None:
                 raise NotImplementedError("not in the catalogue")  # encode() names what it has
-            dump = record_writer(schema.parsed, schema.parsed["__named_schemas"])
+            write = compile_writer(schema.parsed)
         except NotImplementedError:
             return lambda event: self.serde.encode(event.model_dump())
+        header = self.serde.header(event_type, version)
 
         def encode(event: Event) -> bytes:
             try:
-                datum = dump(event)
+                return write(event, header)
             # A value its schema cannot hold, or not of its type (a model built unvalidated).
             except (ValueError, TypeError, ArithmeticError, AttributeError) as exc:
                 raise SerializationError(f"cannot encode {schema.label}: {exc}") from exc
-            return self.serde.encode_plain(datum)
+            except KeyError:
+                # A field of this (older) version that the model no longer has: fastavro
+                # writes its default, or names it.
+                return self.serde.encode(event.model_dump())
 
         return encode
 

@@ -7,6 +7,7 @@ import itertools
 import socket
 from collections.abc import Iterator
 from decimal import Decimal
+from io import SEEK_END, BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryError
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
+from fastavro import schemaless_writer
 from fastavro.schema import to_parsing_canonical_form
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -176,7 +178,11 @@ def test_a_decimal_written_beyond_its_schemas_precision_is_refused_by_name_not_r
     serde = serdes["single-object"]
     datum = serde.decode_plain(EventSerde(serde).encode(EXAMPLES["refund_issued"]), **ORIGIN)
     datum["amount"] = unscaled.to_bytes(16, "big", signed=True)
-    value = serde.encode_plain(datum)
+    schema = serde.catalogue.latest("refund_issued")
+    buffer = BytesIO(serde.header("refund_issued", schema.version))
+    buffer.seek(0, SEEK_END)
+    schemaless_writer(buffer, schema.plain, datum)
+    value = buffer.getvalue()
 
     error = _failure(EventSerde(serde), value)
 
