@@ -227,8 +227,7 @@ class FramedSerde:
 
     def resolve_writer(self, event_type: str, version: int) -> None:
         """Fetch and cache what encoding this version needs, unless known; blocks on I/O."""
-        if (event_type, version) not in self._writers:
-            self._new_writer(event_type, version)
+        self._writer((event_type, version))
 
     def _reading(self, value: bytes, origin: RecordOrigin) -> Reading:
         return self._readings.get(value[: self.header_size]) or self._new_reading(value, origin)
