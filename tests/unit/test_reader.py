@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from retailsync.events import SchemaVersion, load_catalogue
 from retailsync.serde.reader import compile_reader
+from retailsync.serde.writer import long_bytes
 from tests.unit.avro_kinds import every_kind, every_kind_records
 from tests.unit.schema_strategies import records
 
@@ -157,18 +158,7 @@ def test_a_count_beyond_the_bytes_left_is_refused_before_anything_is_read() -> N
             "fields": [{"name": "items", "type": {"type": "array", "items": "string"}}],
         }
     )
-    body = _long(2**40) + _long(1) + b"a"
+    body = long_bytes(2**40) + long_bytes(1) + b"a"
 
     with pytest.raises(ValueError, match="more items than bytes"):
         compile_reader(schema)(body, 0)
-
-
-def _long(value: int) -> bytes:
-    """``value`` as Avro writes a long: zigzag, then a varint."""
-    unsigned = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while unsigned > 0x7F:
-        out.append(0x80 | (unsigned & 0x7F))
-        unsigned >>= 7
-    out.append(unsigned)
-    return bytes(out)
