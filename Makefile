@@ -53,8 +53,13 @@ asyncapi-check: $(STAMP) $(ASYNCAPI_TOOLS) ## generate the AsyncAPI document and
 	$(BIN)/retailsync asyncapi --output build/asyncapi.yaml
 	node tools/asyncapi/validate.mjs build/asyncapi.yaml
 
+# Most tests wait on Kafka or on a process, not on the CPU: they run on TEST_WORKERS workers
+# (pytest-xdist), each with a broker of its own. The tests marked `alone` compare how long
+# things took, so they run afterwards, one at a time.
+TEST_WORKERS ?= 2
 test: lint typecheck kafka $(ASYNCAPI_TOOLS) ## lint, typecheck, then every test tier against a real broker
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal -m 'not faults and not containers and not alone'
+	$(BIN)/pytest -m 'alone and not faults and not containers'
 
 unit: $(STAMP) ## the unit tier only (no broker)
 	$(BIN)/pytest -m unit

@@ -30,7 +30,8 @@ from sandbox.storefront import LeakyBucket, SandboxStorefront
 from tests.integration.harness import Pipeline, make_pipeline
 from tests.integration.test_odoo_orders import add_service_products, created, new_skus
 
-pytestmark = pytest.mark.integration
+# Compares order latencies with and without a catalog pass: on a quiet machine.
+pytestmark = [pytest.mark.integration, pytest.mark.alone]
 
 PRODUCTS = 10_000
 ORDERS = 15
