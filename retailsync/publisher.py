@@ -228,7 +228,7 @@ class AsyncPublisher:
         if not _LINGER_OPTIONS & settings.kafka_options.keys():
             # Every caller waits for its record's acknowledgement, so any linger is the floor
             # of every answer: librdkafka wakes its broker thread at once only at 0 ms (a
-            # lone webhook was answered in 4.3 ms at 1 ms and at 0.2 ms, 2.7 ms at 0 ms).
+            # lone webhook was answered in about 4 ms at 1 ms and at 0.2 ms, 2.7 ms at 0 ms).
             # The price is about a tenth more receiver CPU per request when saturated; an
             # operator's kafka_options decide otherwise.
             self._options["linger.ms"] = 0
